@@ -1,0 +1,89 @@
+//! Server-wide background work and counters: the active expiry cycle and what INFO reads.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use napi::Result;
+use napi_derive::napi;
+
+use crate::batch::{keyspace, now_ms};
+
+static ACTIVE_EXPIRY: Once = Once::new();
+
+/// Keys the active cycle may remove per 100 ms tick before yielding the segment locks.
+const EXPIRE_KEYS_PER_TICK: usize = 2000;
+
+/// Start the active expiry thread (once per process; later calls do nothing). Like Redis's
+/// `activeExpireCycle` at hz 10, it runs every 100 ms off the workers' threads.
+#[napi(catch_unwind)]
+pub fn start_active_expiry() -> Result<()> {
+    let ks = keyspace()?;
+    ACTIVE_EXPIRY.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("shrike-expire".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(100));
+                // Keep going while a tick fills its budget: a burst of expiries drains fast.
+                while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK) >= EXPIRE_KEYS_PER_TICK {}
+            });
+        drop(spawned);
+    });
+    Ok(())
+}
+
+/// One database line of INFO keyspace.
+#[napi(object)]
+pub struct DbKeys {
+    pub db: u32,
+    pub keys: f64,
+    pub expires: f64,
+    pub avg_ttl: f64,
+}
+
+/// Per-database key counts for INFO keyspace (non-empty databases only).
+#[napi(catch_unwind)]
+pub fn keyspace_info() -> Result<Vec<DbKeys>> {
+    let ks = keyspace()?;
+    Ok(ks
+        .keyspace_info(now_ms())
+        .into_iter()
+        .map(|d| DbKeys {
+            db: d.db as u32,
+            keys: d.keys as f64,
+            expires: d.expires as f64,
+            avg_ttl: d.avg_ttl_ms as f64,
+        })
+        .collect())
+}
+
+/// Keyspace counters for INFO stats.
+#[napi(object)]
+pub struct KeyspaceStats {
+    pub expired_keys: f64,
+    pub keyspace_hits: f64,
+    pub keyspace_misses: f64,
+}
+
+/// Current keyspace counters.
+#[napi(catch_unwind)]
+pub fn keyspace_stats() -> Result<KeyspaceStats> {
+    let s = keyspace()?.stats();
+    Ok(KeyspaceStats {
+        expired_keys: s.expired_keys as f64,
+        keyspace_hits: s.keyspace_hits as f64,
+        keyspace_misses: s.keyspace_misses as f64,
+    })
+}
+
+/// CONFIG RESETSTAT: zero the keyspace counters.
+#[napi(catch_unwind)]
+pub fn reset_keyspace_stats() -> Result<()> {
+    keyspace()?.reset_stats();
+    Ok(())
+}
+
+/// Bytes the Rust allocator holds right now (INFO used_memory).
+#[napi(catch_unwind)]
+pub fn used_memory() -> f64 {
+    crate::alloc::live_bytes() as f64
+}

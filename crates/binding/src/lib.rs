@@ -1,0 +1,17 @@
+//! The only crate that touches napi: it moves bytes between JavaScript and the keyspace
+//! and maps failures to JS errors. Everything with semantics lives in `shrike-keyspace`.
+//!
+//! Every exported function carries `catch_unwind` as a backstop: a panic that unwinds out of
+//! an `extern "C"` callback would abort the process and take every worker with it.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod alloc;
+mod batch;
+mod expiry;
+mod net;
+mod thread;
+
+pub use batch::*;
+pub use expiry::*;
+pub use net::*;
+pub use thread::*;

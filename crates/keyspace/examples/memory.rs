@@ -1,0 +1,41 @@
+//! Memory per key: loads N string keys (16-byte keys, 32-byte values, as the perf goal
+//! states it) and prints the process RSS before and after, to compare with redis-server's
+//! `used_memory_rss` for the same data. Run: `cargo run --release --example memory [N]`.
+
+use shrike_keyspace::{Config, Keyspace, Op, ReplyBuf, Session};
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let before = rss_kb();
+    let ks = Keyspace::new(Config::default());
+    let mut sess = Session::new(1_700_000_000_000);
+    let mut out = ReplyBuf::new();
+    let val = [b'v'; 32];
+    for i in 0..n {
+        let key = format!("key:{i:012}");
+        out.clear();
+        ks.run(&mut sess, Op::Set as u16, &[b"set", key.as_bytes(), &val], &mut out);
+    }
+    let after = rss_kb();
+    println!(
+        "{n} keys: RSS {} MB -> {} MB, {:.1} bytes/key",
+        before / 1024,
+        after / 1024,
+        (after - before) as f64 * 1024.0 / n as f64
+    );
+}

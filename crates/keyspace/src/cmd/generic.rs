@@ -1,0 +1,668 @@
+//! The generic group (Redis's name for key commands): DEL, EXISTS, TYPE, KEYS, SCAN,
+//! RANDOMKEY, RENAME, COPY, MOVE, the EXPIRE and TTL families, PERSIST, TOUCH and OBJECT,
+//! after Redis's `db.c`, `expire.c` and `object.c`.
+//!
+//! KEYS, SCAN and RANDOMKEY hold no lock between segments: they visit one segment at a time
+//! (`Tx::visit`), which is all Redis promises for them and keeps them from stalling writers.
+
+use crate::cmd::Ctx;
+use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
+use crate::error::{ExpireCmd, KsError};
+use crate::glob;
+use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
+use crate::segment::{Segment, SegmentCell};
+
+/// DEL key [key ...] (also UNLINK: freeing is never deferred to a worker-visible place, so
+/// the two only differ in name)
+pub(crate) fn del(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    let mut n = 0;
+    for key in &argv[1..] {
+        // expireIfNeeded first: an expired key counts as expired, not deleted.
+        if keys.exists_quiet(key) && keys.remove(key) {
+            n += 1;
+        }
+    }
+    out.int(n);
+    Ok(())
+}
+
+/// EXISTS key [key ...]
+pub(crate) fn exists(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    let n = argv[1..]
+        .iter()
+        .filter(|k| keys.read_no_touch(k).is_some())
+        .count();
+    out.int(n as i64);
+    Ok(())
+}
+
+/// TYPE key
+pub(crate) fn type_(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    let name = keys
+        .read_no_touch(argv[1])
+        .map_or("none", |e| e.kind().name());
+    out.simple(name.as_bytes());
+    Ok(())
+}
+
+/// TOUCH key [key ...]
+pub(crate) fn touch(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    let n = argv[1..].iter().filter(|k| keys.read(k).is_some()).count();
+    out.int(n as i64);
+    Ok(())
+}
+
+/// KEYS pattern
+pub(crate) fn keys(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let pattern = argv[1];
+    let all = pattern == b"*";
+    let db = ctx.sess.db as usize;
+    let now = ctx.sess.now_ms;
+    let out = &mut *ctx.out;
+    let pos = out.array_start();
+    let mut n = 0;
+    for s in 0..ctx.tx.segment_count() {
+        ctx.tx.visit(s, |seg| {
+            for e in seg.dbs[db].iter() {
+                // KEYS skips expired keys without deleting them (Redis's keyIsExpired).
+                if (all || glob::matches(pattern, e.key(), false)) && !e.is_expired(now) {
+                    out.bulk(e.key());
+                    n += 1;
+                }
+            }
+        });
+    }
+    out.array_end(pos, n);
+    Ok(())
+}
+
+/// Bits of a SCAN cursor that hold the position inside a segment: the top 48 bits of the
+/// key hash. The segment index sits above them.
+const SCAN_POS_BITS: u32 = 48;
+const SCAN_POS_END: u64 = 1 << SCAN_POS_BITS;
+
+/// A key's position in SCAN order within its segment.
+fn scan_pos(h: u64) -> u64 {
+    h >> (64 - SCAN_POS_BITS)
+}
+
+/// What SCAN keeps of a key.
+struct ScanFilter<'a> {
+    pattern: Option<&'a [u8]>,
+    /// TYPE option: Some(None) for an unknown type name, which matches nothing.
+    kind: Option<Option<Kind>>,
+}
+
+/// One SCAN step in one segment: take the keys at positions >= `pos` in hash order, at least
+/// `target` of them unless the segment runs out, never splitting keys of equal position.
+/// Filters them and appends the survivors to `found`. Returns how many keys were taken and
+/// where to resume in this segment (None when the segment is done).
+#[allow(clippy::too_many_arguments)]
+fn scan_segment(
+    seg: &mut Segment,
+    cell: &SegmentCell,
+    db: usize,
+    hs: &crate::db::KeyHasher,
+    pos: u64,
+    target: usize,
+    now: i64,
+    filter: &ScanFilter<'_>,
+    found: &mut Vec<Vec<u8>>,
+) -> (usize, Option<u64>) {
+    let table: &Db = &seg.dbs[db];
+    let mut cand: Vec<(u64, &[u8])> = table
+        .iter()
+        .map(|e| (scan_pos(key_hash(hs, e.key())), e.key()))
+        .filter(|(p, _)| *p >= pos)
+        .collect();
+    // Big segments return more per call, so a full scan costs a bounded number of passes
+    // over each segment (COUNT is a hint; Redis too may return more).
+    let target = target.max(table.len() / 16).max(1);
+    let next = if cand.len() > target {
+        let (_, nth, _) = cand.select_nth_unstable_by_key(target - 1, |c| c.0);
+        let bound = nth.0;
+        cand.retain(|c| c.0 <= bound);
+        (bound + 1 < SCAN_POS_END).then_some(bound + 1)
+    } else {
+        None
+    };
+    let taken: Vec<Vec<u8>> = cand
+        .iter()
+        .filter(|(_, k)| filter.pattern.is_none_or(|p| glob::matches(p, k, false)))
+        .map(|(_, k)| k.to_vec())
+        .collect();
+    let n = cand.len();
+    drop(cand);
+    let db = &mut seg.dbs[db];
+    for key in taken {
+        let h = key_hash(hs, &key);
+        // Redis 7.0 checks the type with a counted, non-touching read, then drops expired keys.
+        let keep = match db.lookup(h, &key, now, hs) {
+            Lookup::Found(e) => {
+                if filter.kind.is_some() {
+                    SegmentCell::bump(&cell.hits);
+                }
+                filter.kind.is_none_or(|k| k == Some(e.kind()))
+            }
+            Lookup::Missing => false,
+            Lookup::Expired => {
+                SegmentCell::bump(&cell.expired);
+                if filter.kind.is_some() {
+                    SegmentCell::bump(&cell.misses);
+                }
+                false
+            }
+        };
+        if keep {
+            found.push(key);
+        }
+    }
+    (n, next)
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+///
+/// The cursor is (segment index << 48 | position), the position being the top 48 bits of the
+/// key's hash under the keyspace's fixed seed. Each call resumes at that point of that
+/// segment, so a key present for the whole scan is returned at least once however keys come
+/// and go, and even across SWAPDB or resizes.
+pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let cursor = parse_cursor(argv[1])?;
+    let mut count: i64 = 10;
+    let mut filter = ScanFilter {
+        pattern: None,
+        kind: None,
+    };
+    let mut i = 2;
+    while i < argv.len() {
+        let more = argv.len() - i >= 2;
+        let opt = argv[i];
+        if opt.eq_ignore_ascii_case(b"count") && more {
+            count = arg_i64(argv[i + 1])?;
+            if count < 1 {
+                return Err(KsError::Syntax);
+            }
+        } else if opt.eq_ignore_ascii_case(b"match") && more {
+            let p = argv[i + 1];
+            // "*" matches everything: the same as no pattern.
+            filter.pattern = (p != b"*").then_some(p);
+        } else if opt.eq_ignore_ascii_case(b"type") && more {
+            // Redis 7 accepts an unknown type name and then matches nothing.
+            filter.kind = Some(Kind::from_name(argv[i + 1]));
+        } else {
+            return Err(KsError::Syntax);
+        }
+        i += 2;
+    }
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let nsegs = ctx.tx.segment_count();
+    let db = ctx.sess.db as usize;
+    let now = ctx.sess.now_ms;
+    let hs = &ctx.ks.hasher;
+    let mut seg = (cursor >> SCAN_POS_BITS) as usize;
+    let mut pos = cursor & (SCAN_POS_END - 1);
+    let mut found = Vec::new();
+    let mut taken = 0usize;
+    while seg < nsegs && taken < count {
+        let cell = ctx.tx.cell(seg);
+        let (n, next) = ctx.tx.visit(seg, |s| {
+            scan_segment(
+                s,
+                cell,
+                db,
+                hs,
+                pos,
+                count - taken,
+                now,
+                &filter,
+                &mut found,
+            )
+        });
+        taken += n;
+        match next {
+            Some(p) => pos = p,
+            None => {
+                seg += 1;
+                pos = 0;
+            }
+        }
+    }
+    let next_cursor = if seg >= nsegs {
+        0
+    } else {
+        ((seg as u64) << SCAN_POS_BITS) | pos
+    };
+    let out = &mut *ctx.out;
+    out.array(2);
+    let mut digits = IntBuf::new();
+    // The cursor is unsigned; IntBuf formats i64, so format the high values by hand.
+    if let Ok(c) = i64::try_from(next_cursor) {
+        out.bulk(digits.format(c));
+    } else {
+        out.bulk(next_cursor.to_string().as_bytes());
+    }
+    out.array(found.len());
+    for k in &found {
+        out.bulk(k);
+    }
+    Ok(())
+}
+
+/// RANDOMKEY
+pub(crate) fn randomkey(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError> {
+    let db = ctx.sess.db as usize;
+    let now = ctx.sess.now_ms;
+    let hs = &ctx.ks.hasher;
+    let nsegs = ctx.tx.segment_count();
+    let mut sizes = vec![0usize; nsegs];
+    // Each round deletes the expired key it drew, so this ends; the bound only guards
+    // against a db that keeps refilling with expired keys faster than we drain it.
+    for _ in 0..1000 {
+        let mut r = 0u64;
+        for (s, size) in sizes.iter_mut().enumerate() {
+            *size = ctx.tx.visit(s, |seg| {
+                if s == 0 {
+                    r = seg.rng.next_u64();
+                }
+                seg.dbs[db].len()
+            });
+        }
+        let total: usize = sizes.iter().sum();
+        if total == 0 {
+            break;
+        }
+        // Pick a segment with probability proportional to its size, then a key in it
+        // uniformly: every key is equally likely (Redis's dictGetFairRandomKey in spirit).
+        let mut pick = (r % total as u64) as usize;
+        let mut target = 0;
+        for (s, &size) in sizes.iter().enumerate() {
+            if pick < size {
+                target = s;
+                break;
+            }
+            pick -= size;
+        }
+        let cell = ctx.tx.cell(target);
+        let got = ctx.tx.visit(target, |seg| {
+            let Segment { dbs, rng } = seg;
+            let d = &mut dbs[db];
+            let drawn = d
+                .random_entry(|| rng.next_u64())
+                .map(|e| (e.key().to_vec(), e.is_expired(now)));
+            match drawn {
+                None => None,
+                Some((k, false)) => Some(Some(k)),
+                Some((k, true)) => {
+                    // Redis deletes an expired key it drew and draws again.
+                    let h = key_hash(hs, &k);
+                    if matches!(d.lookup(h, &k, now, hs), Lookup::Expired) {
+                        SegmentCell::bump(&cell.expired);
+                    }
+                    Some(None)
+                }
+            }
+        });
+        match got {
+            Some(Some(key)) => {
+                ctx.out.bulk(&key);
+                return Ok(());
+            }
+            // Drew an expired key (now deleted) or the segment emptied meanwhile: redraw.
+            Some(None) | None => continue,
+        }
+    }
+    ctx.out.null();
+    Ok(())
+}
+
+/// `renameGenericCommand`.
+fn rename_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], nx: bool) -> Result<(), KsError> {
+    let (src, dst) = (argv[1], argv[2]);
+    let (mut keys, out) = ctx.split();
+    if keys.write(src).is_none() {
+        return Err(KsError::NoSuchKey);
+    }
+    if src == dst {
+        if nx {
+            out.int(0);
+        } else {
+            out.simple(b"OK");
+        }
+        return Ok(());
+    }
+    if keys.write(dst).is_some() {
+        if nx {
+            out.int(0);
+            return Ok(());
+        }
+        keys.remove(dst);
+    }
+    if let Some(e) = keys.take(src) {
+        keys.add(e.rekey(dst));
+    }
+    if nx {
+        out.int(1);
+    } else {
+        out.simple(b"OK");
+    }
+    Ok(())
+}
+
+/// RENAME key newkey
+pub(crate) fn rename(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    rename_generic(ctx, argv, false)
+}
+
+/// RENAMENX key newkey
+pub(crate) fn renamenx(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    rename_generic(ctx, argv, true)
+}
+
+/// A db index argument for MOVE/COPY: an int in `0..databases`.
+fn db_index(arg: &[u8], databases: usize) -> Result<usize, KsError> {
+    let id = arg_i32(arg)?;
+    usize::try_from(id)
+        .ok()
+        .filter(|&d| d < databases)
+        .ok_or(KsError::DbIndexOutOfRange)
+}
+
+/// MOVE key db
+pub(crate) fn move_(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let key = argv[1];
+    let dst = db_index(argv[2], ctx.ks.databases())?;
+    let (mut keys, out) = ctx.split();
+    if dst == keys.db {
+        return Err(KsError::SameObject);
+    }
+    if keys.write(key).is_none() || keys.with_db(dst).write(key).is_some() {
+        out.int(0);
+        return Ok(());
+    }
+    if let Some(e) = keys.take(key) {
+        keys.with_db(dst).add(e);
+    }
+    out.int(1);
+    Ok(())
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+pub(crate) fn copy(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (src, dst) = (argv[1], argv[2]);
+    let mut dst_db = ctx.sess.db as usize;
+    let mut replace = false;
+    let mut j = 3;
+    while j < argv.len() {
+        if argv[j].eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if argv[j].eq_ignore_ascii_case(b"db") && j + 1 < argv.len() {
+            dst_db = db_index(argv[j + 1], ctx.ks.databases())?;
+            j += 1;
+        } else {
+            return Err(KsError::Syntax);
+        }
+        j += 1;
+    }
+    let (mut keys, out) = ctx.split();
+    if dst_db == keys.db && src == dst {
+        return Err(KsError::SameObject);
+    }
+    let access = keys.new_access();
+    let Some(e) = keys.read(src) else {
+        out.int(0);
+        return Ok(());
+    };
+    let copy = e.duplicate(dst, access);
+    let ttl = e.expire_at();
+    let mut target = keys.with_db(dst_db);
+    if target.write(dst).is_some() {
+        if !replace {
+            out.int(0);
+            return Ok(());
+        }
+        target.remove(dst);
+    }
+    target.add(copy);
+    if ttl.is_some() {
+        target.set_expire(dst, ttl);
+    }
+    out.int(1);
+    Ok(())
+}
+
+/// The flags of the EXPIRE family.
+#[derive(Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+/// `expireGenericCommand`: `base_ms` is now for relative commands and 0 for the *AT ones.
+fn expire_generic(
+    ctx: &mut Ctx<'_, '_>,
+    argv: &[&[u8]],
+    base_ms: i64,
+    seconds: bool,
+    cmd: ExpireCmd,
+) -> Result<(), KsError> {
+    let mut f = ExpireFlags::default();
+    for (j, opt) in argv.iter().enumerate().skip(3) {
+        if opt.eq_ignore_ascii_case(b"nx") {
+            f.nx = true;
+        } else if opt.eq_ignore_ascii_case(b"xx") {
+            f.xx = true;
+        } else if opt.eq_ignore_ascii_case(b"gt") {
+            f.gt = true;
+        } else if opt.eq_ignore_ascii_case(b"lt") {
+            f.lt = true;
+        } else {
+            return Err(KsError::UnsupportedOption(
+                u16::try_from(j).unwrap_or(u16::MAX),
+            ));
+        }
+    }
+    if f.nx && (f.xx || f.gt || f.lt) {
+        return Err(KsError::ExpireNxAndOthers);
+    }
+    if f.gt && f.lt {
+        return Err(KsError::ExpireGtAndLt);
+    }
+    let mut when = arg_i64(argv[2])?;
+    if seconds {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
+            return Err(KsError::InvalidExpireTime(cmd));
+        }
+        when *= 1000;
+    }
+    if when > i64::MAX - base_ms {
+        return Err(KsError::InvalidExpireTime(cmd));
+    }
+    when += base_ms;
+    let now = ctx.sess.now_ms;
+    let key = argv[1];
+    let (mut keys, out) = ctx.split();
+    let Some(e) = keys.write(key) else {
+        out.int(0);
+        return Ok(());
+    };
+    let current = e.expire_at();
+    let refused = (f.nx && current.is_some())
+        || (f.xx && current.is_none())
+        // No TTL counts as an infinite one: GT always fails against it.
+        || (f.gt && current.is_none_or(|c| when <= c))
+        || (f.lt && current.is_some_and(|c| when >= c));
+    if refused {
+        out.int(0);
+        return Ok(());
+    }
+    if when <= now {
+        // checkAlreadyExpired: a time not in the future deletes the key at once.
+        keys.remove(key);
+    } else {
+        keys.set_expire(key, Some(when));
+    }
+    out.int(1);
+    Ok(())
+}
+
+/// EXPIRE key seconds [NX | XX | GT | LT]
+pub(crate) fn expire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let now = ctx.sess.now_ms;
+    expire_generic(ctx, argv, now, true, ExpireCmd::Expire)
+}
+
+/// PEXPIRE key milliseconds [NX | XX | GT | LT]
+pub(crate) fn pexpire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let now = ctx.sess.now_ms;
+    expire_generic(ctx, argv, now, false, ExpireCmd::PExpire)
+}
+
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+pub(crate) fn expireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    expire_generic(ctx, argv, 0, true, ExpireCmd::ExpireAt)
+}
+
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+pub(crate) fn pexpireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    expire_generic(ctx, argv, 0, false, ExpireCmd::PExpireAt)
+}
+
+/// `ttlGenericCommand`: -2 for no key, -1 for no TTL, else the TTL or the expiry time.
+fn ttl_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], in_ms: bool, absolute: bool) {
+    let now = ctx.sess.now_ms;
+    let (mut keys, out) = ctx.split();
+    let reply = match keys.read_no_touch(key) {
+        None => -2,
+        Some(e) => match e.expire_at() {
+            None => -1,
+            Some(at) => {
+                let ttl = if absolute { at } else { at - now }.max(0);
+                if in_ms {
+                    ttl
+                } else {
+                    (ttl + 500) / 1000
+                }
+            }
+        },
+    };
+    out.int(reply);
+}
+
+/// TTL key
+pub(crate) fn ttl(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    ttl_generic(ctx, argv[1], false, false);
+    Ok(())
+}
+
+/// PTTL key
+pub(crate) fn pttl(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    ttl_generic(ctx, argv[1], true, false);
+    Ok(())
+}
+
+/// EXPIRETIME key
+pub(crate) fn expiretime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    ttl_generic(ctx, argv[1], false, true);
+    Ok(())
+}
+
+/// PEXPIRETIME key
+pub(crate) fn pexpiretime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    ttl_generic(ctx, argv[1], true, true);
+    Ok(())
+}
+
+/// PERSIST key
+pub(crate) fn persist(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    let had_ttl = keys.write(argv[1]).is_some_and(|e| e.expire_at().is_some());
+    if had_ttl {
+        keys.set_expire(argv[1], None);
+    }
+    out.int(i64::from(had_ttl));
+    Ok(())
+}
+
+/// OBJECT ENCODING key
+pub(crate) fn object_encoding(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    match keys.read_no_touch(argv[2]) {
+        None => out.null(),
+        Some(e) => out.bulk(e.encoding_name().as_bytes()),
+    }
+    Ok(())
+}
+
+/// OBJECT IDLETIME key
+pub(crate) fn object_idletime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let lfu = ctx.ks.lfu_policy();
+    let now = ctx.sess.now_ms;
+    let (mut keys, out) = ctx.split();
+    let Some(e) = keys.read_no_touch(argv[2]) else {
+        out.null();
+        return Ok(());
+    };
+    if lfu {
+        return Err(KsError::LfuSelected);
+    }
+    out.int(idle_seconds(e.access(), now));
+    Ok(())
+}
+
+/// OBJECT FREQ key
+pub(crate) fn object_freq(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let lfu = ctx.ks.lfu_policy();
+    let now = ctx.sess.now_ms;
+    let (mut keys, out) = ctx.split();
+    let Some(e) = keys.read_no_touch(argv[2]) else {
+        out.null();
+        return Ok(());
+    };
+    if !lfu {
+        return Err(KsError::LfuNotSelected);
+    }
+    out.int(i64::from(lfu_decr_and_return(e.access(), now)));
+    Ok(())
+}
+
+/// OBJECT REFCOUNT key
+pub(crate) fn object_refcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (mut keys, out) = ctx.split();
+    match keys.read_no_touch(argv[2]) {
+        None => out.null(),
+        Some(e) => out.int(e.refcount()),
+    }
+    Ok(())
+}
+
+/// OBJECT HELP — Redis 7.0's text, footer included (7.2 changed "Prints" to "Print").
+pub(crate) fn object_help(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError> {
+    const HELP: &[&str] = &[
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    ctx.out.array(HELP.len());
+    for line in HELP {
+        ctx.out.simple(line.as_bytes());
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! The op table — the only dispatch — and the context a handler runs in.
+//!
+//! Each row names a command (lower-case, subcommands as `object|encoding`), its handler, its
+//! Redis arity and where its keys are in argv (Redis's first/last/step key positions, or
+//! "every segment"). The row index is the op id that `Keyspace::run` takes; the binding maps
+//! names to ids once at startup with `Keyspace::op_names`. Arity is checked by the TypeScript
+//! side before a command gets here; the copy in this table only keeps a buggy caller from
+//! reaching a handler with too few arguments.
+//!
+//! Handlers are plain `fn(&mut Ctx, &[&[u8]]) -> Result<(), KsError>`: they write one reply
+//! value into `ctx.out` or return an error, which `Keyspace::run_locked` turns into the error
+//! reply in one place (dropping anything the handler wrote first). A handler must not change
+//! data before it returns an error, as in Redis.
+
+pub(crate) mod generic;
+pub(crate) mod server;
+pub(crate) mod string;
+
+use crate::error::KsError;
+use crate::keys::Keys;
+use crate::reply::ReplyBuf;
+use crate::segment::Tx;
+use crate::{Keyspace, Session};
+
+/// Where a command's keys are, and so which segments it locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySpec {
+    /// No keys (OBJECT HELP).
+    None,
+    /// argv[first], argv[first+step], ... up to argv[last]; a negative `last` counts from
+    /// the end (-1 is the last argument), as in Redis's legacy key specs.
+    Range { first: u8, last: i8, step: u8 },
+    /// The whole db, atomically: every segment is locked in order (DBSIZE, FLUSHDB, SWAPDB).
+    All,
+    /// The whole db, one segment at a time: Redis's guarantees for KEYS, SCAN and RANDOMKEY
+    /// hold without stopping every other command.
+    Iter,
+}
+
+impl KeySpec {
+    /// The argv indexes of the keys, in order.
+    pub(crate) fn key_indexes(self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = match self {
+            KeySpec::Range { first, last, step } => {
+                let last = if last < 0 {
+                    argc as isize + isize::from(last)
+                } else {
+                    isize::from(last)
+                };
+                (usize::from(first), last, usize::from(step.max(1)))
+            }
+            _ => (1, 0, 1),
+        };
+        let end = if last < 0 {
+            0
+        } else {
+            (last as usize + 1).min(argc)
+        };
+        (first..end.max(first)).step_by(step)
+    }
+}
+
+/// A handler: runs one command against the locked keys, writing one reply value.
+pub(crate) type Handler = for<'a, 'ks> fn(&mut Ctx<'a, 'ks>, &[&[u8]]) -> Result<(), KsError>;
+
+/// One row of the op table.
+pub(crate) struct OpSpec {
+    pub(crate) name: &'static str,
+    pub(crate) handler: Handler,
+    /// Redis's arity: N means exactly N arguments (name included), -N at least N.
+    pub(crate) arity: i8,
+    pub(crate) keys: KeySpec,
+}
+
+impl OpSpec {
+    /// True when `argc` satisfies the arity.
+    pub(crate) fn arity_ok(&self, argc: usize) -> bool {
+        let a = isize::from(self.arity);
+        if a >= 0 {
+            argc as isize == a
+        } else {
+            argc as isize >= -a
+        }
+    }
+}
+
+/// What a handler gets: the keyspace, the locks its command holds, the client's session and
+/// the reply buffer.
+pub(crate) struct Ctx<'a, 'ks> {
+    pub(crate) ks: &'ks Keyspace,
+    pub(crate) tx: &'a mut Tx<'ks>,
+    pub(crate) sess: &'a mut Session,
+    pub(crate) out: &'a mut ReplyBuf,
+    /// False when the client is in NO-TOUCH mode and the command is not TOUCH.
+    pub(crate) touch: bool,
+}
+
+impl<'a, 'ks> Ctx<'a, 'ks> {
+    /// The session's db and the reply buffer, borrowed apart so a handler can hold an entry
+    /// while it writes the reply.
+    pub(crate) fn split(&mut self) -> (Keys<'_, 'ks>, &mut ReplyBuf) {
+        (
+            Keys {
+                tx: &mut *self.tx,
+                ks: self.ks,
+                db: self.sess.db as usize,
+                now_ms: self.sess.now_ms,
+                touch: self.touch,
+            },
+            &mut *self.out,
+        )
+    }
+}
+
+const fn keys(first: u8, last: i8, step: u8) -> KeySpec {
+    KeySpec::Range { first, last, step }
+}
+
+/// The first argument is the only key.
+const K1: KeySpec = keys(1, 1, 1);
+
+macro_rules! op_table {
+    ($( $variant:ident = $name:literal, $handler:path, $arity:expr, $keys:expr; )*) => {
+        /// Op ids: the index of each command in the op table, as `Keyspace::run` takes it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u16)]
+        pub enum Op { $( $variant, )* }
+
+        /// The op table; row i is op id i.
+        pub(crate) static OPS: &[OpSpec] = &[
+            $( OpSpec { name: $name, handler: $handler, arity: $arity, keys: $keys }, )*
+        ];
+
+        /// Command names by op id.
+        pub(crate) static NAMES: &[&str] = &[ $( $name, )* ];
+
+        /// Every op, by op id.
+        static ALL_OPS: &[Op] = &[ $( Op::$variant, )* ];
+    };
+}
+
+op_table! {
+    // string
+    Get = "get", string::get, 2, K1;
+    Set = "set", string::set, -3, K1;
+    GetEx = "getex", string::getex, -2, K1;
+    GetDel = "getdel", string::getdel, 2, K1;
+    GetSet = "getset", string::getset, 3, K1;
+    MGet = "mget", string::mget, -2, keys(1, -1, 1);
+    MSet = "mset", string::mset, -3, keys(1, -1, 2);
+    MSetNx = "msetnx", string::msetnx, -3, keys(1, -1, 2);
+    SetNx = "setnx", string::setnx, 3, K1;
+    SetEx = "setex", string::setex, 4, K1;
+    PSetEx = "psetex", string::psetex, 4, K1;
+    Append = "append", string::append, 3, K1;
+    StrLen = "strlen", string::strlen, 2, K1;
+    GetRange = "getrange", string::getrange, 4, K1;
+    SubStr = "substr", string::getrange, 4, K1;
+    SetRange = "setrange", string::setrange, 4, K1;
+    Incr = "incr", string::incr, 2, K1;
+    Decr = "decr", string::decr, 2, K1;
+    IncrBy = "incrby", string::incrby, 3, K1;
+    DecrBy = "decrby", string::decrby, 3, K1;
+    IncrByFloat = "incrbyfloat", string::incrbyfloat, 3, K1;
+    Lcs = "lcs", string::lcs, -3, keys(1, 2, 1);
+    // generic
+    Del = "del", generic::del, -2, keys(1, -1, 1);
+    Unlink = "unlink", generic::del, -2, keys(1, -1, 1);
+    Exists = "exists", generic::exists, -2, keys(1, -1, 1);
+    Type = "type", generic::type_, 2, K1;
+    Keys = "keys", generic::keys, 2, KeySpec::Iter;
+    Scan = "scan", generic::scan, -2, KeySpec::Iter;
+    RandomKey = "randomkey", generic::randomkey, 1, KeySpec::Iter;
+    Rename = "rename", generic::rename, 3, keys(1, 2, 1);
+    RenameNx = "renamenx", generic::renamenx, 3, keys(1, 2, 1);
+    Copy = "copy", generic::copy, -3, keys(1, 2, 1);
+    Move = "move", generic::move_, 3, K1;
+    Expire = "expire", generic::expire, -3, K1;
+    PExpire = "pexpire", generic::pexpire, -3, K1;
+    ExpireAt = "expireat", generic::expireat, -3, K1;
+    PExpireAt = "pexpireat", generic::pexpireat, -3, K1;
+    Ttl = "ttl", generic::ttl, 2, K1;
+    PTtl = "pttl", generic::pttl, 2, K1;
+    ExpireTime = "expiretime", generic::expiretime, 2, K1;
+    PExpireTime = "pexpiretime", generic::pexpiretime, 2, K1;
+    Persist = "persist", generic::persist, 2, K1;
+    Touch = "touch", generic::touch, -2, keys(1, -1, 1);
+    ObjectEncoding = "object|encoding", generic::object_encoding, 3, keys(2, 2, 1);
+    ObjectIdleTime = "object|idletime", generic::object_idletime, 3, keys(2, 2, 1);
+    ObjectFreq = "object|freq", generic::object_freq, 3, keys(2, 2, 1);
+    ObjectRefCount = "object|refcount", generic::object_refcount, 3, keys(2, 2, 1);
+    ObjectHelp = "object|help", generic::object_help, 2, KeySpec::None;
+    // server
+    DbSize = "dbsize", server::dbsize, 1, KeySpec::All;
+    FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
+    FlushAll = "flushall", server::flushall, -1, KeySpec::All;
+    SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+}
+
+impl Op {
+    /// The op with id `id`, if any.
+    pub fn from_id(id: u16) -> Option<Op> {
+        ALL_OPS.get(usize::from(id)).copied()
+    }
+
+    /// The op named `name` (`get`, `object|encoding`), if any.
+    pub fn from_name(name: &str) -> Option<Op> {
+        NAMES
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| ALL_OPS.get(i).copied())
+    }
+
+    /// The command name (`get`, `object|encoding`).
+    pub fn name(self) -> &'static str {
+        NAMES[self as usize]
+    }
+}

@@ -1,0 +1,88 @@
+//! The server group's keyspace commands: DBSIZE, FLUSHDB, FLUSHALL and SWAPDB, after
+//! Redis's `db.c`. Each holds every segment lock (op table: `KeySpec::All`), so it is atomic
+//! against every other command, as in Redis.
+
+use crate::cmd::Ctx;
+use crate::db::Db;
+use crate::error::KsError;
+use crate::number::arg_i32;
+
+/// DBSIZE
+pub(crate) fn dbsize(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError> {
+    let db = ctx.sess.db as usize;
+    let mut n = 0usize;
+    for s in 0..ctx.tx.segment_count() {
+        n += ctx.tx.seg(s).dbs[db].len();
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `getFlushCommandFlags`: true for ASYNC. lazyfree-lazy-user-flush is off by default, so
+/// no option means SYNC.
+fn flush_async(argv: &[&[u8]]) -> Result<bool, KsError> {
+    match argv {
+        [_] => Ok(false),
+        [_, opt] if opt.eq_ignore_ascii_case(b"sync") => Ok(false),
+        [_, opt] if opt.eq_ignore_ascii_case(b"async") => Ok(true),
+        _ => Err(KsError::Syntax),
+    }
+}
+
+/// Empty database `db` (every database when None) in every segment; with `lazy`, the old
+/// tables are freed on a background thread.
+fn flush(ctx: &mut Ctx<'_, '_>, db: Option<usize>, lazy: bool) {
+    let mut taken: Vec<Db> = Vec::new();
+    for s in 0..ctx.tx.segment_count() {
+        let seg = ctx.tx.seg(s);
+        for (i, d) in seg.dbs.iter_mut().enumerate() {
+            if db.is_some_and(|db| db != i) {
+                continue;
+            }
+            if lazy {
+                taken.push(d.take());
+            } else {
+                d.clear();
+            }
+        }
+    }
+    if lazy {
+        crate::drop_in_background(taken);
+    }
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+pub(crate) fn flushdb(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let lazy = flush_async(argv)?;
+    let db = ctx.sess.db as usize;
+    flush(ctx, Some(db), lazy);
+    ctx.out.simple(b"OK");
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+pub(crate) fn flushall(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let lazy = flush_async(argv)?;
+    flush(ctx, None, lazy);
+    ctx.out.simple(b"OK");
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+pub(crate) fn swapdb(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let a = arg_i32(argv[1]).map_err(|_| KsError::InvalidFirstDbIndex)?;
+    let b = arg_i32(argv[2]).map_err(|_| KsError::InvalidSecondDbIndex)?;
+    let n = ctx.ks.databases();
+    let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
+        return Err(KsError::DbIndexOutOfRange);
+    };
+    if a >= n || b >= n {
+        return Err(KsError::DbIndexOutOfRange);
+    }
+    // Every segment is locked: no command sees one db half swapped.
+    for s in 0..ctx.tx.segment_count() {
+        ctx.tx.seg(s).dbs.swap(a, b);
+    }
+    ctx.out.simple(b"OK");
+    Ok(())
+}

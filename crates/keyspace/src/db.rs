@@ -1,0 +1,644 @@
+//! One database's keys inside one segment: the entry layout and the key table.
+//!
+//! A `Db` is only ever reached through its segment's lock (`segment.rs`); it knows nothing
+//! of locking, sessions or replies. Every method takes the key's hash, computed once by the
+//! caller with the keyspace's hasher, and the hasher itself where the table may need to rehash.
+//!
+//! Memory per key is what the perf goal (≤ 1.2x Redis's RSS) is about, so an `Entry` is 40
+//! bytes stored inline in the table, and a string key with its value is one allocation:
+//! `kv` holds the key bytes followed by the value bytes, like Redis's embstr but for the key
+//! too. Values that must grow in place (APPEND, SETRANGE) and, later, lists, hashes, sets,
+//! sorted sets and streams live behind `obj` instead.
+
+use hashbrown::HashTable;
+
+use crate::expiry::ExpiryIndex;
+
+/// The hasher of every key table; seeded randomly once per keyspace, so the key order that
+/// SCAN walks is stable for the life of the process and unpredictable to clients.
+pub(crate) type KeyHasher = foldhash::fast::RandomState;
+
+/// Hash of a key under `hs` (the same function for the table, SCAN order and expiry index).
+#[inline]
+pub(crate) fn key_hash(hs: &KeyHasher, key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    hs.hash_one(key)
+}
+
+/// Redis data types, as TYPE names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    List,
+    Set,
+    ZSet,
+    Hash,
+    Stream,
+}
+
+impl Kind {
+    /// The name TYPE replies and SCAN TYPE matches.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::List => "list",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+            Kind::Hash => "hash",
+            Kind::Stream => "stream",
+        }
+    }
+
+    /// The kind named `name`, ignoring case (SCAN's TYPE option).
+    pub fn from_name(name: &[u8]) -> Option<Kind> {
+        [
+            Kind::String,
+            Kind::List,
+            Kind::Set,
+            Kind::ZSet,
+            Kind::Hash,
+            Kind::Stream,
+        ]
+        .into_iter()
+        .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+/// How an inline string value is encoded, as OBJECT ENCODING reports it (Redis's
+/// `tryObjectEncoding` decides: canonical i64 → int, ≤ 44 bytes → embstr, else raw).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StrEnc {
+    /// A canonical integer in `0..10000`: Redis shares one object per such value, so OBJECT
+    /// REFCOUNT says 2147483647.
+    SharedInt = 0,
+    /// A canonical integer held by this key alone.
+    Int = 1,
+    Embstr = 2,
+    Raw = 3,
+}
+
+impl StrEnc {
+    fn from_bits(b: u32) -> StrEnc {
+        match b {
+            0 => StrEnc::SharedInt,
+            1 => StrEnc::Int,
+            2 => StrEnc::Embstr,
+            _ => StrEnc::Raw,
+        }
+    }
+
+    /// The encoding `tryObjectEncoding` gives a value written by SET, MSET, GETSET...
+    pub fn for_value(v: &[u8]) -> StrEnc {
+        if v.len() <= 20 {
+            if let Some(n) = crate::number::parse_i64(v) {
+                return StrEnc::for_int(n);
+            }
+        }
+        StrEnc::for_text(v)
+    }
+
+    /// The encoding `createStringObject` gives (INCRBYFLOAT): never int.
+    pub fn for_text(v: &[u8]) -> StrEnc {
+        if v.len() <= 44 {
+            StrEnc::Embstr
+        } else {
+            StrEnc::Raw
+        }
+    }
+
+    /// The encoding of an integer result (INCR, `createStringObjectFromLongLongForValue`).
+    pub fn for_int(n: i64) -> StrEnc {
+        if (0..10000).contains(&n) {
+            StrEnc::SharedInt
+        } else {
+            StrEnc::Int
+        }
+    }
+}
+
+/// A value that does not live inline in `Entry::kv`.
+#[derive(Debug, Clone)]
+pub(crate) enum Obj {
+    /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
+    Raw(Vec<u8>),
+}
+
+/// Low 24 bits of `Entry::meta`: the access clock (Redis's 24-bit `lru` field).
+const ACCESS_MASK: u32 = 0x00FF_FFFF;
+
+/// One key and its value, stored inline in the table.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The key bytes, then the value bytes when the value is an inline string.
+    kv: Box<[u8]>,
+    key_len: u32,
+    /// Bits 0..24: LRU clock in seconds, or LFU (minutes << 8 | log counter), as in Redis's
+    /// `robj.lru`. Bits 24..32: the `StrEnc` of an inline string.
+    meta: u32,
+    /// Unix ms after which the key is gone; 0 for a persistent key.
+    expire_at_ms: i64,
+    /// The value when it is not an inline string.
+    obj: Option<Box<Obj>>,
+}
+
+impl Entry {
+    /// A string entry `key` = `val`.
+    pub(crate) fn new_str(key: &[u8], val: &[u8], enc: StrEnc, access: u32) -> Entry {
+        Entry {
+            kv: concat(key, val),
+            key_len: key_len_u32(key),
+            meta: (access & ACCESS_MASK) | ((enc as u32) << 24),
+            expire_at_ms: 0,
+            obj: None,
+        }
+    }
+
+    /// The key.
+    #[inline]
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.kv[..self.key_len as usize]
+    }
+
+    /// The value's type.
+    pub(crate) fn kind(&self) -> Kind {
+        match self.obj.as_deref() {
+            None | Some(Obj::Raw(_)) => Kind::String,
+        }
+    }
+
+    /// The string value, or None when the key holds another type.
+    #[inline]
+    pub(crate) fn str_value(&self) -> Option<&[u8]> {
+        match self.obj.as_deref() {
+            None => Some(&self.kv[self.key_len as usize..]),
+            Some(Obj::Raw(v)) => Some(v),
+        }
+    }
+
+    /// The encoding of a string value.
+    pub(crate) fn str_enc(&self) -> StrEnc {
+        match self.obj.as_deref() {
+            None => StrEnc::from_bits(self.meta >> 24),
+            Some(Obj::Raw(_)) => StrEnc::Raw,
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub(crate) fn encoding_name(&self) -> &'static str {
+        match self.obj.as_deref() {
+            None => match self.str_enc() {
+                StrEnc::SharedInt | StrEnc::Int => "int",
+                StrEnc::Embstr => "embstr",
+                StrEnc::Raw => "raw",
+            },
+            Some(Obj::Raw(_)) => "raw",
+        }
+    }
+
+    /// OBJECT REFCOUNT's answer: shared small integers report INT_MAX, as in Redis.
+    pub(crate) fn refcount(&self) -> i64 {
+        if self.obj.is_none() && self.str_enc() == StrEnc::SharedInt {
+            i64::from(i32::MAX)
+        } else {
+            1
+        }
+    }
+
+    /// Replace the value with the inline string `val`, keeping key, TTL and access clock
+    /// (Redis's `dbSetValue` keeps the old `lru` too).
+    pub(crate) fn set_str(&mut self, val: &[u8], enc: StrEnc) {
+        let k = self.key_len as usize;
+        if self.obj.is_none() && self.kv.len() - k == val.len() {
+            // Same length (INCR mostly, or a SET of an equal-size value): no allocation.
+            self.kv[k..].copy_from_slice(val);
+        } else {
+            self.kv = concat(&self.kv[..k], val);
+            self.obj = None;
+        }
+        self.meta = (self.meta & ACCESS_MASK) | ((enc as u32) << 24);
+    }
+
+    /// The string value as a growable buffer, converting an inline value first (Redis's
+    /// `dbUnshareStringValue`, after which the encoding is raw). None for non-strings.
+    pub(crate) fn str_raw_mut(&mut self) -> Option<&mut Vec<u8>> {
+        if self.obj.is_none() {
+            let k = self.key_len as usize;
+            let val = self.kv[k..].to_vec();
+            self.kv = self.kv[..k].into();
+            self.obj = Some(Box::new(Obj::Raw(val)));
+        }
+        match self.obj.as_deref_mut() {
+            Some(Obj::Raw(v)) => Some(v),
+            None => None,
+        }
+    }
+
+    /// The same value under `key` (RENAME, MOVE), keeping TTL and access clock.
+    pub(crate) fn rekey(self, key: &[u8]) -> Entry {
+        let k = self.key_len as usize;
+        Entry {
+            kv: concat(key, &self.kv[k..]),
+            key_len: key_len_u32(key),
+            meta: self.meta,
+            expire_at_ms: self.expire_at_ms,
+            obj: self.obj,
+        }
+    }
+
+    /// A copy of the value under `key` with a fresh access clock and no TTL (COPY; Redis's
+    /// `dupStringObject` never shares a small integer, so the copy is a private int).
+    pub(crate) fn duplicate(&self, key: &[u8], access: u32) -> Entry {
+        let k = self.key_len as usize;
+        let enc = match self.str_enc() {
+            StrEnc::SharedInt => StrEnc::Int,
+            e => e,
+        };
+        Entry {
+            kv: concat(key, &self.kv[k..]),
+            key_len: key_len_u32(key),
+            meta: (access & ACCESS_MASK) | ((enc as u32) << 24),
+            expire_at_ms: 0,
+            obj: self.obj.clone(),
+        }
+    }
+
+    /// The expiry time, if the key is volatile.
+    #[inline]
+    pub(crate) fn expire_at(&self) -> Option<i64> {
+        (self.expire_at_ms != 0).then_some(self.expire_at_ms)
+    }
+
+    /// True when the key's TTL has passed at `now_ms` (Redis: `now > when`).
+    #[inline]
+    pub(crate) fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at_ms != 0 && now_ms > self.expire_at_ms
+    }
+
+    /// The 24-bit access clock (LRU seconds or LFU data).
+    #[inline]
+    pub(crate) fn access(&self) -> u32 {
+        self.meta & ACCESS_MASK
+    }
+
+    /// Set the 24-bit access clock.
+    #[inline]
+    pub(crate) fn set_access(&mut self, access: u32) {
+        self.meta = (self.meta & !ACCESS_MASK) | (access & ACCESS_MASK);
+    }
+}
+
+fn key_len_u32(key: &[u8]) -> u32 {
+    // Keys come from bulk strings capped at proto-max-bulk-len (512 MB).
+    u32::try_from(key.len()).unwrap_or(u32::MAX)
+}
+
+fn concat(a: &[u8], b: &[u8]) -> Box<[u8]> {
+    let mut v = Vec::with_capacity(a.len() + b.len());
+    v.extend_from_slice(a);
+    v.extend_from_slice(b);
+    v.into_boxed_slice()
+}
+
+/// Outcome of a lookup that may lazily expire the key.
+pub(crate) enum Lookup<'a> {
+    Found(&'a mut Entry),
+    Missing,
+    /// The key was there but past its TTL, and has just been deleted.
+    Expired,
+}
+
+/// One database's keys in one segment.
+#[derive(Debug, Default)]
+pub(crate) struct Db {
+    table: HashTable<Entry>,
+    expires: ExpiryIndex,
+}
+
+/// Drop `(when, h)` from the expiry index for a key that no longer expires at `when`,
+/// unless another key of this table still shares the pair.
+fn unindex(
+    table: &HashTable<Entry>,
+    expires: &mut ExpiryIndex,
+    key: &[u8],
+    when: i64,
+    h: u64,
+    hs: &KeyHasher,
+) {
+    let shared = table
+        .iter_hash(h)
+        .any(|e| e.expire_at_ms == when && e.key() != key && key_hash(hs, e.key()) == h);
+    expires.forget(when, h, !shared);
+}
+
+impl Db {
+    /// Number of keys, expired-but-not-yet-deleted ones included (as Redis's DBSIZE).
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Number of keys with a TTL.
+    pub(crate) fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// Sum of the expiry times of volatile keys.
+    pub(crate) fn expire_sum_ms(&self) -> i128 {
+        self.expires.sum_ms()
+    }
+
+    /// The entry of `key`; a key past its TTL is deleted on the way (lazy expiry).
+    pub(crate) fn lookup(&mut self, h: u64, key: &[u8], now_ms: i64, hs: &KeyHasher) -> Lookup<'_> {
+        let Db { table, expires } = self;
+        match table.find_entry(h, |e| e.key() == key) {
+            Err(_) => Lookup::Missing,
+            Ok(occ) => {
+                if occ.get().is_expired(now_ms) {
+                    let when = occ.get().expire_at_ms;
+                    let (gone, vacant) = occ.remove();
+                    unindex(vacant.into_table(), expires, gone.key(), when, h, hs);
+                    Lookup::Expired
+                } else {
+                    Lookup::Found(occ.into_mut())
+                }
+            }
+        }
+    }
+
+    /// Add `entry` under hash `h`; its key must not be present. Its TTL, if any, is indexed.
+    pub(crate) fn insert_new(&mut self, h: u64, entry: Entry, hs: &KeyHasher) -> &mut Entry {
+        if let Some(when) = entry.expire_at() {
+            self.expires.add(when, h);
+        }
+        self.table
+            .insert_unique(h, entry, |e| key_hash(hs, e.key()))
+            .into_mut()
+    }
+
+    /// Remove `key`, returning its entry.
+    pub(crate) fn remove(&mut self, h: u64, key: &[u8], hs: &KeyHasher) -> Option<Entry> {
+        let Db { table, expires } = self;
+        let occ = table.find_entry(h, |e| e.key() == key).ok()?;
+        let (gone, vacant) = occ.remove();
+        if let Some(when) = gone.expire_at() {
+            unindex(vacant.into_table(), expires, gone.key(), when, h, hs);
+        }
+        Some(gone)
+    }
+
+    /// Set or clear (`when == None`) the TTL of `key`; false when the key is absent.
+    pub(crate) fn set_expire(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        when: Option<i64>,
+        hs: &KeyHasher,
+    ) -> bool {
+        let Some(e) = self.table.find_mut(h, |e| e.key() == key) else {
+            return false;
+        };
+        let old = e.expire_at();
+        if old == when {
+            return true;
+        }
+        e.expire_at_ms = when.unwrap_or(0);
+        if let Some(old) = old {
+            unindex(&self.table, &mut self.expires, key, old, h, hs);
+        }
+        if let Some(when) = when {
+            self.expires.add(when, h);
+        }
+        true
+    }
+
+    /// Delete keys whose TTL is due at `now_ms`, at most about `max` of them (a pair shared by
+    /// two keys may add one). Returns how many were deleted.
+    pub(crate) fn expire_due(&mut self, now_ms: i64, max: usize, hs: &KeyHasher) -> usize {
+        let mut removed = 0;
+        while removed < max {
+            let Some((when, h)) = self.expires.pop_due(now_ms) else {
+                break;
+            };
+            while let Ok(occ) = self
+                .table
+                .find_entry(h, |e| e.expire_at_ms == when && key_hash(hs, e.key()) == h)
+            {
+                occ.remove();
+                self.expires.forget(when, h, false);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Every entry, in table order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter()
+    }
+
+    /// A uniformly random entry, or None when empty. `rand` yields random u64s.
+    pub(crate) fn random_entry(&self, mut rand: impl FnMut() -> u64) -> Option<&Entry> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let buckets = self.table.num_buckets();
+        // Probing random buckets until one is full picks every entry with the same
+        // probability; the load factor is at least ~40%, so a few tries nearly always do.
+        for _ in 0..64 {
+            let i = (rand() % buckets as u64) as usize;
+            if let Some(e) = self.table.get_bucket(i) {
+                return Some(e);
+            }
+        }
+        let n = (rand() % self.table.len() as u64) as usize;
+        self.table.iter().nth(n)
+    }
+
+    /// Take every key out, leaving this db empty (FLUSHDB/FLUSHALL; the caller may drop the
+    /// result on another thread).
+    pub(crate) fn take(&mut self) -> Db {
+        std::mem::take(self)
+    }
+
+    /// Forget all keys.
+    pub(crate) fn clear(&mut self) {
+        self.table = HashTable::new();
+        self.expires.clear();
+    }
+}
+
+/// Redis's LRU clock: Unix seconds in 24 bits.
+pub(crate) fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u64 & u64::from(ACCESS_MASK)) as u32
+}
+
+/// Seconds since the access clock `lru` (Redis's `estimateObjectIdleTime` / 1000).
+pub(crate) fn idle_seconds(lru: u32, now_ms: i64) -> i64 {
+    let now = lru_clock(now_ms);
+    let idle = if now >= lru {
+        now - lru
+    } else {
+        now + (ACCESS_MASK - lru)
+    };
+    i64::from(idle)
+}
+
+/// Redis's LFU_INIT_VAL: new keys start here so they survive their first eviction round.
+pub(crate) const LFU_INIT_VAL: u32 = 5;
+/// Redis's default lfu-log-factor.
+const LFU_LOG_FACTOR: f64 = 10.0;
+/// Redis's default lfu-decay-time, in minutes.
+const LFU_DECAY_TIME: u32 = 1;
+
+fn lfu_minutes(now_ms: i64) -> u32 {
+    ((now_ms / 60_000) as u64 & 0xFFFF) as u32
+}
+
+/// The LFU access field of a new key.
+pub(crate) fn lfu_initial(now_ms: i64) -> u32 {
+    (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL
+}
+
+/// The LFU counter of `access` after decay (Redis's `LFUDecrAndReturn`).
+pub(crate) fn lfu_decr_and_return(access: u32, now_ms: i64) -> u32 {
+    let ldt = access >> 8;
+    let counter = access & 255;
+    let now = lfu_minutes(now_ms);
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    };
+    let periods = elapsed / LFU_DECAY_TIME;
+    counter.saturating_sub(periods)
+}
+
+/// The LFU access field after one access (Redis's `updateLFU`: decay, then a logarithmic
+/// increment with probability 1/((counter-5)*10+1)). `rand01` is uniform in [0, 1].
+pub(crate) fn lfu_touch(access: u32, now_ms: i64, rand01: f64) -> u32 {
+    let mut counter = lfu_decr_and_return(access, now_ms);
+    if counter < 255 {
+        let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+        let p = 1.0 / (base * LFU_LOG_FACTOR + 1.0);
+        if rand01 < p {
+            counter += 1;
+        }
+    }
+    (lfu_minutes(now_ms) << 8) | counter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hs() -> KeyHasher {
+        KeyHasher::default()
+    }
+
+    #[test]
+    fn entry_is_small() {
+        // The perf goal depends on it: see the module doc.
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+    }
+
+    #[test]
+    fn inline_string_round_trip_and_growth() {
+        let mut e = Entry::new_str(b"key", b"value", StrEnc::Embstr, 7);
+        assert_eq!(e.key(), b"key");
+        assert_eq!(e.str_value(), Some(&b"value"[..]));
+        assert_eq!(e.encoding_name(), "embstr");
+        assert_eq!(e.access(), 7);
+        e.set_str(b"12", StrEnc::for_value(b"12"));
+        assert_eq!(e.encoding_name(), "int");
+        assert_eq!(e.refcount(), i64::from(i32::MAX));
+        e.str_raw_mut().unwrap().extend_from_slice(b"34");
+        assert_eq!(e.str_value(), Some(&b"1234"[..]));
+        assert_eq!(e.encoding_name(), "raw");
+        assert_eq!(e.key(), b"key");
+        let d = e.duplicate(b"other", 1);
+        assert_eq!(d.key(), b"other");
+        assert_eq!(d.str_value(), Some(&b"1234"[..]));
+        let r = e.rekey(b"k2");
+        assert_eq!(r.key(), b"k2");
+        assert_eq!(r.access(), 7);
+    }
+
+    #[test]
+    fn encodings_follow_try_object_encoding() {
+        assert_eq!(StrEnc::for_value(b"123"), StrEnc::SharedInt);
+        assert_eq!(StrEnc::for_value(b"10000"), StrEnc::Int);
+        assert_eq!(StrEnc::for_value(b"-1"), StrEnc::Int);
+        assert_eq!(StrEnc::for_value(b"-0"), StrEnc::Embstr);
+        assert_eq!(StrEnc::for_value(&[b'x'; 44]), StrEnc::Embstr);
+        assert_eq!(StrEnc::for_value(&[b'x'; 45]), StrEnc::Raw);
+        assert_eq!(StrEnc::for_text(b"3"), StrEnc::Embstr);
+    }
+
+    #[test]
+    fn lazy_expiry_and_index() {
+        let hs = hs();
+        let mut db = Db::default();
+        for (k, when) in [(&b"a"[..], 100), (b"b", 200), (b"c", 0)] {
+            let h = key_hash(&hs, k);
+            db.insert_new(h, Entry::new_str(k, b"v", StrEnc::Embstr, 0), &hs);
+            if when != 0 {
+                assert!(db.set_expire(h, k, Some(when), &hs));
+            }
+        }
+        assert_eq!(db.len(), 3);
+        assert_eq!(db.volatile_len(), 2);
+        let ha = key_hash(&hs, b"a");
+        assert!(matches!(db.lookup(ha, b"a", 100, &hs), Lookup::Found(_)));
+        assert!(matches!(db.lookup(ha, b"a", 101, &hs), Lookup::Expired));
+        assert!(matches!(db.lookup(ha, b"a", 101, &hs), Lookup::Missing));
+        assert_eq!(db.volatile_len(), 1);
+        assert_eq!(db.expire_due(1000, 10, &hs), 1);
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.volatile_len(), 0);
+        let hc = key_hash(&hs, b"c");
+        assert!(db.set_expire(hc, b"c", Some(50), &hs));
+        assert!(db.set_expire(hc, b"c", None, &hs));
+        assert_eq!(db.expire_due(1000, 10, &hs), 0);
+        assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn random_entry_reaches_every_key() {
+        let hs = hs();
+        let mut db = Db::default();
+        for i in 0..5u8 {
+            let k = [i];
+            db.insert_new(
+                key_hash(&hs, &k),
+                Entry::new_str(&k, b"", StrEnc::Embstr, 0),
+                &hs,
+            );
+        }
+        let mut seen = [false; 5];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..500 {
+            let e = db
+                .random_entry(|| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x
+                })
+                .unwrap();
+            seen[usize::from(e.key()[0])] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn lfu_counter_behaves_like_redis() {
+        let now = 60_000 * 1000;
+        let a = lfu_initial(now);
+        assert_eq!(lfu_decr_and_return(a, now), 5);
+        // Two minutes later the counter has decayed by two.
+        assert_eq!(lfu_decr_and_return(a, now + 120_000), 3);
+        // At the initial value an access always counts (p = 1).
+        assert_eq!(lfu_touch(a, now, 0.99) & 255, 6);
+        assert_eq!(idle_seconds(lru_clock(now), now + 5_000), 5);
+    }
+}

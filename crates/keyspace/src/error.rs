@@ -1,0 +1,227 @@
+//! Command errors of the keyspace: every error a command can reply with, each spelled exactly
+//! as Redis 7 spells it (texts copied from `server.c`'s `createSharedObjects`, `t_string.c`,
+//! `db.c`, `expire.c` and `object.c`).
+//!
+//! What fails before a command reaches the core (unknown command, arity, protocol, NOAUTH)
+//! belongs to the TypeScript side and is not here. Nothing here allocates: a variant maps to a
+//! `&'static str`, and the one error that echoes the client's text (`Unsupported option`)
+//! carries the argument's index so the reply writer can copy it from argv.
+
+/// Why a keyspace command failed; each variant is exactly one Redis error reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KsError {
+    /// `shared.wrongtypeerr`.
+    WrongType,
+    /// `getLongLongFromObjectOrReply` and friends.
+    NotInteger,
+    /// `getLongDoubleFromObjectOrReply`.
+    NotFloat,
+    /// INCR/DECR/INCRBY/DECRBY leaving the i64 range.
+    Overflow,
+    /// DECRBY with i64::MIN, which cannot be negated.
+    DecrOverflow,
+    /// `shared.syntaxerr`.
+    Syntax,
+    /// `shared.nokeyerr` (RENAME of a missing key).
+    NoSuchKey,
+    /// SELECT/MOVE/COPY/SWAPDB with a db outside `0..databases`.
+    DbIndexOutOfRange,
+    /// SWAPDB's first index is not an integer.
+    InvalidFirstDbIndex,
+    /// SWAPDB's second index is not an integer.
+    InvalidSecondDbIndex,
+    /// `addReplyErrorExpireTime`: the text names the command.
+    InvalidExpireTime(ExpireCmd),
+    /// `shared.sameobjecterr` (MOVE to the same db, COPY onto itself).
+    SameObject,
+    /// `checkStringLength`: the result would pass proto-max-bulk-len (512 MB).
+    StringTooLong,
+    /// INCRBYFLOAT reaching NaN or an infinity.
+    NanOrInfinity,
+    /// SETRANGE with a negative offset.
+    OffsetOutOfRange,
+    /// EXPIRE with NX together with XX, GT or LT.
+    ExpireNxAndOthers,
+    /// EXPIRE with both GT and LT.
+    ExpireGtAndLt,
+    /// EXPIRE with an unknown flag; holds the index in argv of the offending argument,
+    /// whose text Redis appends to the message.
+    UnsupportedOption(u16),
+    /// SCAN with a cursor that is not an unsigned 64-bit number.
+    InvalidCursor,
+    /// MSET/MSETNX with an odd number of key/value arguments (checked by the command itself
+    /// in Redis, not by the arity table).
+    WrongArgCount(ArgCountCmd),
+    /// LCS on a key holding a non-string.
+    LcsNotString,
+    /// LCS with both LEN and IDX.
+    LcsLenAndIdx,
+    /// LCS on strings of 4 GB or more.
+    LcsTooLong,
+    /// LCS whose table would pass proto-max-bulk-len.
+    LcsTooBig,
+    /// OBJECT FREQ while the maxmemory policy is not an LFU one (the default).
+    LfuNotSelected,
+    /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
+    LfuSelected,
+}
+
+/// The commands whose "invalid expire time" error names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpireCmd {
+    Set,
+    SetEx,
+    PSetEx,
+    GetEx,
+    Expire,
+    PExpire,
+    ExpireAt,
+    PExpireAt,
+}
+
+/// The commands that check their own argument count beyond the arity table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgCountCmd {
+    MSet,
+    MSetNx,
+}
+
+impl KsError {
+    /// The full error text, prefix included (`ERR ...`, `WRONGTYPE ...`). For
+    /// `UnsupportedOption` this is the text before the echoed argument.
+    pub fn text(self) -> &'static str {
+        match self {
+            KsError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value"
+            }
+            KsError::NotInteger => "ERR value is not an integer or out of range",
+            KsError::NotFloat => "ERR value is not a valid float",
+            KsError::Overflow => "ERR increment or decrement would overflow",
+            KsError::DecrOverflow => "ERR decrement would overflow",
+            KsError::Syntax => "ERR syntax error",
+            KsError::NoSuchKey => "ERR no such key",
+            KsError::DbIndexOutOfRange => "ERR DB index is out of range",
+            KsError::InvalidFirstDbIndex => "ERR invalid first DB index",
+            KsError::InvalidSecondDbIndex => "ERR invalid second DB index",
+            KsError::InvalidExpireTime(cmd) => match cmd {
+                ExpireCmd::Set => "ERR invalid expire time in 'set' command",
+                ExpireCmd::SetEx => "ERR invalid expire time in 'setex' command",
+                ExpireCmd::PSetEx => "ERR invalid expire time in 'psetex' command",
+                ExpireCmd::GetEx => "ERR invalid expire time in 'getex' command",
+                ExpireCmd::Expire => "ERR invalid expire time in 'expire' command",
+                ExpireCmd::PExpire => "ERR invalid expire time in 'pexpire' command",
+                ExpireCmd::ExpireAt => "ERR invalid expire time in 'expireat' command",
+                ExpireCmd::PExpireAt => "ERR invalid expire time in 'pexpireat' command",
+            },
+            KsError::SameObject => "ERR source and destination objects are the same",
+            KsError::StringTooLong => {
+                "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+            }
+            KsError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+            KsError::OffsetOutOfRange => "ERR offset is out of range",
+            KsError::ExpireNxAndOthers => {
+                "ERR NX and XX, GT or LT options at the same time are not compatible"
+            }
+            KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
+            KsError::UnsupportedOption(_) => "ERR Unsupported option ",
+            KsError::InvalidCursor => "ERR invalid cursor",
+            KsError::WrongArgCount(cmd) => match cmd {
+                ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
+                ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
+            },
+            KsError::LcsNotString => "ERR The specified keys must contain string values",
+            KsError::LcsLenAndIdx => {
+                "ERR If you want both the length and indexes, please just use IDX."
+            }
+            KsError::LcsTooLong => "ERR String too long for LCS",
+            KsError::LcsTooBig => {
+                "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+            }
+            KsError::LfuNotSelected => {
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                 Please note that when switching between policies at runtime LRU and LFU data \
+                 will take some time to adjust."
+            }
+            KsError::LfuSelected => {
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note \
+                 that when switching between policies at runtime LRU and LFU data will take \
+                 some time to adjust."
+            }
+        }
+    }
+
+    /// The argv index whose text the reply echoes after `text()`, if any.
+    pub fn echoed_arg(self) -> Option<usize> {
+        match self {
+            KsError::UnsupportedOption(i) => Some(usize::from(i)),
+            _ => None,
+        }
+    }
+}
+
+impl AsRef<[u8]> for KsError {
+    fn as_ref(&self) -> &[u8] {
+        self.text().as_bytes()
+    }
+}
+
+impl std::fmt::Display for KsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl std::error::Error for KsError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_have_a_redis_prefix_and_no_line_breaks() {
+        let all = [
+            KsError::WrongType,
+            KsError::NotInteger,
+            KsError::NotFloat,
+            KsError::Overflow,
+            KsError::DecrOverflow,
+            KsError::Syntax,
+            KsError::NoSuchKey,
+            KsError::DbIndexOutOfRange,
+            KsError::InvalidFirstDbIndex,
+            KsError::InvalidSecondDbIndex,
+            KsError::InvalidExpireTime(ExpireCmd::Set),
+            KsError::InvalidExpireTime(ExpireCmd::PExpireAt),
+            KsError::SameObject,
+            KsError::StringTooLong,
+            KsError::NanOrInfinity,
+            KsError::OffsetOutOfRange,
+            KsError::ExpireNxAndOthers,
+            KsError::ExpireGtAndLt,
+            KsError::UnsupportedOption(3),
+            KsError::InvalidCursor,
+            KsError::WrongArgCount(ArgCountCmd::MSet),
+            KsError::LcsNotString,
+            KsError::LcsLenAndIdx,
+            KsError::LcsTooLong,
+            KsError::LcsTooBig,
+            KsError::LfuNotSelected,
+            KsError::LfuSelected,
+        ];
+        for e in all {
+            let t = e.text();
+            assert!(t.starts_with("ERR ") || t.starts_with("WRONGTYPE "), "{t}");
+            assert!(!t.contains('\r') && !t.contains('\n'), "{t}");
+            assert!(!t.contains("  "), "double space in {t}");
+        }
+    }
+
+    #[test]
+    fn lfu_text_is_redis_sentence() {
+        assert_eq!(
+            KsError::LfuNotSelected.text(),
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+        );
+        assert_eq!(KsError::UnsupportedOption(3).echoed_arg(), Some(3));
+    }
+}

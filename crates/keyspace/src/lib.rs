@@ -1,0 +1,428 @@
+//! Shrike's keyspace: the one process-wide Redis data store and the commands that run on it.
+//!
+//! Every worker thread of the server calls into the same `Keyspace` (it is `Sync`); the
+//! TypeScript side owns connections, parsing, arity checks and RESP, and hands each command
+//! here as an op id plus argv bytes. What lives where:
+//!
+//! - `lib.rs`: `Keyspace` (segments, locking per command, active expiry, INFO numbers),
+//!   `Config`, `Session`.
+//! - `slot.rs`: CRC16 hash slots with `{hash tags}`; a key's slot picks its segment.
+//! - `segment.rs`: segments (one lock each, every db's keys of their slots) and `Tx`, the lock
+//!   set of a command, taken in ascending order.
+//! - `db.rs`: one db's table in one segment, and the 40-byte `Entry` (key + value in one
+//!   allocation, TTL, LRU/LFU clock).
+//! - `keys.rs`: `Keys`, the db as a command sees it: Redis's `lookupKey*`/`setKey`/`dbDelete`.
+//! - `expiry.rs`: the per-segment-per-db index of volatile keys by time.
+//! - `cmd/`: the op table (the only dispatch) and one file per Redis command group.
+//! - `reply.rs`: reply values (never RESP); `error.rs`: every error text, once.
+//! - `glob.rs`, `number.rs`: Redis's pattern matching and number parsing/printing.
+//!
+//! Nothing here knows about Node: `cargo test` runs it all. Time is injected
+//! (`Session::now_ms`, `active_expire_cycle(now_ms)`), so expiry tests never sleep.
+//!
+//! Errors are a `Copy` enum carried up with `?`: the hot path builds no strings, and
+//! a command fails with the same text whether it came from a client, MULTI/EXEC or a script.
+
+mod cmd;
+mod db;
+pub mod error;
+mod expiry;
+pub mod glob;
+mod keys;
+pub mod number;
+pub mod reply;
+mod segment;
+pub mod slot;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use smallvec::SmallVec;
+
+pub use cmd::Op;
+use cmd::{Ctx, KeySpec, OPS};
+pub use db::Kind;
+use db::{Db, KeyHasher};
+pub use error::KsError;
+pub use reply::{Reply, ReplyBuf};
+use segment::SegmentCell;
+pub use segment::Tx;
+
+/// Keyspace settings fixed at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Number of databases (Redis's `databases`, default 16).
+    pub databases: usize,
+    /// Number of lock segments; rounded up to a power of two in 1..=16384 (default 256).
+    pub segments: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            databases: 16,
+            segments: 256,
+        }
+    }
+}
+
+/// Per-client state the core needs; owned by the caller (the TS connection), passed per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The SELECTed database.
+    pub db: u32,
+    /// The command's clock, Unix ms (Redis's `commandTimeSnapshot`).
+    pub now_ms: i64,
+    /// CLIENT NO-TOUCH: reads leave the LRU/LFU clock alone (except TOUCH).
+    pub no_touch: bool,
+}
+
+impl Session {
+    /// A session on db 0 at time `now_ms`.
+    pub fn new(now_ms: i64) -> Session {
+        Session {
+            db: 0,
+            now_ms,
+            no_touch: false,
+        }
+    }
+}
+
+/// INFO keyspace numbers of one non-empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbInfo {
+    /// Database index.
+    pub db: u32,
+    /// Keys, including expired ones not yet deleted (as Redis counts them).
+    pub keys: u64,
+    /// Keys with a TTL (INFO's `expires`).
+    pub expires: u64,
+    /// Mean remaining TTL of the keys with one, in ms (INFO's `avg_ttl`).
+    pub avg_ttl_ms: u64,
+}
+
+/// INFO stats counters of the keyspace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Keys deleted because their TTL passed (lazily or by the active cycle).
+    pub expired_keys: u64,
+    /// Reads that found their key.
+    pub keyspace_hits: u64,
+    /// Reads that did not.
+    pub keyspace_misses: u64,
+}
+
+/// One process-wide keyspace, shared by every worker thread (it is Sync).
+pub struct Keyspace {
+    cells: Box<[SegmentCell]>,
+    seg_mask: usize,
+    databases: usize,
+    /// Seeded randomly at creation; fixes table hashing and SCAN order for the process.
+    hasher: KeyHasher,
+    /// maxmemory-policy is an LFU one: the access clock holds LFU data (OBJECT FREQ works).
+    lfu: AtomicBool,
+    /// Where the next active expiry cycle starts, so successive cycles cover all segments.
+    expire_cursor: AtomicUsize,
+}
+
+impl std::fmt::Debug for Keyspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyspace")
+            .field("segments", &self.cells.len())
+            .field("databases", &self.databases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyspace {
+    /// An empty keyspace.
+    pub fn new(cfg: Config) -> Keyspace {
+        let databases = cfg.databases.max(1);
+        let segments = cfg.segments.clamp(1, slot::SLOTS).next_power_of_two();
+        let hasher = KeyHasher::default();
+        let cells: Box<[SegmentCell]> = (0..segments)
+            .map(|i| SegmentCell::new(databases, db::key_hash(&hasher, &i.to_le_bytes())))
+            .collect();
+        Keyspace {
+            cells,
+            seg_mask: segments - 1,
+            databases,
+            hasher,
+            lfu: AtomicBool::new(false),
+            expire_cursor: AtomicUsize::new(0),
+        }
+    }
+
+    /// Lower-case command names, index == op id. Subcommands as "object|encoding".
+    pub fn op_names() -> &'static [&'static str] {
+        cmd::NAMES
+    }
+
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// Number of lock segments.
+    pub fn segments(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Select LFU (true) or LRU (false, the default) access tracking, as maxmemory-policy
+    /// does. As in Redis, keys keep their old clock bits until next accessed.
+    pub fn set_lfu_policy(&self, lfu: bool) {
+        self.lfu.store(lfu, Ordering::Relaxed);
+    }
+
+    pub(crate) fn lfu_policy(&self) -> bool {
+        self.lfu.load(Ordering::Relaxed)
+    }
+
+    /// The segment of `key`.
+    #[inline]
+    pub(crate) fn segment_of(&self, key: &[u8]) -> usize {
+        usize::from(slot::key_hash_slot(key)) & self.seg_mask
+    }
+
+    /// Run one command atomically. argv[0] is the command name (already resolved to `op` by
+    /// the caller, arity already checked by the caller against Redis's arity). Writes exactly
+    /// one reply value to `out`.
+    pub fn run(&self, sess: &mut Session, op: u16, argv: &[&[u8]], out: &mut ReplyBuf) {
+        let mut tx = self.lock_command(op, argv);
+        self.run_locked(&mut tx, sess, op, argv, out);
+    }
+
+    /// The locks one command needs: its keys' segments, every segment, or none for commands
+    /// that visit segments one by one.
+    pub fn lock_command(&self, op: u16, argv: &[&[u8]]) -> Tx<'_> {
+        match OPS.get(usize::from(op)).map(|s| s.keys) {
+            Some(KeySpec::Range { .. }) => self.lock_commands(std::iter::once((op, argv))),
+            Some(KeySpec::All) => Tx::lock_all(&self.cells),
+            Some(KeySpec::None | KeySpec::Iter) | None => Tx::none(&self.cells),
+        }
+    }
+
+    /// The locks a group of commands needs to run as one unit (MULTI/EXEC, scripts): the
+    /// union of their keys' segments, or everything when one of them spans the db.
+    pub fn lock_commands<'a>(
+        &self,
+        cmds: impl IntoIterator<Item = (u16, &'a [&'a [u8]])>,
+    ) -> Tx<'_> {
+        let mut segs: SmallVec<[usize; 8]> = SmallVec::new();
+        for (op, argv) in cmds {
+            let Some(spec) = OPS.get(usize::from(op)) else {
+                continue;
+            };
+            match spec.keys {
+                KeySpec::Range { .. } => {
+                    for i in spec.keys.key_indexes(argv.len()) {
+                        segs.push(self.segment_of(argv[i]));
+                    }
+                }
+                KeySpec::All | KeySpec::Iter => return Tx::lock_all(&self.cells),
+                KeySpec::None => {}
+            }
+        }
+        segs.sort_unstable();
+        segs.dedup();
+        Tx::lock_sorted(&self.cells, &segs)
+    }
+
+    /// Lock every segment (for a unit of work that will touch keys it cannot name upfront).
+    pub fn lock_all(&self) -> Tx<'_> {
+        Tx::lock_all(&self.cells)
+    }
+
+    /// Run one command under locks the caller already holds (`lock_command`/`lock_commands`).
+    /// The command's keys must be covered by `tx`, or this panics rather than break atomicity.
+    pub fn run_locked<'ks>(
+        &'ks self,
+        tx: &mut Tx<'ks>,
+        sess: &mut Session,
+        op: u16,
+        argv: &[&[u8]],
+        out: &mut ReplyBuf,
+    ) {
+        let Some(spec) = OPS.get(usize::from(op)) else {
+            out.error(b"ERR unknown command");
+            return;
+        };
+        if !spec.arity_ok(argv.len()) {
+            // Only a caller bug gets here: the TS dispatcher checks arity first.
+            out.error(
+                format!("ERR wrong number of arguments for '{}' command", spec.name).as_bytes(),
+            );
+            return;
+        }
+        if sess.db as usize >= self.databases {
+            out.error(&KsError::DbIndexOutOfRange);
+            return;
+        }
+        let mark = out.len();
+        let mut ctx = Ctx {
+            ks: self,
+            tx,
+            sess,
+            out,
+            touch: true,
+        };
+        ctx.touch = !ctx.sess.no_touch || op == Op::Touch as u16;
+        if let Err(e) = (spec.handler)(&mut ctx, argv) {
+            ctx.out.truncate(mark);
+            ctx.out.command_error(e, argv);
+        }
+    }
+
+    /// One bounded step of active expiry: removes expired keys, at most `max_keys`, returns
+    /// how many. Each lock is held for at most a small batch of deletions, so workers wait
+    /// microseconds, never the whole cycle.
+    pub fn active_expire_cycle(&self, now_ms: i64, max_keys: usize) -> usize {
+        // Keys deleted per lock hold: bounds how long one worker can wait on the cycle.
+        const BATCH: usize = 64;
+        let n = self.cells.len();
+        let start = self.expire_cursor.fetch_add(1, Ordering::Relaxed) % n;
+        let mut removed = 0;
+        for i in 0..n {
+            if removed >= max_keys {
+                break;
+            }
+            let s = (start + i) % n;
+            let cell = &self.cells[s];
+            loop {
+                let budget = BATCH.min(max_keys - removed);
+                let mut seg = cell.lock.lock();
+                let mut got = 0;
+                for db in seg.dbs.iter_mut() {
+                    if got >= budget {
+                        break;
+                    }
+                    got += db.expire_due(now_ms, budget - got, &self.hasher);
+                }
+                drop(seg);
+                cell.expired.fetch_add(got as u64, Ordering::Relaxed);
+                removed += got;
+                if got < budget || removed >= max_keys {
+                    break;
+                }
+            }
+        }
+        removed
+    }
+
+    /// Per-db key counts for INFO keyspace: (db, keys, keys_with_expiry, avg_ttl_ms) for
+    /// non-empty dbs. Segments are read one at a time, so the numbers are a close snapshot,
+    /// as INFO's are.
+    pub fn keyspace_info(&self, now_ms: i64) -> Vec<DbInfo> {
+        let mut keys = vec![0u64; self.databases];
+        let mut vol = vec![0u64; self.databases];
+        let mut sum = vec![0i128; self.databases];
+        for cell in self.cells.iter() {
+            let seg = cell.lock.lock();
+            for (i, db) in seg.dbs.iter().enumerate() {
+                keys[i] += db.len() as u64;
+                vol[i] += db.volatile_len() as u64;
+                sum[i] += db.expire_sum_ms();
+            }
+        }
+        (0..self.databases)
+            .filter(|&i| keys[i] > 0)
+            .map(|i| {
+                let avg_ttl_ms = if vol[i] > 0 {
+                    let avg_at = sum[i] / i128::from(vol[i]);
+                    u64::try_from((avg_at - i128::from(now_ms)).max(0)).unwrap_or(u64::MAX)
+                } else {
+                    0
+                };
+                DbInfo {
+                    db: i as u32,
+                    keys: keys[i],
+                    expires: vol[i],
+                    avg_ttl_ms,
+                }
+            })
+            .collect()
+    }
+
+    /// Counters for INFO stats: expired_keys, keyspace_hits, keyspace_misses.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        for c in self.cells.iter() {
+            s.expired_keys += c.expired.load(Ordering::Relaxed);
+            s.keyspace_hits += c.hits.load(Ordering::Relaxed);
+            s.keyspace_misses += c.misses.load(Ordering::Relaxed);
+        }
+        s
+    }
+
+    /// Zero the INFO stats counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for c in self.cells.iter() {
+            c.expired.store(0, Ordering::Relaxed);
+            c.hits.store(0, Ordering::Relaxed);
+            c.misses.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Total keys in database `db` (0 when out of range).
+    pub fn dbsize(&self, db: usize) -> u64 {
+        if db >= self.databases {
+            return 0;
+        }
+        self.cells
+            .iter()
+            .map(|c| c.lock.lock().dbs[db].len() as u64)
+            .sum()
+    }
+}
+
+/// Free the tables FLUSHDB/FLUSHALL ASYNC took out, on a thread of their own, as Redis's
+/// lazyfree does: the command returns at once and workers never pay for the deallocation.
+pub(crate) fn drop_in_background(dbs: Vec<Db>) {
+    if dbs.iter().all(|d| d.len() == 0) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("shrike-lazyfree".into())
+        .spawn(move || drop(dbs));
+    // If no thread can be started the closure (and the tables) come back in the error and
+    // are freed here, synchronously: slower, never wrong.
+    drop(spawned);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyspace_is_sync_and_send() {
+        fn check<T: Send + Sync>() {}
+        check::<Keyspace>();
+    }
+
+    #[test]
+    fn config_rounds_segments() {
+        let ks = Keyspace::new(Config {
+            databases: 0,
+            segments: 100,
+        });
+        assert_eq!(ks.segments(), 128);
+        assert_eq!(ks.databases(), 1);
+        let ks = Keyspace::new(Config {
+            databases: 16,
+            segments: 1 << 20,
+        });
+        assert_eq!(ks.segments(), 16384);
+    }
+
+    #[test]
+    fn op_names_are_unique_lower_case_and_match_ids() {
+        let names = Keyspace::op_names();
+        let mut seen = std::collections::HashSet::new();
+        for (i, n) in names.iter().enumerate() {
+            assert!(seen.insert(*n), "duplicate {n}");
+            assert_eq!(n.to_lowercase(), *n);
+            assert_eq!(Op::from_id(i as u16).map(Op::name), Some(*n));
+            assert_eq!(Op::from_name(n).map(|o| o as usize), Some(i));
+        }
+        assert_eq!(Op::Get.name(), "get");
+    }
+}

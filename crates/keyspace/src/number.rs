@@ -1,0 +1,255 @@
+//! Numbers as Redis reads and writes them: strict integer parsing (`string2ll`), decimal
+//! formatting without allocation, the cursor parser of SCAN (`strtoul`), and INCRBYFLOAT's
+//! `long double` arithmetic (through `c/longdouble.c`).
+
+use crate::error::KsError;
+
+/// Redis's `string2ll`: the bytes must be exactly a canonical i64 — no sign but `-`, no
+/// leading zeros, no spaces, at most 20 bytes. This strictness is what makes a value that
+/// parses safe to store as an integer and print back unchanged.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    // LONG_STR_SIZE is 21 in Redis: 20 characters at most.
+    if s.is_empty() || s.len() >= 21 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// `getLongLongFromObjectOrReply` on an argument.
+pub fn arg_i64(s: &[u8]) -> Result<i64, KsError> {
+    parse_i64(s).ok_or(KsError::NotInteger)
+}
+
+/// `getIntFromObjectOrReply`: an i64 that also fits an i32 (db indexes).
+pub fn arg_i32(s: &[u8]) -> Result<i32, KsError> {
+    parse_i64(s)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or(KsError::NotInteger)
+}
+
+/// A stack buffer for formatting an i64 in decimal (Redis's `ll2string`).
+pub struct IntBuf {
+    buf: [u8; 20],
+}
+
+impl Default for IntBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IntBuf {
+    /// An empty buffer.
+    pub fn new() -> IntBuf {
+        IntBuf { buf: [0; 20] }
+    }
+
+    /// The decimal digits of `v`, borrowed from the buffer.
+    pub fn format(&mut self, v: i64) -> &[u8] {
+        let mut n = v.unsigned_abs();
+        let mut i = self.buf.len();
+        loop {
+            i -= 1;
+            self.buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            i -= 1;
+            self.buf[i] = b'-';
+        }
+        &self.buf[i..]
+    }
+}
+
+/// Number of decimal characters of `v` (Redis's `sdigits10`), for STRLEN of an int.
+pub fn digits10(v: i64) -> usize {
+    IntBuf::new().format(v).len()
+}
+
+/// The SCAN cursor as Redis reads it with `strtoul(s, &end, 10)`: optional leading `+`/`-`
+/// (a negative value wraps, as in C), decimal digits, nothing after; an empty string is 0;
+/// a leading space or an overflow is an error.
+pub fn parse_cursor(s: &[u8]) -> Result<u64, KsError> {
+    if s.first()
+        .is_some_and(|b| b.is_ascii_whitespace() || *b == 0x0b)
+    {
+        return Err(KsError::InvalidCursor);
+    }
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        // strtoul parsed nothing and left end at the start: valid only if nothing is there.
+        return if s.is_empty() {
+            Ok(0)
+        } else {
+            Err(KsError::InvalidCursor)
+        };
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(KsError::InvalidCursor);
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or(KsError::InvalidCursor)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+extern "C" {
+    fn shrike_incrbyfloat(
+        cur: *const u8,
+        curlen: usize,
+        incr: *const u8,
+        incrlen: usize,
+        out: *mut u8,
+        outcap: usize,
+    ) -> i32;
+}
+
+/// Capacity of the buffer `incr_by_float` writes into (Redis's MAX_LONG_DOUBLE_CHARS).
+pub const LONG_DOUBLE_CHARS: usize = 5 * 1024;
+
+/// INCRBYFLOAT: `cur` (None for a missing key) plus `incr`, both parsed and summed as C
+/// `long double` and printed as Redis does (`%.17Lf`, trailing zeroes trimmed). Returns the
+/// new value's text.
+pub fn incr_by_float(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, KsError> {
+    let mut out = vec![0u8; LONG_DOUBLE_CHARS];
+    let (cp, cl) = match cur {
+        Some(c) => (c.as_ptr(), c.len()),
+        None => (std::ptr::null(), 0),
+    };
+    // SAFETY: every pointer/length pair describes a live slice for the duration of the call;
+    // the C side reads at most `len` bytes of each input and writes at most `outcap` bytes to
+    // `out`, which is `LONG_DOUBLE_CHARS` long. It keeps no pointer after returning.
+    let n = unsafe {
+        shrike_incrbyfloat(
+            cp,
+            cl,
+            incr.as_ptr(),
+            incr.len(),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+    match n {
+        -1 => Err(KsError::NotFloat),
+        -2 => Err(KsError::NanOrInfinity),
+        n if n > 0 => {
+            out.truncate(n as usize);
+            Ok(out)
+        }
+        // Cannot happen with a MAX_LONG_DOUBLE_CHARS buffer; Redis would reply an empty
+        // string here, we refuse the value instead.
+        _ => Err(KsError::NotFloat),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"99999999999999999999",
+            b"1.0",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", std::str::from_utf8(bad));
+        }
+    }
+
+    #[test]
+    fn formatting() {
+        let mut b = IntBuf::new();
+        assert_eq!(b.format(0), b"0");
+        assert_eq!(b.format(-12), b"-12");
+        assert_eq!(b.format(i64::MIN), b"-9223372036854775808");
+        assert_eq!(b.format(i64::MAX), b"9223372036854775807");
+        assert_eq!(digits10(-100), 4);
+        assert_eq!(arg_i32(b"2147483648"), Err(KsError::NotInteger));
+        assert_eq!(arg_i32(b"-5"), Ok(-5));
+    }
+
+    #[test]
+    fn cursor_parsing_follows_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        assert_eq!(parse_cursor(b"+7"), Ok(7));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_cursor(b"18446744073709551616"),
+            Err(KsError::InvalidCursor)
+        );
+        assert_eq!(parse_cursor(b" 1"), Err(KsError::InvalidCursor));
+        assert_eq!(parse_cursor(b"1x"), Err(KsError::InvalidCursor));
+        assert_eq!(parse_cursor(b"-"), Err(KsError::InvalidCursor));
+    }
+
+    fn ibf(cur: Option<&str>, by: &str) -> Result<String, KsError> {
+        incr_by_float(cur.map(str::as_bytes), by.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn incrbyfloat_matches_redis() {
+        // Expected texts from redis-server 7.0 on x86-64.
+        assert_eq!(ibf(Some("0.5"), "1.123").unwrap(), "1.623");
+        assert_eq!(ibf(Some("10.5"), "0.1").unwrap(), "10.6");
+        assert_eq!(ibf(None, "3.0e3").unwrap(), "3000");
+        assert_eq!(ibf(Some("1"), "-1").unwrap(), "0");
+        assert_eq!(ibf(Some("5"), "-5.0").unwrap(), "0");
+        assert_eq!(ibf(Some("abc"), "1"), Err(KsError::NotFloat));
+        assert_eq!(ibf(Some("1"), " 1"), Err(KsError::NotFloat));
+        assert_eq!(ibf(Some("1"), "nan"), Err(KsError::NotFloat));
+        assert_eq!(ibf(Some("1"), "inf"), Err(KsError::NanOrInfinity));
+        assert_eq!(ibf(Some("1"), ""), Err(KsError::NotFloat));
+    }
+}

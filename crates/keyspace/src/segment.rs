@@ -1,0 +1,243 @@
+//! Segments, the lock domains of the keyspace, and `Tx`, the set of segment locks one
+//! command (or later one MULTI/EXEC or Lua script) holds while it runs.
+//!
+//! A key's segment is its cluster hash slot mod the segment count, so each segment holds,
+//! for every database, the keys of its slots (`db.rs`) and their expiry index. A segment is
+//! one `parking_lot::Mutex`: commands are short and the lock is almost never contended, which
+//! is what parking_lot's small uncontended fast path is for.
+//!
+//! Deadlock freedom: a `Tx` takes its locks once, in ascending segment order, and never adds
+//! one later. Commands over the whole db either take every lock (still in order) or hold
+//! none and visit segments one at a time (KEYS, SCAN, RANDOMKEY), taking each lock alone.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+use crate::db::Db;
+
+/// The keys of one segment, for every database.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    /// One `Db` per database index.
+    pub(crate) dbs: Box<[Db]>,
+    /// For LFU increments and RANDOMKEY.
+    pub(crate) rng: Rng,
+}
+
+impl Segment {
+    fn new(databases: usize, seed: u64) -> Segment {
+        Segment {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            rng: Rng(seed | 1),
+        }
+    }
+}
+
+/// xorshift64: fast, and good enough for sampling; the state is never zero.
+#[derive(Debug)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    /// The next pseudo-random u64.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A pseudo-random float in [0, 1).
+    pub(crate) fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A segment with its lock and its share of the INFO counters. Aligned to two cache lines so
+/// that workers on different segments never write to the same line.
+#[repr(align(128))]
+#[derive(Debug)]
+pub(crate) struct SegmentCell {
+    pub(crate) lock: Mutex<Segment>,
+    /// keyspace_hits of reads in this segment.
+    pub(crate) hits: AtomicU64,
+    /// keyspace_misses of reads in this segment.
+    pub(crate) misses: AtomicU64,
+    /// expired_keys deleted in this segment, lazily or by the active cycle.
+    pub(crate) expired: AtomicU64,
+}
+
+impl SegmentCell {
+    pub(crate) fn new(databases: usize, seed: u64) -> SegmentCell {
+        SegmentCell {
+            lock: Mutex::new(Segment::new(databases, seed)),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+        }
+    }
+
+    /// Count one event. Counters are sharded per segment, so this is an uncontended atomic on
+    /// a line the caller already owns (it holds the lock next to it).
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The segment locks a command runs under. Obtained from `Keyspace::lock_keys`,
+/// `Keyspace::lock_all` or `Keyspace::lock_none`, then passed to `Keyspace::run_locked` once
+/// per command, so that MULTI/EXEC and scripts can run many commands under one lock set.
+pub struct Tx<'ks> {
+    cells: &'ks [SegmentCell],
+    /// Held guards, sorted by segment index. When `all`, index i holds segment i.
+    held: SmallVec<[(usize, MutexGuard<'ks, Segment>); 4]>,
+    all: bool,
+}
+
+impl<'ks> Tx<'ks> {
+    /// Hold nothing: for commands that visit segments one at a time.
+    pub(crate) fn none(cells: &'ks [SegmentCell]) -> Tx<'ks> {
+        Tx {
+            cells,
+            held: SmallVec::new(),
+            all: false,
+        }
+    }
+
+    /// Lock `segs`, which must be sorted ascending without duplicates.
+    pub(crate) fn lock_sorted(cells: &'ks [SegmentCell], segs: &[usize]) -> Tx<'ks> {
+        debug_assert!(segs.windows(2).all(|w| w[0] < w[1]));
+        let mut held = SmallVec::with_capacity(segs.len());
+        for &s in segs {
+            if let Some(cell) = cells.get(s) {
+                held.push((s, cell.lock.lock()));
+            }
+        }
+        let all = held.len() == cells.len();
+        Tx { cells, held, all }
+    }
+
+    /// Lock every segment, in order.
+    pub(crate) fn lock_all(cells: &'ks [SegmentCell]) -> Tx<'ks> {
+        let held = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.lock.lock()))
+            .collect();
+        Tx {
+            cells,
+            held,
+            all: true,
+        }
+    }
+
+    /// True when every segment is locked.
+    pub fn holds_all(&self) -> bool {
+        self.all
+    }
+
+    /// True when segment `seg` is locked by this Tx.
+    pub fn holds(&self, seg: usize) -> bool {
+        self.all || self.held.binary_search_by_key(&seg, |(s, _)| *s).is_ok()
+    }
+
+    /// The locked segment `seg`. Panics when it is not held: the op table's key positions
+    /// decide what a command locks, so touching another segment is a bug in this crate, and
+    /// going on would break atomicity.
+    pub(crate) fn seg(&mut self, seg: usize) -> &mut Segment {
+        let i = if self.all {
+            seg
+        } else {
+            match self.held.binary_search_by_key(&seg, |(s, _)| *s) {
+                Ok(i) => i,
+                Err(_) => panic!("segment {seg} used without holding its lock"),
+            }
+        };
+        &mut self.held[i].1
+    }
+
+    /// The counters of segment `seg`.
+    pub(crate) fn cell(&self, seg: usize) -> &'ks SegmentCell {
+        &self.cells[seg]
+    }
+
+    /// Number of segments of the keyspace.
+    pub(crate) fn segment_count(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Run `f` on segment `seg`: under the held lock, or, when this Tx holds nothing, under
+    /// a lock taken just for the call. Holding some but not all segments while visiting
+    /// others could deadlock, so that panics.
+    pub(crate) fn visit<R>(&mut self, seg: usize, f: impl FnOnce(&mut Segment) -> R) -> R {
+        if self.all {
+            return f(&mut self.held[seg].1);
+        }
+        assert!(
+            self.held.is_empty(),
+            "visiting segments while holding a partial lock set"
+        );
+        let mut guard = self.cells[seg].lock.lock();
+        f(&mut guard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(n: usize) -> Vec<SegmentCell> {
+        (0..n).map(|i| SegmentCell::new(2, i as u64 + 1)).collect()
+    }
+
+    #[test]
+    fn holds_what_it_locked() {
+        let c = cells(8);
+        let mut tx = Tx::lock_sorted(&c, &[1, 5]);
+        assert!(tx.holds(1) && tx.holds(5) && !tx.holds(2));
+        assert!(!tx.holds_all());
+        assert_eq!(tx.seg(5).dbs.len(), 2);
+        // Other segments stay free for other threads.
+        assert!(c[2].lock.try_lock().is_some());
+        assert!(c[1].lock.try_lock().is_none());
+        drop(tx);
+        assert!(c[1].lock.try_lock().is_some());
+    }
+
+    #[test]
+    #[should_panic(expected = "without holding")]
+    fn using_an_unlocked_segment_panics() {
+        let c = cells(4);
+        let mut tx = Tx::lock_sorted(&c, &[0]);
+        tx.seg(3);
+    }
+
+    #[test]
+    fn visit_locks_one_at_a_time_or_uses_all() {
+        let c = cells(4);
+        let mut tx = Tx::none(&c);
+        let mut n = 0;
+        for s in 0..4 {
+            n += tx.visit(s, |seg| seg.dbs.len());
+        }
+        assert_eq!(n, 8);
+        let mut all = Tx::lock_all(&c);
+        assert!(all.holds_all() && all.holds(3));
+        assert_eq!(all.visit(3, |seg| seg.dbs.len()), 2);
+        assert!(c[3].lock.try_lock().is_none());
+    }
+
+    #[test]
+    fn rng_is_in_range() {
+        let c = cells(1);
+        let mut g = c[0].lock.lock();
+        for _ in 0..1000 {
+            let f = g.rng.next_f64();
+            assert!((0.0..=1.0).contains(&f));
+        }
+    }
+}

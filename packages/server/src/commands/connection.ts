@@ -1,0 +1,461 @@
+/**
+ * Redis's `connection` group, handled in TypeScript because it is connection state:
+ * PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and the CLIENT subcommands.
+ */
+import { ReplyMode, type Connection } from '../connection';
+import {
+  BAD_CLIENT_NAME,
+  DB_OUT_OF_RANGE,
+  HELLO_NOAUTH,
+  NO_SUCH_CLIENT,
+  NOPASS_AUTH,
+  NOPROTO,
+  NOT_INTEGER,
+  SYNTAX,
+  WRONGPASS,
+} from '../errors';
+import type { ClientFilter } from '../shared';
+import type { TsEntry } from './types';
+
+/** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
+export const REDIS_VERSION = '7.2.4';
+
+const PONG = Buffer.from('+PONG\r\n');
+const OK = Buffer.from('+OK\r\n');
+
+/** Parse a whole decimal integer as Redis's string2ll does (no spaces, no '+'). */
+export function parseInteger(b: Buffer): number | undefined {
+  const s = b.toString('latin1');
+  if (!/^-?(0|[1-9]\d{0,18})$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toLowerCase());
+
+/** PING [message] */
+function ping(c: Connection, argv: Buffer[]): void {
+  const msg = argv[1];
+  if (msg === undefined) c.w.raw(PONG);
+  else c.w.bulk(msg);
+}
+
+/** ECHO message */
+function echo(c: Connection, argv: Buffer[]): void {
+  c.w.bulk(argv[1] as Buffer);
+}
+
+/** Password check against requirepass (the only user is `default`). */
+function checkPassword(c: Connection, user: Buffer | undefined, pass: Buffer): boolean {
+  const requirepass = c.server.config.requirepass;
+  const userOk = user === undefined || user.toString('latin1') === 'default';
+  // With no requirepass, the default user is `nopass`: any password is accepted for it.
+  return userOk && (requirepass === '' || pass.toString('latin1') === requirepass);
+}
+
+/** AUTH [username] password */
+function auth(c: Connection, argv: Buffer[]): void {
+  if (argv.length > 3) {
+    c.w.raw(SYNTAX);
+    return;
+  }
+  const user = argv.length === 3 ? argv[1] : undefined;
+  const pass = argv[argv.length - 1] as Buffer;
+  if (user === undefined && c.server.config.requirepass === '') {
+    c.w.raw(NOPASS_AUTH);
+    return;
+  }
+  if (!checkPassword(c, user, pass)) {
+    c.w.raw(WRONGPASS);
+    return;
+  }
+  c.authenticated = true;
+  c.w.raw(OK);
+}
+
+/** HELLO [protover [AUTH username password] [SETNAME clientname]] */
+function hello(c: Connection, argv: Buffer[]): void {
+  let proto: 2 | 3 = c.proto;
+  let i = 1;
+  if (argv.length >= 2) {
+    const v = parseInteger(argv[1] as Buffer);
+    if (v === undefined) {
+      c.w.error('ERR Protocol version is not an integer or out of range');
+      return;
+    }
+    if (v !== 2 && v !== 3) {
+      c.w.raw(NOPROTO);
+      return;
+    }
+    proto = v;
+    i = 2;
+  }
+  let name: Buffer | undefined;
+  let authUser: Buffer | undefined;
+  let authPass: Buffer | undefined;
+  for (; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    const more = argv.length - i - 1;
+    if (opt === 'auth' && more >= 2) {
+      authUser = argv[++i];
+      authPass = argv[++i];
+    } else if (opt === 'setname' && more >= 1) {
+      name = argv[++i];
+    } else {
+      c.w.error(`ERR Syntax error in HELLO option '${(argv[i] as Buffer).toString('latin1')}'`);
+      return;
+    }
+  }
+  if (authPass !== undefined) {
+    if (!checkPassword(c, authUser, authPass)) {
+      c.w.raw(WRONGPASS);
+      return;
+    }
+    c.authenticated = true;
+  }
+  if (!c.authenticated) {
+    c.w.raw(HELLO_NOAUTH);
+    return;
+  }
+  if (name !== undefined) {
+    if (!validName(name)) {
+      c.w.raw(BAD_CLIENT_NAME);
+      return;
+    }
+    c.name = name.toString('latin1');
+  }
+  c.proto = proto;
+  const w = c.w;
+  w.mapHeader(7);
+  w.bulk('server');
+  w.bulk('redis');
+  w.bulk('version');
+  w.bulk(REDIS_VERSION);
+  w.bulk('proto');
+  w.integer(proto);
+  w.bulk('id');
+  w.integer(c.id);
+  w.bulk('mode');
+  w.bulk('standalone');
+  w.bulk('role');
+  w.bulk('master');
+  w.bulk('modules');
+  w.arrayHeader(0);
+}
+
+/** SELECT index */
+function select(c: Connection, argv: Buffer[]): void {
+  const db = parseInteger(argv[1] as Buffer);
+  if (db === undefined) {
+    c.w.raw(NOT_INTEGER);
+    return;
+  }
+  if (db < 0 || db >= c.server.config.databases) {
+    c.w.raw(DB_OUT_OF_RANGE);
+    return;
+  }
+  c.db = db;
+  c.w.raw(OK);
+}
+
+/** QUIT */
+function quit(c: Connection): void {
+  c.w.raw(OK);
+  c.closeAfterReply = true;
+}
+
+/** RESET */
+function reset(c: Connection): void {
+  c.db = 0;
+  c.proto = 2;
+  c.name = '';
+  c.noTouch = false;
+  c.noEvict = false;
+  c.replyMode = ReplyMode.On;
+  c.authenticated = c.server.config.requirepass === '';
+  c.w.simple('RESET');
+}
+
+/** Client names may not hold spaces, newlines or other characters outside '!'..'~' (Redis's validateClientName). */
+function validName(b: Buffer): boolean {
+  for (const ch of b) if (ch < 0x21 || ch > 0x7e) return false;
+  return true;
+}
+
+/** CLIENT ID */
+function clientId(c: Connection): void {
+  c.w.integer(c.id);
+}
+
+/** CLIENT SETNAME connection-name */
+function clientSetname(c: Connection, argv: Buffer[]): void {
+  const name = argv[2] as Buffer;
+  if (!validName(name)) {
+    c.w.raw(BAD_CLIENT_NAME);
+    return;
+  }
+  c.name = name.toString('latin1');
+  c.w.raw(OK);
+}
+
+/** CLIENT GETNAME */
+function clientGetname(c: Connection): void {
+  if (c.name === '') c.w.null();
+  else c.w.bulk(c.name);
+}
+
+/** CLIENT INFO */
+function clientInfo(c: Connection): void {
+  c.w.verbatim('txt', `${c.infoLine()}\n`);
+}
+
+/** CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> */
+function clientSetinfo(c: Connection, argv: Buffer[]): void {
+  const attr = lower(argv[2]);
+  const value = argv[3] as Buffer;
+  if (attr !== 'lib-name' && attr !== 'lib-ver') {
+    c.w.error(`ERR Unrecognized option '${(argv[2] as Buffer).toString('latin1')}'`);
+    return;
+  }
+  if (!validName(value) && value.length > 0) {
+    c.w.error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+    return;
+  }
+  if (attr === 'lib-name') c.libName = value.toString('latin1');
+  else c.libVer = value.toString('latin1');
+  c.w.raw(OK);
+}
+
+/** CLIENT REPLY ON|OFF|SKIP */
+function clientReply(c: Connection, argv: Buffer[]): void {
+  const mode = lower(argv[2]);
+  if (mode === 'on') {
+    c.replyMode = ReplyMode.On;
+    c.w.raw(OK);
+  } else if (mode === 'off') c.replyMode = ReplyMode.Off;
+  else if (mode === 'skip') {
+    if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.Skip;
+  } else c.w.raw(SYNTAX);
+}
+
+function onOff(c: Connection, argv: Buffer[], set: (on: boolean) => void): void {
+  const v = lower(argv[2]);
+  if (v !== 'on' && v !== 'off') {
+    c.w.raw(SYNTAX);
+    return;
+  }
+  set(v === 'on');
+  c.w.raw(OK);
+}
+
+/** CLIENT NO-EVICT ON|OFF */
+function clientNoEvict(c: Connection, argv: Buffer[]): void {
+  onOff(c, argv, (on) => {
+    c.noEvict = on;
+  });
+}
+
+/** CLIENT NO-TOUCH ON|OFF */
+function clientNoTouch(c: Connection, argv: Buffer[]): void {
+  onOff(c, argv, (on) => {
+    c.noTouch = on;
+  });
+}
+
+/** Parse CLIENT LIST's [TYPE t] [ID id ...]; a string is an error reply. */
+function parseListFilter(argv: Buffer[]): ClientFilter | string {
+  if (argv.length === 2) return {};
+  const opt = lower(argv[2]);
+  if (opt === 'type' && argv.length === 4) {
+    const type = lower(argv[3]);
+    if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return `ERR Unknown client type '${(argv[3] as Buffer).toString('latin1')}'`;
+    return { type };
+  }
+  if (opt === 'id' && argv.length >= 4) {
+    const ids: number[] = [];
+    for (const b of argv.slice(3)) {
+      const id = parseInteger(b);
+      if (id === undefined || id <= 0) return 'ERR Invalid client ID';
+      ids.push(id);
+    }
+    return { ids };
+  }
+  return 'ERR syntax error';
+}
+
+/** CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id ...] — over every worker. */
+function clientList(c: Connection, argv: Buffer[]): void {
+  const filter = parseListFilter(argv);
+  if (typeof filter === 'string') {
+    c.w.error(filter);
+    return;
+  }
+  c.suspend();
+  c.server.ask({ kind: 'clientList', filter }, (results) => {
+    const lines = (results as string[][]).flat();
+    lines.sort((a, b) => idOf(a) - idOf(b));
+    c.w.verbatim('txt', lines.map((l) => `${l}\n`).join(''));
+    c.resume();
+  });
+}
+
+function idOf(line: string): number {
+  return Number(/^id=(\d+)/.exec(line)?.[1] ?? 0);
+}
+
+/**
+ * CLIENT KILL ip:port | CLIENT KILL <ID id | TYPE t | USER u | ADDR a | LADDR a | SKIPME yes/no | MAXAGE s> ...
+ * — over every worker.
+ */
+function clientKill(c: Connection, argv: Buffer[]): void {
+  if (argv.length === 3) {
+    // The old form: one address, replies OK or an error.
+    const addr = (argv[2] as Buffer).toString('latin1');
+    c.suspend();
+    c.server.ask({ kind: 'clientKill', filter: { addr }, skipId: 0 }, (results) => {
+      const n = (results as number[]).reduce((a, b) => a + b, 0);
+      if (n > 0) c.w.raw(OK);
+      else c.w.raw(NO_SUCH_CLIENT);
+      c.resume();
+    });
+    return;
+  }
+  if (argv.length % 2 !== 0) {
+    c.w.raw(SYNTAX);
+    return;
+  }
+  const f: { ids?: number[]; type?: string; addr?: string; laddr?: string; user?: string; maxAgeSec?: number } = {};
+  let skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = lower(argv[i]);
+    const val = argv[i + 1] as Buffer;
+    const s = val.toString('latin1');
+    switch (opt) {
+      case 'id': {
+        const id = parseInteger(val);
+        if (id === undefined || id <= 0) {
+          c.w.error('ERR client-id should be greater than 0');
+          return;
+        }
+        f.ids = [id];
+        break;
+      }
+      case 'type': {
+        const t = s.toLowerCase();
+        if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) {
+          c.w.error(`ERR Unknown client type '${s}'`);
+          return;
+        }
+        f.type = t;
+        break;
+      }
+      case 'addr':
+        f.addr = s;
+        break;
+      case 'laddr':
+        f.laddr = s;
+        break;
+      case 'user':
+        f.user = s;
+        break;
+      case 'maxage': {
+        const age = parseInteger(val);
+        if (age === undefined) {
+          c.w.raw(NOT_INTEGER);
+          return;
+        }
+        f.maxAgeSec = age;
+        break;
+      }
+      case 'skipme': {
+        const v = s.toLowerCase();
+        if (v !== 'yes' && v !== 'no') {
+          c.w.raw(SYNTAX);
+          return;
+        }
+        skipMe = v === 'yes';
+        break;
+      }
+      default:
+        c.w.raw(SYNTAX);
+        return;
+    }
+  }
+  c.suspend();
+  c.server.ask({ kind: 'clientKill', filter: f, skipId: skipMe ? c.id : 0 }, (results) => {
+    c.w.integer((results as number[]).reduce((a, b) => a + b, 0));
+    c.resume();
+  });
+}
+
+/** CLIENT HELP */
+function clientHelp(c: Connection): void {
+  const lines = [
+    'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'GETNAME',
+    '    Return the name of the current connection.',
+    'ID',
+    '    Return the ID of the current connection.',
+    'INFO',
+    '    Return information about the current client connection.',
+    'KILL <ip:port>',
+    '    Kill connection made from <ip:port>.',
+    'KILL <option> <value> [<option> <value> [...]]',
+    '    Kill connections. Options are:',
+    '    * ADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made from the specified address',
+    '    * LADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made to specified local address',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Kill connections by type.',
+    '    * USER <username>',
+    '      Kill connections authenticated by <username>.',
+    '    * SKIPME (YES|NO)',
+    '      Skip killing current connection (default: yes).',
+    '    * ID <client-id>',
+    '      Kill connections by client id.',
+    '    * MAXAGE <maxage>',
+    '      Kill connections older than the specified age.',
+    'LIST [options ...]',
+    '    Return information about client connections. Options:',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Return clients of specified type.',
+    'NO-EVICT (ON|OFF)',
+    '    Protect current client connection from eviction.',
+    'NO-TOUCH (ON|OFF)',
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    'REPLY (ON|OFF|SKIP)',
+    '    Control the replies sent to the current connection.',
+    'SETNAME <name>',
+    '    Assign the name <name> to the current connection.',
+    'SETINFO <option> <value>',
+    '    Set client meta attr. Options are:',
+    '    * LIB-NAME: the client lib name.',
+    '    * LIB-VER: the client lib version.',
+    'HELP',
+    '    Print this help.',
+  ];
+  c.w.arrayHeader(lines.length);
+  for (const l of lines) c.w.simple(l);
+}
+
+export const entries: readonly TsEntry[] = [
+  { name: 'ping', handler: ping },
+  { name: 'echo', handler: echo },
+  { name: 'auth', handler: auth },
+  { name: 'hello', handler: hello },
+  { name: 'select', handler: select },
+  { name: 'quit', handler: quit },
+  { name: 'reset', handler: reset },
+  { name: 'client|id', handler: clientId },
+  { name: 'client|setname', handler: clientSetname },
+  { name: 'client|getname', handler: clientGetname },
+  { name: 'client|info', handler: clientInfo },
+  { name: 'client|list', handler: clientList },
+  { name: 'client|kill', handler: clientKill },
+  { name: 'client|setinfo', handler: clientSetinfo },
+  { name: 'client|reply', handler: clientReply },
+  { name: 'client|no-evict', handler: clientNoEvict },
+  { name: 'client|no-touch', handler: clientNoTouch },
+  { name: 'client|help', handler: clientHelp },
+];

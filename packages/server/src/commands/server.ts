@@ -1,0 +1,362 @@
+/**
+ * The parts of Redis's `server` group that read server or worker state, handled in
+ * TypeScript: INFO, CONFIG, COMMAND, TIME, LASTSAVE. Keyspace-wide commands (DBSIZE,
+ * FLUSHDB, FLUSHALL, SWAPDB) run in the core.
+ */
+import { createHash } from 'node:crypto';
+import { arch, release, type } from 'node:os';
+import type { Connection } from '../connection';
+import { applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
+import { ThreadSlot } from '../shared';
+import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
+import { REDIS_VERSION } from './connection';
+import { implementedSpecs } from './table';
+import type { TsEntry } from './types';
+
+const OK = Buffer.from('+OK\r\n');
+
+/** Sections INFO prints with no argument (and with `default`), in Redis's order. */
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace', 'threads'] as const;
+type Section = (typeof DEFAULT_SECTIONS)[number];
+
+let peakMemory = 0;
+
+function human(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${bytes}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+/** A stable 40-hex id for this process (run_id, master_replid): every worker derives the same one. */
+function processId(c: Connection, salt: string): string {
+  return createHash('sha1').update(`${process.pid}:${c.server.startedAtMs}:${salt}`).digest('hex');
+}
+
+function section(c: Connection, name: Section): string[] {
+  const s = c.server;
+  const cfg = s.config;
+  const rows = s.threadRows();
+  const sum = (slot: number): number => rows.reduce((a, r) => a + (r[slot] ?? 0), 0);
+  const now = Date.now();
+  switch (name) {
+    case 'server': {
+      const uptime = Math.floor((now - s.startedAtMs) / 1000);
+      return [
+        '# Server',
+        `redis_version:${REDIS_VERSION}`,
+        'redis_git_sha1:00000000',
+        'redis_git_dirty:0',
+        'redis_build_id:0',
+        'redis_mode:standalone',
+        `os:${type()} ${release()} ${arch()}`,
+        'arch_bits:64',
+        'monotonic_clock:POSIX clock_gettime',
+        'multiplexing_api:epoll',
+        `process_id:${process.pid}`,
+        'process_supervised:no',
+        `run_id:${processId(c, 'run')}`,
+        `tcp_port:${cfg.port}`,
+        `server_time_usec:${now * 1000}`,
+        `uptime_in_seconds:${uptime}`,
+        `uptime_in_days:${Math.floor(uptime / 86400)}`,
+        `hz:${cfg.hz}`,
+        `configured_hz:${cfg.hz}`,
+        `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
+        `executable:${process.argv[1] ?? ''}`,
+        'config_file:',
+        'io_threads_active:0',
+        'shrike_version:0.1.0',
+        `shrike_threads:${rows.length}`,
+        `node_version:${process.version}`,
+      ];
+    }
+    case 'clients':
+      return [
+        '# Clients',
+        `connected_clients:${s.connectedClients}`,
+        'cluster_connections:0',
+        `maxclients:${cfg.maxclients}`,
+        'client_recent_max_input_buffer:0',
+        'client_recent_max_output_buffer:0',
+        'blocked_clients:0',
+        'tracking_clients:0',
+        'clients_in_timeout_table:0',
+        'total_blocking_keys:0',
+        'total_blocking_keys_on_nokey:0',
+      ];
+    case 'memory': {
+      const used = s.addon.usedMemory();
+      const rss = process.memoryUsage.rss();
+      peakMemory = Math.max(peakMemory, used);
+      return [
+        '# Memory',
+        `used_memory:${used}`,
+        `used_memory_human:${human(used)}`,
+        `used_memory_rss:${rss}`,
+        `used_memory_rss_human:${human(rss)}`,
+        `used_memory_peak:${peakMemory}`,
+        `used_memory_peak_human:${human(peakMemory)}`,
+        `maxmemory:${cfg.maxmemory}`,
+        `maxmemory_human:${human(cfg.maxmemory)}`,
+        `maxmemory_policy:${cfg['maxmemory-policy']}`,
+        `mem_fragmentation_ratio:${used > 0 ? (rss / used).toFixed(2) : '0.00'}`,
+        'mem_allocator:libc',
+        'lazyfree_pending_objects:0',
+      ];
+    }
+    case 'persistence':
+      return [
+        '# Persistence',
+        'loading:0',
+        'async_loading:0',
+        'current_cow_peak:0',
+        'current_cow_size:0',
+        'rdb_changes_since_last_save:0',
+        'rdb_bgsave_in_progress:0',
+        `rdb_last_save_time:${Math.floor(s.startedAtMs / 1000)}`,
+        'rdb_last_bgsave_status:ok',
+        'rdb_last_bgsave_time_sec:-1',
+        'rdb_current_bgsave_time_sec:-1',
+        'aof_enabled:0',
+        'aof_rewrite_in_progress:0',
+        'aof_rewrite_scheduled:0',
+        'aof_last_rewrite_time_sec:-1',
+        'aof_current_rewrite_time_sec:-1',
+        'aof_last_bgrewrite_status:ok',
+        'aof_last_write_status:ok',
+      ];
+    case 'stats': {
+      const ks = s.addon.keyspaceStats();
+      return [
+        '# Stats',
+        `total_connections_received:${sum(ThreadSlot.ConnectionsReceived)}`,
+        `total_commands_processed:${sum(ThreadSlot.Commands)}`,
+        `total_net_input_bytes:${sum(ThreadSlot.NetInput)}`,
+        `total_net_output_bytes:${sum(ThreadSlot.NetOutput)}`,
+        `rejected_connections:${sum(ThreadSlot.Rejected)}`,
+        `expired_keys:${ks.expiredKeys}`,
+        'evicted_keys:0',
+        `keyspace_hits:${ks.keyspaceHits}`,
+        `keyspace_misses:${ks.keyspaceMisses}`,
+        'pubsub_channels:0',
+        'pubsub_patterns:0',
+        'pubsub_shardchannels:0',
+        'total_error_replies:0',
+      ];
+    }
+    case 'replication':
+      return [
+        '# Replication',
+        'role:master',
+        'connected_slaves:0',
+        'master_failover_state:no-failover',
+        `master_replid:${processId(c, 'replid')}`,
+        'master_replid2:0000000000000000000000000000000000000000',
+        'master_repl_offset:0',
+        'second_repl_offset:-1',
+        'repl_backlog_active:0',
+        'repl_backlog_size:1048576',
+        'repl_backlog_first_byte_offset:0',
+        'repl_backlog_histlen:0',
+      ];
+    case 'cpu': {
+      const u = process.cpuUsage();
+      return [
+        '# CPU',
+        `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`,
+        `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
+        'used_cpu_sys_children:0.000000',
+        'used_cpu_user_children:0.000000',
+      ];
+    }
+    case 'keyspace':
+      return ['# Keyspace', ...s.addon.keyspaceInfo().map((d) => `db${d.db}:keys=${d.keys},expires=${d.expires},avg_ttl=${d.avgTtl}`)];
+    case 'threads':
+      return [
+        '# Threads',
+        ...rows.map(
+          (r, i) =>
+            `thread${i}:index=${i},cpu=${r[ThreadSlot.Cpu]},tid=${r[ThreadSlot.Tid]},connected_clients=${r[ThreadSlot.Clients]},commands_processed=${r[ThreadSlot.Commands]}`,
+        ),
+      ];
+  }
+}
+
+/** INFO [section [section ...]] */
+function info(c: Connection, argv: Buffer[]): void {
+  let wanted: Section[];
+  if (argv.length === 1) wanted = [...DEFAULT_SECTIONS];
+  else {
+    const names = new Set(argv.slice(1).map((b) => b.toString('latin1').toLowerCase()));
+    const all = names.has('all') || names.has('everything') || names.has('default');
+    wanted = DEFAULT_SECTIONS.filter((s) => all || names.has(s));
+  }
+  const text = wanted.map((s) => section(c, s).join('\r\n')).join('\r\n\r\n');
+  c.w.verbatim('txt', wanted.length === 0 ? '' : `${text}\r\n`);
+}
+
+/** Redis glob for CONFIG GET patterns (`*`, `?`, `[...]`), case-insensitive. */
+function globToRegExp(p: string): RegExp {
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const ch = p[i] as string;
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else if (ch === '[') {
+      const close = p.indexOf(']', i + 1);
+      if (close < 0) re += '\\[';
+      else {
+        let body = p.slice(i + 1, close);
+        if (body.startsWith('^')) body = `^${body.slice(1).replace(/\\/g, '\\\\')}`;
+        else body = body.replace(/\\/g, '\\\\');
+        re += `[${body}]`;
+        i = close;
+      }
+    } else if (ch === '\\' && i + 1 < p.length) re += `\\${p[++i]}`.replace(/^\\([a-zA-Z0-9])$/, '$1');
+    else re += ch.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 'is');
+}
+
+/** CONFIG GET parameter [parameter ...] */
+function configGet(c: Connection, argv: Buffer[]): void {
+  const found = new Map<string, string>();
+  for (const b of argv.slice(2)) {
+    const pat = b.toString('latin1');
+    const exact = findParam(pat);
+    if (exact !== undefined) {
+      found.set(exact.name, formatParam(c.server.config, exact.name));
+      continue;
+    }
+    const re = globToRegExp(pat);
+    for (const p of PARAMS) if (re.test(p.name)) found.set(p.name, formatParam(c.server.config, p.name));
+  }
+  c.w.mapHeader(found.size);
+  for (const [k, v] of found) {
+    c.w.bulk(k);
+    c.w.bulk(v);
+  }
+}
+
+/** CONFIG SET parameter value [parameter value ...] — all or nothing, on every worker. */
+function configSet(c: Connection, argv: Buffer[]): void {
+  if (argv.length % 2 !== 0) {
+    c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${(argv[2] as Buffer).toString('latin1')}'`);
+    return;
+  }
+  const pairs: [string, string][] = [];
+  const seen = new Set<string>();
+  const probe: Config = { ...c.server.config };
+  for (let i = 2; i < argv.length; i += 2) {
+    const raw = (argv[i] as Buffer).toString('latin1');
+    const p = findParam(raw);
+    if (p === undefined) {
+      c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
+      return;
+    }
+    const fail = (why: string): void => c.w.error(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${why}`);
+    if (seen.has(p.name)) return fail('duplicate parameter');
+    seen.add(p.name);
+    if (!p.mutable) return fail("can't set immutable config");
+    const value = (argv[i + 1] as Buffer).toString('latin1');
+    const err = applyParam(probe, p.name, [value]);
+    if (err !== undefined) return fail(err);
+    pairs.push([p.name, value]);
+  }
+  c.suspend();
+  c.server.ask({ kind: 'configSet', pairs }, () => {
+    c.w.raw(OK);
+    c.resume();
+  });
+}
+
+/** CONFIG RESETSTAT */
+function configResetstat(c: Connection): void {
+  c.server.addon.resetKeyspaceStats();
+  peakMemory = 0;
+  c.w.raw(OK);
+}
+
+/** CONFIG HELP */
+function configHelp(c: Connection): void {
+  const lines = [
+    'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Set the configuration <directive> to <value>.',
+    'RESETSTAT',
+    '    Reset statistics reported by the INFO command.',
+    'REWRITE',
+    '    Rewrite the configuration file.',
+    'HELP',
+    '    Print this help.',
+  ];
+  c.w.arrayHeader(lines.length);
+  for (const l of lines) c.w.simple(l);
+}
+
+/** TIME */
+function time(c: Connection): void {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  c.w.arrayHeader(2);
+  c.w.bulk(String(Math.floor(us / 1e6)));
+  c.w.bulk(String(us % 1e6));
+}
+
+/** LASTSAVE — nothing has been saved yet, so the start time, as Redis reports after start-up. */
+function lastsave(c: Connection): void {
+  c.w.integer(Math.floor(c.server.startedAtMs / 1000));
+}
+
+/** COMMAND [subcommand ...] */
+function command(c: Connection): void {
+  commandAll(c.w, implementedSpecs(c.server.table));
+}
+
+function commandCountH(c: Connection): void {
+  commandCount(c.w, implementedSpecs(c.server.table));
+}
+
+function commandInfoH(c: Connection, argv: Buffer[]): void {
+  commandInfo(c.w, implementedSpecs(c.server.table), argv.slice(2));
+}
+
+function commandDocsH(c: Connection, argv: Buffer[]): void {
+  commandDocs(c.w, implementedSpecs(c.server.table), argv.slice(2));
+}
+
+function commandListH(c: Connection, argv: Buffer[]): void {
+  commandList(c.w, implementedSpecs(c.server.table), argv.slice(2));
+}
+
+function commandGetKeysH(c: Connection, argv: Buffer[]): void {
+  commandGetKeys(c.w, (name) => c.server.table.get(name)?.spec ?? lookupSub(c, name), argv.slice(2));
+}
+
+function lookupSub(c: Connection, name: string): ReturnType<typeof implementedSpecs>[number] | undefined {
+  const bar = name.indexOf('|');
+  if (bar < 0) return undefined;
+  return c.server.table.get(name.slice(0, bar))?.subcommands?.get(name.slice(bar + 1))?.spec;
+}
+
+export const entries: readonly TsEntry[] = [
+  { name: 'info', handler: info },
+  { name: 'config|get', handler: configGet },
+  { name: 'config|set', handler: configSet },
+  { name: 'config|resetstat', handler: configResetstat },
+  { name: 'config|help', handler: configHelp },
+  { name: 'time', handler: time },
+  { name: 'lastsave', handler: lastsave },
+  { name: 'command', handler: command },
+  { name: 'command|count', handler: commandCountH },
+  { name: 'command|info', handler: commandInfoH },
+  { name: 'command|docs', handler: commandDocsH },
+  { name: 'command|list', handler: commandListH },
+  { name: 'command|getkeys', handler: commandGetKeysH },
+];

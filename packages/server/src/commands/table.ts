@@ -1,0 +1,63 @@
+/**
+ * The command table: the only place that joins the generated Redis spec (names, arity,
+ * flags), the core's op list and the TypeScript family files into one lookup map.
+ * Built once per worker at startup.
+ */
+import { entries as connectionEntries } from './connection';
+import { entries as serverEntries } from './server';
+import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
+import type { Command, Handler } from './types';
+
+/** Lookup by lower-case command name. */
+export type CommandTable = ReadonlyMap<string, Command>;
+
+/** Every TypeScript-handled command, from the family files. */
+const TS_ENTRIES = [...connectionEntries, ...serverEntries];
+
+/**
+ * Build the table from the core's op names (index = op id) and the family files. A command
+ * the spec does not know is a programming error and stops start-up.
+ */
+export function buildTable(opNames: readonly string[]): CommandTable {
+  const impl = new Map<string, { op: number; handler: Handler | undefined }>();
+  opNames.forEach((name, op) => impl.set(name, { op, handler: undefined }));
+  for (const e of TS_ENTRIES) {
+    if (impl.has(e.name)) throw new Error(`command ${e.name} is implemented twice (core and TypeScript)`);
+    impl.set(e.name, { op: -1, handler: e.handler });
+  }
+  for (const name of impl.keys()) {
+    if (!COMMAND_SPECS.has(name)) throw new Error(`command ${name} is not in the Redis spec`);
+  }
+  const make = (spec: CommandSpec, subcommands: ReadonlyMap<string, Command> | undefined): Command => {
+    const i = impl.get(spec.name);
+    return {
+      name: spec.name,
+      spec,
+      arity: spec.arity,
+      op: i?.op ?? -1,
+      handler: i?.handler,
+      noAuth: spec.flags.includes('no_auth'),
+      subcommands,
+    };
+  };
+  const table = new Map<string, Command>();
+  for (const spec of COMMAND_SPECS.values()) {
+    if (spec.name.includes('|')) continue;
+    let subs: Map<string, Command> | undefined;
+    if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
+      subs = new Map();
+      for (const subName of spec.subcommands) {
+        const sub = COMMAND_SPECS.get(subName);
+        if (sub !== undefined && impl.has(subName)) subs.set(subName.slice(subName.indexOf('|') + 1), make(sub, undefined));
+      }
+      if (subs.size === 0) continue;
+    } else if (!impl.has(spec.name)) continue;
+    table.set(spec.name, make(spec, subs));
+  }
+  return table;
+}
+
+/** The specs of every implemented top-level command (for COMMAND, COMMAND COUNT, ...). */
+export function implementedSpecs(table: CommandTable): CommandSpec[] {
+  return [...table.values()].map((c) => c.spec);
+}

@@ -1,0 +1,26 @@
+/** Shapes shared by the command table and the command family files. */
+import type { Connection } from '../connection';
+import type { CommandSpec } from './spec.generated';
+
+/** A command handled in TypeScript (it needs connection or server state). Writes one reply to `c.w`. */
+export type Handler = (c: Connection, argv: Buffer[]) => void;
+
+/** A family file's entry for a TypeScript-handled command; arity and flags come from the spec. */
+export interface TsEntry {
+  readonly name: string;
+  readonly handler: Handler;
+}
+
+/** One resolved command: what dispatch needs, built once at startup by table.ts. */
+export interface Command {
+  readonly name: string;
+  readonly spec: CommandSpec;
+  readonly arity: number;
+  /** Op id in the Rust core, or -1 when `handler` runs it in TypeScript. */
+  readonly op: number;
+  readonly handler: Handler | undefined;
+  /** May run before AUTH (Redis's `no_auth` flag). */
+  readonly noAuth: boolean;
+  /** Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name. */
+  readonly subcommands: ReadonlyMap<string, Command> | undefined;
+}

@@ -1,0 +1,222 @@
+/**
+ * Shrike's configuration parameters, redis.conf style: the one list of what exists, its
+ * default, how a value is parsed and printed, and whether CONFIG SET may change it at runtime.
+ * cli.ts reads files and argv into a Config; CONFIG GET/SET go through the same list.
+ */
+import { availableParallelism } from 'node:os';
+
+/** Parsed configuration, plain data so that it can cross into workers in `workerData`. */
+export interface Config {
+  port: number;
+  bind: string[];
+  threads: number;
+  requirepass: string;
+  databases: number;
+  loglevel: string;
+  logfile: string;
+  maxclients: number;
+  'proto-max-bulk-len': number;
+  'client-query-buffer-limit': number;
+  timeout: number;
+  'tcp-backlog': number;
+  'tcp-keepalive': number;
+  hz: number;
+  maxmemory: number;
+  'maxmemory-policy': string;
+  save: string;
+  appendonly: string;
+  appendfsync: string;
+  dir: string;
+  dbfilename: string;
+  'protected-mode': string;
+  daemonize: string;
+  segments: number;
+}
+
+type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool';
+
+interface Param {
+  readonly name: keyof Config;
+  readonly kind: Kind;
+  /** CONFIG SET may change it while running. */
+  readonly mutable: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+}
+
+const LOGLEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
+const POLICIES = ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu', 'volatile-random', 'allkeys-random', 'volatile-ttl', 'noeviction'] as const;
+
+/** Every parameter Shrike knows, in CONFIG GET order. */
+export const PARAMS: readonly Param[] = [
+  { name: 'port', kind: 'int', mutable: false, min: 0, max: 65535 },
+  { name: 'bind', kind: 'list', mutable: false },
+  { name: 'threads', kind: 'int', mutable: false, min: 1, max: 1024 },
+  { name: 'requirepass', kind: 'string', mutable: true },
+  { name: 'databases', kind: 'int', mutable: false, min: 1, max: 1 << 20 },
+  { name: 'loglevel', kind: 'enum', mutable: true, values: LOGLEVELS },
+  { name: 'logfile', kind: 'string', mutable: false },
+  { name: 'maxclients', kind: 'int', mutable: true, min: 1, max: 1 << 30 },
+  { name: 'proto-max-bulk-len', kind: 'memory', mutable: true, min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER },
+  { name: 'client-query-buffer-limit', kind: 'memory', mutable: true, min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER },
+  { name: 'timeout', kind: 'int', mutable: true, min: 0, max: 2 ** 31 - 1 },
+  { name: 'tcp-backlog', kind: 'int', mutable: false, min: 0, max: 2 ** 31 - 1 },
+  { name: 'tcp-keepalive', kind: 'int', mutable: true, min: 0, max: 2 ** 31 - 1 },
+  { name: 'hz', kind: 'int', mutable: true, min: 1, max: 500 },
+  { name: 'maxmemory', kind: 'memory', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: 'maxmemory-policy', kind: 'enum', mutable: true, values: POLICIES },
+  { name: 'save', kind: 'string', mutable: true },
+  { name: 'appendonly', kind: 'bool', mutable: true },
+  { name: 'appendfsync', kind: 'enum', mutable: true, values: ['always', 'everysec', 'no'] },
+  { name: 'dir', kind: 'string', mutable: false },
+  { name: 'dbfilename', kind: 'string', mutable: true },
+  { name: 'protected-mode', kind: 'bool', mutable: true },
+  { name: 'daemonize', kind: 'bool', mutable: false },
+  { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
+];
+
+const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
+
+/** The defaults, as redis-server 7 has them where Redis has the parameter. */
+export function defaultConfig(): Config {
+  return {
+    port: 6379,
+    bind: ['127.0.0.1'],
+    threads: availableParallelism(),
+    requirepass: '',
+    databases: 16,
+    loglevel: 'notice',
+    logfile: '',
+    maxclients: 10000,
+    'proto-max-bulk-len': 512 * 1024 * 1024,
+    'client-query-buffer-limit': 1024 * 1024 * 1024,
+    timeout: 0,
+    'tcp-backlog': 511,
+    'tcp-keepalive': 300,
+    hz: 10,
+    maxmemory: 0,
+    'maxmemory-policy': 'noeviction',
+    save: '',
+    appendonly: 'no',
+    appendfsync: 'everysec',
+    dir: process.cwd(),
+    dbfilename: 'dump.rdb',
+    'protected-mode': 'yes',
+    daemonize: 'no',
+    segments: 256,
+  };
+}
+
+/** Look a parameter up by its (case-insensitive) name. */
+export function findParam(name: string): Param | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Parse a Redis memory value: `1gb`, `512mb`, `100k`, plain bytes (Redis's memtoll). */
+export function parseMemory(s: string): number | undefined {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
+  if (m === null || m[1] === undefined) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1000 ** 2, mb: 1024 ** 2, g: 1000 ** 3, gb: 1024 ** 3 };
+  return n * (mul[unit] ?? 1);
+}
+
+/**
+ * Apply one directive (`name` with its arguments) to `cfg`; returns an error text on bad
+ * input, undefined when applied. The error texts follow Redis's config.c where it has one.
+ */
+export function applyParam(cfg: Config, name: string, args: readonly string[]): string | undefined {
+  const p = findParam(name);
+  if (p === undefined) return 'Bad directive or wrong number of arguments';
+  const rec = cfg as unknown as Record<string, unknown>;
+  if (p.kind === 'list') {
+    const list = args.flatMap((a) => a.split(' ')).filter((a) => a !== '');
+    if (list.length === 0) return 'Bad directive or wrong number of arguments';
+    rec[p.name] = list;
+    return undefined;
+  }
+  if (args.length !== 1) return 'Bad directive or wrong number of arguments';
+  const v = args[0] as string;
+  switch (p.kind) {
+    case 'int':
+    case 'memory': {
+      const n = p.kind === 'int' && /^-?\d+$/.test(v) ? Number(v) : parseMemory(v);
+      if (n === undefined || !Number.isSafeInteger(n)) return p.kind === 'int' ? 'argument couldn\'t be parsed into an integer' : 'argument must be a memory value';
+      if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max)) return `argument must be between ${p.min} and ${p.max} inclusive`;
+      rec[p.name] = n;
+      return undefined;
+    }
+    case 'bool': {
+      const b = v.toLowerCase();
+      if (b !== 'yes' && b !== 'no') return 'argument must be \'yes\' or \'no\'';
+      rec[p.name] = b;
+      return undefined;
+    }
+    case 'enum': {
+      const e = v.toLowerCase();
+      if (!p.values?.includes(e)) return 'argument(s) must be one of the following: ' + (p.values ?? []).join(', ');
+      rec[p.name] = e;
+      return undefined;
+    }
+    default:
+      rec[p.name] = v;
+      return undefined;
+  }
+}
+
+/** A parameter's value as CONFIG GET prints it. */
+export function formatParam(cfg: Config, name: keyof Config): string {
+  const v = cfg[name];
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}
+
+/** Split a config line into words like Redis's sdssplitargs (quotes, escapes). Undefined on unbalanced quotes. */
+export function splitConfigLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && /\s/.test(line[i] as string)) i++;
+    if (i >= n) break;
+    let cur = '';
+    const q = line[i];
+    if (q === '"' || q === "'") {
+      i++;
+      let closed = false;
+      while (i < n) {
+        const c = line[i] as string;
+        if (c === '\\' && q === '"' && i + 1 < n) {
+          const e = line[i + 1] as string;
+          const map: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+          if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+            cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
+            i += 4;
+            continue;
+          }
+          cur += map[e] ?? e;
+          i += 2;
+          continue;
+        }
+        if (c === '\\' && q === "'" && line[i + 1] === "'") {
+          cur += "'";
+          i += 2;
+          continue;
+        }
+        if (c === q) {
+          closed = true;
+          i++;
+          break;
+        }
+        cur += c;
+        i++;
+      }
+      if (!closed || (i < n && !/\s/.test(line[i] as string))) return undefined;
+    } else {
+      while (i < n && !/\s/.test(line[i] as string)) cur += line[i++];
+    }
+    out.push(cur);
+  }
+  return out;
+}

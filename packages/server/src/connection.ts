@@ -1,0 +1,335 @@
+/**
+ * One client connection: its read buffer, the pipeline loop (decode -> dispatch), the batch
+ * of core commands sent to Rust in one call per read, its reply buffer, and its state
+ * (db, protocol, name, auth, reply mode). A worker owns its connections end to end.
+ */
+import type { Socket } from 'node:net';
+import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
+import type pino from 'pino';
+import type { Command } from './commands/types';
+import { writeCoreReplies } from './core';
+import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
+import type { WorkerServer } from './worker';
+
+/** CLIENT REPLY modes. */
+export const ReplyMode = { On: 0, Off: 1, Skip: 2 } as const;
+export type ReplyMode = (typeof ReplyMode)[keyof typeof ReplyMode];
+
+/** Batch flags understood by the binding's `execute`. */
+const FLAG_NO_TOUCH = 1;
+
+/** Give memory back when an idle read buffer grew past this (a big value went through). */
+const READ_BUF_KEEP = 64 * 1024;
+
+/** Stop reading from a client whose unsent replies pass this, until the socket drains. */
+const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
+
+/** A client connection. */
+export class Connection {
+  readonly w = new ReplyWriter();
+  db = 0;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  noTouch = false;
+  noEvict = false;
+  replyMode: ReplyMode = ReplyMode.On;
+  readonly createdAtMs = Date.now();
+  lastActiveMs = Date.now();
+  lastCommand = 'NULL';
+  /** Closed or closing: no more commands run. */
+  closed = false;
+  /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
+  closeAfterReply = false;
+  /** A handler is waiting for an asynchronous answer (e.g. from other workers). */
+  private waiting = false;
+
+  private readonly parser: RequestParser;
+  private readonly req = new Request();
+  /** Unparsed bytes carried over between reads; rbuf[0, rlen) is live. */
+  private rbuf: Buffer = Buffer.alloc(0);
+  private rlen = 0;
+  /** The pending core batch: per command op, argc, then (start, end) pairs into batchSrc. */
+  private batch = new Uint32Array(1024);
+  private batchLen = 0;
+  private batchSrc: Buffer | undefined;
+  private readonly log: pino.Logger;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    readonly server: WorkerServer,
+  ) {
+    this.authenticated = server.config.requirepass === '';
+    this.parser = new RequestParser({ maxBulkLen: server.config['proto-max-bulk-len'] });
+    this.log = server.log.child({ client: id });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      if (!this.closed) socket.resume();
+    });
+    socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Remote address as `ip:port`, as CLIENT LIST prints it. */
+  get addr(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** Local address as `ip:port`. */
+  get laddr(): string {
+    return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
+  }
+
+  /** RESP protocol version spoken with this client. */
+  get proto(): 2 | 3 {
+    return this.w.proto;
+  }
+
+  set proto(p: 2 | 3) {
+    this.w.proto = p;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.server.noteInput(chunk.length);
+    if (this.closed) return;
+    this.lastActiveMs = Date.now();
+    if (this.waiting) {
+      this.append(chunk);
+      this.checkQueryLimit();
+      return;
+    }
+    try {
+      if (this.rlen === 0) {
+        const pos = this.run(chunk, 0);
+        if (pos < chunk.length) this.append(chunk.subarray(pos));
+      } else {
+        this.append(chunk);
+        this.consume();
+      }
+      this.checkQueryLimit();
+      this.flush();
+    } catch (err) {
+      // A bug, not client input: log it and drop only this client.
+      this.log.error({ err }, 'closing client after an internal error');
+      this.destroy();
+    }
+  }
+
+  /** Parse and run what rbuf holds, keeping the unparsed tail. */
+  private consume(): void {
+    const pos = this.run(this.rbuf, 0, this.rlen);
+    if (pos === this.rlen) {
+      this.rlen = 0;
+      if (this.rbuf.length > READ_BUF_KEEP) this.rbuf = Buffer.alloc(0);
+    } else if (pos > 0) {
+      this.rbuf.copyWithin(0, pos, this.rlen);
+      this.rlen -= pos;
+    }
+  }
+
+  private append(bytes: Buffer): void {
+    const need = this.rlen + bytes.length;
+    if (need > this.rbuf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.rbuf.length * 2, 16 * 1024));
+      this.rbuf.copy(next, 0, 0, this.rlen);
+      this.rbuf = next;
+    }
+    bytes.copy(this.rbuf, this.rlen);
+    this.rlen = need;
+  }
+
+  private checkQueryLimit(): void {
+    if (this.rlen > this.server.config['client-query-buffer-limit']) {
+      // Redis closes such a client without a reply (networking.c, "closing client that reached max query buffer length").
+      this.log.warn({ qbuf: this.rlen }, 'closing client that reached max query buffer length');
+      this.destroy();
+    }
+  }
+
+  /** Run every whole request in buf[pos, end); returns the offset of the first byte not consumed. */
+  private run(buf: Buffer, pos: number, end: number = buf.length): number {
+    const view = end === buf.length ? buf : buf.subarray(0, end);
+    const req = this.req;
+    while (!this.waiting && !this.closeAfterReply && !this.closed) {
+      let next: number;
+      try {
+        next = this.parser.parse(view, pos, req);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.flushBatch();
+        this.w.error(e.reply);
+        this.closeAfterReply = true;
+        this.log.debug({ reply: e.reply }, 'protocol error');
+        return end;
+      }
+      if (next < 0) break;
+      pos = next;
+      if (req.argc > 0) this.dispatch(req);
+    }
+    this.flushBatch();
+    return this.closeAfterReply ? end : pos;
+  }
+
+  /** lookup -> arity -> auth -> core batch or TypeScript handler, as Redis's processCommand. */
+  private dispatch(req: Request): void {
+    const src = req.src;
+    const name = src.toString('latin1', req.starts[0], req.ends[0]).toLowerCase();
+    let cmd = this.server.table.get(name);
+    if (cmd === undefined) {
+      this.flushBatch();
+      this.w.error(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
+      return;
+    }
+    if (cmd.subcommands !== undefined && req.argc >= 2) {
+      const subName = src.toString('latin1', req.starts[1], req.ends[1]);
+      const sub = cmd.subcommands.get(subName.toLowerCase());
+      if (sub === undefined) {
+        this.flushBatch();
+        this.w.error(unknownSubcommand(cmd.name, subName));
+        return;
+      }
+      cmd = sub;
+    }
+    const arity = cmd.arity;
+    if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
+      this.flushBatch();
+      this.w.error(wrongArity(cmd.name));
+      return;
+    }
+    if (!this.authenticated && !cmd.noAuth) {
+      this.flushBatch();
+      this.w.raw(NOAUTH);
+      return;
+    }
+    this.server.commandsProcessed++;
+    this.lastCommand = cmd.name;
+    if (cmd.op >= 0) {
+      this.queue(cmd, req);
+      return;
+    }
+    this.flushBatch();
+    const mark = this.w.length;
+    const mode = this.replyMode;
+    (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
+    // CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped (CLIENT REPLY itself decides its own).
+    if (mode !== ReplyMode.On && cmd.name !== 'client|reply') {
+      this.w.truncate(mark);
+      if (mode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
+    }
+  }
+
+  private queue(cmd: Command, req: Request): void {
+    if (this.batchSrc !== req.src && this.batchLen > 0) this.flushBatch();
+    this.batchSrc = req.src;
+    const need = this.batchLen + 2 + 2 * req.argc;
+    if (need > this.batch.length) {
+      const next = new Uint32Array(Math.max(need, this.batch.length * 2));
+      next.set(this.batch.subarray(0, this.batchLen));
+      this.batch = next;
+    }
+    const b = this.batch;
+    let i = this.batchLen;
+    b[i++] = cmd.op;
+    b[i++] = req.argc;
+    for (let a = 0; a < req.argc; a++) {
+      b[i++] = req.starts[a] as number;
+      b[i++] = req.ends[a] as number;
+    }
+    this.batchLen = i;
+  }
+
+  /** Send the pending core batch to Rust in one call and write its replies in order. */
+  private flushBatch(): void {
+    if (this.batchLen === 0 || this.batchSrc === undefined) return;
+    const replies = this.server.addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, this.noTouch ? FLAG_NO_TOUCH : 0);
+    this.batchLen = 0;
+    this.batchSrc = undefined;
+    let skip = 0;
+    if (this.replyMode === ReplyMode.Off) skip = Number.MAX_SAFE_INTEGER;
+    else if (this.replyMode === ReplyMode.Skip) {
+      skip = 1;
+      this.replyMode = ReplyMode.On;
+    }
+    writeCoreReplies(this.w, replies, skip);
+  }
+
+  /** Write out what the reply buffer holds; close afterwards if asked to. */
+  flush(): void {
+    if (this.closed) return;
+    if (this.w.length > 0) {
+      const out = this.w.take();
+      this.server.noteOutput(out.length);
+      if (!this.socket.write(out) && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
+    }
+    if (this.closeAfterReply) {
+      this.closed = true;
+      this.socket.end();
+    }
+  }
+
+  /**
+   * Pause the pipeline while a handler waits for an asynchronous answer: later requests stay
+   * queued so that replies keep their order. The handler calls `resume` after writing its reply.
+   */
+  suspend(): void {
+    this.waiting = true;
+  }
+
+  /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
+  resume(): void {
+    this.waiting = false;
+    if (this.closed) return;
+    try {
+      if (this.rlen > 0) this.consume();
+      this.flush();
+    } catch (err) {
+      this.log.error({ err }, 'closing client after an internal error');
+      this.destroy();
+    }
+  }
+
+  /** Close now, dropping unsent replies (CLIENT KILL, limits). */
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.server.removeConnection(this);
+  }
+
+  private argStrings(req: Request, from: number): string[] {
+    const out: string[] = [];
+    for (let i = from; i < req.argc; i++) out.push(req.src.toString('latin1', req.starts[i], req.ends[i]));
+    return out;
+  }
+
+  private argBuffers(req: Request): Buffer[] {
+    const out: Buffer[] = new Array(req.argc);
+    for (let i = 0; i < req.argc; i++) out[i] = req.src.subarray(req.starts[i], req.ends[i]);
+    return out;
+  }
+
+  /** This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them. */
+  infoLine(): string {
+    const now = Date.now();
+    const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    return (
+      `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
+      `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
+      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${this.rlen} qbuf-free=${this.rbuf.length - this.rlen} ` +
+      `argv-mem=0 multi-mem=0 rbs=${this.rbuf.length} rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${this.lastCommand} ` +
+      `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
+    );
+  }
+
+  /** Bytes of unparsed input held (CLIENT LIST qbuf). */
+  get queryBufferLength(): number {
+    return this.rlen;
+  }
+}

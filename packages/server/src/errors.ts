@@ -1,0 +1,46 @@
+/**
+ * Errors that happen before a command reaches the core: unknown command, arity, auth, limits.
+ * Command errors (WRONGTYPE, not an integer, ...) belong to the Rust core. Texts are Redis 7's.
+ */
+
+const line = (s: string): Buffer => Buffer.from(`-${s}\r\n`, 'latin1');
+
+export const NOAUTH = line('NOAUTH Authentication required.');
+export const MAX_CLIENTS = line('ERR max number of clients reached');
+export const WRONGPASS = line('WRONGPASS invalid username-password pair or user is disabled.');
+export const NOPASS_AUTH = line(
+  'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+);
+export const NOPROTO = line('NOPROTO unsupported protocol version');
+export const SYNTAX = line('ERR syntax error');
+export const NOT_INTEGER = line('ERR value is not an integer or out of range');
+export const DB_OUT_OF_RANGE = line('ERR DB index is out of range');
+export const HELLO_NOAUTH = line(
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+);
+export const BAD_CLIENT_NAME = line('ERR Client names cannot contain spaces, newlines or special characters.');
+export const NO_SUCH_CLIENT = line('ERR No such client');
+
+/** Redis replaces CR and LF in echoed client text so that a reply can never break framing. */
+function sanitize(s: string): string {
+  return s.replace(/[\r\n]/g, ' ');
+}
+
+/** `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (server.c processCommand). */
+export function unknownCommand(name: string, args: readonly string[]): string {
+  let list = '';
+  for (let i = 0; i < args.length && list.length < 128; i++) {
+    list += `'${(args[i] as string).slice(0, 128 - list.length)}' `;
+  }
+  return sanitize(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${list}`);
+}
+
+/** `ERR unknown subcommand 'x'. Try CONTAINER HELP.` */
+export function unknownSubcommand(container: string, sub: string): string {
+  return sanitize(`ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+}
+
+/** `ERR wrong number of arguments for 'name' command` (name is the full name, e.g. `client|kill`). */
+export function wrongArity(name: string): string {
+  return `ERR wrong number of arguments for '${name}' command`;
+}

@@ -1,0 +1,173 @@
+/**
+ * The main thread: reads the configuration, starts one worker per configured thread (each
+ * pinned to its own CPU), restarts a worker that dies, relays the hub's questions between
+ * workers, and shuts everything down cleanly on SIGINT/SIGTERM. It serves no clients itself.
+ */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type pino from 'pino';
+import { ConfigError, parseArgs } from './cli';
+import { applyParam, type Config } from './config';
+import { createLogger, pinoLevel } from './log';
+import { type Ask, createShared, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { loadAddon } from './core';
+
+interface Slot {
+  worker: Worker | undefined;
+  readonly index: number;
+  readonly cpu: number;
+  restarts: number;
+}
+
+interface Pending {
+  readonly from: Slot;
+  readonly fromId: number;
+  waiting: Set<number>;
+  readonly results: unknown[];
+}
+
+/** Supervises the workers and relays the hub. */
+class Supervisor {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextAsk = 1;
+  private stopping = false;
+  private listening = 0;
+  private readonly config: Config;
+  private readonly shared: SharedBuffers;
+  private readonly startedAtMs = Date.now();
+
+  constructor(config: Readonly<Config>, private readonly log: pino.Logger) {
+    this.config = { ...config, bind: [...config.bind] };
+    this.shared = createShared(config.threads);
+    const cpus = loadAddon().allowedCpus();
+    for (let i = 0; i < config.threads; i++) {
+      const cpu = cpus.length > 0 ? (cpus[i % cpus.length] as number) : -1;
+      this.slots.push({ worker: undefined, index: i, cpu, restarts: 0 });
+    }
+  }
+
+  start(): void {
+    for (const s of this.slots) this.spawn(s);
+  }
+
+  private spawn(slot: Slot): void {
+    const data: WorkerData = { index: slot.index, cpu: slot.cpu, config: this.config, shared: this.shared, startedAtMs: this.startedAtMs };
+    const w = new Worker(join(__dirname, 'worker.js'), { workerData: data, name: `shrike-worker-${slot.index}` });
+    slot.worker = w;
+    w.on('message', (m: ToMain) => this.onMessage(slot, m));
+    w.on('error', (err) => this.log.error({ worker: slot.index, err }, 'worker failed'));
+    w.on('exit', (code) => {
+      slot.worker = undefined;
+      this.forget(slot);
+      if (this.stopping) {
+        this.maybeExit();
+        return;
+      }
+      slot.restarts++;
+      const delay = Math.min(1000, 50 * 2 ** Math.min(slot.restarts, 5));
+      this.log.error({ worker: slot.index, code, restarts: slot.restarts }, 'worker exited; starting a replacement');
+      setTimeout(() => {
+        if (!this.stopping) this.spawn(slot);
+      }, delay).unref();
+    });
+  }
+
+  private onMessage(slot: Slot, m: ToMain): void {
+    switch (m.t) {
+      case 'listening':
+        this.listening++;
+        if (this.listening === this.slots.length) {
+          this.log.info({ port: this.config.port, bind: this.config.bind, threads: this.slots.length }, 'Ready to accept connections');
+        }
+        return;
+      case 'ask':
+        this.relay(slot, m.id, m.ask);
+        return;
+      case 'answer': {
+        const p = this.pending.get(m.id);
+        if (p === undefined) return;
+        p.results.push(m.result);
+        p.waiting.delete(slot.index);
+        this.settle(m.id, p);
+        return;
+      }
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** Ask every live worker, gather the answers, reply to the asker. */
+  private relay(from: Slot, fromId: number, ask: Ask): void {
+    if (ask.kind === 'configSet') {
+      // Keep the supervisor's copy current, so that a restarted worker gets the new values.
+      for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
+    }
+    const id = this.nextAsk++;
+    const live = this.slots.filter((s) => s.worker !== undefined);
+    const p: Pending = { from, fromId, waiting: new Set(live.map((s) => s.index)), results: [] };
+    this.pending.set(id, p);
+    const msg: ToWorker = { t: 'ask', id, ask };
+    for (const s of live) s.worker?.postMessage(msg);
+    this.settle(id, p);
+  }
+
+  private settle(id: number, p: Pending): void {
+    if (p.waiting.size > 0) return;
+    this.pending.delete(id);
+    const msg: ToWorker = { t: 'results', id: p.fromId, results: p.results };
+    p.from.worker?.postMessage(msg);
+  }
+
+  /** A worker that died answers nothing; don't let questions wait for it. */
+  private forget(slot: Slot): void {
+    for (const [id, p] of this.pending) {
+      if (p.waiting.delete(slot.index)) this.settle(id, p);
+    }
+  }
+
+  shutdown(signal: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info({ signal }, 'Received signal, shutting down: finishing in-flight replies');
+    const msg: ToWorker = { t: 'shutdown' };
+    for (const s of this.slots) s.worker?.postMessage(msg);
+    setTimeout(() => {
+      this.log.warn('workers did not stop in time; exiting');
+      process.exit(0);
+    }, 5000).unref();
+    this.maybeExit();
+  }
+
+  private maybeExit(): void {
+    if (this.slots.every((s) => s.worker === undefined)) {
+      this.log.info('Shrike is now ready to exit, bye bye...');
+      this.log.flush();
+      setImmediate(() => process.exit(0));
+    }
+  }
+}
+
+/** Entry point of `shrike-server`. */
+export function main(argv: readonly string[]): void {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    parseArgs(['--help']);
+    return;
+  }
+  let config: Readonly<Config>;
+  try {
+    config = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger(pinoLevel(config.loglevel), config.logfile, 'shrike');
+  log.info({ pid: process.pid, port: config.port, threads: config.threads }, 'Shrike starting');
+  const sup = new Supervisor(config, log);
+  process.on('SIGINT', () => sup.shutdown('SIGINT'));
+  process.on('SIGTERM', () => sup.shutdown('SIGTERM'));
+  sup.start();
+}

@@ -1,0 +1,76 @@
+/**
+ * State shared by the main thread and every worker: SharedArrayBuffers handed over in
+ * `workerData` (client ids, client count, per-thread counters) and the messages of the hub
+ * through which a worker asks all workers something (CLIENT LIST/KILL, CONFIG SET).
+ */
+import type { Config } from './config';
+
+/** Slots of one worker's row in the per-thread counters (a Float64Array, one row per worker). */
+export const ThreadSlot = {
+  Cpu: 0,
+  Clients: 1,
+  Commands: 2,
+  ConnectionsReceived: 3,
+  Rejected: 4,
+  Tid: 5,
+  NetInput: 6,
+  NetOutput: 7,
+} as const;
+export const THREAD_STRIDE = 8;
+
+/** The buffers every thread sees. */
+export interface SharedBuffers {
+  /** BigInt64Array(1): the last client id handed out (CLIENT ID is unique across workers). */
+  readonly ids: SharedArrayBuffer;
+  /** Int32Array(1): connected clients over all workers, for maxclients. */
+  readonly clients: SharedArrayBuffer;
+  /** Float64Array(threads * THREAD_STRIDE): each worker writes only its own row. */
+  readonly threads: SharedArrayBuffer;
+}
+
+/** What a worker receives at start. */
+export interface WorkerData {
+  readonly index: number;
+  readonly cpu: number;
+  readonly config: Config;
+  readonly shared: SharedBuffers;
+  readonly startedAtMs: number;
+}
+
+/** Questions a worker can put to all workers through the main thread. */
+export type Ask =
+  | { readonly kind: 'clientList'; readonly filter: ClientFilter }
+  | { readonly kind: 'clientKill'; readonly filter: ClientFilter; readonly skipId: number }
+  | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] };
+
+/** Which clients a CLIENT LIST / CLIENT KILL concerns; every field set must match. */
+export interface ClientFilter {
+  readonly ids?: readonly number[];
+  readonly type?: string;
+  readonly addr?: string;
+  readonly laddr?: string;
+  readonly user?: string;
+  readonly maxAgeSec?: number;
+}
+
+/** Worker -> main. */
+export type ToMain =
+  | { readonly t: 'ask'; readonly id: number; readonly ask: Ask }
+  | { readonly t: 'answer'; readonly id: number; readonly result: unknown }
+  | { readonly t: 'listening' }
+  | { readonly t: 'stopped' };
+
+/** Main -> worker. */
+export type ToWorker =
+  | { readonly t: 'ask'; readonly id: number; readonly ask: Ask }
+  | { readonly t: 'results'; readonly id: number; readonly results: readonly unknown[] }
+  | { readonly t: 'shutdown' };
+
+/** Allocate the shared buffers for `threads` workers. */
+export function createShared(threads: number): SharedBuffers {
+  return {
+    ids: new SharedArrayBuffer(8),
+    clients: new SharedArrayBuffer(4),
+    threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * A worker thread: pins itself to its CPU, opens its own SO_REUSEPORT listening socket(s) on
+ * the configured address, and owns the connections the kernel gives it. It answers the hub's
+ * questions about its clients and applies CONFIG SET changes that reach it.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type pino from 'pino';
+import { buildTable, type CommandTable } from './commands/table';
+import { applyParam, type Config } from './config';
+import { Connection } from './connection';
+import { type Addon, loadAddon } from './core';
+import { MAX_CLIENTS } from './errors';
+import { createLogger, pinoLevel } from './log';
+import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
+
+/** One worker's server: its config copy, command table, connections and counters. */
+export class WorkerServer {
+  readonly config: Config;
+  readonly addon: Addon;
+  readonly table: CommandTable;
+  readonly connections = new Set<Connection>();
+  readonly log: pino.Logger;
+  readonly index: number;
+  readonly startedAtMs: number;
+  commandsProcessed = 0;
+  private connectionsReceived = 0;
+  private rejected = 0;
+  private netInput = 0;
+  private netOutput = 0;
+  private readonly row: Float64Array;
+  private readonly allRows: Float64Array;
+  private readonly ids: BigInt64Array;
+  private readonly clientCount: Int32Array;
+  private readonly servers: Server[] = [];
+  private readonly asks = new Map<number, (results: readonly unknown[]) => void>();
+  private nextAsk = 1;
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(data: WorkerData) {
+    this.index = data.index;
+    this.startedAtMs = data.startedAtMs;
+    this.config = { ...data.config, bind: [...data.config.bind] };
+    this.log = createLogger(pinoLevel(this.config.loglevel), this.config.logfile, 'shrike').child({ worker: data.index });
+    this.addon = loadAddon();
+    const ops = this.addon.initKeyspace(this.config.databases, this.config.segments);
+    this.table = buildTable(ops);
+    this.addon.startActiveExpiry();
+    this.allRows = new Float64Array(data.shared.threads);
+    this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);
+    this.ids = new BigInt64Array(data.shared.ids);
+    this.clientCount = new Int32Array(data.shared.clients);
+    if (data.cpu >= 0) {
+      try {
+        this.addon.pinCurrentThread(data.cpu);
+      } catch (err) {
+        this.log.warn({ err, cpu: data.cpu }, 'could not pin worker thread');
+      }
+    }
+    this.row[ThreadSlot.Cpu] = this.addon.currentCpu();
+    this.row[ThreadSlot.Tid] = this.addon.currentTid();
+  }
+
+  /** Open one listening socket per bind address, each with SO_REUSEPORT. */
+  listen(): void {
+    for (const host of this.config.bind) {
+      const addr = host.startsWith('-') ? host.slice(1) : host;
+      const fd = this.addon.listenReuseport(addr === '*' ? '0.0.0.0' : addr, this.config.port, this.config['tcp-backlog']);
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      server.on('error', (err) => this.log.error({ err }, 'listener error'));
+      server.listen({ fd });
+      this.servers.push(server);
+    }
+    // Counters other threads read (INFO), refreshed often enough for a human, never per command.
+    this.statsTimer = setInterval(() => this.publishStats(), 100);
+    this.statsTimer.unref();
+    this.log.info({ cpu: this.row[ThreadSlot.Cpu], tid: this.row[ThreadSlot.Tid] }, 'worker listening');
+  }
+
+  private accept(socket: Socket): void {
+    this.connectionsReceived++;
+    if (Atomics.add(this.clientCount, 0, 1) >= this.config.maxclients) {
+      Atomics.sub(this.clientCount, 0, 1);
+      this.rejected++;
+      socket.on('error', () => {});
+      socket.end(MAX_CLIENTS);
+      return;
+    }
+    const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
+    const c = new Connection(id, socket, this);
+    this.connections.add(c);
+    this.row[ThreadSlot.Clients] = this.connections.size;
+  }
+
+  /** Forget a closed connection. */
+  removeConnection(c: Connection): void {
+    if (this.connections.delete(c)) {
+      Atomics.sub(this.clientCount, 0, 1);
+      this.row[ThreadSlot.Clients] = this.connections.size;
+    }
+  }
+
+  /** Count bytes read from clients (INFO total_net_input_bytes). */
+  noteInput(n: number): void {
+    this.netInput += n;
+  }
+
+  /** Count bytes written to clients. */
+  noteOutput(n: number): void {
+    this.netOutput += n;
+  }
+
+  /** Copy this worker's counters into its shared row. */
+  publishStats(): void {
+    const r = this.row;
+    r[ThreadSlot.Clients] = this.connections.size;
+    r[ThreadSlot.Commands] = this.commandsProcessed;
+    r[ThreadSlot.ConnectionsReceived] = this.connectionsReceived;
+    r[ThreadSlot.Rejected] = this.rejected;
+    r[ThreadSlot.NetInput] = this.netInput;
+    r[ThreadSlot.NetOutput] = this.netOutput;
+  }
+
+  /** Every worker's counters, this one's fresh: rows of THREAD_STRIDE values. */
+  threadRows(): Float64Array[] {
+    this.publishStats();
+    const rows: Float64Array[] = [];
+    for (let i = 0; i < this.allRows.length; i += THREAD_STRIDE) rows.push(this.allRows.subarray(i, i + THREAD_STRIDE));
+    return rows;
+  }
+
+  /** Connected clients over all workers. */
+  get connectedClients(): number {
+    return Atomics.load(this.clientCount, 0);
+  }
+
+  /** Ask every worker (this one included) through the main thread; `done` gets their answers. */
+  ask(ask: Ask, done: (results: readonly unknown[]) => void): void {
+    const id = this.nextAsk++;
+    this.asks.set(id, done);
+    post({ t: 'ask', id, ask });
+  }
+
+  /** A message from the main thread. */
+  onMessage(m: ToWorker): void {
+    switch (m.t) {
+      case 'ask':
+        post({ t: 'answer', id: m.id, result: this.answer(m.ask) });
+        return;
+      case 'results': {
+        const done = this.asks.get(m.id);
+        this.asks.delete(m.id);
+        done?.(m.results);
+        return;
+      }
+      case 'shutdown':
+        this.shutdown();
+        return;
+    }
+  }
+
+  private answer(ask: Ask): unknown {
+    switch (ask.kind) {
+      case 'clientList':
+        return this.matching(ask.filter).map((c) => c.infoLine());
+      case 'clientKill': {
+        let n = 0;
+        for (const c of this.matching(ask.filter)) {
+          if (c.id === ask.skipId) continue;
+          n++;
+          // A client killing itself still gets its reply (Redis frees it after the reply).
+          if (c.closeAfterReply === false && c.closed === false) c.closeAfterReply = true;
+          c.flush();
+          if (!c.closed) c.destroy();
+        }
+        return n;
+      }
+      case 'configSet':
+        for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
+        if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
+        return true;
+    }
+  }
+
+  private matching(f: ClientFilter): Connection[] {
+    const now = Date.now();
+    const out: Connection[] = [];
+    for (const c of this.connections) {
+      if (c.closed) continue;
+      if (f.ids !== undefined && !f.ids.includes(c.id)) continue;
+      if (f.type !== undefined && f.type !== 'normal') continue;
+      if (f.addr !== undefined && f.addr !== c.addr) continue;
+      if (f.laddr !== undefined && f.laddr !== c.laddr) continue;
+      if (f.user !== undefined && f.user !== 'default') continue;
+      if (f.maxAgeSec !== undefined && (now - c.createdAtMs) / 1000 < f.maxAgeSec) continue;
+      out.push(c);
+    }
+    return out;
+  }
+
+  /** Stop accepting, let in-flight replies go out, then end the thread. */
+  shutdown(): void {
+    for (const s of this.servers) s.close();
+    if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
+    for (const c of this.connections) {
+      c.closeAfterReply = true;
+      c.flush();
+    }
+    const done = (): void => {
+      this.log.flush();
+      post({ t: 'stopped' });
+      setImmediate(() => process.exit(0));
+    };
+    if (this.connections.size === 0) {
+      done();
+      return;
+    }
+    const check = setInterval(() => {
+      if (this.connections.size === 0) {
+        clearInterval(check);
+        done();
+      }
+    }, 10);
+  }
+}
+
+function post(m: ToMain): void {
+  parentPort?.postMessage(m);
+}
+
+if (!isMainThread && parentPort !== null) {
+  const server = new WorkerServer(workerData as WorkerData);
+  parentPort.on('message', (m: ToWorker) => server.onMessage(m));
+  server.listen();
+  post({ t: 'listening' });
+}

@@ -1,0 +1,194 @@
+/**
+ * Test harness: start a real Shrike (or redis-server) process on a free port, talk to it with
+ * raw sockets, and stop it. Used by every integration and differential test.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..', '..');
+export const SHRIKE_BIN = join(ROOT, 'packages', 'server', 'bin', 'shrike-server.js');
+
+/** A free TCP port on loopback (bound then released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const addr = s.address();
+  s.close();
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return addr.port;
+}
+
+/** A running server process. */
+export interface Running {
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait; resolves to the exit code. */
+  stop(): Promise<number | null>;
+}
+
+async function waitForPing(port: number, proc: ChildProcess, out: () => string): Promise<void> {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`server exited early (${proc.exitCode}): ${out()}`);
+    try {
+      const reply = await rawOnce(port, Buffer.from('*1\r\n$4\r\nPING\r\n'), 7);
+      if (reply.toString() === '+PONG\r\n') return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server did not answer PING on ${port}: ${out()}`);
+}
+
+function track(proc: ChildProcess): () => string {
+  let buf = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    buf += d.toString();
+  });
+  return () => buf;
+}
+
+function running(port: number, proc: ChildProcess, out: () => string): Running {
+  return {
+    port,
+    proc,
+    output: out,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const [code] = (await once(proc, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port. */
+export async function startShrike(args: readonly string[] = []): Promise<Running> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [SHRIKE_BIN, '--port', String(port), '--loglevel', 'warning', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = track(proc);
+  await waitForPing(port, proc, out);
+  return running(port, proc, out);
+}
+
+/** True when a real redis-server is installed (differential tests need it). */
+export function haveRedis(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+/** Start a real redis-server with persistence off on a free port. */
+export async function startRedis(args: readonly string[] = []): Promise<Running> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = track(proc);
+  await waitForPing(port, proc, out);
+  return running(port, proc, out);
+}
+
+/** Encode a command as a RESP multibulk request. */
+export function cmd(...args: (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === 'string' ? Buffer.from(a) : a;
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Open a connection, send `data`, collect until `minBytes` arrived or the peer closed or timeout. */
+export async function rawOnce(port: number, data: Buffer, minBytes: number, timeoutMs = 2000): Promise<Buffer> {
+  const c = new RawClient(await RawClient.connect(port));
+  try {
+    c.send(data);
+    return await c.read(minBytes, timeoutMs);
+  } finally {
+    c.close();
+  }
+}
+
+/** A raw socket client that collects reply bytes. */
+export class RawClient {
+  private buf = Buffer.alloc(0);
+  closed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  /** Connect to 127.0.0.1:port. */
+  static async connect(port: number): Promise<Socket> {
+    const s = connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    return s;
+  }
+
+  /** Open a client on `port`. */
+  static async open(port: number): Promise<RawClient> {
+    return new RawClient(await RawClient.connect(port));
+  }
+
+  send(data: Buffer | string): void {
+    this.socket.write(data);
+  }
+
+  /** Wait until at least `n` bytes are buffered (or close/timeout), then take everything. */
+  async read(n: number, timeoutMs = 2000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.buf.length < n && !this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, Math.max(1, deadline - Date.now()));
+      });
+    }
+    const out = this.buf;
+    this.buf = Buffer.alloc(0);
+    return out;
+  }
+
+  /** Send one command and read replies until `expected` bytes arrived. */
+  async call(data: Buffer | string, expected: number, timeoutMs = 2000): Promise<string> {
+    this.send(data);
+    return (await this.read(expected, timeoutMs)).toString('latin1');
+  }
+
+  /** Wait for the peer to close. */
+  async waitClosed(timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Start the server under test: Shrike with `shrikeArgs`, or, when SHRIKE_TEST_AGAINST=redis,
+ * a real redis-server with `redisArgs` (to prove a test itself against the reference).
+ */
+export async function startUnderTest(shrikeArgs: readonly string[] = [], redisArgs: readonly string[] = []): Promise<Running> {
+  return process.env.SHRIKE_TEST_AGAINST === 'redis' ? startRedis(redisArgs) : startShrike(shrikeArgs);
+}
