@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatReport } from './report';
 import { Resp2Client } from './resp2-client';
 import { runSuite, Session } from './runner';
-import { loadSuite, type Mode } from './suite';
+import { loadSuite, type Mode, SuiteError } from './suite';
 
 const USAGE = `usage: run.js --testfile PATH [--port N] [--host H] [--version V] [--mode standalone|cluster]
               [--show-failed] [--min-pass N] [--timeout-ms MS] [--grep TEXT] [--verbose]
@@ -110,6 +110,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`${e.message}\n\n${USAGE}`);
+    } else if (e instanceof SuiteError) {
+      process.stderr.write(`compat: ${e.message}\n`);
     } else {
       process.stderr.write(`compat: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     }

@@ -8,6 +8,7 @@ import {
   commandArgs,
   loadSuite,
   type SuiteCase,
+  SuiteError,
   skipReason,
   splitBytes,
   splitLine,
@@ -98,6 +99,10 @@ t.test('loadSuite reads and checks cases', async (t) => {
   const good = join(dir, 'good.json');
   writeFileSync(good, JSON.stringify([{ name: 'a', command: ['ping'], result: ['PONG'], since: '1.0.0' }]));
   t.equal(loadSuite(good).length, 1);
+  t.throws(() => loadSuite(join(dir, 'missing.json')), SuiteError);
+  const notJson = join(dir, 'not.json');
+  writeFileSync(notJson, '[{');
+  t.throws(() => loadSuite(notJson), SuiteError);
   const cases: [unknown, RegExp][] = [
     [{}, /expected a JSON array/],
     [[1], /not an object/],

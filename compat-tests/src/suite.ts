@@ -42,22 +42,32 @@ export class CommandLineError extends Error {
   override readonly name = 'CommandLineError';
 }
 
-/** Reads and checks a suite file; throws with the case index when a case is malformed. */
+/** The suite file cannot be read, is not JSON, or holds a malformed case. */
+export class SuiteError extends Error {
+  override readonly name = 'SuiteError';
+}
+
+/** Reads and checks a suite file; throws SuiteError, naming the case index when a case is malformed. */
 export function loadSuite(path: string): SuiteCase[] {
-  const data: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of cases`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SuiteError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!Array.isArray(data)) throw new SuiteError(`${path}: expected a JSON array of cases`);
   return data.map((c: unknown, i) => checkCase(c, `${path}[${i}]`));
 }
 
 function checkCase(c: unknown, where: string): SuiteCase {
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error(`${where}: not an object`);
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new SuiteError(`${where}: not an object`);
   const o = c as Record<string, unknown>;
-  if (typeof o.name !== 'string') throw new Error(`${where}: 'name' must be a string`);
+  if (typeof o.name !== 'string') throw new SuiteError(`${where}: 'name' must be a string`);
   if (!Array.isArray(o.command) || !o.command.every((l) => typeof l === 'string')) {
-    throw new Error(`${where} (${o.name}): 'command' must be a list of strings`);
+    throw new SuiteError(`${where} (${o.name}): 'command' must be a list of strings`);
   }
-  if (!Array.isArray(o.result)) throw new Error(`${where} (${o.name}): 'result' must be a list`);
-  if (typeof o.since !== 'string') throw new Error(`${where} (${o.name}): 'since' must be a string`);
+  if (!Array.isArray(o.result)) throw new SuiteError(`${where} (${o.name}): 'result' must be a list`);
+  if (typeof o.since !== 'string') throw new SuiteError(`${where} (${o.name}): 'since' must be a string`);
   return o as unknown as SuiteCase;
 }
 

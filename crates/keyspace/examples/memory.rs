@@ -26,12 +26,22 @@ fn main() {
     let mut sess = Session::new(1_700_000_000_000);
     let mut out = ReplyBuf::new();
     let val = [b'v'; 32];
+    let t = std::time::Instant::now();
     for i in 0..n {
         let key = format!("key:{i:012}");
         out.clear();
         ks.run(&mut sess, Op::Set as u16, &[b"set", key.as_bytes(), &val], &mut out);
     }
+    let set_ns = t.elapsed().as_nanos() as f64 / n as f64;
     let after = rss_kb();
+    let t = std::time::Instant::now();
+    for i in 0..n {
+        let key = format!("key:{i:012}");
+        out.clear();
+        ks.run(&mut sess, Op::Get as u16, &[b"get", key.as_bytes()], &mut out);
+    }
+    let get_ns = t.elapsed().as_nanos() as f64 / n as f64;
+    println!("SET {set_ns:.0} ns/op, GET {get_ns:.0} ns/op (one thread, key formatting included)");
     println!(
         "{n} keys: RSS {} MB -> {} MB, {:.1} bytes/key",
         before / 1024,

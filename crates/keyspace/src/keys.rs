@@ -73,12 +73,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         match seg.dbs[self.db].lookup(h, key, now, hs) {
             Lookup::Found(e) => {
                 if flags.touch {
-                    let access = if lfu {
-                        lfu_touch(e.access(), now, rand01)
-                    } else {
-                        lru_clock(now)
-                    };
-                    e.set_access(access);
+                    touch_entry(e, lfu, now, rand01);
                 }
                 if flags.stats {
                     SegmentCell::bump(&cell.hits);
@@ -144,15 +139,23 @@ impl<'t, 'ks> Keys<'t, 'ks> {
     }
 
     /// Redis's `setKey` for a string: create `key` or replace its value; the TTL is dropped
-    /// unless `keep_ttl`. An existing key keeps its access clock (`dbSetValue`).
+    /// unless `keep_ttl`. An existing key is touched (Redis looks it up for writing first)
+    /// and keeps that clock (`dbSetValue`); a new one starts a fresh clock.
     pub(crate) fn set_str(&mut self, key: &[u8], val: &[u8], enc: StrEnc, keep_ttl: bool) {
         let access = self.new_access();
         let now = self.now_ms;
+        let touch = self.touch;
+        let lfu = self.ks.lfu_policy();
         let (s, h) = self.locate(key);
         let hs = &self.ks.hasher;
-        let db = &mut self.tx.seg(s).dbs[self.db];
+        let seg = self.tx.seg(s);
+        let rand01 = if lfu && touch { seg.rng.next_f64() } else { 0.0 };
+        let db = &mut seg.dbs[self.db];
         let clear_ttl = match db.lookup(h, key, now, hs) {
             Lookup::Found(e) => {
+                if touch {
+                    touch_entry(e, lfu, now, rand01);
+                }
                 e.set_str(val, enc);
                 !keep_ttl && e.expire_at().is_some()
             }
@@ -191,4 +194,14 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let hs = &self.ks.hasher;
         self.tx.seg(s).dbs[self.db].set_expire(h, key, when, hs)
     }
+}
+
+/// Update the access clock of `e` on an access (Redis's `updateLFU` or `LRU_CLOCK()`).
+fn touch_entry(e: &mut Entry, lfu: bool, now_ms: i64, rand01: f64) {
+    let access = if lfu {
+        lfu_touch(e.access(), now_ms, rand01)
+    } else {
+        lru_clock(now_ms)
+    };
+    e.set_access(access);
 }

@@ -195,6 +195,13 @@ impl Keyspace {
     /// that visit segments one by one.
     pub fn lock_command(&self, op: u16, argv: &[&[u8]]) -> Tx<'_> {
         match OPS.get(usize::from(op)).map(|s| s.keys) {
+            // One key, the common case: no sorting, no set to build.
+            Some(KeySpec::Range { first, last, .. }) if i8::try_from(first) == Ok(last) => {
+                match argv.get(usize::from(first)) {
+                    Some(key) => Tx::lock_sorted(&self.cells, &[self.segment_of(key)]),
+                    None => Tx::none(&self.cells),
+                }
+            }
             Some(KeySpec::Range { .. }) => self.lock_commands(std::iter::once((op, argv))),
             Some(KeySpec::All) => Tx::lock_all(&self.cells),
             Some(KeySpec::None | KeySpec::Iter) | None => Tx::none(&self.cells),

@@ -173,52 +173,67 @@ export class Connection {
     return this.closeAfterReply ? end : pos;
   }
 
-  /** lookup -> arity -> auth -> core batch or TypeScript handler, as Redis's processCommand. */
+  /** Run one request, honouring CLIENT REPLY OFF/SKIP, which drop every reply (errors too). */
   private dispatch(req: Request): void {
-    const src = req.src;
-    const name = src.toString('latin1', req.starts[0], req.ends[0]).toLowerCase();
-    let cmd = this.server.table.get(name);
-    if (cmd === undefined) {
-      this.flushBatch();
-      this.w.error(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
-      return;
-    }
-    if (cmd.subcommands !== undefined && req.argc >= 2) {
-      const subName = src.toString('latin1', req.starts[1], req.ends[1]);
-      const sub = cmd.subcommands.get(subName.toLowerCase());
-      if (sub === undefined) {
-        this.flushBatch();
-        this.w.error(unknownSubcommand(cmd.name, subName));
-        return;
-      }
-      cmd = sub;
-    }
-    const arity = cmd.arity;
-    if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
-      this.flushBatch();
-      this.w.error(wrongArity(cmd.name));
-      return;
-    }
-    if (!this.authenticated && !cmd.noAuth) {
-      this.flushBatch();
-      this.w.raw(NOAUTH);
-      return;
-    }
-    this.server.commandsProcessed++;
-    this.lastCommand = cmd.name;
-    if (cmd.op >= 0) {
-      this.queue(cmd, req);
+    if (this.replyMode === ReplyMode.On) {
+      this.execute(req);
       return;
     }
     this.flushBatch();
     const mark = this.w.length;
     const mode = this.replyMode;
-    (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
-    // CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped (CLIENT REPLY itself decides its own).
-    if (mode !== ReplyMode.On && cmd.name !== 'client|reply') {
-      this.w.truncate(mark);
-      if (mode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
+    const name = this.execute(req);
+    this.flushBatch();
+    // CLIENT REPLY decides its own reply.
+    if (name === 'client|reply') return;
+    this.w.truncate(mark);
+    if (mode === ReplyMode.Skip && this.replyMode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
+  }
+
+  /**
+   * lookup -> arity -> auth -> core batch or TypeScript handler, as Redis's processCommand.
+   * Returns the command's full name, or undefined when it was rejected.
+   */
+  private execute(req: Request): string | undefined {
+    const src = req.src;
+    const name = src.toString('latin1', req.starts[0], req.ends[0]).toLowerCase();
+    let cmd = this.server.table.get(name);
+    if (cmd === undefined) {
+      this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
+      return undefined;
     }
+    if (cmd.subcommands !== undefined && req.argc >= 2) {
+      const subName = src.toString('latin1', req.starts[1], req.ends[1]);
+      const sub = cmd.subcommands.get(subName.toLowerCase());
+      if (sub === undefined) {
+        this.reject(unknownSubcommand(cmd.name, subName));
+        return undefined;
+      }
+      cmd = sub;
+    }
+    const arity = cmd.arity;
+    if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
+      this.reject(wrongArity(cmd.name));
+      return undefined;
+    }
+    if (!this.authenticated && !cmd.noAuth) {
+      this.flushBatch();
+      this.w.raw(NOAUTH);
+      return undefined;
+    }
+    this.server.commandsProcessed++;
+    this.lastCommand = cmd.name;
+    if (cmd.op >= 0) this.queue(cmd, req);
+    else {
+      this.flushBatch();
+      (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
+    }
+    return cmd.name;
+  }
+
+  private reject(text: string): void {
+    this.flushBatch();
+    this.w.error(text);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -247,13 +262,7 @@ export class Connection {
     const replies = this.server.addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, this.noTouch ? FLAG_NO_TOUCH : 0);
     this.batchLen = 0;
     this.batchSrc = undefined;
-    let skip = 0;
-    if (this.replyMode === ReplyMode.Off) skip = Number.MAX_SAFE_INTEGER;
-    else if (this.replyMode === ReplyMode.Skip) {
-      skip = 1;
-      this.replyMode = ReplyMode.On;
-    }
-    writeCoreReplies(this.w, replies, skip);
+    writeCoreReplies(this.w, replies);
   }
 
   /** Write out what the reply buffer holds; close afterwards if asked to. */

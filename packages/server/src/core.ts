@@ -14,15 +14,12 @@ export function loadAddon(): Addon {
 
 const TWO_32 = 4294967296;
 
-/**
- * Write the reply values in `r` to `w`, skipping the first `skip` top-level values
- * (CLIENT REPLY OFF/SKIP). Returns how many top-level values `r` held.
- */
-export function writeCoreReplies(w: ReplyWriter, r: Buffer, skip: number): number {
+/** Write the reply values in `r` to `w`; returns how many top-level values `r` held. */
+export function writeCoreReplies(w: ReplyWriter, r: Buffer): number {
   let pos = 0;
   let n = 0;
   while (pos < r.length) {
-    pos = n < skip ? skipValue(r, pos) : writeValue(w, r, pos);
+    pos = writeValue(w, r, pos);
     n++;
   }
   return n;
@@ -90,38 +87,6 @@ function writeValue(w: ReplyWriter, r: Buffer, pos: number): number {
       const len = r.readUInt32LE(pos + 3);
       w.verbatim(r.toString('latin1', pos, pos + 3), r.subarray(pos + 7, pos + 7 + len));
       return pos + 7 + len;
-    }
-    default:
-      throw new Error(`core reply: unknown tag ${tag} at ${pos - 1}`);
-  }
-}
-
-function skipValue(r: Buffer, pos: number): number {
-  const tag = r[pos] as number;
-  pos++;
-  switch (tag) {
-    case 0x24:
-    case 0x2b:
-    case 0x2d:
-      return pos + 4 + r.readUInt32LE(pos);
-    case 0x3a:
-    case 0x2c:
-      return pos + 8;
-    case 0x5f:
-    case 0x30:
-      return pos;
-    case 0x23:
-      return pos + 1;
-    case 0x3d:
-      return pos + 7 + r.readUInt32LE(pos + 3);
-    case 0x2a:
-    case 0x25:
-    case 0x7e: {
-      const n = r.readUInt32LE(pos);
-      pos += 4;
-      const items = tag === 0x25 ? 2 * n : n;
-      for (let i = 0; i < items; i++) pos = skipValue(r, pos);
-      return pos;
     }
     default:
       throw new Error(`core reply: unknown tag ${tag} at ${pos - 1}`);

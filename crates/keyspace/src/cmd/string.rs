@@ -155,7 +155,9 @@ fn set_generic(
     if a.get {
         get_generic(&mut keys, out, key)?;
     }
-    let found = keys.write(key).is_some();
+    // Only NX/XX need to know whether the key exists; `set_str` looks it up (expiring and
+    // touching it) either way, so a plain SET does one lookup, not two.
+    let found = (a.nx || a.xx) && keys.write(key).is_some();
     if (a.nx && found) || (a.xx && !found) {
         if !a.get {
             match reply {
