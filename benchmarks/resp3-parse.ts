@@ -10,7 +10,7 @@
  * the results table to stdout.
  */
 
-import { Request, RequestParser, ReplyWriter } from '../packages/resp3/src/index';
+import { ReplyWriter, Request, RequestParser } from '../packages/resp3/src/index';
 
 const seconds = Number(process.argv[2] ?? 2);
 

@@ -11,7 +11,12 @@ let failed = 0;
 
 function run(cmd, args, capture) {
   process.stderr.write(`\n== ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: capture ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: capture ? ['inherit', 'pipe', 'inherit'] : 'inherit',
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (capture && r.stdout) process.stdout.write(r.stdout);
   return r;
 }

@@ -30,7 +30,12 @@ fn main() {
     for i in 0..n {
         let key = format!("key:{i:012}");
         out.clear();
-        ks.run(&mut sess, Op::Set as u16, &[b"set", key.as_bytes(), &val], &mut out);
+        ks.run(
+            &mut sess,
+            Op::Set as u16,
+            &[b"set", key.as_bytes(), &val],
+            &mut out,
+        );
     }
     let set_ns = t.elapsed().as_nanos() as f64 / n as f64;
     let after = rss_kb();
@@ -38,7 +43,12 @@ fn main() {
     for i in 0..n {
         let key = format!("key:{i:012}");
         out.clear();
-        ks.run(&mut sess, Op::Get as u16, &[b"get", key.as_bytes()], &mut out);
+        ks.run(
+            &mut sess,
+            Op::Get as u16,
+            &[b"get", key.as_bytes()],
+            &mut out,
+        );
     }
     let get_ns = t.elapsed().as_nanos() as f64 / n as f64;
     println!("SET {set_ns:.0} ns/op, GET {get_ns:.0} ns/op (one thread, key formatting included)");

@@ -28,11 +28,17 @@ pub(crate) fn key_hash(hs: &KeyHasher, key: &[u8]) -> u64 {
 /// Redis data types, as TYPE names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `string`
     String,
+    /// `list`
     List,
+    /// `set`
     Set,
+    /// `zset`
     ZSet,
+    /// `hash`
     Hash,
+    /// `stream`
     Stream,
 }
 
@@ -122,6 +128,10 @@ impl StrEnc {
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
     Raw(Vec<u8>),
+    /// A stand-in for the aggregate types until they exist, so that tests can check that
+    /// every string command refuses them with WRONGTYPE.
+    #[cfg(test)]
+    Other(Kind),
 }
 
 /// Low 24 bits of `Entry::meta`: the access clock (Redis's 24-bit `lru` field).
@@ -164,6 +174,8 @@ impl Entry {
     pub(crate) fn kind(&self) -> Kind {
         match self.obj.as_deref() {
             None | Some(Obj::Raw(_)) => Kind::String,
+            #[cfg(test)]
+            Some(Obj::Other(k)) => *k,
         }
     }
 
@@ -173,6 +185,8 @@ impl Entry {
         match self.obj.as_deref() {
             None => Some(&self.kv[self.key_len as usize..]),
             Some(Obj::Raw(v)) => Some(v),
+            #[cfg(test)]
+            Some(Obj::Other(_)) => None,
         }
     }
 
@@ -181,6 +195,8 @@ impl Entry {
         match self.obj.as_deref() {
             None => StrEnc::from_bits(self.meta >> 24),
             Some(Obj::Raw(_)) => StrEnc::Raw,
+            #[cfg(test)]
+            Some(Obj::Other(_)) => StrEnc::Raw,
         }
     }
 
@@ -193,6 +209,8 @@ impl Entry {
                 StrEnc::Raw => "raw",
             },
             Some(Obj::Raw(_)) => "raw",
+            #[cfg(test)]
+            Some(Obj::Other(_)) => "listpack",
         }
     }
 
@@ -230,7 +248,7 @@ impl Entry {
         }
         match self.obj.as_deref_mut() {
             Some(Obj::Raw(v)) => Some(v),
-            None => None,
+            _ => None,
         }
     }
 
@@ -288,6 +306,16 @@ impl Entry {
     }
 }
 
+#[cfg(test)]
+impl Entry {
+    /// A key holding a value of another type (see `Obj::Other`).
+    pub(crate) fn new_other(key: &[u8], kind: Kind) -> Entry {
+        let mut e = Entry::new_str(key, b"", StrEnc::Raw, 0);
+        e.obj = Some(Box::new(Obj::Other(kind)));
+        e
+    }
+}
+
 fn key_len_u32(key: &[u8]) -> u32 {
     // Keys come from bulk strings capped at proto-max-bulk-len (512 MB).
     u32::try_from(key.len()).unwrap_or(u32::MAX)
@@ -331,6 +359,16 @@ fn unindex(
     expires.forget(when, h, !shared);
 }
 
+/// Give memory back after mass deletion, as Redis shrinks a dict under 10% full
+/// (`htNeedsResize`). The table keeps room for twice its keys, so a workload that deletes and
+/// re-adds does not resize back and forth.
+fn shrink_if_sparse(table: &mut HashTable<Entry>, hs: &KeyHasher) {
+    let cap = table.capacity();
+    if cap > 64 && table.len() * 10 < cap {
+        table.shrink_to(table.len() * 2, |e| key_hash(hs, e.key()));
+    }
+}
+
 impl Db {
     /// Number of keys, expired-but-not-yet-deleted ones included (as Redis's DBSIZE).
     pub(crate) fn len(&self) -> usize {
@@ -356,7 +394,9 @@ impl Db {
                 if occ.get().is_expired(now_ms) {
                     let when = occ.get().expire_at_ms;
                     let (gone, vacant) = occ.remove();
-                    unindex(vacant.into_table(), expires, gone.key(), when, h, hs);
+                    let table = vacant.into_table();
+                    unindex(table, expires, gone.key(), when, h, hs);
+                    shrink_if_sparse(table, hs);
                     Lookup::Expired
                 } else {
                     Lookup::Found(occ.into_mut())
@@ -380,9 +420,11 @@ impl Db {
         let Db { table, expires } = self;
         let occ = table.find_entry(h, |e| e.key() == key).ok()?;
         let (gone, vacant) = occ.remove();
+        let table = vacant.into_table();
         if let Some(when) = gone.expire_at() {
-            unindex(vacant.into_table(), expires, gone.key(), when, h, hs);
+            unindex(table, expires, gone.key(), when, h, hs);
         }
+        shrink_if_sparse(table, hs);
         Some(gone)
     }
 
@@ -428,6 +470,7 @@ impl Db {
                 removed += 1;
             }
         }
+        shrink_if_sparse(&mut self.table, hs);
         removed
     }
 
@@ -600,6 +643,31 @@ mod tests {
         assert!(db.set_expire(hc, b"c", None, &hs));
         assert_eq!(db.expire_due(1000, 10, &hs), 0);
         assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn table_shrinks_after_mass_deletion() {
+        let hs = hs();
+        let mut db = Db::default();
+        for i in 0..10_000u32 {
+            let k = i.to_le_bytes();
+            db.insert_new(
+                key_hash(&hs, &k),
+                Entry::new_str(&k, b"", StrEnc::Embstr, 0),
+                &hs,
+            );
+        }
+        let big = db.table.capacity();
+        for i in 0..9_990u32 {
+            let k = i.to_le_bytes();
+            assert!(db.remove(key_hash(&hs, &k), &k, &hs).is_some());
+        }
+        assert!(db.table.capacity() < big / 50, "{}", db.table.capacity());
+        for i in 9_990..10_000u32 {
+            let k = i.to_le_bytes();
+            assert!(db.remove(key_hash(&hs, &k), &k, &hs).is_some());
+        }
+        assert_eq!(db.len(), 0);
     }
 
     #[test]

@@ -69,20 +69,30 @@ pub enum KsError {
 /// The commands whose "invalid expire time" error names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpireCmd {
+    /// SET ... EX/PX/EXAT/PXAT
     Set,
+    /// SETEX
     SetEx,
+    /// PSETEX
     PSetEx,
+    /// GETEX ... EX/PX/EXAT/PXAT
     GetEx,
+    /// EXPIRE
     Expire,
+    /// PEXPIRE
     PExpire,
+    /// EXPIREAT
     ExpireAt,
+    /// PEXPIREAT
     PExpireAt,
 }
 
 /// The commands that check their own argument count beyond the arity table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgCountCmd {
+    /// MSET
     MSet,
+    /// MSETNX
     MSetNx,
 }
 

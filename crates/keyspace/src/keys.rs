@@ -149,7 +149,11 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let (s, h) = self.locate(key);
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
-        let rand01 = if lfu && touch { seg.rng.next_f64() } else { 0.0 };
+        let rand01 = if lfu && touch {
+            seg.rng.next_f64()
+        } else {
+            0.0
+        };
         let db = &mut seg.dbs[self.db];
         let clear_ttl = match db.lookup(h, key, now, hs) {
             Lookup::Found(e) => {

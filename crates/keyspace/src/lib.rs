@@ -23,6 +23,8 @@
 //! Errors are a `Copy` enum carried up with `?`: the hot path builds no strings, and
 //! a command fails with the same text whether it came from a client, MULTI/EXEC or a script.
 
+#![warn(missing_docs)]
+
 mod cmd;
 mod db;
 pub mod error;
@@ -183,7 +185,7 @@ impl Keyspace {
         usize::from(slot::key_hash_slot(key)) & self.seg_mask
     }
 
-    /// Run one command atomically. argv[0] is the command name (already resolved to `op` by
+    /// Run one command atomically. `argv[0]` is the command name (already resolved to `op` by
     /// the caller, arity already checked by the caller against Redis's arity). Writes exactly
     /// one reply value to `out`.
     pub fn run(&self, sess: &mut Session, op: u16, argv: &[&[u8]], out: &mut ReplyBuf) {

@@ -25,17 +25,29 @@ use crate::error::KsError;
 
 /// Tag bytes of the reply format, one per value kind.
 pub mod tag {
+    /// Tag of a simple string.
     pub const SIMPLE: u8 = b'+';
+    /// Tag of a error.
     pub const ERROR: u8 = b'-';
+    /// Tag of a integer.
     pub const INT: u8 = b':';
+    /// Tag of a bulk string.
     pub const BULK: u8 = b'$';
+    /// Tag of a null.
     pub const NULL: u8 = b'_';
+    /// Tag of a null array.
     pub const NULL_ARRAY: u8 = b'0';
+    /// Tag of a array header.
     pub const ARRAY: u8 = b'*';
+    /// Tag of a map header.
     pub const MAP: u8 = b'%';
+    /// Tag of a set header.
     pub const SET: u8 = b'~';
+    /// Tag of a double.
     pub const DOUBLE: u8 = b',';
+    /// Tag of a boolean.
     pub const BOOLEAN: u8 = b'#';
+    /// Tag of a verbatim string.
     pub const VERBATIM: u8 = b'=';
 }
 
@@ -218,17 +230,29 @@ impl ReplyBuf {
 /// One decoded reply value (see `decode`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
+    /// A simple string.
     Simple(Vec<u8>),
+    /// An error, prefix included.
     Error(Vec<u8>),
+    /// An integer.
     Int(i64),
+    /// A bulk string.
     Bulk(Vec<u8>),
+    /// A null bulk.
     Null,
+    /// A null array.
     NullArray,
+    /// An array.
     Array(Vec<Reply>),
+    /// A map, as key/value pairs.
     Map(Vec<(Reply, Reply)>),
+    /// A set.
     Set(Vec<Reply>),
+    /// A double.
     Double(f64),
+    /// A boolean.
     Bool(bool),
+    /// A verbatim string and its format.
     Verbatim([u8; 3], Vec<u8>),
 }
 

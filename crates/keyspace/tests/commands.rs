@@ -302,8 +302,15 @@ fn one_reply_value_per_command_even_on_error_after_output() {
         err("ERR invalid expire time in 'set' command")
     );
     c.cmd("set k v");
-    assert_eq!(c.cmd("mset a 1 b"), err("ERR wrong number of arguments for 'mset' command"));
-    assert_eq!(c.cmd("exists a"), int(0), "nothing written before the error");
+    assert_eq!(
+        c.cmd("mset a 1 b"),
+        err("ERR wrong number of arguments for 'mset' command")
+    );
+    assert_eq!(
+        c.cmd("exists a"),
+        int(0),
+        "nothing written before the error"
+    );
 }
 
 #[test]
@@ -311,7 +318,10 @@ fn large_values_and_setrange_growth() {
     let ks = keyspace();
     let mut c = Client::new(&ks, T0);
     assert_eq!(c.cmd("setrange big 1000000 x"), int(1_000_001));
-    assert_eq!(c.cmd("getrange big 999999 -1"), Reply::Bulk(b"\x00x".to_vec()));
+    assert_eq!(
+        c.cmd("getrange big 999999 -1"),
+        Reply::Bulk(b"\x00x".to_vec())
+    );
     for _ in 0..1000 {
         c.cmd("append log 0123456789");
     }
@@ -327,13 +337,58 @@ fn large_values_and_setrange_growth() {
 fn op_table_lists_every_command() {
     let names = Keyspace::op_names();
     for n in [
-        "get", "set", "getex", "getdel", "getset", "mget", "mset", "msetnx", "setnx", "setex",
-        "psetex", "append", "strlen", "getrange", "substr", "setrange", "incr", "decr", "incrby",
-        "decrby", "incrbyfloat", "lcs", "del", "unlink", "exists", "type", "keys", "scan",
-        "randomkey", "rename", "renamenx", "copy", "move", "expire", "pexpire", "expireat",
-        "pexpireat", "ttl", "pttl", "expiretime", "pexpiretime", "persist", "touch",
-        "object|encoding", "object|idletime", "object|freq", "object|refcount", "object|help",
-        "dbsize", "flushdb", "flushall", "swapdb",
+        "get",
+        "set",
+        "getex",
+        "getdel",
+        "getset",
+        "mget",
+        "mset",
+        "msetnx",
+        "setnx",
+        "setex",
+        "psetex",
+        "append",
+        "strlen",
+        "getrange",
+        "substr",
+        "setrange",
+        "incr",
+        "decr",
+        "incrby",
+        "decrby",
+        "incrbyfloat",
+        "lcs",
+        "del",
+        "unlink",
+        "exists",
+        "type",
+        "keys",
+        "scan",
+        "randomkey",
+        "rename",
+        "renamenx",
+        "copy",
+        "move",
+        "expire",
+        "pexpire",
+        "expireat",
+        "pexpireat",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+        "persist",
+        "touch",
+        "object|encoding",
+        "object|idletime",
+        "object|freq",
+        "object|refcount",
+        "object|help",
+        "dbsize",
+        "flushdb",
+        "flushall",
+        "swapdb",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }

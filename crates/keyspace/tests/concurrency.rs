@@ -30,7 +30,10 @@ fn concurrent_incr_loses_no_update() {
         }
     });
     let mut c = Client::new(&ks, T0);
-    assert_eq!(c.cmd("get total"), bulk(&(THREADS as i64 * PER_THREAD * 2).to_string()));
+    assert_eq!(
+        c.cmd("get total"),
+        bulk(&(THREADS as i64 * PER_THREAD * 2).to_string())
+    );
     let mut sum = 0;
     for k in 0..8 {
         let Reply::Bulk(v) = c.cmd(&format!("get counter:{k}")) else {
@@ -64,7 +67,10 @@ fn mset_and_mget_are_atomic_across_segments() {
     let mut init = Client::new(&ks, T0);
     init.cmd(&format!(
         "mset {}",
-        keys.iter().map(|k| format!("{k} 0")).collect::<Vec<_>>().join(" ")
+        keys.iter()
+            .map(|k| format!("{k} 0"))
+            .collect::<Vec<_>>()
+            .join(" ")
     ));
     std::thread::scope(|s| {
         for w in 0..2 {
@@ -151,7 +157,9 @@ fn scan_sees_every_stable_key_under_churn() {
                 let mut c = Client::new(ks, T0);
                 let mut i: u64 = t as u64;
                 while !stop.load(Ordering::Relaxed) {
-                    i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    i = i
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     let k = format!("churn:{}", (i >> 33) % 5000);
                     if i & (1 << 20) == 0 {
                         c.cmd(&format!("set {k} v"));
@@ -181,7 +189,11 @@ fn scan_sees_every_stable_key_under_churn() {
                 }
             }
             let missing: Vec<_> = stable.difference(&seen).collect();
-            assert!(missing.is_empty(), "round {round}: {} stable keys missed", missing.len());
+            assert!(
+                missing.is_empty(),
+                "round {round}: {} stable keys missed",
+                missing.len()
+            );
         }
         stop.store(true, Ordering::Relaxed);
     });

@@ -321,7 +321,6 @@ fn strings_match_redis() {
         exists sr2
         setrange k1 -1 x
         setrange k1 abc x
-        setrange k1 536870911 x
         setrange k1 536870912 x
         setrange k1 0 ""
         getrange k1 0 4
@@ -397,7 +396,7 @@ fn strings_match_redis() {
         getex ge keepttl
         getex ge nx
         getex ge pxat 99999999999999
-        ttl ge
+        pexpiretime ge
         getex ge ex abc
         "#,
     );
@@ -429,6 +428,10 @@ fn lcs_matches_redis() {
         set b1 aaaa
         set b2 aa
         lcs b1 b2 idx withmatchlen
+        setrange l1 11999 x
+        setrange l2 11999 y
+        lcs l1 l2 len
+        lcs l1 b1 len
         "#,
     );
 }

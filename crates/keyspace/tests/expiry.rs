@@ -216,3 +216,22 @@ fn randomkey_and_scan_delete_expired_keys_they_meet() {
     c.advance(2);
     assert_eq!(c.cmd("randomkey"), null());
 }
+
+#[test]
+fn randomkey_finds_the_live_key_among_thousands_of_expired() {
+    let ks = keyspace();
+    let mut c = Client::new(&ks, T0);
+    for i in 0..5000 {
+        c.cmd(&format!("set e{i} v px 5"));
+    }
+    c.cmd("set live v");
+    c.advance(10);
+    assert_eq!(c.cmd("randomkey"), bulk("live"));
+    // Only what it met on the way is gone; the active cycle gets the rest.
+    let met = ks.stats().expired_keys;
+    assert!(met > 0 && met < 5000);
+    assert_eq!(
+        ks.active_expire_cycle(c.sess.now_ms, 10_000) as u64,
+        5000 - met
+    );
+}

@@ -258,14 +258,16 @@ impl Model {
     fn incr_by(&mut self, k: &[u8], by: i64) -> Reply {
         match self.live(k) {
             None => {
-                self.map.insert(k.to_vec(), (by.to_string().into_bytes(), None));
+                self.map
+                    .insert(k.to_vec(), (by.to_string().into_bytes(), None));
                 int(by)
             }
             Some((v, _)) => {
                 let Some(cur) = std::str::from_utf8(v)
                     .ok()
                     .filter(|s| {
-                        *s == "0" || !(s.starts_with('0') || s.starts_with("-0") || s.starts_with('+'))
+                        *s == "0"
+                            || !(s.starts_with('0') || s.starts_with("-0") || s.starts_with('+'))
                     })
                     .and_then(|s| s.parse::<i64>().ok())
                 else {

@@ -73,7 +73,11 @@ const CASES: Array<[string, string, RespValue[]]> = [
   ['double, -nan', ',-nan\r\n', [{ type: 'double', value: Number.NaN }]],
   ['double, NaN', ',NaN\r\n', [{ type: 'double', value: Number.NaN }]],
   ['double, +nan', ',+nan\r\n', [{ type: 'double', value: Number.NaN }]],
-  ['big number', '(3492890328409238509324850943850943825024385\r\n', [{ type: 'bignum', value: 3492890328409238509324850943850943825024385n }]],
+  [
+    'big number',
+    '(3492890328409238509324850943850943825024385\r\n',
+    [{ type: 'bignum', value: 3492890328409238509324850943850943825024385n }],
+  ],
   ['big number, negative', '(-1\r\n', [{ type: 'bignum', value: -1n }]],
   ['bulk error', '!21\r\nSYNTAX invalid syntax\r\n', [{ type: 'bulkError', value: b('SYNTAX invalid syntax') }]],
   ['verbatim', '=15\r\ntxt:Some string\r\n', [{ type: 'verbatim', format: 'txt', value: b('Some string') }]],
@@ -136,11 +140,7 @@ const CASES: Array<[string, string, RespValue[]]> = [
   ],
   ['set', '~2\r\n+a\r\n+b\r\n', [{ type: 'set', value: [simple('a'), simple('b')] }]],
   ['set, empty', '~0\r\n', [{ type: 'set', value: [] }]],
-  [
-    'push',
-    '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n',
-    [{ type: 'push', value: [bulk('message'), bulk('ch'), bulk('hi')] }],
-  ],
+  ['push', '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n', [{ type: 'push', value: [bulk('message'), bulk('ch'), bulk('hi')] }]],
   ['push, empty', '>0\r\n', [{ type: 'push', value: [] }]],
   [
     'attribute before a top-level value',
@@ -148,9 +148,7 @@ const CASES: Array<[string, string, RespValue[]]> = [
     [
       {
         type: 'attribute',
-        attributes: [
-          [simple('key-popularity'), { type: 'map', value: [[bulk('a'), { type: 'double', value: 0.19 }]] }],
-        ],
+        attributes: [[simple('key-popularity'), { type: 'map', value: [[bulk('a'), { type: 'double', value: 0.19 }]] }]],
         value: { type: 'array', value: [int(2)] },
       },
     ],
@@ -161,10 +159,7 @@ const CASES: Array<[string, string, RespValue[]]> = [
     [
       {
         type: 'array',
-        value: [
-          int(1),
-          { type: 'attribute', attributes: [[simple('ttl'), int(3600)]], value: int(2) },
-        ],
+        value: [int(1), { type: 'attribute', attributes: [[simple('ttl'), int(3600)]], value: int(2) }],
       },
     ],
   ],
@@ -314,10 +309,12 @@ t.test('round trip: RESP3', async (t) => {
     const wire = w.take();
     for (const split of ['whole', 'bytes', rng] as const) {
       const got = decodeAll(new Decoder(), chunks(wire, split));
-      const ok = got.length === values.length && values.every((v, i) => {
-        const g = got[i];
-        return g !== undefined && sameValue(g, asResp3(v));
-      });
+      const ok =
+        got.length === values.length &&
+        values.every((v, i) => {
+          const g = got[i];
+          return g !== undefined && sameValue(g, asResp3(v));
+        });
       if (!ok) {
         t.fail(`seed ${seed}: ${values.map(show).join(' ')}`);
         return;
@@ -336,10 +333,12 @@ t.test('round trip: RESP2', async (t) => {
     const wire = w.take();
     for (const split of ['whole', 'bytes', rng] as const) {
       const got = decodeAll(new Decoder(), chunks(wire, split));
-      const ok = got.length === values.length && values.every((v, i) => {
-        const g = got[i];
-        return g !== undefined && sameValue(g, asResp2(v));
-      });
+      const ok =
+        got.length === values.length &&
+        values.every((v, i) => {
+          const g = got[i];
+          return g !== undefined && sameValue(g, asResp2(v));
+        });
       if (!ok) {
         t.fail(`seed ${seed}: ${values.map(show).join(' ')}`);
         return;

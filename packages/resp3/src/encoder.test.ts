@@ -90,7 +90,10 @@ for (const [what, write, resp2, resp3] of CASES) {
 }
 
 t.test('attributeHeader', async (t) => {
-  t.equal(written(3, (w) => w.attributeHeader(1)), '|1\r\n');
+  t.equal(
+    written(3, (w) => w.attributeHeader(1)),
+    '|1\r\n',
+  );
   t.throws(() => written(2, (w) => w.attributeHeader(1)), /needs RESP3/);
 });
 
@@ -149,6 +152,25 @@ t.test('length, take and reuse', async (t) => {
   t.equal(Buffer.concat(taken).toString(), expected, 'every reply intact');
 });
 
+t.test('truncate drops the end of what was written since take', async (t) => {
+  const w = new ReplyWriter(64);
+  w.simple('OK');
+  t.equal(w.take().toString(), '+OK\r\n');
+  w.integer(1);
+  w.bulk('dropped');
+  w.truncate(4);
+  t.equal(w.length, 4);
+  w.truncate(10);
+  t.equal(w.length, 4, 'cannot grow');
+  w.truncate(-1);
+  t.equal(w.length, 4, 'ignores a negative length');
+  w.integer(2);
+  t.equal(w.take().toString(), ':1\r\n:2\r\n');
+  w.simple('x');
+  w.truncate(0);
+  t.equal(w.take().length, 0, 'truncate(0) drops everything pending');
+});
+
 t.test('pending bytes move when a reply outgrows the slab', async (t) => {
   const w = new ReplyWriter(16);
   w.arrayHeader(2);
@@ -183,29 +205,38 @@ const GLIBC_17G: Array<[number, string]> = [
   [2 ** 63, '9.2233720368547758e+18'],
   [1e21, '1e+21'],
   [1e22, '1e+22'],
-  [1.7976931348623157e308, '1.7976931348623157e+308'],
-  [-1.7976931348623157e308, '-1.7976931348623157e+308'],
-  [2.2250738585072014e-308, '2.2250738585072014e-308'],
-  [5e-324, '4.9406564584124654e-324'],
-  [-5e-324, '-4.9406564584124654e-324'],
-  [1234567890123456.25, '1234567890123456.2'],
-  [1234567890123456.75, '1234567890123456.8'],
-  [-1234567890123456.25, '-1234567890123456.2'],
-  [123456789012345.625, '123456789012345.62'],
-  [123456789012345.375, '123456789012345.38'],
-  [123456789012345.0625, '123456789012345.06'],
+  [Number.MAX_VALUE, '1.7976931348623157e+308'],
+  [-Number.MAX_VALUE, '-1.7976931348623157e+308'],
+  [2 ** -1022, '2.2250738585072014e-308'],
+  [Number.MIN_VALUE, '4.9406564584124654e-324'],
+  [-Number.MIN_VALUE, '-4.9406564584124654e-324'],
+  // Exact ties at the 17th digit (written as sums so that each literal is exact).
+  [1234567890123456 + 0.25, '1234567890123456.2'],
+  [1234567890123456 + 0.75, '1234567890123456.8'],
+  [-1234567890123456 - 0.25, '-1234567890123456.2'],
+  [123456789012345 + 0.625, '123456789012345.62'],
+  [123456789012345 + 0.375, '123456789012345.38'],
+  [123456789012345 + 0.0625, '123456789012345.06'],
   [9.5, '9.5'],
   [0.5, '0.5'],
-  [3.14159, '3.1415899999999999'],
-  [2.718281828459045, '2.7182818284590451'],
+  [1.23456, '1.2345600000000001'],
+  [Math.E, '2.7182818284590451'],
   [1e100, '1e+100'],
   [1e-100, '1e-100'],
   [1.23e-18, '1.23e-18'],
   [1e23, '9.9999999999999992e+22'],
-  [12345678901234567e-3, '12345678901234.566'],
-  [4503599627370496.5, '4503599627370496'],
+  [12345678901234.566, '12345678901234.566'],
+  [2 ** 52, '4503599627370496'],
   [0.000123456789, '0.000123456789'],
   [0.000732421875, '0.000732421875'],
+  [0.00048828125, '0.00048828125'],
+  [0.000030517578125, '3.0517578125e-05'],
+  [49.5, '49.5'],
+  [-0.75, '-0.75'],
+  [2 ** 40 - 0.5, '1099511627775.5'],
+  [2 ** 42 - 0.25, '4398046511103.75'],
+  [2 ** 45 - 0.125, '35184372088831.875'],
+  [0.1 + 0.5, '0.59999999999999998'],
   [8.589973e9, '8589973000'],
   [1e15 + 0.3, '1000000000000000.2'],
   [100.5, '100.5'],
@@ -217,8 +248,14 @@ const GLIBC_17G: Array<[number, string]> = [
 t.test('formatDouble is glibc %.17g', async (t) => {
   for (const [x, want] of GLIBC_17G) {
     t.equal(formatDouble(x), want, String(x));
-    t.equal(written(3, (w) => w.double(x)), `,${want}\r\n`);
-    t.equal(written(2, (w) => w.double(x)), `$${want.length}\r\n${want}\r\n`);
+    t.equal(
+      written(3, (w) => w.double(x)),
+      `,${want}\r\n`,
+    );
+    t.equal(
+      written(2, (w) => w.double(x)),
+      `$${want.length}\r\n${want}\r\n`,
+    );
   }
 });
 
@@ -316,7 +353,12 @@ t.test('our Decoder reads what ReplyWriter writes (RESP2 downgrades)', async (t)
   const rng = new Rng(10);
   for (let i = 0; i < 2000; i++) {
     const v = randomValue(rng, 3, false);
-    const got = new Decoder().feed(Buffer.from(written(2, (w) => writeValue(w, v)), 'latin1'));
+    const got = new Decoder().feed(
+      Buffer.from(
+        written(2, (w) => writeValue(w, v)),
+        'latin1',
+      ),
+    );
     const want = asResp2(v);
     const first = got[0];
     if (got.length !== 1 || first === undefined || !sameValue(first, want)) {

@@ -5,7 +5,6 @@
  */
 
 import {
-  expectedDollar,
   INVALID_BULK_LENGTH,
   INVALID_MULTIBULK_LENGTH,
   TOO_BIG_BULK_COUNT,
@@ -207,7 +206,6 @@ export const CASES: Case[] = [
   { name: 'inline at the limit waits', input: 'aaaaa', pending: true, limits: { maxInlineLen: 5 } },
   { name: 'inline NUL over the limit', input: 'a\0b\ncd', error: TOO_BIG_INLINE, limits: { maxInlineLen: 5 } },
 ];
-
 
 /** Bytes that matter to the parser, to bias random input toward interesting cases. */
 export const FUZZ_ALPHABET = b('*$\r\n\r\n0123456789-+ "\'\\xaA\t\0GETSET');

@@ -30,11 +30,9 @@ interface RedisOutcome {
 /** Start redis-server on a Unix socket (no TCP port) in dir; resolves once it accepts. */
 async function startRedis(dir: string, name: string, extra: string[]): Promise<{ child: ChildProcess; socket: string }> {
   const socket = join(dir, `${name}.sock`);
-  const child = spawn(
-    'redis-server',
-    ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
-    { stdio: 'ignore' },
-  );
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 200; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = connect(socket, () => {

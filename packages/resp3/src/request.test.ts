@@ -65,7 +65,13 @@ t.test('zero-copy arguments', async (t) => {
   const buf = b('xx*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n');
   t.equal(parser.parse(buf, 2, req), buf.length);
   t.equal(req.src, buf, 'multibulk arguments point into the read buffer');
-  t.same([req.starts.slice(0, 2), req.ends.slice(0, 2)], [[10, 19], [13, 22]]);
+  t.same(
+    [req.starts.slice(0, 2), req.ends.slice(0, 2)],
+    [
+      [10, 19],
+      [13, 22],
+    ],
+  );
   const inline = b('GET key\r\n');
   t.equal(parser.parse(inline, 0, req), inline.length);
   t.equal(req.src, inline, 'inline arguments without quotes point into the read buffer');
@@ -157,33 +163,12 @@ t.test('a continuation is dropped when the request at pos changes', async (t) =>
 });
 
 t.test('string2ll matches Redis util.c', async (t) => {
-  const cases: Array<[string, number]> = [
-    ['0', 0],
-    ['1', 1],
-    ['-1', -1],
-    ['123', 123],
-    ['9223372036854775807', 9223372036854775807],
-    ['-9223372036854775808', -9223372036854775808],
-    ['9223372036854775806', 9223372036854775806],
-    ['1000000000000000000', 1e18],
-    ['', Number.NaN],
-    ['-', Number.NaN],
-    ['-0', Number.NaN],
-    ['00', Number.NaN],
-    ['01', Number.NaN],
-    ['+1', Number.NaN],
-    [' 1', Number.NaN],
-    ['1 ', Number.NaN],
-    ['1a', Number.NaN],
-    ['9223372036854775808', Number.NaN],
-    ['9323372036854775807', Number.NaN],
-    ['-9223372036854775809', Number.NaN],
-    ['10000000000000000000', Number.NaN],
-    ['-10000000000000000000', Number.NaN],
-  ];
-  for (const [s, want] of cases) {
+  const valid = ['0', '1', '-1', '123', '1000000000000000000', '9223372036854775807', '9223372036854775806', '-9223372036854775808'];
+  const invalid = ['', '-', '-0', '00', '01', '+1', ' 1', '1 ', '1a', '9223372036854775808', '9323372036854775807'];
+  invalid.push('-9223372036854775809', '10000000000000000000', '-10000000000000000000');
+  for (const s of [...valid, ...invalid]) {
     const buf = b(`x${s}y`);
-    t.same(string2ll(buf, 1, 1 + s.length), want, JSON.stringify(s));
+    t.same(string2ll(buf, 1, 1 + s.length), valid.includes(s) ? Number(s) : Number.NaN, JSON.stringify(s));
   }
 });
 

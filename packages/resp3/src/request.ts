@@ -129,7 +129,9 @@ export class RequestParser {
    * connection must be closed. A request with `argc` 0 (`*0`, `*-1`, a blank line) is
    * returned like any other and the caller skips it, as Redis's processInputBuffer
    * does. After -1, call again with the same request bytes (more may follow; they
-   * may have moved to another buffer or offset), or call `out.reset()` first.
+   * may have moved to another buffer or offset), or call `out.reset()` first. A call
+   * that returns -1 may already have overwritten `out.starts`/`out.ends`, so read (or
+   * copy) a request's offsets before parsing the next one.
    */
   parse(buf: Buffer, pos: number, out: Request): number {
     const first = buf[pos];
@@ -176,17 +178,18 @@ export class RequestParser {
     const starts = out.starts;
     const ends = out.ends;
     let i = 0;
+    // Resume where the last call on this Request stopped, if it stopped in this request.
     if (out.pendingArgc === argc && out.pendingNext - out.pendingPos + pos <= end) {
       const delta = pos - out.pendingPos;
       i = out.pendingDone;
       p = out.pendingNext + delta;
       if (delta !== 0) {
         for (let j = 0; j < i; j++) {
-          const start = starts[j];
-          const end = ends[j];
-          if (start !== undefined && end !== undefined) {
-            starts[j] = start + delta;
-            ends[j] = end + delta;
+          const argStart = starts[j];
+          const argEnd = ends[j];
+          if (argStart !== undefined && argEnd !== undefined) {
+            starts[j] = argStart + delta;
+            ends[j] = argEnd + delta;
           }
         }
       }
@@ -432,7 +435,7 @@ function splitQuoted(buf: Buffer, pos: number, lineEnd: number, out: Request): v
           p += 3;
         } else if (c === BACKSLASH && at(p + 1) !== NUL) {
           p++;
-          dst[w++] = unescape(at(p));
+          dst[w++] = escapedByte(at(p));
         } else if (c === DQUOTE) {
           // A closing quote must be followed by a space or the end of the line.
           const next = at(p + 1);
@@ -477,7 +480,7 @@ function splitQuoted(buf: Buffer, pos: number, lineEnd: number, out: Request): v
 }
 
 /** The byte a backslash escape inside "..." stands for (sdssplitargs). */
-function unescape(c: number): number {
+function escapedByte(c: number): number {
   switch (c) {
     case 110: // n
       return LF;

@@ -150,44 +150,50 @@ export function randomValue(rng: Rng, depth: number, attributes = true): RespVal
 export function writeValue(w: ReplyWriter, v: RespValue): void {
   switch (v.type) {
     case 'simple':
-      return w.simple(v.value);
+      w.simple(v.value);
+      break;
     case 'error':
-      return w.error(v.value);
+      w.error(v.value);
+      break;
     case 'integer':
-      return w.integer(v.value);
+      w.integer(v.value);
+      break;
     case 'bulk':
-      return w.bulk(v.value);
+      w.bulk(v.value);
+      break;
     case 'null':
-      return v.kind === 'array' ? w.nullArray() : w.null();
+      if (v.kind === 'array') w.nullArray();
+      else w.null();
+      break;
     case 'boolean':
-      return w.boolean(v.value);
+      w.boolean(v.value);
+      break;
     case 'double':
-      return w.double(v.value);
+      w.double(v.value);
+      break;
     case 'bignum':
-      return w.bigNumber(v.value.toString());
+      w.bigNumber(v.value.toString());
+      break;
     case 'bulkError':
       throw new Error('ReplyWriter has no bulk error');
     case 'verbatim':
-      return w.verbatim(v.format, v.value);
+      w.verbatim(v.format, v.value);
+      break;
     case 'array':
-      w.arrayHeader(v.value.length);
-      for (const item of v.value) writeValue(w, item);
-      return;
     case 'set':
-      w.setHeader(v.value.length);
-      for (const item of v.value) writeValue(w, item);
-      return;
     case 'push':
-      w.pushHeader(v.value.length);
+      if (v.type === 'array') w.arrayHeader(v.value.length);
+      else if (v.type === 'set') w.setHeader(v.value.length);
+      else w.pushHeader(v.value.length);
       for (const item of v.value) writeValue(w, item);
-      return;
+      break;
     case 'map':
       w.mapHeader(v.value.length);
       for (const [k, item] of v.value) {
         writeValue(w, k);
         writeValue(w, item);
       }
-      return;
+      break;
     case 'attribute':
       w.attributeHeader(v.attributes.length);
       for (const [k, item] of v.attributes) {
@@ -272,17 +278,23 @@ export function sameValue(a: RespValue, b: RespValue): boolean {
 }
 
 function sameList(a: RespValue[], b: RespValue[]): boolean {
-  return a.length === b.length && a.every((x, i) => {
-    const y = b[i];
-    return y !== undefined && sameValue(x, y);
-  });
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i];
+      return y !== undefined && sameValue(x, y);
+    })
+  );
 }
 
 function samePairs(a: Array<[RespValue, RespValue]>, b: Array<[RespValue, RespValue]>): boolean {
-  return a.length === b.length && a.every(([k, v], i) => {
-    const pair = b[i];
-    return pair !== undefined && sameValue(k, pair[0]) && sameValue(v, pair[1]);
-  });
+  return (
+    a.length === b.length &&
+    a.every(([k, v], i) => {
+      const pair = b[i];
+      return pair !== undefined && sameValue(k, pair[0]) && sameValue(v, pair[1]);
+    })
+  );
 }
 
 /** Split points for bytes: none (whole), every byte, or random. */

@@ -17,7 +17,9 @@ export function applyConfigText(cfg: Config, text: string, source: string): void
     if (line === '' || line.startsWith('#')) continue;
     const words = splitConfigLine(line);
     const fail = (why: string): never => {
-      throw new ConfigError(`*** FATAL CONFIG FILE ERROR (Shrike) ***\nReading the configuration file ${source}, at line ${i + 1}\n>>> '${line}'\n${why}`);
+      throw new ConfigError(
+        `*** FATAL CONFIG FILE ERROR (Shrike) ***\nReading the configuration file ${source}, at line ${i + 1}\n>>> '${line}'\n${why}`,
+      );
     };
     if (words === undefined) fail('Unbalanced quotes in configuration line');
     const [name, ...args] = words as string[];
@@ -31,7 +33,13 @@ export function parseArgs(argv: readonly string[]): Readonly<Config> {
   const parsed = yargs([...argv])
     .scriptName('shrike-server')
     .usage('Usage: $0 [/path/to/redis.conf] [--port 6380] [--threads N] [--option value ...]')
-    .parserConfiguration({ 'camel-case-expansion': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': false, 'dot-notation': false })
+    .parserConfiguration({
+      'camel-case-expansion': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'boolean-negation': false,
+      'dot-notation': false,
+    })
     .help('help')
     .version(false)
     .strict(false)

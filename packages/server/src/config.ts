@@ -46,7 +46,16 @@ interface Param {
 }
 
 const LOGLEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
-const POLICIES = ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu', 'volatile-random', 'allkeys-random', 'volatile-ttl', 'noeviction'] as const;
+const POLICIES = [
+  'volatile-lru',
+  'allkeys-lru',
+  'volatile-lfu',
+  'allkeys-lfu',
+  'volatile-random',
+  'allkeys-random',
+  'volatile-ttl',
+  'noeviction',
+] as const;
 
 /** Every parameter Shrike knows, in CONFIG GET order. */
 export const PARAMS: readonly Param[] = [
@@ -143,20 +152,22 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
     case 'int':
     case 'memory': {
       const n = p.kind === 'int' && /^-?\d+$/.test(v) ? Number(v) : parseMemory(v);
-      if (n === undefined || !Number.isSafeInteger(n)) return p.kind === 'int' ? 'argument couldn\'t be parsed into an integer' : 'argument must be a memory value';
-      if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max)) return `argument must be between ${p.min} and ${p.max} inclusive`;
+      if (n === undefined || !Number.isSafeInteger(n))
+        return p.kind === 'int' ? "argument couldn't be parsed into an integer" : 'argument must be a memory value';
+      if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max))
+        return `argument must be between ${p.min} and ${p.max} inclusive`;
       rec[p.name] = n;
       return undefined;
     }
     case 'bool': {
       const b = v.toLowerCase();
-      if (b !== 'yes' && b !== 'no') return 'argument must be \'yes\' or \'no\'';
+      if (b !== 'yes' && b !== 'no') return "argument must be 'yes' or 'no'";
       rec[p.name] = b;
       return undefined;
     }
     case 'enum': {
       const e = v.toLowerCase();
-      if (!p.values?.includes(e)) return 'argument(s) must be one of the following: ' + (p.values ?? []).join(', ');
+      if (!p.values?.includes(e)) return `argument(s) must be one of the following: ${(p.values ?? []).join(', ')}`;
       rec[p.name] = e;
       return undefined;
     }

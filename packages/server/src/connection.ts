@@ -31,7 +31,7 @@ export class Connection {
   name = '';
   libName = '';
   libVer = '';
-  authenticated: boolean;
+  private authed: boolean;
   noTouch = false;
   noEvict = false;
   replyMode: ReplyMode = ReplyMode.On;
@@ -61,8 +61,9 @@ export class Connection {
     readonly socket: Socket,
     readonly server: WorkerServer,
   ) {
-    this.authenticated = server.config.requirepass === '';
     this.parser = new RequestParser({ maxBulkLen: server.config['proto-max-bulk-len'] });
+    this.authed = false;
+    this.authenticated = server.config.requirepass === '';
     this.log = server.log.child({ client: id });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -81,6 +82,16 @@ export class Connection {
   /** Local address as `ip:port`. */
   get laddr(): string {
     return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
+  }
+
+  /** Whether the client may run commands; until then the parser applies Redis 7's unauthenticated limits. */
+  get authenticated(): boolean {
+    return this.authed;
+  }
+
+  set authenticated(yes: boolean) {
+    this.authed = yes;
+    this.parser.authRequired = !yes;
   }
 
   /** RESP protocol version spoken with this client. */
@@ -259,7 +270,12 @@ export class Connection {
   /** Send the pending core batch to Rust in one call and write its replies in order. */
   private flushBatch(): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
-    const replies = this.server.addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, this.noTouch ? FLAG_NO_TOUCH : 0);
+    const replies = this.server.addon.execute(
+      this.batchSrc,
+      this.batch.subarray(0, this.batchLen),
+      this.db,
+      this.noTouch ? FLAG_NO_TOUCH : 0,
+    );
     this.batchLen = 0;
     this.batchSrc = undefined;
     writeCoreReplies(this.w, replies);

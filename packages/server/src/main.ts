@@ -3,14 +3,15 @@
  * pinned to its own CPU), restarts a worker that dies, relays the hub's questions between
  * workers, and shuts everything down cleanly on SIGINT/SIGTERM. It serves no clients itself.
  */
-import { Worker } from 'node:worker_threads';
+
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type pino from 'pino';
 import { ConfigError, parseArgs } from './cli';
 import { applyParam, type Config } from './config';
+import { loadAddon } from './core';
 import { createLogger, pinoLevel } from './log';
 import { type Ask, createShared, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
-import { loadAddon } from './core';
 
 interface Slot {
   worker: Worker | undefined;
@@ -37,7 +38,10 @@ class Supervisor {
   private readonly shared: SharedBuffers;
   private readonly startedAtMs = Date.now();
 
-  constructor(config: Readonly<Config>, private readonly log: pino.Logger) {
+  constructor(
+    config: Readonly<Config>,
+    private readonly log: pino.Logger,
+  ) {
     this.config = { ...config, bind: [...config.bind] };
     this.shared = createShared(config.threads);
     const cpus = loadAddon().allowedCpus();

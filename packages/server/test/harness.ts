@@ -37,7 +37,8 @@ async function waitForPing(port: number, proc: ChildProcess, out: () => string):
     if (proc.exitCode !== null) throw new Error(`server exited early (${proc.exitCode}): ${out()}`);
     try {
       const reply = await rawOnce(port, Buffer.from('*1\r\n$4\r\nPING\r\n'), 7);
-      if (reply.toString() === '+PONG\r\n') return;
+      const text = reply.toString();
+      if (text === '+PONG\r\n' || text.startsWith('-NOAUTH')) return;
     } catch {
       // not up yet
     }
@@ -71,10 +72,11 @@ function running(port: number, proc: ChildProcess, out: () => string): Running {
   };
 }
 
-/** Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port. */
-export async function startShrike(args: readonly string[] = []): Promise<Running> {
+/** Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port, after an optional config file. */
+export async function startShrike(args: readonly string[] = [], configFile?: string): Promise<Running> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [SHRIKE_BIN, '--port', String(port), '--loglevel', 'warning', ...args], {
+  const file = configFile === undefined ? [] : [configFile];
+  const proc = spawn(process.execPath, [SHRIKE_BIN, ...file, '--port', String(port), '--loglevel', 'warning', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = track(proc);

@@ -12,8 +12,10 @@ use crate::glob;
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
 use crate::segment::{Segment, SegmentCell};
 
-/// DEL key [key ...] (also UNLINK: freeing is never deferred to a worker-visible place, so
-/// the two only differ in name)
+/// DEL key [key ...] (also UNLINK key [key ...])
+///
+/// Redis's UNLINK frees big aggregates on a background thread; a string is one allocation,
+/// so for now both free in place.
 pub(crate) fn del(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
     let mut n = 0;
@@ -259,7 +261,7 @@ pub(crate) fn randomkey(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), Ks
     let hs = &ctx.ks.hasher;
     let nsegs = ctx.tx.segment_count();
     let mut sizes = vec![0usize; nsegs];
-    // Each round deletes the expired key it drew, so this ends; the bound only guards
+    // Each round deletes the expired keys it meets, so this ends; the bound only guards
     // against a db that keeps refilling with expired keys faster than we drain it.
     for _ in 0..1000 {
         let mut r = 0u64;
@@ -290,30 +292,28 @@ pub(crate) fn randomkey(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), Ks
         let got = ctx.tx.visit(target, |seg| {
             let Segment { dbs, rng } = seg;
             let d = &mut dbs[db];
-            let drawn = d
-                .random_entry(|| rng.next_u64())
-                .map(|e| (e.key().to_vec(), e.is_expired(now)));
-            match drawn {
-                None => None,
-                Some((k, false)) => Some(Some(k)),
-                Some((k, true)) => {
-                    // Redis deletes an expired key it drew and draws again.
-                    let h = key_hash(hs, &k);
-                    if matches!(d.lookup(h, &k, now, hs), Lookup::Expired) {
-                        SegmentCell::bump(&cell.expired);
-                    }
-                    Some(None)
+            for _ in 0..64 {
+                let (key, expired) = d
+                    .random_entry(|| rng.next_u64())
+                    .map(|e| (e.key().to_vec(), e.is_expired(now)))?;
+                if !expired {
+                    return Some(key);
                 }
+                // Redis deletes an expired key it draws and draws again. Where there is one
+                // there are often many, so clear what is due in this segment at once.
+                let h = key_hash(hs, &key);
+                let mut gone = u64::from(matches!(d.lookup(h, &key, now, hs), Lookup::Expired));
+                gone += d.expire_due(now, 1024, hs) as u64;
+                cell.expired
+                    .fetch_add(gone, std::sync::atomic::Ordering::Relaxed);
             }
+            None
         });
-        match got {
-            Some(Some(key)) => {
-                ctx.out.bulk(&key);
-                return Ok(());
-            }
-            // Drew an expired key (now deleted) or the segment emptied meanwhile: redraw.
-            Some(None) | None => continue,
+        if let Some(key) = got {
+            ctx.out.bulk(&key);
+            return Ok(());
         }
+        // The segment emptied meanwhile, or held only expired keys (now deleted): redraw.
     }
     ctx.out.null();
     Ok(())

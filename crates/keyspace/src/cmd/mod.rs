@@ -124,7 +124,7 @@ macro_rules! op_table {
         /// Op ids: the index of each command in the op table, as `Keyspace::run` takes it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[repr(u16)]
-        pub enum Op { $( $variant, )* }
+        pub enum Op { $( #[doc = $name] $variant, )* }
 
         /// The op table; row i is op id i.
         pub(crate) static OPS: &[OpSpec] = &[
@@ -214,5 +214,114 @@ impl Op {
     /// The command name (`get`, `object|encoding`).
     pub fn name(self) -> &'static str {
         NAMES[self as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{key_hash, Entry};
+    use crate::reply::{decode, Reply};
+    use crate::{Config, Session};
+
+    /// A keyspace where `list` holds a non-string value.
+    fn with_list() -> Keyspace {
+        let ks = Keyspace::new(Config::default());
+        let h = key_hash(&ks.hasher, b"list");
+        let seg = ks.segment_of(b"list");
+        ks.cells[seg].lock.lock().dbs[0].insert_new(
+            h,
+            Entry::new_other(b"list", crate::Kind::List),
+            &ks.hasher,
+        );
+        ks
+    }
+
+    fn run(ks: &Keyspace, line: &str) -> Reply {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let mut name = line.split(' ').next().unwrap_or("").to_string();
+        if name == "object" {
+            name = format!("object|{}", argv[1].escape_ascii());
+        }
+        let op = Op::from_name(&name).unwrap_or_else(|| panic!("no op {name}"));
+        let mut out = ReplyBuf::new();
+        let mut sess = Session::new(1_700_000_000_000);
+        ks.run(&mut sess, op as u16, &argv, &mut out);
+        decode(out.as_bytes()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn string_commands_refuse_other_types() {
+        let ks = with_list();
+        let wrong = Reply::error(KsError::WrongType.text());
+        for line in [
+            "get list",
+            "getex list",
+            "getex list ex 10",
+            "getdel list",
+            "getset list v",
+            "set list v get",
+            "append list x",
+            "strlen list",
+            "getrange list 0 1",
+            "substr list 0 1",
+            "setrange list 0 x",
+            "incr list",
+            "decr list",
+            "incrby list 2",
+            "decrby list 2",
+            "incrbyfloat list 1.5",
+        ] {
+            assert_eq!(run(&ks, line), wrong, "{line}");
+        }
+        assert_eq!(
+            run(&ks, "lcs list list"),
+            Reply::error(KsError::LcsNotString.text())
+        );
+        // Nothing above changed the value.
+        assert_eq!(run(&ks, "type list"), Reply::simple("list"));
+        assert_eq!(
+            run(&ks, "mget list nokey"),
+            Reply::Array(vec![Reply::Null, Reply::Null])
+        );
+        assert_eq!(run(&ks, "exists list"), Reply::Int(1));
+        assert_eq!(run(&ks, "object encoding list"), Reply::bulk(b"listpack"));
+        // Key commands work on any type; SET without GET replaces whatever was there.
+        assert_eq!(run(&ks, "copy list list2"), Reply::Int(1));
+        assert_eq!(run(&ks, "type list2"), Reply::simple("list"));
+        assert_eq!(run(&ks, "rename list2 list3"), Reply::simple("OK"));
+        assert_eq!(run(&ks, "expire list3 100"), Reply::Int(1));
+        assert_eq!(run(&ks, "msetnx list3 v"), Reply::Int(0));
+        assert_eq!(run(&ks, "set list3 v"), Reply::simple("OK"));
+        assert_eq!(run(&ks, "type list3"), Reply::simple("string"));
+        assert_eq!(run(&ks, "ttl list3"), Reply::Int(-1));
+        assert_eq!(run(&ks, "del list"), Reply::Int(1));
+    }
+
+    #[test]
+    fn scan_type_filter_sees_other_types() {
+        let ks = with_list();
+        run(&ks, "set s v");
+        assert_eq!(
+            run(&ks, "scan 0 type list count 1000"),
+            Reply::Array(vec![
+                Reply::bulk(b"0"),
+                Reply::Array(vec![Reply::bulk(b"list")])
+            ])
+        );
+    }
+
+    #[test]
+    fn key_indexes_follow_the_spec() {
+        let ix = |spec: KeySpec, argc| spec.key_indexes(argc).collect::<Vec<_>>();
+        assert_eq!(ix(K1, 2), vec![1]);
+        assert_eq!(ix(keys(1, -1, 2), 7), vec![1, 3, 5]);
+        assert_eq!(ix(keys(1, -1, 1), 4), vec![1, 2, 3]);
+        assert_eq!(ix(keys(1, 2, 1), 5), vec![1, 2]);
+        assert_eq!(ix(keys(2, 2, 1), 3), vec![2]);
+        // Too few arguments never index past argv.
+        assert_eq!(ix(keys(2, 2, 1), 2), Vec::<usize>::new());
+        assert_eq!(ix(keys(1, -1, 2), 1), Vec::<usize>::new());
+        assert_eq!(ix(KeySpec::All, 3), Vec::<usize>::new());
     }
 }

@@ -2,7 +2,7 @@
  * Redis's `connection` group, handled in TypeScript because it is connection state:
  * PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and the CLIENT subcommands.
  */
-import { ReplyMode, type Connection } from '../connection';
+import { type Connection, ReplyMode } from '../connection';
 import {
   BAD_CLIENT_NAME,
   DB_OUT_OF_RANGE,
@@ -268,7 +268,8 @@ function parseListFilter(argv: Buffer[]): ClientFilter | string {
   const opt = lower(argv[2]);
   if (opt === 'type' && argv.length === 4) {
     const type = lower(argv[3]);
-    if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return `ERR Unknown client type '${(argv[3] as Buffer).toString('latin1')}'`;
+    if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
+      return `ERR Unknown client type '${(argv[3] as Buffer).toString('latin1')}'`;
     return { type };
   }
   if (opt === 'id' && argv.length >= 4) {
@@ -423,7 +424,7 @@ function clientHelp(c: Connection): void {
     'NO-EVICT (ON|OFF)',
     '    Protect current client connection from eviction.',
     'NO-TOUCH (ON|OFF)',
-    "    Will not touch LRU/LFU stats when this mode is on.",
+    '    Will not touch LRU/LFU stats when this mode is on.',
     'REPLY (ON|OFF|SKIP)',
     '    Control the replies sent to the current connection.',
     'SETNAME <name>',

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { arch, release, type } from 'node:os';
-import type { Connection } from '../connection';
 import { applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
+import type { Connection } from '../connection';
 import { ThreadSlot } from '../shared';
 import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
 import { REDIS_VERSION } from './connection';
@@ -259,13 +259,16 @@ function configSet(c: Connection, argv: Buffer[]): void {
       c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
       return;
     }
-    const fail = (why: string): void => c.w.error(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${why}`);
-    if (seen.has(p.name)) return fail('duplicate parameter');
-    seen.add(p.name);
-    if (!p.mutable) return fail("can't set immutable config");
     const value = (argv[i + 1] as Buffer).toString('latin1');
-    const err = applyParam(probe, p.name, [value]);
-    if (err !== undefined) return fail(err);
+    let why: string | undefined;
+    if (seen.has(p.name)) why = 'duplicate parameter';
+    else if (!p.mutable) why = "can't set immutable config";
+    else why = applyParam(probe, p.name, [value]);
+    if (why !== undefined) {
+      c.w.error(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${why}`);
+      return;
+    }
+    seen.add(p.name);
     pairs.push([p.name, value]);
   }
   c.suspend();

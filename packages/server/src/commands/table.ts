@@ -20,7 +20,7 @@ const TS_ENTRIES = [...connectionEntries, ...serverEntries];
  */
 export function buildTable(opNames: readonly string[]): CommandTable {
   const impl = new Map<string, { op: number; handler: Handler | undefined }>();
-  opNames.forEach((name, op) => impl.set(name, { op, handler: undefined }));
+  for (const [op, name] of opNames.entries()) impl.set(name, { op, handler: undefined });
   for (const e of TS_ENTRIES) {
     if (impl.has(e.name)) throw new Error(`command ${e.name} is implemented twice (core and TypeScript)`);
     impl.set(e.name, { op: -1, handler: e.handler });

@@ -26,6 +26,17 @@ const REPLY_TIMEOUT_MS = 1000;
 /** How long to listen for stray bytes after a command that must not be answered. */
 const QUIET_MS = 25;
 
+/** The one-letter escapes of a double-quoted argument: \n \r \t \b \a (any other letter is itself). */
+const ESCAPES: ReadonlyMap<number, number> = new Map(
+  [
+    ['n', 0x0a],
+    ['r', 0x0d],
+    ['t', 0x09],
+    ['b', 0x08],
+    ['a', 0x07],
+  ].map(([c, b]) => [(c as string).charCodeAt(0), b as number]),
+);
+
 /**
  * Split one line into arguments as redis-cli does (sdssplitargs in sds.c): whitespace separates,
  * "double quotes" understand \xHH \n \r \t \b \a \\ \", 'single quotes' understand \'. A closing
@@ -55,8 +66,7 @@ export function splitArgs(line: string): Buffer[] | undefined {
         }
         if (c === 0x5c && src[i + 1] !== undefined) {
           const e = src[i + 1] as number;
-          const map: Record<number, number> = { 110: 0x0a, 114: 0x0d, 116: 0x09, 98: 0x08, 97: 0x07 };
-          cur.push(map[e] ?? e);
+          cur.push(ESCAPES.get(e) ?? e);
           i += 2;
           continue;
         }
@@ -708,7 +718,16 @@ export async function rewriteKnown(ports: () => [number, number], revive: () => 
       const skip = new Set<string>();
       for (;;) {
         const [refPort, sutPort] = ports();
-        const diffs = await runAny(script, lines, refPort, sutPort, proto, { skip: (l) => skip.has(l.text), stopAtFirst: true });
+        const opts = { skip: (l: ScriptLine) => skip.has(l.text), stopAtFirst: true };
+        let diffs: Difference[];
+        try {
+          diffs = await runAny(script, lines, refPort, sutPort, proto, opts);
+        } catch {
+          // The server under test died between lines (a reconnect failed): revive it, retry once.
+          await revive();
+          const [ref2, sut2] = ports();
+          diffs = await runAny(script, lines, ref2, sut2, proto, opts);
+        }
         await revive();
         const d = diffs[0];
         if (d === undefined || d.lineNo === 0) break;

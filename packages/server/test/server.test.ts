@@ -1,0 +1,206 @@
+/**
+ * The server as a whole: workers and sockets, config, auth, cross-worker CLIENT commands,
+ * pipelines mixing core and TypeScript commands, and shutdown.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { cmd, RawClient, SHRIKE_BIN, startShrike } from './harness';
+
+function infoField(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+/** Read one bulk (or verbatim) reply fully. */
+async function bulkReply(c: RawClient, data: Buffer): Promise<string> {
+  c.send(data);
+  let got = '';
+  for (;;) {
+    got += (await c.read(1)).toString('latin1');
+    const m = /^[$=](\d+)\r\n/.exec(got);
+    if (m?.[1] !== undefined && got.length >= m[0].length + Number(m[1]) + 2) return got.slice(m[0].length, m[0].length + Number(m[1]));
+    if (got.startsWith('-')) return got;
+  }
+}
+
+t.test('two workers: two SO_REUSEPORT listeners, pinned to different CPUs, connections spread', async (t) => {
+  const s = await startShrike(['--threads', '2']);
+  t.teardown(() => s.stop());
+  // Two LISTEN sockets on the port (state 0A in /proc/net/tcp).
+  const hexPort = s.port.toString(16).toUpperCase().padStart(4, '0');
+  const listeners = readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+  t.equal(listeners.length, 2, 'two listening sockets on the port');
+
+  const clients = await Promise.all(Array.from({ length: 40 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const c of clients) c.close();
+  });
+  for (const c of clients) t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n');
+  const info = await bulkReply(clients[0] as RawClient, cmd('INFO', 'threads'));
+  const rows = info.split('\r\n').filter((l) => l.startsWith('thread'));
+  t.equal(rows.length, 2, 'one INFO line per worker');
+  const cpus = new Set<string>();
+  let total = 0;
+  for (const row of rows) {
+    const f = Object.fromEntries(
+      row
+        .slice(row.indexOf(':') + 1)
+        .split(',')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
+    cpus.add(f.cpu as string);
+    const clientsHere = Number(f.connected_clients);
+    t.ok(clientsHere > 0, `worker ${f.index} got connections (${clientsHere})`);
+    total += clientsHere;
+    // The worker's OS thread is pinned to exactly its CPU.
+    const status = readFileSync(`/proc/${s.proc.pid}/task/${f.tid}/status`, 'utf8');
+    t.equal(/Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1], f.cpu, `thread ${f.tid} pinned to cpu ${f.cpu}`);
+  }
+  t.equal(total, 40, 'all 40 connections counted');
+  t.equal(cpus.size, 2, 'workers on different CPUs');
+  t.ok(readdirSync(`/proc/${s.proc.pid}/task`).length >= 3, 'main thread plus workers');
+});
+
+t.test('--threads 1 works and INFO has every section Redis clients read', async (t) => {
+  const s = await startShrike(['--threads', '1']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  await c.call(cmd('SET', 'k', 'v', 'PX', '100000'), 5);
+  const info = await bulkReply(c, cmd('INFO'));
+  for (const sec of ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Replication', 'CPU', 'Keyspace', 'Threads']) {
+    t.match(info, `# ${sec}\r\n`, `section ${sec}`);
+  }
+  t.equal(infoField(info, 'redis_mode'), 'standalone');
+  t.match(infoField(info, 'db0') ?? '', /^keys=1,expires=1,avg_ttl=\d+$/);
+  t.ok(Number(infoField(info, 'used_memory')) > 0, 'used_memory from the allocator');
+  t.equal((info.match(/^thread\d+:/gm) ?? []).length, 1);
+});
+
+t.test('a pipeline mixing core and TypeScript commands keeps its order', async (t) => {
+  const s = await startShrike(['--threads', '1']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  const batch = Buffer.concat([
+    cmd('SET', 'k', 'db0'),
+    cmd('SELECT', '1'),
+    cmd('GET', 'k'),
+    cmd('SET', 'k', 'db1'),
+    cmd('SELECT', '0'),
+    cmd('GET', 'k'),
+    cmd('ECHO', 'x'),
+    cmd('INCR', 'n'),
+    cmd('PING'),
+  ]);
+  const want = '+OK\r\n+OK\r\n$-1\r\n+OK\r\n+OK\r\n$3\r\ndb0\r\n$1\r\nx\r\n:1\r\n+PONG\r\n';
+  t.equal(await c.call(batch, want.length), want);
+});
+
+t.test('requirepass: NOAUTH, WRONGPASS, AUTH and HELLO AUTH', async (t) => {
+  const s = await startShrike(['--requirepass', 's3cret']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  t.equal(await c.call(cmd('GET', 'k'), 10), '-NOAUTH Authentication required.\r\n');
+  t.equal(await c.call(cmd('AUTH', 'nope'), 10), '-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+  t.equal(await c.call(cmd('AUTH', 's3cret'), 5), '+OK\r\n');
+  t.equal(await c.call(cmd('GET', 'k'), 5), '$-1\r\n');
+  const d = await RawClient.open(s.port);
+  t.teardown(() => d.close());
+  t.match(await d.call(cmd('HELLO', '3'), 10), /^-NOAUTH HELLO must be called/);
+  const hello = await d.call(cmd('HELLO', '3', 'AUTH', 'default', 's3cret'), 40);
+  t.match(hello, /^%7\r\n/);
+  t.equal(await d.call(cmd('GET', 'k'), 3), '_\r\n', 'RESP3 null after HELLO 3');
+});
+
+t.test('CLIENT LIST and CLIENT KILL see the clients of every worker', async (t) => {
+  const s = await startShrike(['--threads', '2']);
+  t.teardown(() => s.stop());
+  const clients = await Promise.all(Array.from({ length: 12 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const c of clients) c.close();
+  });
+  const ids: number[] = [];
+  for (const c of clients) ids.push(Number((await c.call(cmd('CLIENT', 'ID'), 3)).slice(1)));
+  t.equal(new Set(ids).size, 12, 'client ids unique across workers');
+  const me = clients[0] as RawClient;
+  const list = await bulkReply(me, cmd('CLIENT', 'LIST'));
+  const listed = list
+    .trim()
+    .split('\n')
+    .map((l) => Number(/^id=(\d+)/.exec(l)?.[1]));
+  for (const id of ids) t.ok(listed.includes(id), `client ${id} listed`);
+  // Kill every other client, wherever it lives.
+  const victim = clients[11] as RawClient;
+  t.equal(await me.call(cmd('CLIENT', 'KILL', 'ID', String(ids[11])), 4), ':1\r\n');
+  t.ok(await victim.waitClosed(), 'killed client closed');
+  t.equal(await me.call(cmd('CLIENT', 'KILL', 'ID', String(ids[11])), 4), ':0\r\n');
+  t.equal(await me.call(cmd('CLIENT', 'KILL', '1.2.3.4:5'), 10), '-ERR No such client\r\n');
+});
+
+t.test('CONFIG SET reaches every worker', async (t) => {
+  const s = await startShrike(['--threads', '2']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  t.equal(await c.call(cmd('CONFIG', 'SET', 'maxclients', '3'), 5), '+OK\r\n');
+  t.equal(
+    await c.call(cmd('CONFIG', 'SET', 'databases', '3'), 20),
+    "-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config\r\n",
+  );
+  t.equal(
+    await c.call(cmd('CONFIG', 'SET', 'nosuch', '3'), 20),
+    "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n",
+  );
+  const others = await Promise.all(Array.from({ length: 6 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const o of others) o.close();
+  });
+  let rejected = 0;
+  for (const o of others) {
+    const r = await o.call(cmd('PING'), 7, 500);
+    if (r === '-ERR max number of clients reached\r\n') rejected++;
+    else t.equal(r, '+PONG\r\n');
+  }
+  t.equal(rejected, 4, 'only 3 clients in total, whichever worker accepted them');
+});
+
+t.test('config file, flags override it, unknown directives name their line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shrike-conf-'));
+  const bad = join(dir, 'bad.conf');
+  writeFileSync(bad, '# comment\nport 7000\nbogus-directive yes\n');
+  const r = spawnSync(process.execPath, [SHRIKE_BIN, bad], { encoding: 'utf8', timeout: 10000 });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /at line 3/);
+  t.match(r.stderr, />>> 'bogus-directive yes'/);
+  t.match(r.stderr, /Bad directive/);
+
+  const good = join(dir, 'good.conf');
+  writeFileSync(good, 'port 1\ndatabases 4\nrequirepass "from file"\n');
+  const s = await startShrike(['--requirepass', ''], good);
+  t.teardown(() => s.stop());
+  const cc = await RawClient.open(s.port);
+  t.teardown(() => cc.close());
+  t.equal(await cc.call(cmd('SELECT', '3'), 5), '+OK\r\n', 'databases from the file');
+  t.equal(await cc.call(cmd('SELECT', '4'), 10), '-ERR DB index is out of range\r\n');
+  t.equal(await cc.call(cmd('CONFIG', 'GET', 'requirepass'), 10), '*2\r\n$11\r\nrequirepass\r\n$0\r\n\r\n', 'flag overrides the file');
+});
+
+t.test('SIGTERM: in-flight replies are delivered, then exit 0', async (t) => {
+  const s = await startShrike(['--threads', '2']);
+  const c = await RawClient.open(s.port);
+  const n = 2000;
+  const batch = Buffer.concat(Array.from({ length: n }, (_, i) => cmd('SET', `k${i}`, 'v')));
+  c.send(batch);
+  const first = await c.read(5);
+  const code = await s.stop();
+  const rest = await c.read(n * 5 - first.length, 3000);
+  t.equal(first.length + rest.length, n * 5, 'every reply arrived');
+  t.equal(code, 0, 'exit code 0');
+  t.ok(await c.waitClosed(), 'connection closed by the server');
+});
