@@ -40,7 +40,8 @@ function tapFiles(dir) {
 // TypeScript: tap keeps each test file's raw TAP under .tap/test-results; its top-level
 // points are the file's tests (a `t.test` block counts once, like a cargo test function).
 rmSync(join(root, '.tap/test-results'), { recursive: true, force: true });
-const tap = run('npx', ['tap', ...process.argv.slice(2)], false);
+const tapArgs = process.argv.length > 2 ? process.argv.slice(2) : ['-R', 'base'];
+const tap = run('npx', ['tap', ...tapArgs], false);
 let tsPassed = 0;
 let tsFailed = 0;
 for (const f of tapFiles(join(root, '.tap/test-results'))) {

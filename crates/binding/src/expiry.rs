@@ -24,7 +24,9 @@ pub fn start_active_expiry() -> Result<()> {
             .spawn(move || loop {
                 std::thread::sleep(Duration::from_millis(100));
                 // Keep going while a tick fills its budget: a burst of expiries drains fast.
-                while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK) >= EXPIRE_KEYS_PER_TICK {}
+                while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK) >= EXPIRE_KEYS_PER_TICK
+                {
+                }
             });
         drop(spawned);
     });
@@ -48,7 +50,7 @@ pub fn keyspace_info() -> Result<Vec<DbKeys>> {
         .keyspace_info(now_ms())
         .into_iter()
         .map(|d| DbKeys {
-            db: d.db as u32,
+            db: d.db,
             keys: d.keys as f64,
             expires: d.expires as f64,
             avg_ttl: d.avg_ttl_ms as f64,

@@ -3,7 +3,12 @@
 //!
 //! Every exported function carries `catch_unwind` as a backstop: a panic that unwinds out of
 //! an `extern "C"` callback would abort the process and take every worker with it.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod alloc;
 mod batch;

@@ -16,16 +16,28 @@ fn os_err(what: &str, addr: &SocketAddr) -> Error {
 /// returns its fd. `host` is an IP literal (`127.0.0.1`, `0.0.0.0`, `::1`, `::`).
 #[napi(catch_unwind)]
 pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
-    let ip: IpAddr = host
-        .parse()
-        .map_err(|_| Error::new(Status::InvalidArg, format!("bind address is not an IP: {host}")))?;
-    let port = u16::try_from(port).map_err(|_| Error::new(Status::InvalidArg, "port out of range"))?;
+    let ip: IpAddr = host.parse().map_err(|_| {
+        Error::new(
+            Status::InvalidArg,
+            format!("bind address is not an IP: {host}"),
+        )
+    })?;
+    let port =
+        u16::try_from(port).map_err(|_| Error::new(Status::InvalidArg, "port out of range"))?;
     let addr = SocketAddr::new(ip, port);
-    let family = if ip.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let family = if ip.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     // SAFETY: plain socket syscalls on an fd we own; the sockaddr structs are fully initialised
     // and their sizes passed match their types. On any failure the fd is closed before returning.
     unsafe {
-        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+        let fd = libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
         if fd < 0 {
             return Err(os_err("socket", &addr));
         }
@@ -56,7 +68,9 @@ pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
                 )
             }
             SocketAddr::V6(a) => {
-                if libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, one_ptr, one_len) != 0 {
+                if libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, one_ptr, one_len)
+                    != 0
+                {
                     return Err(fail("IPV6_V6ONLY"));
                 }
                 let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
@@ -89,7 +103,10 @@ pub fn local_port(fd: i32) -> Result<u32> {
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         if libc::getsockname(fd, &mut ss as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
             let err = std::io::Error::last_os_error();
-            return Err(Error::new(Status::GenericFailure, format!("getsockname: {err}")));
+            return Err(Error::new(
+                Status::GenericFailure,
+                format!("getsockname: {err}"),
+            ));
         }
         let port = if ss.ss_family as i32 == libc::AF_INET {
             u16::from_be((*(&ss as *const _ as *const libc::sockaddr_in)).sin_port)

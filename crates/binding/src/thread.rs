@@ -8,7 +8,10 @@ use napi_derive::napi;
 pub fn pin_current_thread(cpu: u32) -> Result<()> {
     let cpu = cpu as usize;
     if cpu >= libc::CPU_SETSIZE as usize {
-        return Err(Error::new(Status::InvalidArg, format!("cpu {cpu} out of range")));
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("cpu {cpu} out of range"),
+        ));
     }
     // SAFETY: cpu_set_t is plain data; CPU_SET is bounds-checked above; pid 0 = calling thread.
     let rc = unsafe {
@@ -18,7 +21,10 @@ pub fn pin_current_thread(cpu: u32) -> Result<()> {
     };
     if rc != 0 {
         let err = std::io::Error::last_os_error();
-        return Err(Error::new(Status::GenericFailure, format!("sched_setaffinity({cpu}): {err}")));
+        return Err(Error::new(
+            Status::GenericFailure,
+            format!("sched_setaffinity({cpu}): {err}"),
+        ));
     }
     Ok(())
 }

@@ -46,14 +46,15 @@ interface Param {
 }
 
 const LOGLEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
+// Redis's own order (config.c maxmemory_policy_enum), which its error text lists.
 const POLICIES = [
   'volatile-lru',
-  'allkeys-lru',
   'volatile-lfu',
-  'allkeys-lfu',
   'volatile-random',
-  'allkeys-random',
   'volatile-ttl',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
   'noeviction',
 ] as const;
 
@@ -66,7 +67,7 @@ export const PARAMS: readonly Param[] = [
   { name: 'databases', kind: 'int', mutable: false, min: 1, max: 1 << 20 },
   { name: 'loglevel', kind: 'enum', mutable: true, values: LOGLEVELS },
   { name: 'logfile', kind: 'string', mutable: false },
-  { name: 'maxclients', kind: 'int', mutable: true, min: 1, max: 1 << 30 },
+  { name: 'maxclients', kind: 'int', mutable: true, min: 1, max: 4294967295 },
   { name: 'proto-max-bulk-len', kind: 'memory', mutable: true, min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER },
   { name: 'client-query-buffer-limit', kind: 'memory', mutable: true, min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER },
   { name: 'timeout', kind: 'int', mutable: true, min: 0, max: 2 ** 31 - 1 },

@@ -35,6 +35,8 @@ export class Connection {
   noTouch = false;
   noEvict = false;
   replyMode: ReplyMode = ReplyMode.On;
+  /** CLIENT REPLY SKIP ran: skip the reply of the command after this one. */
+  skipNext = false;
   readonly createdAtMs = Date.now();
   lastActiveMs = Date.now();
   lastCommand = 'NULL';
@@ -184,53 +186,56 @@ export class Connection {
     return this.closeAfterReply ? end : pos;
   }
 
-  /** Run one request, honouring CLIENT REPLY OFF/SKIP, which drop every reply (errors too). */
+  /**
+   * Run one request, honouring CLIENT REPLY OFF/SKIP, which drop every reply (errors too).
+   * SKIP works as Redis's CLIENT_REPLY_SKIP_NEXT: it takes effect after the command that set it.
+   */
   private dispatch(req: Request): void {
-    if (this.replyMode === ReplyMode.On) {
+    if (this.replyMode === ReplyMode.On) this.execute(req);
+    else {
+      this.flushBatch();
+      const mark = this.w.length;
       this.execute(req);
-      return;
+      this.flushBatch();
+      // CLIENT REPLY ON turned replies back on before writing its +OK; everything else is dropped.
+      if ((this.replyMode as ReplyMode) !== ReplyMode.On) this.w.truncate(mark);
+      if ((this.replyMode as ReplyMode) === ReplyMode.Skip) this.replyMode = ReplyMode.On;
     }
-    this.flushBatch();
-    const mark = this.w.length;
-    const mode = this.replyMode;
-    const name = this.execute(req);
-    this.flushBatch();
-    // CLIENT REPLY decides its own reply.
-    if (name === 'client|reply') return;
-    this.w.truncate(mark);
-    if (mode === ReplyMode.Skip && this.replyMode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
+    if (this.skipNext) {
+      this.skipNext = false;
+      this.replyMode = ReplyMode.Skip;
+    }
   }
 
   /**
    * lookup -> arity -> auth -> core batch or TypeScript handler, as Redis's processCommand.
-   * Returns the command's full name, or undefined when it was rejected.
    */
-  private execute(req: Request): string | undefined {
+  private execute(req: Request): void {
     const src = req.src;
     const name = src.toString('latin1', req.starts[0], req.ends[0]).toLowerCase();
     let cmd = this.server.table.get(name);
     if (cmd === undefined) {
       this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
-      return undefined;
+      return;
     }
     if (cmd.subcommands !== undefined && req.argc >= 2) {
       const subName = src.toString('latin1', req.starts[1], req.ends[1]);
       const sub = cmd.subcommands.get(subName.toLowerCase());
       if (sub === undefined) {
         this.reject(unknownSubcommand(cmd.name, subName));
-        return undefined;
+        return;
       }
       cmd = sub;
     }
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
       this.reject(wrongArity(cmd.name));
-      return undefined;
+      return;
     }
     if (!this.authenticated && !cmd.noAuth) {
       this.flushBatch();
       this.w.raw(NOAUTH);
-      return undefined;
+      return;
     }
     this.server.commandsProcessed++;
     this.lastCommand = cmd.name;
@@ -239,7 +244,6 @@ export class Connection {
       this.flushBatch();
       (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
     }
-    return cmd.name;
   }
 
   private reject(text: string): void {

@@ -26,18 +26,24 @@ function sanitize(s: string): string {
   return s.replace(/[\r\n]/g, ' ');
 }
 
+/** Redis formats echoed arguments with `%s`, so the text stops at a NUL byte. */
+function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
+}
+
 /** `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (server.c processCommand). */
 export function unknownCommand(name: string, args: readonly string[]): string {
   let list = '';
   for (let i = 0; i < args.length && list.length < 128; i++) {
-    list += `'${(args[i] as string).slice(0, 128 - list.length)}' `;
+    list += `'${cString(args[i] as string).slice(0, 128 - list.length)}' `;
   }
-  return sanitize(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${list}`);
+  return sanitize(`ERR unknown command '${cString(name).slice(0, 128)}', with args beginning with: ${list}`);
 }
 
 /** `ERR unknown subcommand 'x'. Try CONTAINER HELP.` */
 export function unknownSubcommand(container: string, sub: string): string {
-  return sanitize(`ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+  return sanitize(`ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
 }
 
 /** `ERR wrong number of arguments for 'name' command` (name is the full name, e.g. `client|kill`). */

@@ -29,11 +29,14 @@ t.test('two workers: two SO_REUSEPORT listeners, pinned to different CPUs, conne
   const s = await startShrike(['--threads', '2']);
   t.teardown(() => s.stop());
   // Two LISTEN sockets on the port (state 0A in /proc/net/tcp).
+  // PING answers as soon as one worker listens; give the other a moment.
   const hexPort = s.port.toString(16).toUpperCase().padStart(4, '0');
-  const listeners = readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
-  t.equal(listeners.length, 2, 'two listening sockets on the port');
+  const listening = (): number =>
+    readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l)).length;
+  for (let i = 0; i < 100 && listening() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(listening(), 2, 'two listening sockets on the port');
 
   const clients = await Promise.all(Array.from({ length: 40 }, () => RawClient.open(s.port)));
   t.teardown(() => {

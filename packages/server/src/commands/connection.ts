@@ -13,8 +13,10 @@ import {
   NOT_INTEGER,
   SYNTAX,
   WRONGPASS,
+  wrongArity,
 } from '../errors';
 import type { ClientFilter } from '../shared';
+import { replyHelp } from './help';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -35,6 +37,11 @@ const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toStr
 
 /** PING [message] */
 function ping(c: Connection, argv: Buffer[]): void {
+  // The table's arity is -1; Redis's pingCommand rejects a second argument itself.
+  if (argv.length > 2) {
+    c.w.error(wrongArity('ping'));
+    return;
+  }
   const msg = argv[1];
   if (msg === undefined) c.w.raw(PONG);
   else c.w.bulk(msg);
@@ -171,7 +178,10 @@ function reset(c: Connection): void {
   c.name = '';
   c.noTouch = false;
   c.noEvict = false;
-  c.replyMode = ReplyMode.On;
+  // Like Redis's clearClientConnectionState, RESET clears OFF and SKIP_NEXT but not a SKIP in
+  // effect, so RESET's own reply is skipped after CLIENT REPLY SKIP.
+  if (c.replyMode !== ReplyMode.Skip) c.replyMode = ReplyMode.On;
+  c.skipNext = false;
   c.authenticated = c.server.config.requirepass === '';
   c.w.simple('RESET');
 }
@@ -234,7 +244,7 @@ function clientReply(c: Connection, argv: Buffer[]): void {
     c.w.raw(OK);
   } else if (mode === 'off') c.replyMode = ReplyMode.Off;
   else if (mode === 'skip') {
-    if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.Skip;
+    if (c.replyMode !== ReplyMode.Off) c.skipNext = true;
   } else c.w.raw(SYNTAX);
 }
 
@@ -389,10 +399,13 @@ function clientKill(c: Connection, argv: Buffer[]): void {
   });
 }
 
-/** CLIENT HELP */
+/** CLIENT HELP — Redis 7.2's text, which also names subcommands Shrike does not have yet. */
 function clientHelp(c: Connection): void {
-  const lines = [
-    'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  replyHelp(c.w, 'client', [
+    'CACHING (YES|NO)',
+    '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+    'GETREDIR',
+    '    Return the client ID we are redirecting to when tracking is enabled.',
     'GETNAME',
     '    Return the name of the current connection.',
     'ID',
@@ -413,18 +426,14 @@ function clientHelp(c: Connection): void {
     '      Kill connections authenticated by <username>.',
     '    * SKIPME (YES|NO)',
     '      Skip killing current connection (default: yes).',
-    '    * ID <client-id>',
-    '      Kill connections by client id.',
-    '    * MAXAGE <maxage>',
-    '      Kill connections older than the specified age.',
     'LIST [options ...]',
     '    Return information about client connections. Options:',
     '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
     '      Return clients of specified type.',
-    'NO-EVICT (ON|OFF)',
-    '    Protect current client connection from eviction.',
-    'NO-TOUCH (ON|OFF)',
-    '    Will not touch LRU/LFU stats when this mode is on.',
+    'UNPAUSE',
+    '    Stop the current client pause, resuming traffic.',
+    'PAUSE <timeout> [WRITE|ALL]',
+    '    Suspend all, or just write, clients for <timeout> milliseconds.',
     'REPLY (ON|OFF|SKIP)',
     '    Control the replies sent to the current connection.',
     'SETNAME <name>',
@@ -433,11 +442,18 @@ function clientHelp(c: Connection): void {
     '    Set client meta attr. Options are:',
     '    * LIB-NAME: the client lib name.',
     '    * LIB-VER: the client lib version.',
-    'HELP',
-    '    Print this help.',
-  ];
-  c.w.arrayHeader(lines.length);
-  for (const l of lines) c.w.simple(l);
+    'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+    '    Unblock the specified blocked client.',
+    'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+    '         [OPTIN] [OPTOUT] [NOLOOP]',
+    '    Control server assisted client side caching.',
+    'TRACKINGINFO',
+    '    Report tracking status for the current connection.',
+    'NO-EVICT (ON|OFF)',
+    '    Protect current client connection from eviction.',
+    'NO-TOUCH (ON|OFF)',
+    '    Will not touch LRU/LFU stats when this mode is on.',
+  ]);
 }
 
 export const entries: readonly TsEntry[] = [

@@ -10,6 +10,7 @@ import type { Connection } from '../connection';
 import { ThreadSlot } from '../shared';
 import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
 import { REDIS_VERSION } from './connection';
+import { replyHelp } from './help';
 import { implementedSpecs } from './table';
 import type { TsEntry } from './types';
 
@@ -230,7 +231,8 @@ function configGet(c: Connection, argv: Buffer[]): void {
     const pat = b.toString('latin1');
     const exact = findParam(pat);
     if (exact !== undefined) {
-      found.set(exact.name, formatParam(c.server.config, exact.name));
+      // Redis echoes an exact (non-glob) name as the client typed it.
+      found.set(pat, formatParam(c.server.config, exact.name));
       continue;
     }
     const re = globToRegExp(pat);
@@ -287,8 +289,7 @@ function configResetstat(c: Connection): void {
 
 /** CONFIG HELP */
 function configHelp(c: Connection): void {
-  const lines = [
-    'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  replyHelp(c.w, 'config', [
     'GET <pattern>',
     '    Return parameters matching the glob-like <pattern> and their values.',
     'SET <directive> <value>',
@@ -297,11 +298,31 @@ function configHelp(c: Connection): void {
     '    Reset statistics reported by the INFO command.',
     'REWRITE',
     '    Rewrite the configuration file.',
-    'HELP',
-    '    Print this help.',
-  ];
-  c.w.arrayHeader(lines.length);
-  for (const l of lines) c.w.simple(l);
+  ]);
+}
+
+/** COMMAND HELP */
+function commandHelp(c: Connection): void {
+  replyHelp(c.w, 'command', [
+    '(no subcommand)',
+    '    Return details about all Redis commands.',
+    'COUNT',
+    '    Return the total number of commands in this Redis server.',
+    'LIST',
+    '    Return a list of all commands in this Redis server.',
+    'INFO [<command-name> ...]',
+    '    Return details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'DOCS [<command-name> ...]',
+    '    Return documentation details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'GETKEYS <full-command>',
+    '    Return the keys from a full Redis command.',
+    'GETKEYSANDFLAGS <full-command>',
+    '    Return the keys and the access flags from a full Redis command.',
+  ]);
 }
 
 /** TIME */
@@ -362,4 +383,5 @@ export const entries: readonly TsEntry[] = [
   { name: 'command|docs', handler: commandDocsH },
   { name: 'command|list', handler: commandListH },
   { name: 'command|getkeys', handler: commandGetKeysH },
+  { name: 'command|help', handler: commandHelp },
 ];
