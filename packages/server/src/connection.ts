@@ -47,7 +47,7 @@ export class Connection {
   /** A handler is waiting for an asynchronous answer (e.g. from other workers). */
   private waiting = false;
 
-  private readonly parser: RequestParser;
+  private parser: RequestParser;
   private readonly req = new Request();
   /** Unparsed bytes carried over between reads; rbuf[0, rlen) is live. */
   private rbuf: Buffer = Buffer.alloc(0);
@@ -84,6 +84,15 @@ export class Connection {
   /** Local address as `ip:port`. */
   get laddr(): string {
     return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
+  }
+
+  /** CONFIG SET proto-max-bulk-len reaches connected clients too, as in Redis. */
+  applyLimits(): void {
+    const authRequired = this.parser.authRequired;
+    this.parser = new RequestParser({ maxBulkLen: this.server.config['proto-max-bulk-len'] });
+    this.parser.authRequired = authRequired;
+    // A request cut across reads is rescanned from its start under the new limits.
+    this.req.reset();
   }
 
   /** Whether the client may run commands; until then the parser applies Redis 7's unauthenticated limits. */

@@ -178,6 +178,7 @@ export class WorkerServer {
       case 'configSet':
         for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
+        if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
         return true;
     }
   }
