@@ -165,7 +165,12 @@ fn sorted(r: Resp) -> Resp {
 }
 
 /// Run `script` (after FLUSHALL) on both sides and report every difference.
+/// One redis-server at a time: tests run on parallel threads, and two servers started at once
+/// can be handed the same free port, so one test would talk to (and lose) the other's server.
+static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn diff(script: &str) {
+    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(mut server) = Server::start() else {
         eprintln!("redis-server not found: differential test skipped");
         return;
