@@ -31,6 +31,7 @@ export interface Config {
   'protected-mode': string;
   daemonize: string;
   segments: number;
+  'enable-debug-command': string;
 }
 
 type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool';
@@ -58,6 +59,9 @@ const POLICIES = [
   'noeviction',
 ] as const;
 
+// Redis's protected_action_enum: `local` allows loopback clients only.
+const PROTECTED_ACTION = ['no', 'yes', 'local'] as const;
+
 /** Every parameter Shrike knows, in CONFIG GET order. */
 export const PARAMS: readonly Param[] = [
   { name: 'port', kind: 'int', mutable: false, min: 0, max: 65535 },
@@ -84,6 +88,7 @@ export const PARAMS: readonly Param[] = [
   { name: 'protected-mode', kind: 'bool', mutable: true },
   { name: 'daemonize', kind: 'bool', mutable: false },
   { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
+  { name: 'enable-debug-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
 ];
 
 const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
@@ -115,6 +120,7 @@ export function defaultConfig(): Config {
     'protected-mode': 'yes',
     daemonize: 'no',
     segments: 256,
+    'enable-debug-command': 'no',
   };
 }
 

@@ -81,6 +81,11 @@ export class Connection {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
   }
 
+  /** Remote IP address alone ('' when the socket is already gone). */
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
   /** Local address as `ip:port`. */
   get laddr(): string {
     return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;

@@ -50,3 +50,18 @@ export function unknownSubcommand(container: string, sub: string): string {
 export function wrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;
 }
+
+/** `ERR unknown subcommand or wrong number of arguments for 'x'. Try CONTAINER HELP.` (addReplySubcommandSyntaxError). */
+export function subcommandSyntax(container: string, sub: string): string {
+  return sanitize(
+    `ERR unknown subcommand or wrong number of arguments for '${cString(sub).slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`,
+  );
+}
+
+/** A protected command (DEBUG) refused by its `enable-*-command` setting (server.c processCommand). */
+export function protectedCommand(command: string, option: string): string {
+  return (
+    `ERR ${command} command not allowed. If the ${option} option is set to "local", you can run it from a local ` +
+    'connection, otherwise you need to set this option in the configuration file, and then restart the server.'
+  );
+}

@@ -11,7 +11,7 @@ import { ConfigError, parseArgs } from './cli';
 import { applyParam, type Config } from './config';
 import { loadAddon } from './core';
 import { createLogger, pinoLevel } from './log';
-import { type Ask, createShared, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { type Ask, createShared, releaseClients, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
 
 interface Slot {
   worker: Worker | undefined;
@@ -64,6 +64,7 @@ class Supervisor {
     w.on('exit', (code) => {
       slot.worker = undefined;
       this.forget(slot);
+      releaseClients(this.shared, slot.index);
       if (this.stopping) {
         this.maybeExit();
         return;

@@ -74,3 +74,13 @@ export function createShared(threads: number): SharedBuffers {
     threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
   };
 }
+
+/**
+ * A worker that died closed its clients without counting them out: take its share off the
+ * global client count (maxclients) and clear its row, so a replacement starts from zero.
+ */
+export function releaseClients(shared: SharedBuffers, index: number): void {
+  const row = new Float64Array(shared.threads, index * THREAD_STRIDE * 8, THREAD_STRIDE);
+  Atomics.sub(new Int32Array(shared.clients), 0, row[ThreadSlot.Clients] ?? 0);
+  row[ThreadSlot.Clients] = 0;
+}

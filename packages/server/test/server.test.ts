@@ -207,3 +207,105 @@ t.test('SIGTERM: in-flight replies are delivered, then exit 0', async (t) => {
   t.equal(code, 0, 'exit code 0');
   t.ok(await c.waitClosed(), 'connection closed by the server');
 });
+
+/** INFO threads rows as field maps. */
+async function threadRows(c: RawClient): Promise<Record<string, string>[]> {
+  const info = await bulkReply(c, cmd('INFO', 'threads'));
+  return info
+    .split('\r\n')
+    .filter((l) => l.startsWith('thread'))
+    .map((row) =>
+      Object.fromEntries(
+        row
+          .slice(row.indexOf(':') + 1)
+          .split(',')
+          .map((kv) => kv.split('=') as [string, string]),
+      ),
+    );
+}
+
+t.test('DEBUG is refused unless enable-debug-command allows it', async (t) => {
+  const refused =
+    '-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, ' +
+    'otherwise you need to set this option in the configuration file, and then restart the server.\r\n';
+  const off = await startShrike(['--threads', '1']);
+  t.teardown(() => off.stop());
+  const a = await RawClient.open(off.port);
+  t.teardown(() => a.close());
+  t.equal(await a.call(cmd('DEBUG', 'SLEEP', '0'), refused.length), refused);
+  const immutable = "-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - can't set immutable config\r\n";
+  t.equal(await a.call(cmd('CONFIG', 'SET', 'enable-debug-command', 'yes'), immutable.length), immutable);
+
+  const local = await startShrike(['--threads', '1', '--enable-debug-command', 'local']);
+  t.teardown(() => local.stop());
+  const b = await RawClient.open(local.port);
+  t.teardown(() => b.close());
+  t.equal(await b.call(cmd('DEBUG', 'SLEEP', '0.01'), 5), '+OK\r\n', 'a loopback client may run it with "local"');
+  t.equal(await b.call(cmd('DEBUG', 'ERROR', 'BOOM here'), 16), '-ERR BOOM here\r\n');
+  t.equal(await b.call(cmd('DEBUG', 'ERROR', '-MYERR x'), 10), '-MYERR x\r\n');
+  const bad = "-ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG HELP.\r\n";
+  t.equal(await b.call(cmd('DEBUG', 'nope'), bad.length), bad);
+  const arity = "-ERR wrong number of arguments for 'debug' command\r\n";
+  t.equal(await b.call(cmd('DEBUG'), arity.length), arity);
+});
+
+t.test('a worker that dies is replaced; the other keeps serving and the client count stays true', async (t) => {
+  const s = await startShrike(['--threads', '2', '--enable-debug-command', 'yes']);
+  t.teardown(() => s.stop());
+  // Open clients until both workers have some, then crash the worker of the first one.
+  const clients: RawClient[] = [];
+  t.teardown(() => {
+    for (const c of clients) c.close();
+  });
+  let rows: Record<string, string>[] = [];
+  for (let i = 0; i < 40; i++) {
+    const c = await RawClient.open(s.port);
+    t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n');
+    clients.push(c);
+    rows = await threadRows(c);
+    if (rows.length === 2 && rows.every((r) => Number(r.connected_clients) > 0)) break;
+  }
+  t.ok(
+    rows.every((r) => Number(r.connected_clients) > 0),
+    'both workers have clients',
+  );
+  const victim = clients[0] as RawClient;
+  // Whichever worker holds it dies; the test learns which from the thread id that changes.
+  const before = new Map(rows.map((r) => [r.index, r.tid]));
+  victim.send(cmd('DEBUG', 'SEGFAULT'));
+  t.ok(await victim.waitClosed(5000), 'the crashing client is disconnected');
+
+  // Every client that lived on the other worker still works at once.
+  const survivors: RawClient[] = [];
+  for (const c of clients.slice(1)) {
+    c.send(cmd('PING'));
+    const got = (await c.read(7, 1000)).toString('latin1');
+    if (got === '+PONG\r\n') survivors.push(c);
+    else t.ok(c.closed || (await c.waitClosed(2000)), 'a client of the dead worker is closed, not left hanging');
+  }
+  t.ok(survivors.length > 0, `clients of the other worker keep working (${survivors.length})`);
+
+  // A replacement worker appears with a new thread id, and new connections reach both.
+  const probe = survivors[0] as RawClient;
+  let after: Record<string, string>[] = [];
+  for (let i = 0; i < 100; i++) {
+    after = await threadRows(probe);
+    if (after.filter((r) => r.tid !== before.get(r.index) && Number(r.tid) > 0).length === 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const replaced = after.filter((r) => r.tid !== before.get(r.index));
+  t.equal(replaced.length, 1, 'exactly one worker was replaced');
+  t.match(s.output(), /worker exited; starting a replacement/, 'the main thread logged the death');
+  const fresh = await Promise.all(Array.from({ length: 20 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const c of fresh) c.close();
+  });
+  for (const c of fresh) t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n');
+  const final = await threadRows(probe);
+  t.ok(
+    final.every((r) => Number(r.connected_clients) > 0),
+    'the replacement takes new connections',
+  );
+  const info = await bulkReply(probe, cmd('INFO', 'clients'));
+  t.equal(Number(infoField(info, 'connected_clients')), survivors.length + fresh.length, 'connected_clients counts only live clients');
+});

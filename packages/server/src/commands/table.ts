@@ -4,6 +4,7 @@
  * Built once per worker at startup.
  */
 import { entries as connectionEntries } from './connection';
+import { entries as debugEntries } from './debug';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
 import type { Command, Handler } from './types';
@@ -12,7 +13,7 @@ import type { Command, Handler } from './types';
 export type CommandTable = ReadonlyMap<string, Command>;
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...serverEntries];
+const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command
