@@ -9,8 +9,35 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A worker's io_uring: its listeners, its connections, and the event queue for JavaScript. */
+export declare class Ring {
+  /**
+   * A ring over the given listening sockets (made by `listenReuseport`), woken early by
+   * writes to `wake_fd` (made by `createWakeFd`; the ring reads it but does not own it).
+   */
+  constructor(listenFds: Array<number>, entries: number, wakeFd: number)
+  /**
+   * Apply `nops` ops from `ops` (bytes in `out`), submit, wait up to `timeout_ms` for
+   * completions when there is nothing to hand over yet, and write events into `events`
+   * (data into `input`). Returns the number of events.
+   */
+  turn(out: Uint8Array, ops: Uint32Array, nops: number, input: Buffer, events: Uint32Array, timeoutMs: number): number
+  /** Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`. */
+  addresses(slot: number, gen: number): Array<string>
+  /** The connection's file descriptor (CLIENT LIST `fd=`), or -1. */
+  fd(slot: number, gen: number): number
+  /** Stop accepting: shut the listeners down so that the kernel sends new clients elsewhere. */
+  stopAccepting(): void
+}
+
 /** CPUs this process may run on (its affinity mask at start), in ascending order. */
 export declare function allowedCpus(): Array<number>
+
+/**
+ * An eventfd for waking a worker's ring. The main thread owns it for the life of the process,
+ * so that a write can never reach an fd number that a dead worker's close made reusable.
+ */
+export declare function createWakeFd(): number
 
 /** The CPU the calling thread is running on right now (`sched_getcpu`), or -1. */
 export declare function currentCpu(): number
@@ -75,3 +102,6 @@ export declare function startActiveExpiry(): void
 
 /** Bytes the Rust allocator holds right now (INFO used_memory). */
 export declare function usedMemory(): number
+
+/** Wake a ring blocked in `turn` from any thread (the fd from `createWakeFd`). */
+export declare function wakeRing(fd: number): void

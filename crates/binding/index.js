@@ -835,7 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Ring = nativeBinding.Ring
 module.exports.allowedCpus = nativeBinding.allowedCpus
+module.exports.createWakeFd = nativeBinding.createWakeFd
 module.exports.currentCpu = nativeBinding.currentCpu
 module.exports.currentTid = nativeBinding.currentTid
 module.exports.execute = nativeBinding.execute
@@ -848,3 +850,4 @@ module.exports.pinCurrentThread = nativeBinding.pinCurrentThread
 module.exports.resetKeyspaceStats = nativeBinding.resetKeyspaceStats
 module.exports.startActiveExpiry = nativeBinding.startActiveExpiry
 module.exports.usedMemory = nativeBinding.usedMemory
+module.exports.wakeRing = nativeBinding.wakeRing

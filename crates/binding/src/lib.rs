@@ -15,8 +15,10 @@ mod batch;
 mod expiry;
 mod net;
 mod thread;
+mod uring;
 
 pub use batch::*;
 pub use expiry::*;
 pub use net::*;
 pub use thread::*;
+pub use uring::*;

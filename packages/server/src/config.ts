@@ -32,6 +32,7 @@ export interface Config {
   daemonize: string;
   segments: number;
   'enable-debug-command': string;
+  'io-uring': string;
 }
 
 type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool';
@@ -89,6 +90,7 @@ export const PARAMS: readonly Param[] = [
   { name: 'daemonize', kind: 'bool', mutable: false },
   { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
   { name: 'enable-debug-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
+  { name: 'io-uring', kind: 'bool', mutable: false },
 ];
 
 const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
@@ -121,6 +123,7 @@ export function defaultConfig(): Config {
     daemonize: 'no',
     segments: 256,
     'enable-debug-command': 'no',
+    'io-uring': 'yes',
   };
 }
 

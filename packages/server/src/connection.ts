@@ -3,12 +3,12 @@
  * of core commands sent to Rust in one call per read, its reply buffer, and its state
  * (db, protocol, name, auth, reply mode). A worker owns its connections end to end.
  */
-import type { Socket } from 'node:net';
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
 import type { Command } from './commands/types';
 import { writeCoreReplies } from './core';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
+import type { Transport, TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
 
 /** CLIENT REPLY modes. */
@@ -21,11 +21,8 @@ const FLAG_NO_TOUCH = 1;
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
 
-/** Stop reading from a client whose unsent replies pass this, until the socket drains. */
-const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
-
 /** A client connection. */
-export class Connection {
+export class Connection implements TransportEvents {
   readonly w = new ReplyWriter();
   db = 0;
   name = '';
@@ -60,35 +57,29 @@ export class Connection {
 
   constructor(
     readonly id: number,
-    readonly socket: Socket,
+    readonly transport: Transport,
     readonly server: WorkerServer,
   ) {
     this.parser = new RequestParser({ maxBulkLen: server.config['proto-max-bulk-len'] });
     this.authed = false;
     this.authenticated = server.config.requirepass === '';
     this.log = server.log.child({ client: id });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => {
-      if (!this.closed) socket.resume();
-    });
-    socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
-    socket.on('close', () => this.onClose());
+    transport.attach(this);
   }
 
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
   get addr(): string {
-    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+    return `${this.transport.remoteAddress || '?'}:${this.transport.remotePort}`;
   }
 
   /** Remote IP address alone ('' when the socket is already gone). */
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? '';
+    return this.transport.remoteAddress;
   }
 
   /** Local address as `ip:port`. */
   get laddr(): string {
-    return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
+    return `${this.transport.localAddress || '?'}:${this.transport.localPort}`;
   }
 
   /** CONFIG SET proto-max-bulk-len reaches connected clients too, as in Redis. */
@@ -119,7 +110,8 @@ export class Connection {
     this.w.proto = p;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the client; `chunk` is only valid during the call (the transport reuses it). */
+  onData(chunk: Buffer): void {
     this.server.noteInput(chunk.length);
     if (this.closed) return;
     this.lastActiveMs = Date.now();
@@ -305,11 +297,11 @@ export class Connection {
     if (this.w.length > 0) {
       const out = this.w.take();
       this.server.noteOutput(out.length);
-      if (!this.socket.write(out) && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
+      this.transport.write(out);
     }
     if (this.closeAfterReply) {
       this.closed = true;
-      this.socket.end();
+      this.transport.end();
     }
   }
 
@@ -337,10 +329,11 @@ export class Connection {
   /** Close now, dropping unsent replies (CLIENT KILL, limits). */
   destroy(): void {
     this.closed = true;
-    this.socket.destroy();
+    this.transport.destroy();
   }
 
-  private onClose(): void {
+  /** The transport is gone (peer closed, reset, or our own close finished). */
+  onClose(): void {
     this.closed = true;
     this.server.removeConnection(this);
   }
@@ -361,7 +354,7 @@ export class Connection {
   infoLine(): string {
     const now = Date.now();
     const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const fd = this.transport.fd;
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
       `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +

@@ -18,6 +18,8 @@ interface Slot {
   readonly index: number;
   readonly cpu: number;
   restarts: number;
+  /** Written after each message, so that a worker blocked in io_uring reads it at once. */
+  readonly wakeFd: number;
 }
 
 interface Pending {
@@ -37,6 +39,7 @@ class Supervisor {
   private readonly config: Config;
   private readonly shared: SharedBuffers;
   private readonly startedAtMs = Date.now();
+  private readonly addon = loadAddon();
 
   constructor(
     config: Readonly<Config>,
@@ -44,10 +47,10 @@ class Supervisor {
   ) {
     this.config = { ...config, bind: [...config.bind] };
     this.shared = createShared(config.threads);
-    const cpus = loadAddon().allowedCpus();
+    const cpus = this.addon.allowedCpus();
     for (let i = 0; i < config.threads; i++) {
       const cpu = cpus.length > 0 ? (cpus[i % cpus.length] as number) : -1;
-      this.slots.push({ worker: undefined, index: i, cpu, restarts: 0 });
+      this.slots.push({ worker: undefined, index: i, cpu, restarts: 0, wakeFd: this.addon.createWakeFd() });
     }
   }
 
@@ -56,7 +59,14 @@ class Supervisor {
   }
 
   private spawn(slot: Slot): void {
-    const data: WorkerData = { index: slot.index, cpu: slot.cpu, config: this.config, shared: this.shared, startedAtMs: this.startedAtMs };
+    const data: WorkerData = {
+      index: slot.index,
+      cpu: slot.cpu,
+      config: this.config,
+      shared: this.shared,
+      startedAtMs: this.startedAtMs,
+      wakeFd: slot.wakeFd,
+    };
     const w = new Worker(join(__dirname, 'worker.js'), { workerData: data, name: `shrike-worker-${slot.index}` });
     slot.worker = w;
     w.on('message', (m: ToMain) => this.onMessage(slot, m));
@@ -113,7 +123,7 @@ class Supervisor {
     const p: Pending = { from, fromId, waiting: new Set(live.map((s) => s.index)), results: [] };
     this.pending.set(id, p);
     const msg: ToWorker = { t: 'ask', id, ask };
-    for (const s of live) s.worker?.postMessage(msg);
+    for (const s of live) this.send(s, msg);
     this.settle(id, p);
   }
 
@@ -121,7 +131,13 @@ class Supervisor {
     if (p.waiting.size > 0) return;
     this.pending.delete(id);
     const msg: ToWorker = { t: 'results', id: p.fromId, results: p.results };
-    p.from.worker?.postMessage(msg);
+    this.send(p.from, msg);
+  }
+
+  private send(slot: Slot, msg: ToWorker): void {
+    if (slot.worker === undefined) return;
+    slot.worker.postMessage(msg);
+    this.addon.wakeRing(slot.wakeFd);
   }
 
   /** A worker that died answers nothing; don't let questions wait for it. */
@@ -136,7 +152,7 @@ class Supervisor {
     this.stopping = true;
     this.log.info({ signal }, 'Received signal, shutting down: finishing in-flight replies');
     const msg: ToWorker = { t: 'shutdown' };
-    for (const s of this.slots) s.worker?.postMessage(msg);
+    for (const s of this.slots) this.send(s, msg);
     setTimeout(() => {
       this.log.warn('workers did not stop in time; exiting');
       process.exit(0);

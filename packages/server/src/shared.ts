@@ -35,6 +35,8 @@ export interface WorkerData {
   readonly config: Config;
   readonly shared: SharedBuffers;
   readonly startedAtMs: number;
+  /** Eventfd the main thread writes after each message, so a worker blocked in io_uring reads it at once. */
+  readonly wakeFd: number;
 }
 
 /** Questions a worker can put to all workers through the main thread. */

@@ -13,9 +13,14 @@ import { type Addon, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
 import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { NetTransport, type Transport } from './transport';
+import { type UringHost, UringLoop } from './uring';
+
+/** Submission queue size of a worker's ring: room for a read and a write per client per turn before a mid-turn submit. */
+const RING_ENTRIES = 4096;
 
 /** One worker's server: its config copy, command table, connections and counters. */
-export class WorkerServer {
+export class WorkerServer implements UringHost {
   readonly config: Config;
   readonly addon: Addon;
   readonly table: CommandTable;
@@ -36,6 +41,7 @@ export class WorkerServer {
   private readonly asks = new Map<number, (results: readonly unknown[]) => void>();
   private nextAsk = 1;
   private statsTimer: NodeJS.Timeout | undefined;
+  private uring: UringLoop | undefined;
 
   constructor(data: WorkerData) {
     this.index = data.index;
@@ -61,15 +67,30 @@ export class WorkerServer {
     this.row[ThreadSlot.Tid] = this.addon.currentTid();
   }
 
-  /** Open one listening socket per bind address, each with SO_REUSEPORT. */
-  listen(): void {
-    for (const host of this.config.bind) {
+  /**
+   * Open one listening socket per bind address, each with SO_REUSEPORT, and serve them through
+   * io_uring, or through Node's sockets when io-uring is off or the kernel refuses a ring.
+   */
+  listen(wakeFd: number): void {
+    const fds = this.config.bind.map((host) => {
       const addr = host.startsWith('-') ? host.slice(1) : host;
-      const fd = this.addon.listenReuseport(addr === '*' ? '0.0.0.0' : addr, this.config.port, this.config['tcp-backlog']);
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-      server.on('error', (err) => this.log.error({ err }, 'listener error'));
-      server.listen({ fd });
-      this.servers.push(server);
+      return this.addon.listenReuseport(addr === '*' ? '0.0.0.0' : addr, this.config.port, this.config['tcp-backlog']);
+    });
+    if (this.config['io-uring'] === 'yes') {
+      try {
+        this.uring = new UringLoop(new this.addon.Ring(fds, RING_ENTRIES, wakeFd), this);
+        this.uring.start();
+      } catch (err) {
+        this.log.warn({ err }, 'io_uring unavailable; serving through Node sockets');
+      }
+    }
+    if (this.uring === undefined) {
+      for (const fd of fds) {
+        const server = createServer({ noDelay: true }, (socket) => this.acceptSocket(socket));
+        server.on('error', (err) => this.log.error({ err }, 'listener error'));
+        server.listen({ fd });
+        this.servers.push(server);
+      }
     }
     // Counters other threads read (INFO), refreshed often enough for a human, never per command.
     this.statsTimer = setInterval(() => this.publishStats(), 100);
@@ -77,19 +98,26 @@ export class WorkerServer {
     this.log.info({ cpu: this.row[ThreadSlot.Cpu], tid: this.row[ThreadSlot.Tid] }, 'worker listening');
   }
 
-  private accept(socket: Socket): void {
+  private acceptSocket(socket: Socket): void {
+    socket.on('error', () => {});
+    this.accept(new NetTransport(socket));
+  }
+
+  /** A new client: its Connection, or undefined when maxclients refused it (told and closing). */
+  accept(t: Transport): Connection | undefined {
     this.connectionsReceived++;
     if (Atomics.add(this.clientCount, 0, 1) >= this.config.maxclients) {
       Atomics.sub(this.clientCount, 0, 1);
       this.rejected++;
-      socket.on('error', () => {});
-      socket.end(MAX_CLIENTS);
-      return;
+      t.write(MAX_CLIENTS);
+      t.end();
+      return undefined;
     }
     const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
-    const c = new Connection(id, socket, this);
+    const c = new Connection(id, t, this);
     this.connections.add(c);
     this.row[ThreadSlot.Clients] = this.connections.size;
+    return c;
   }
 
   /** Forget a closed connection. */
@@ -220,6 +248,10 @@ export class WorkerServer {
       post({ t: 'stopped' });
       setImmediate(() => process.exit(0));
     };
+    if (this.uring !== undefined) {
+      this.uring.drain(done);
+      return;
+    }
     if (this.connections.size === 0) {
       done();
       return;
@@ -240,6 +272,6 @@ function post(m: ToMain): void {
 if (!isMainThread && parentPort !== null) {
   const server = new WorkerServer(workerData as WorkerData);
   parentPort.on('message', (m: ToWorker) => server.onMessage(m));
-  server.listen();
+  server.listen((workerData as WorkerData).wakeFd);
   post({ t: 'listening' });
 }

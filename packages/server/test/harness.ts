@@ -160,8 +160,12 @@ export class RawClient {
     const deadline = Date.now() + timeoutMs;
     while (this.buf.length < n && !this.closed && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        // A pending timer would keep the test process alive long after the reply came.
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     const out = this.buf;

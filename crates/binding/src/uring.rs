@@ -1,0 +1,698 @@
+//! A worker's socket I/O through io_uring: accepts, reads and writes of every connection of
+//! the worker go through one ring, and JavaScript sees them as one batch per loop turn.
+//!
+//! Node's own sockets cost a JS callback and a write syscall per request; at one request per
+//! round trip that is the wall. Here one `turn` call hands the ring every reply of the last
+//! batch, submits them with the next reads in a single `io_uring_enter`, and returns all the
+//! input that arrived, so the per-request cost is a memcpy, not a syscall plus a callback.
+//!
+//! Protocol with JavaScript (all little arrays of u32):
+//! - ops in, 5 words each: `kind, slot, gen, offset, len` (kind SEND: bytes `out[offset..+len]`;
+//!   END: close once everything queued is sent; DESTROY: close now, dropping what is queued).
+//! - events out, 5 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
+//!   `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE).
+//!
+//! A slot is reused only after its CLOSED event, and `gen` tells an old connection's ops
+//! from a new one's, so a late reply can never reach the wrong client.
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+/// Op kinds (JavaScript -> ring).
+const OP_SEND: u32 = 1;
+const OP_END: u32 = 2;
+const OP_DESTROY: u32 = 3;
+
+/// Event kinds (ring -> JavaScript).
+const EV_ACCEPT: u32 = 1;
+const EV_DATA: u32 = 2;
+const EV_CLOSED: u32 = 3;
+const EV_WAKE: u32 = 4;
+
+/// Words per op and per event record.
+const REC: usize = 5;
+
+/// user_data tags.
+const TAG_ACCEPT: u64 = 1;
+const TAG_RECV: u64 = 2;
+const TAG_SEND: u64 = 3;
+const TAG_WAKE: u64 = 4;
+
+/// Bytes per read buffer. Reads take a buffer from the worker's pool only when data arrives
+/// (provided buffers), so an idle client holds none and a big read still comes in one piece.
+const RECV_LEN: usize = 64 * 1024;
+/// Read buffers per worker: connections with data waiting for JavaScript each hold one.
+const RECV_BUFS: u16 = 128;
+const BUF_GROUP: u16 = 0;
+const TAG_PROVIDE: u64 = 5;
+
+/// Stop reading from a client whose unsent replies pass this, until they drain.
+const OUTPUT_HIGH_WATER: usize = 8 * 1024 * 1024;
+
+fn user_data(tag: u64, slot: usize, gen: u32) -> u64 {
+    (u64::from(gen) << 32) | ((slot as u64) << 8) | tag
+}
+
+fn split_user_data(ud: u64) -> (u64, usize, u32) {
+    (
+        ud & 0xff,
+        ((ud >> 8) & 0xff_ffff) as usize,
+        (ud >> 32) as u32,
+    )
+}
+
+/// One client connection's ring-side state.
+struct Conn {
+    fd: RawFd,
+    gen: u32,
+    /// A pool buffer holding `ready` bytes not yet handed to JavaScript (recv is not armed meanwhile).
+    ready_buf: Option<u16>,
+    ready: usize,
+    recv_armed: bool,
+    /// Bytes being sent (`sending[sent..]` still owed to the kernel).
+    sending: Vec<u8>,
+    sent: usize,
+    send_inflight: bool,
+    /// Replies queued while a send is in flight.
+    queued: Vec<u8>,
+    close_when_drained: bool,
+    /// Shut down; the slot is freed once no op is in flight.
+    dying: bool,
+}
+
+impl Conn {
+    fn backlog(&self) -> usize {
+        self.sending.len() - self.sent + self.queued.len()
+    }
+}
+
+/// What the ring owes JavaScript, delivered in order.
+enum Pending {
+    Accept(usize, u32),
+    Data(usize, u32),
+    Closed(usize, u32),
+    Wake,
+}
+
+/// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript.
+#[napi]
+pub struct Ring {
+    ring: IoUring,
+    listeners: Vec<RawFd>,
+    accepting: Vec<bool>,
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    gens: Vec<u32>,
+    pending: VecDeque<Pending>,
+    wake_fd: RawFd,
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+    cqes: Vec<(u64, i32, u32)>,
+    stopped: bool,
+    /// The read buffer pool the kernel picks from (`RECV_BUFS` x `RECV_LEN`).
+    pool: Box<[u8]>,
+    /// Connections whose read found the pool empty; re-armed once buffers come back.
+    starved: Vec<usize>,
+}
+
+fn os_error(what: &str) -> Error {
+    Error::new(
+        Status::GenericFailure,
+        format!("{what}: {}", std::io::Error::last_os_error()),
+    )
+}
+
+#[napi]
+impl Ring {
+    /// A ring over the given listening sockets (made by `listenReuseport`), woken early by
+    /// writes to `wake_fd` (made by `createWakeFd`; the ring reads it but does not own it).
+    #[napi(constructor)]
+    pub fn new(listen_fds: Vec<i32>, entries: u32, wake_fd: i32) -> Result<Self> {
+        let ring = IoUring::builder()
+            .build(entries.max(64))
+            .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e}")))?;
+        let n = listen_fds.len();
+        let mut r = Ring {
+            ring,
+            listeners: listen_fds,
+            accepting: vec![false; n],
+            conns: Vec::new(),
+            free: Vec::new(),
+            gens: Vec::new(),
+            pending: VecDeque::new(),
+            wake_fd,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            cqes: Vec::with_capacity(1024),
+            stopped: false,
+            pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
+            starved: Vec::new(),
+        };
+        r.provide(0, RECV_BUFS)?;
+        for i in 0..n {
+            r.arm_accept(i)?;
+        }
+        r.arm_wake()?;
+        Ok(r)
+    }
+
+    /// Apply `nops` ops from `ops` (bytes in `out`), submit, wait up to `timeout_ms` for
+    /// completions when there is nothing to hand over yet, and write events into `events`
+    /// (data into `input`). Returns the number of events.
+    #[napi(catch_unwind)]
+    pub fn turn(
+        &mut self,
+        out: &[u8],
+        ops: &[u32],
+        nops: u32,
+        mut input: Buffer,
+        mut events: Uint32Array,
+        timeout_ms: u32,
+    ) -> Result<u32> {
+        self.apply_ops(out, ops, nops as usize)?;
+        // Completions JavaScript need not see (sends) must not end the wait: wait again until
+        // there is an event for it or the time is up.
+        let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+        loop {
+            let wait = self.pending.is_empty() && timeout_ms > 0;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timed_out = self.submit(wait, left)?;
+            self.reap()?;
+            if !self.pending.is_empty() || !wait || timed_out || left.is_zero() {
+                break;
+            }
+        }
+        // SAFETY: the typed array is JavaScript's, alive for this call, and not aliased: the
+        // worker's JS is blocked in this call and no other thread sees the array.
+        let events = unsafe { events.as_mut() };
+        Ok(self.deliver(&mut input, events)? as u32)
+    }
+
+    /// Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`.
+    #[napi(catch_unwind)]
+    pub fn addresses(&self, slot: u32, gen: u32) -> Vec<String> {
+        match self.conn(slot as usize, gen) {
+            Some(c) => {
+                let (rip, rport) = sock_name(c.fd, true);
+                let (lip, lport) = sock_name(c.fd, false);
+                vec![rip, rport.to_string(), lip, lport.to_string()]
+            }
+            None => vec![String::new(), "0".into(), String::new(), "0".into()],
+        }
+    }
+
+    /// The connection's file descriptor (CLIENT LIST `fd=`), or -1.
+    #[napi]
+    pub fn fd(&self, slot: u32, gen: u32) -> i32 {
+        self.conn(slot as usize, gen).map_or(-1, |c| c.fd)
+    }
+
+    /// Stop accepting: shut the listeners down so that the kernel sends new clients elsewhere.
+    #[napi(catch_unwind)]
+    pub fn stop_accepting(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        for &fd in &self.listeners {
+            // SAFETY: closing an fd this ring owns; an accept in flight completes with an error.
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RDWR);
+                libc::close(fd);
+            }
+        }
+        self.listeners.clear();
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        self.stop_accepting();
+        for c in self.conns.iter().flatten() {
+            // SAFETY: fds owned by this ring; the ring itself is dropped right after.
+            unsafe {
+                libc::close(c.fd);
+            }
+        }
+    }
+}
+
+/// An eventfd for waking a worker's ring. The main thread owns it for the life of the process,
+/// so that a write can never reach an fd number that a dead worker's close made reusable.
+#[napi(catch_unwind)]
+pub fn create_wake_fd() -> Result<i32> {
+    // SAFETY: eventfd with valid flags; the result is checked.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(os_error("eventfd"));
+    }
+    Ok(fd)
+}
+
+/// Wake a ring blocked in `turn` from any thread (the fd from `createWakeFd`).
+#[napi(catch_unwind)]
+pub fn wake_ring(fd: i32) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to an eventfd; errors (EAGAIN when the counter is
+    // saturated, EBADF after the ring is gone) mean nothing to do.
+    unsafe {
+        libc::write(fd, (&one as *const u64).cast(), 8);
+    }
+}
+
+impl Ring {
+    fn conn(&self, slot: usize, gen: u32) -> Option<&Conn> {
+        self.conns
+            .get(slot)
+            .and_then(|c| c.as_ref())
+            .filter(|c| c.gen == gen)
+    }
+
+    fn conn_mut(&mut self, slot: usize, gen: u32) -> Option<&mut Conn> {
+        self.conns
+            .get_mut(slot)
+            .and_then(|c| c.as_mut())
+            .filter(|c| c.gen == gen)
+    }
+
+    fn push(&mut self, sqe: squeue::Entry) -> Result<()> {
+        loop {
+            // SAFETY: every buffer an SQE points into is owned by a Conn (or the ring) that
+            // stays alive and unmoved until its completion is reaped: Conn buffers are boxed or
+            // Vec-backed and are never touched while their op is in flight.
+            let pushed = unsafe { self.ring.submission().push(&sqe).is_ok() };
+            if pushed {
+                return Ok(());
+            }
+            self.ring
+                .submit()
+                .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))?;
+        }
+    }
+
+    fn arm_accept(&mut self, i: usize) -> Result<()> {
+        let Some(&fd) = self.listeners.get(i) else {
+            return Ok(());
+        };
+        let sqe = opcode::AcceptMulti::new(types::Fd(fd))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+            .user_data(user_data(TAG_ACCEPT, i, 0));
+        self.push(sqe)?;
+        if let Some(a) = self.accepting.get_mut(i) {
+            *a = true;
+        }
+        Ok(())
+    }
+
+    fn arm_wake(&mut self) -> Result<()> {
+        let ptr = (&mut *self.wake_buf as *mut u64).cast::<u8>();
+        let sqe = opcode::Read::new(types::Fd(self.wake_fd), ptr, 8)
+            .build()
+            .user_data(user_data(TAG_WAKE, 0, 0));
+        self.push(sqe)?;
+        self.wake_armed = true;
+        Ok(())
+    }
+
+    fn arm_recv(&mut self, slot: usize) -> Result<()> {
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return Ok(());
+        };
+        if c.recv_armed || c.dying || c.ready_buf.is_some() || c.backlog() > OUTPUT_HIGH_WATER {
+            return Ok(());
+        }
+        c.recv_armed = true;
+        let sqe = opcode::Recv::new(types::Fd(c.fd), std::ptr::null_mut(), RECV_LEN as u32)
+            .buf_group(BUF_GROUP)
+            .build()
+            .flags(squeue::Flags::BUFFER_SELECT)
+            .user_data(user_data(TAG_RECV, slot, c.gen));
+        self.push(sqe)
+    }
+
+    /// Give pool buffers `bid..bid + n` (back) to the kernel.
+    fn provide(&mut self, bid: u16, n: u16) -> Result<()> {
+        let Some(start) = self.pool.get_mut(usize::from(bid) * RECV_LEN..) else {
+            return Ok(());
+        };
+        let sqe =
+            opcode::ProvideBuffers::new(start.as_mut_ptr(), RECV_LEN as i32, n, BUF_GROUP, bid)
+                .build()
+                .flags(squeue::Flags::SKIP_SUCCESS)
+                .user_data(user_data(TAG_PROVIDE, 0, 0));
+        self.push(sqe)
+    }
+
+    /// Start sending what is queued, if no send is in flight.
+    fn start_send(&mut self, slot: usize) -> Result<()> {
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return Ok(());
+        };
+        if c.send_inflight || c.dying {
+            return Ok(());
+        }
+        if c.sent >= c.sending.len() {
+            if c.queued.is_empty() {
+                if c.close_when_drained {
+                    self.kill(slot);
+                }
+                return Ok(());
+            }
+            std::mem::swap(&mut c.sending, &mut c.queued);
+            c.queued.clear();
+            c.sent = 0;
+        }
+        let rest = c.sending.get(c.sent..).unwrap_or_default();
+        c.send_inflight = true;
+        let sqe = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), rest.len() as u32)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
+            .user_data(user_data(TAG_SEND, slot, c.gen));
+        self.push(sqe)
+    }
+
+    /// Shut the socket down; the slot is freed once its ops in flight complete.
+    fn kill(&mut self, slot: usize) {
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if !c.dying {
+            c.dying = true;
+            // SAFETY: shutdown on an fd this connection owns; it makes ops in flight complete.
+            unsafe {
+                libc::shutdown(c.fd, libc::SHUT_RDWR);
+            }
+        }
+        self.maybe_free(slot);
+    }
+
+    fn maybe_free(&mut self, slot: usize) {
+        let Some(entry) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let done = matches!(entry, Some(c) if c.dying && !c.recv_armed && !c.send_inflight);
+        if !done {
+            return;
+        }
+        if let Some(c) = entry.take() {
+            // SAFETY: no op references the fd any more.
+            unsafe {
+                libc::close(c.fd);
+            }
+            if let Some(bid) = c.ready_buf {
+                let _ = self.provide(bid, 1);
+            }
+            self.pending.push_back(Pending::Closed(slot, c.gen));
+            self.free.push(slot);
+        }
+    }
+
+    fn apply_ops(&mut self, out: &[u8], ops: &[u32], nops: usize) -> Result<()> {
+        let bad = || Error::new(Status::InvalidArg, "malformed ring ops");
+        let ops = ops.get(..nops * REC).ok_or_else(bad)?;
+        for op in ops.chunks_exact(REC) {
+            let &[kind, slot, gen, off, len] = op else {
+                return Err(bad());
+            };
+            let slot = slot as usize;
+            let Some(c) = self.conn_mut(slot, gen) else {
+                continue; // the connection closed meanwhile
+            };
+            match kind {
+                OP_SEND => {
+                    let bytes = out
+                        .get(off as usize..off as usize + len as usize)
+                        .ok_or_else(bad)?;
+                    if !c.dying {
+                        c.queued.extend_from_slice(bytes);
+                    }
+                }
+                OP_END => c.close_when_drained = true,
+                OP_DESTROY => {
+                    self.kill(slot);
+                    continue;
+                }
+                _ => return Err(bad()),
+            }
+            self.start_send(slot)?;
+        }
+        Ok(())
+    }
+
+    /// Submit; with `wait`, block until a completion or `left` passes. True when it timed out.
+    fn submit(&mut self, wait: bool, left: Duration) -> Result<bool> {
+        let res = if wait && !left.is_zero() {
+            let ts = types::Timespec::from(left);
+            let args = types::SubmitArgs::new().timespec(&ts);
+            self.ring.submitter().submit_with_args(1, &args)
+        } else {
+            self.ring.submit()
+        };
+        match res {
+            Ok(_) => Ok(false),
+            Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(true),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EBUSY)) => Ok(false),
+            Err(e) => Err(Error::new(
+                Status::GenericFailure,
+                format!("io_uring_enter: {e}"),
+            )),
+        }
+    }
+
+    fn reap(&mut self) -> Result<()> {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        cqes.clear();
+        cqes.extend(
+            self.ring
+                .completion()
+                .map(|e: cqueue::Entry| (e.user_data(), e.result(), e.flags())),
+        );
+        for &(ud, res, flags) in &cqes {
+            let (tag, slot, gen) = split_user_data(ud);
+            match tag {
+                TAG_ACCEPT => self.on_accept(slot, res, flags)?,
+                TAG_RECV => self.on_recv(slot, gen, res, flags)?,
+                TAG_SEND => self.on_send(slot, gen, res)?,
+                TAG_WAKE => {
+                    self.wake_armed = false;
+                    self.pending.push_back(Pending::Wake);
+                    // A broken eventfd (EBADF...) would complete at once forever: stop reading it.
+                    if res >= 0 || res == -libc::EINTR || res == -libc::EAGAIN {
+                        self.arm_wake()?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.cqes = cqes;
+        Ok(())
+    }
+
+    fn on_accept(&mut self, i: usize, res: i32, flags: u32) -> Result<()> {
+        if !cqueue::more(flags) {
+            if let Some(a) = self.accepting.get_mut(i) {
+                *a = false;
+            }
+            if !self.stopped {
+                self.arm_accept(i)?;
+            }
+        }
+        if res < 0 {
+            return Ok(()); // EMFILE, ECONNABORTED...: the client is gone or must retry
+        }
+        let fd = res;
+        if self.stopped {
+            // SAFETY: a connection accepted after shutdown began; nobody will serve it.
+            unsafe {
+                libc::close(fd);
+            }
+            return Ok(());
+        }
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt on the fd just accepted, with a live c_int.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.conns.push(None);
+                self.gens.push(0);
+                self.conns.len() - 1
+            }
+        };
+        let gen = match self.gens.get_mut(slot) {
+            Some(g) => {
+                *g = g.wrapping_add(1);
+                *g
+            }
+            None => 0,
+        };
+        if let Some(entry) = self.conns.get_mut(slot) {
+            *entry = Some(Conn {
+                fd,
+                gen,
+                ready_buf: None,
+                ready: 0,
+                recv_armed: false,
+                sending: Vec::new(),
+                sent: 0,
+                send_inflight: false,
+                queued: Vec::new(),
+                close_when_drained: false,
+                dying: false,
+            });
+        }
+        self.pending.push_back(Pending::Accept(slot, gen));
+        self.arm_recv(slot)
+    }
+
+    fn on_recv(&mut self, slot: usize, gen: u32, res: i32, flags: u32) -> Result<()> {
+        let bid = cqueue::buffer_select(flags);
+        let Some(c) = self.conn_mut(slot, gen) else {
+            if let Some(bid) = bid {
+                self.provide(bid, 1)?;
+            }
+            return Ok(());
+        };
+        c.recv_armed = false;
+        if let (true, false, Some(bid)) = (res > 0, c.dying, bid) {
+            c.ready_buf = Some(bid);
+            c.ready = res as usize;
+            self.pending.push_back(Pending::Data(slot, gen));
+            return Ok(());
+        }
+        if let Some(bid) = bid {
+            self.provide(bid, 1)?;
+        }
+        if res == -libc::ENOBUFS {
+            self.starved.push(slot);
+        } else if res == -libc::EINTR || res == -libc::EAGAIN {
+            self.arm_recv(slot)?;
+        } else {
+            self.kill(slot); // EOF or a reset: the client is gone
+        }
+        self.maybe_free(slot);
+        Ok(())
+    }
+
+    fn on_send(&mut self, slot: usize, gen: u32, res: i32) -> Result<()> {
+        let Some(c) = self.conn_mut(slot, gen) else {
+            return Ok(());
+        };
+        c.send_inflight = false;
+        if c.dying {
+            self.maybe_free(slot);
+            return Ok(());
+        }
+        if res < 0 {
+            if res == -libc::EINTR || res == -libc::EAGAIN {
+                return self.start_send(slot);
+            }
+            self.kill(slot);
+            return Ok(());
+        }
+        c.sent += res as usize;
+        if c.sent >= c.sending.len() {
+            c.sending.clear();
+            c.sent = 0;
+        }
+        self.start_send(slot)?;
+        // A client paused for a big backlog reads again once it drained.
+        self.arm_recv(slot)
+    }
+
+    /// Copy pending events (and their data) into JavaScript's arrays, as many as fit.
+    fn deliver(&mut self, input: &mut [u8], events: &mut [u32]) -> Result<usize> {
+        let mut n = 0usize;
+        let mut at = 0usize;
+        let cap = events.len() / REC;
+        while n < cap {
+            let Some(p) = self.pending.front() else { break };
+            let rec = match *p {
+                Pending::Accept(slot, gen) => [EV_ACCEPT, slot as u32, gen, 0, 0],
+                Pending::Closed(slot, gen) => [EV_CLOSED, slot as u32, gen, 0, 0],
+                Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
+                Pending::Data(slot, gen) => {
+                    let Some(c) = self.conn_mut(slot, gen) else {
+                        self.pending.pop_front();
+                        continue;
+                    };
+                    let len = c.ready;
+                    let Some(dst) = input.get_mut(at..at + len) else {
+                        if n == 0 {
+                            return Err(Error::new(
+                                Status::InvalidArg,
+                                "ring input buffer too small",
+                            ));
+                        }
+                        break;
+                    };
+                    let bid = c.ready_buf.take().unwrap_or(0);
+                    c.ready = 0;
+                    let from = usize::from(bid) * RECV_LEN;
+                    dst.copy_from_slice(self.pool.get(from..from + len).unwrap_or_default());
+                    self.provide(bid, 1)?;
+                    let rec = [EV_DATA, slot as u32, gen, at as u32, len as u32];
+                    at += len;
+                    self.arm_recv(slot)?;
+                    rec
+                }
+            };
+            if let Some(dst) = events.get_mut(n * REC..(n + 1) * REC) {
+                dst.copy_from_slice(&rec);
+            }
+            self.pending.pop_front();
+            n += 1;
+        }
+        // Buffers came back: reads that found the pool empty try again.
+        for slot in std::mem::take(&mut self.starved) {
+            self.arm_recv(slot)?;
+        }
+        Ok(n)
+    }
+}
+
+/// `getpeername`/`getsockname` as (ip, port); ("", 0) when the socket has no address.
+fn sock_name(fd: RawFd, peer: bool) -> (String, u16) {
+    // SAFETY: sockaddr_storage is large enough for any address; len tells the kernel its size.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let sa = (&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        let rc = if peer {
+            libc::getpeername(fd, sa, &mut len)
+        } else {
+            libc::getsockname(fd, sa, &mut len)
+        };
+        if rc != 0 {
+            return (String::new(), 0);
+        }
+        match i32::from(ss.ss_family) {
+            libc::AF_INET => {
+                let a = &*(sa as *const libc::sockaddr_in);
+                let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+                (ip.to_string(), u16::from_be(a.sin_port))
+            }
+            libc::AF_INET6 => {
+                let a = &*(sa as *const libc::sockaddr_in6);
+                let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
+                (ip.to_string(), u16::from_be(a.sin6_port))
+            }
+            _ => (String::new(), 0),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+/**
+ * The worker's io_uring loop: one `ring.turn` call per loop turn hands the ring every reply
+ * written since the last turn and gets back every accept, read and close that completed
+ * (see crates/binding/src/uring.rs for the record layout). Parsing and commands stay here;
+ * the syscalls and JS callbacks per request are gone.
+ *
+ * The ring blocks in the kernel while idle, so the loop gives Node's own event loop a turn
+ * (setImmediate) whenever a wait times out, a wake arrives from the main thread (a message
+ * is waiting), or it has run for a while; timers and messages are never starved.
+ */
+import type { Ring } from '@shrike/binding';
+import type { Transport, TransportEvents } from './transport';
+
+/** Record layout shared with the ring. */
+const REC = 5;
+const OP_SEND = 1;
+const OP_END = 2;
+const OP_DESTROY = 3;
+const EV_ACCEPT = 1;
+const EV_DATA = 2;
+const EV_CLOSED = 3;
+const EV_WAKE = 4;
+
+/** How long an idle ring waits in the kernel before Node's loop gets a turn. */
+const IDLE_WAIT_MS = 20;
+/** Busy turns before Node's loop gets a turn anyway. */
+const TURNS_PER_YIELD = 64;
+const MAX_EVENTS = 1024;
+const INPUT_BYTES = 4 * 1024 * 1024;
+
+/** What the loop needs from its worker. */
+export interface UringHost {
+  /** A client connected: return its connection (or undefined after writing a refusal and ending it). */
+  accept(t: UringTransport): TransportEvents | undefined;
+}
+
+/** One client on the ring. */
+export class UringTransport implements Transport {
+  events: TransportEvents | undefined;
+  private addrs: string[] | undefined;
+
+  constructor(
+    private readonly loop: UringLoop,
+    readonly slot: number,
+    readonly gen: number,
+  ) {}
+
+  attach(c: TransportEvents): void {
+    this.events = c;
+  }
+
+  write(data: Buffer): void {
+    this.loop.op(OP_SEND, this.slot, this.gen, data);
+  }
+
+  end(): void {
+    this.loop.op(OP_END, this.slot, this.gen, undefined);
+  }
+
+  destroy(): void {
+    this.loop.op(OP_DESTROY, this.slot, this.gen, undefined);
+  }
+
+  private addresses(): string[] {
+    this.addrs ??= this.loop.ring.addresses(this.slot, this.gen);
+    return this.addrs;
+  }
+
+  get remoteAddress(): string {
+    return this.addresses()[0] ?? '';
+  }
+
+  get remotePort(): number {
+    return Number(this.addresses()[1] ?? 0);
+  }
+
+  get localAddress(): string {
+    return this.addresses()[2] ?? '';
+  }
+
+  get localPort(): number {
+    return Number(this.addresses()[3] ?? 0);
+  }
+
+  get fd(): number {
+    return this.loop.ring.fd(this.slot, this.gen);
+  }
+}
+
+/** Drives one worker's ring. */
+export class UringLoop {
+  private out = Buffer.allocUnsafeSlow(1024 * 1024);
+  private outLen = 0;
+  private ops = new Uint32Array(REC * 4096);
+  private nOps = 0;
+  private readonly input = Buffer.allocUnsafeSlow(INPUT_BYTES);
+  private readonly events = new Uint32Array(REC * MAX_EVENTS);
+  private readonly clients: (UringTransport | undefined)[] = [];
+  private stopping = false;
+  private stopped = false;
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    readonly ring: Ring,
+    private readonly host: UringHost,
+  ) {}
+
+  /** Start turning; runs until `stop`. */
+  start(): void {
+    setImmediate(this.run);
+  }
+
+  /** Stop accepting; `idle` runs once the last client has closed. */
+  drain(idle: () => void): void {
+    this.ring.stopAccepting();
+    this.stopping = true;
+    this.onIdle = idle;
+    this.checkIdle();
+  }
+
+  /** Queue an op for the next turn. */
+  op(kind: number, slot: number, gen: number, data: Buffer | undefined): void {
+    let off = 0;
+    let len = 0;
+    if (data !== undefined) {
+      len = data.length;
+      if (this.outLen + len > this.out.length) this.growOut(len);
+      off = this.outLen;
+      data.copy(this.out, off);
+      this.outLen += len;
+    }
+    if ((this.nOps + 1) * REC > this.ops.length) {
+      const next = new Uint32Array(this.ops.length * 2);
+      next.set(this.ops);
+      this.ops = next;
+    }
+    const o = this.ops;
+    const i = this.nOps * REC;
+    o[i] = kind;
+    o[i + 1] = slot;
+    o[i + 2] = gen;
+    o[i + 3] = off;
+    o[i + 4] = len;
+    this.nOps++;
+  }
+
+  private growOut(need: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(this.out.length * 2, this.outLen + need));
+    this.out.copy(next, 0, 0, this.outLen);
+    this.out = next;
+  }
+
+  private readonly run = (): void => {
+    if (this.stopped) return;
+    for (let turn = 0; turn < TURNS_PER_YIELD; turn++) {
+      const n = this.ring.turn(this.out, this.ops, this.nOps, this.input, this.events, IDLE_WAIT_MS);
+      this.outLen = 0;
+      this.nOps = 0;
+      if (n === 0 || this.handle(n)) break;
+    }
+    if (!this.stopped) setImmediate(this.run);
+  };
+
+  /** Dispatch `n` events; true when Node's loop should get a turn now. */
+  private handle(n: number): boolean {
+    const ev = this.events;
+    let yieldNow = false;
+    for (let i = 0; i < n * REC; i += REC) {
+      const kind = ev[i] as number;
+      const slot = ev[i + 1] as number;
+      const gen = ev[i + 2] as number;
+      switch (kind) {
+        case EV_DATA: {
+          const t = this.clients[slot];
+          if (t !== undefined && t.gen === gen) {
+            const off = ev[i + 3] as number;
+            t.events?.onData(this.input.subarray(off, off + (ev[i + 4] as number)));
+          }
+          break;
+        }
+        case EV_ACCEPT: {
+          const t = new UringTransport(this, slot, gen);
+          this.clients[slot] = t;
+          const c = this.host.accept(t);
+          if (c !== undefined) t.attach(c);
+          break;
+        }
+        case EV_CLOSED: {
+          const t = this.clients[slot];
+          if (t !== undefined && t.gen === gen) {
+            this.clients[slot] = undefined;
+            t.events?.onClose();
+          }
+          this.checkIdle();
+          break;
+        }
+        case EV_WAKE:
+          yieldNow = true;
+          break;
+      }
+    }
+    return yieldNow;
+  }
+
+  private checkIdle(): void {
+    if (!this.stopping || this.onIdle === undefined) return;
+    if (this.clients.some((t) => t !== undefined)) return;
+    this.stopped = true;
+    const idle = this.onIdle;
+    this.onIdle = undefined;
+    idle();
+  }
+}

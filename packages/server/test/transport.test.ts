@@ -1,0 +1,86 @@
+/**
+ * Both transports (io_uring, and Node sockets with `--io-uring no`) under the loads that
+ * stress their edges: values far bigger than one read buffer, a client that stops reading
+ * while its replies pile up, and more clients sending at once than the ring has buffers.
+ */
+import t from 'tap';
+import { cmd, RawClient, startShrike } from './harness';
+
+/** Read replies until `n` bytes arrived (or the client closed), in as many reads as it takes. */
+async function readExactly(c: RawClient, n: number, timeoutMs = 20000): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let got = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (got < n && Date.now() < deadline && !(c.closed && got === 0)) {
+    const b = await c.read(1, Math.max(1, deadline - Date.now()));
+    if (b.length === 0 && c.closed) break;
+    parts.push(b);
+    got += b.length;
+  }
+  return Buffer.concat(parts);
+}
+
+for (const mode of ['yes', 'no']) {
+  t.test(`io-uring ${mode}`, async (t) => {
+    const s = await startShrike(['--threads', '2', '--io-uring', mode]);
+    t.teardown(() => s.stop());
+
+    t.test('a value of several MB goes in and comes back intact', async (t) => {
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      const value = Buffer.alloc(5 * 1024 * 1024 + 7);
+      for (let i = 0; i < value.length; i++) value[i] = (i * 131 + 7) & 0xff;
+      t.equal(await c.call(cmd('SET', 'big', value), 5, 10000), '+OK\r\n');
+      c.send(cmd('GET', 'big'));
+      const header = `$${value.length}\r\n`;
+      const reply = await readExactly(c, header.length + value.length + 2);
+      t.equal(reply.subarray(0, header.length).toString(), header);
+      t.ok(reply.subarray(header.length, header.length + value.length).equals(value), 'bytes identical');
+    });
+
+    t.test('a client that does not read gets every reply once it does', async (t) => {
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      const value = Buffer.alloc(256 * 1024, 0x61);
+      t.equal(await c.call(cmd('SET', 'v256k', value), 5), '+OK\r\n');
+      // 200 x 256 KiB = 50 MiB of replies, far past the output high-water mark.
+      c.socket.pause();
+      const n = 200;
+      c.send(Buffer.concat(Array.from({ length: n }, () => cmd('GET', 'v256k'))));
+      await new Promise((r) => setTimeout(r, 300));
+      // The server keeps serving others meanwhile.
+      const other = await RawClient.open(s.port);
+      t.teardown(() => other.close());
+      t.equal(await other.call(cmd('PING'), 7), '+PONG\r\n', 'others are served while one client lags');
+      c.socket.resume();
+      const one = `$${value.length}\r\n`.length + value.length + 2;
+      const replies = await readExactly(c, n * one, 30000);
+      t.equal(replies.length, n * one, 'every reply arrived, in full');
+      t.equal(replies.subarray(replies.length - one, replies.length - one + 8).toString(), `$${value.length}\r\n`.slice(0, 8));
+    });
+
+    t.test('300 clients sending pipelines at once all get their replies', async (t) => {
+      const clients = await Promise.all(Array.from({ length: 300 }, () => RawClient.open(s.port)));
+      t.teardown(() => {
+        for (const c of clients) c.close();
+      });
+      const per = 50;
+      for (const [i, c] of clients.entries()) c.send(Buffer.concat(Array.from({ length: per }, () => cmd('INCR', `ctr:${i}`))));
+      const want = Array.from({ length: per }, (_, j) => `:${j + 1}\r\n`).join('');
+      const replies = await Promise.all(clients.map((c) => readExactly(c, want.length)));
+      const ok = replies.filter((r) => r.toString() === want).length;
+      t.equal(ok, clients.length, 'every client got its 50 replies in order');
+    });
+
+    t.test('a client that closes with replies pending does not disturb the others', async (t) => {
+      const quitter = await RawClient.open(s.port);
+      quitter.send(Buffer.concat(Array.from({ length: 200 }, () => cmd('GET', 'v256k'))));
+      quitter.close();
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n');
+      t.equal(await c.call(cmd('QUIT'), 5), '+OK\r\n');
+      t.ok(await c.waitClosed(), 'QUIT closes after its reply');
+    });
+  });
+}
