@@ -841,6 +841,7 @@ module.exports.createWakeFd = nativeBinding.createWakeFd
 module.exports.currentCpu = nativeBinding.currentCpu
 module.exports.currentTid = nativeBinding.currentTid
 module.exports.execute = nativeBinding.execute
+module.exports.fetchReplies = nativeBinding.fetchReplies
 module.exports.initKeyspace = nativeBinding.initKeyspace
 module.exports.keyspaceInfo = nativeBinding.keyspaceInfo
 module.exports.keyspaceStats = nativeBinding.keyspaceStats

@@ -1,6 +1,7 @@
 //! The data path: one call per socket read runs a batch of commands against the shared
 //! keyspace and returns their replies as one buffer of reply values (see keyspace `reply.rs`).
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,18 +43,46 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
     Keyspace::op_names().to_vec()
 }
 
+thread_local! {
+    /// Replies of the last batch that did not fit the caller's buffer (see `fetchReplies`).
+    static REPLIES: RefCell<ReplyBuf> = RefCell::new(ReplyBuf::new());
+}
+
 /// Run a batch of commands in order against database `db`.
 /// `cmds` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
-/// Returns one reply value per command, back to back.
+/// The replies (one reply value per command, back to back) go into `out` when they fit;
+/// returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
+/// Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
 #[napi(catch_unwind)]
-pub fn execute(buf: &[u8], cmds: &[u32], db: u32, flags: u32) -> Result<Buffer> {
+pub fn execute(buf: &[u8], cmds: &[u32], db: u32, flags: u32, mut out: Buffer) -> Result<u32> {
+    REPLIES.with(|r| {
+        let mut replies = r.borrow_mut();
+        replies.clear();
+        run_batch(buf, cmds, db, flags, &mut replies)?;
+        let bytes = replies.as_bytes();
+        if let Some(dst) = out.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
+            let n = bytes.len();
+            replies.clear();
+            return Ok(n as u32);
+        }
+        Ok(bytes.len() as u32)
+    })
+}
+
+/// The replies of the last `execute` on this thread that did not fit its buffer.
+#[napi(catch_unwind)]
+pub fn fetch_replies() -> Buffer {
+    REPLIES.with(|r| std::mem::take(&mut *r.borrow_mut()).into_vec().into())
+}
+
+fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplyBuf) -> Result<()> {
     let ks = keyspace()?;
     let mut sess = Session {
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
     };
-    let mut out = ReplyBuf::new();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
     while i < cmds.len() {
@@ -73,9 +102,9 @@ pub fn execute(buf: &[u8], cmds: &[u32], db: u32, flags: u32) -> Result<Buffer> 
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
-        ks.run(&mut sess, op, &argv, &mut out);
+        ks.run(&mut sess, op, &argv, out);
     }
-    Ok(out.into_vec().into())
+    Ok(())
 }
 
 fn bad_batch() -> Error {

@@ -280,15 +280,13 @@ export class Connection implements TransportEvents {
   /** Send the pending core batch to Rust in one call and write its replies in order. */
   private flushBatch(): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
-    const replies = this.server.addon.execute(
-      this.batchSrc,
-      this.batch.subarray(0, this.batchLen),
-      this.db,
-      this.noTouch ? FLAG_NO_TOUCH : 0,
-    );
+    const addon = this.server.addon;
+    const scratch = this.server.replyScratch;
+    const n = addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, this.noTouch ? FLAG_NO_TOUCH : 0, scratch);
     this.batchLen = 0;
     this.batchSrc = undefined;
-    writeCoreReplies(this.w, replies);
+    // The scratch is the worker's, reused by every call: the writer copies out of it at once.
+    writeCoreReplies(this.w, n <= scratch.length ? scratch.subarray(0, n) : addon.fetchReplies());
   }
 
   /** Write out what the reply buffer holds; close afterwards if asked to. */

@@ -29,6 +29,8 @@ export class WorkerServer implements UringHost {
   readonly index: number;
   readonly startedAtMs: number;
   commandsProcessed = 0;
+  /** Where the core writes a batch's replies (connections of this worker take turns). */
+  readonly replyScratch = Buffer.allocUnsafeSlow(256 * 1024);
   private connectionsReceived = 0;
   private rejected = 0;
   private netInput = 0;
