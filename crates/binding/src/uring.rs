@@ -48,7 +48,7 @@ const TAG_WAKE: u64 = 4;
 /// (provided buffers), so an idle client holds none and a big read still comes in one piece.
 const RECV_LEN: usize = 64 * 1024;
 /// Read buffers per worker: connections with data waiting for JavaScript each hold one.
-const RECV_BUFS: u16 = 128;
+const RECV_BUFS: u16 = 64;
 const BUF_GROUP: u16 = 0;
 const TAG_PROVIDE: u64 = 5;
 
@@ -134,8 +134,14 @@ impl Ring {
     /// writes to `wake_fd` (made by `createWakeFd`; the ring reads it but does not own it).
     #[napi(constructor)]
     pub fn new(listen_fds: Vec<i32>, entries: u32, wake_fd: i32) -> Result<Self> {
+        // Only this worker's thread submits, and it reaps only inside io_uring_enter: deferred
+        // task work then runs there instead of interrupting the thread with an IPI per
+        // completion (kernel 6.1+). Older kernels get a plain ring.
         let ring = IoUring::builder()
+            .setup_single_issuer()
+            .setup_defer_taskrun()
             .build(entries.max(64))
+            .or_else(|_| IoUring::builder().build(entries.max(64)))
             .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e}")))?;
         let n = listen_fds.len();
         let mut r = Ring {

@@ -26,7 +26,7 @@ const IDLE_WAIT_MS = 20;
 /** Busy turns before Node's loop gets a turn anyway. */
 const TURNS_PER_YIELD = 64;
 const MAX_EVENTS = 1024;
-const INPUT_BYTES = 4 * 1024 * 1024;
+const INPUT_BYTES = 2 * 1024 * 1024;
 
 /** What the loop needs from its worker. */
 export interface UringHost {
