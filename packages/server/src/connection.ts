@@ -218,8 +218,7 @@ export class Connection implements TransportEvents {
    */
   private execute(req: Request): void {
     const src = req.src;
-    const name = src.toString('latin1', req.starts[0], req.ends[0]).toLowerCase();
-    let cmd = this.server.table.get(name);
+    let cmd = this.server.commandIndex.get(src, req.starts[0] as number, req.ends[0] as number);
     if (cmd === undefined) {
       this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
       return;

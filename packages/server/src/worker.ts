@@ -6,7 +6,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
-import { buildTable, type CommandTable } from './commands/table';
+import { buildTable, type CommandTable, NameIndex } from './commands/table';
+import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
 import { type Addon, loadAddon } from './core';
@@ -24,6 +25,8 @@ export class WorkerServer implements UringHost {
   readonly config: Config;
   readonly addon: Addon;
   readonly table: CommandTable;
+  /** The table by request bytes, for dispatch. */
+  readonly commandIndex: NameIndex<Command>;
   readonly connections = new Set<Connection>();
   readonly log: pino.Logger;
   readonly index: number;
@@ -53,6 +56,7 @@ export class WorkerServer implements UringHost {
     this.addon = loadAddon();
     const ops = this.addon.initKeyspace(this.config.databases, this.config.segments);
     this.table = buildTable(ops);
+    this.commandIndex = new NameIndex(this.table);
     this.addon.startActiveExpiry();
     this.allRows = new Float64Array(data.shared.threads);
     this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);

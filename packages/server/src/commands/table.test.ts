@@ -1,0 +1,45 @@
+/** The command table and its byte-level name index. */
+import t from 'tap';
+import { buildTable, foldedHash, NameIndex } from './table';
+
+const table = buildTable(['get', 'set', 'incr']);
+const index = new NameIndex(table);
+const at = (s: string | Buffer, pad = 3): [Buffer, number, number] => {
+  const b = Buffer.concat([Buffer.alloc(pad, 0x2a), Buffer.from(s as string, 'latin1'), Buffer.alloc(pad, 0x2a)]);
+  return [b, pad, b.length - pad];
+};
+
+t.test('every command resolves to itself, in any letter case, at any offset', async (t) => {
+  for (const [name, cmd] of table) {
+    t.equal(index.get(...at(name)), cmd, name);
+    t.equal(index.get(...at(name.toUpperCase())), cmd, name.toUpperCase());
+    const mixed = [...name].map((ch, i) => (i % 2 === 0 ? ch.toUpperCase() : ch)).join('');
+    t.equal(index.get(...at(mixed, 0)), cmd, mixed);
+  }
+});
+
+t.test('near misses are unknown', async (t) => {
+  for (const s of ['', 'ge', 'gett', 'g\0et', 'GET ', 'clien', 'clientx']) t.equal(index.get(...at(s)), undefined, JSON.stringify(s));
+  // Only ASCII letters fold: '@' (0x40) is not '`' (0x60), and bytes past 0x7f stay as they are.
+  const odd = new NameIndex([['`x', 1]]);
+  t.equal(odd.get(...at('@x')), undefined);
+  t.equal(odd.get(...at('`X')), 1);
+  const high = new NameIndex([['\u00e9', 2]]);
+  t.equal(high.get(...at(Buffer.from([0xe9]))), 2);
+  t.equal(high.get(...at(Buffer.from([0xc9]))), undefined, 'no Latin-1 case folding');
+});
+
+t.test('names that share a hash bucket are told apart', async (t) => {
+  // Two names with the same 32-bit hash, found by search.
+  const pair = ['k1nq0x600', 'k1x0ax846'] as const;
+  const hash = (s: string): number => foldedHash(Buffer.from(s), 0, s.length);
+  t.equal(hash(pair[0]), hash(pair[1]), 'the pair does collide');
+  const [a, b] = pair;
+  const both = new NameIndex([
+    [a, 'A'],
+    [b, 'B'],
+  ]);
+  t.equal(both.get(...at(a)), 'A');
+  t.equal(both.get(...at(b)), 'B');
+  t.equal(new NameIndex([[a, 'A']]).get(...at(b)), undefined, 'same hash, other bytes: unknown');
+});
