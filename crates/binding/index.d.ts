@@ -56,7 +56,7 @@ export interface DbKeys {
 /**
  * Run a batch of commands in order against database `db`.
  * `cmds` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
- * The replies (one reply value per command, back to back) go into `out` when they fit;
+ * Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
  * returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
  * Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
  */

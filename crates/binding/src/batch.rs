@@ -10,6 +10,8 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{Config, Keyspace, ReplyBuf, Session};
 
+use crate::resp;
+
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
 static KEYSPACE: OnceLock<Keyspace> = OnceLock::new();
@@ -43,37 +45,42 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
     Keyspace::op_names().to_vec()
 }
 
+/// Batch flag: the client speaks RESP3.
+const FLAG_RESP3: u32 = 2;
+
 thread_local! {
-    /// Replies of the last batch that did not fit the caller's buffer (see `fetchReplies`).
-    static REPLIES: RefCell<ReplyBuf> = RefCell::new(ReplyBuf::new());
+    /// The last batch's reply values, then their RESP; the RESP stays here when it did not
+    /// fit the caller's buffer (see `fetchReplies`).
+    static REPLIES: RefCell<(ReplyBuf, Vec<u8>)> = RefCell::new((ReplyBuf::new(), Vec::new()));
 }
 
 /// Run a batch of commands in order against database `db`.
 /// `cmds` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
-/// The replies (one reply value per command, back to back) go into `out` when they fit;
+/// Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
 /// returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
 /// Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
 #[napi(catch_unwind)]
 pub fn execute(buf: &[u8], cmds: &[u32], db: u32, flags: u32, mut out: Buffer) -> Result<u32> {
     REPLIES.with(|r| {
-        let mut replies = r.borrow_mut();
-        replies.clear();
-        run_batch(buf, cmds, db, flags, &mut replies)?;
-        let bytes = replies.as_bytes();
-        if let Some(dst) = out.get_mut(..bytes.len()) {
-            dst.copy_from_slice(bytes);
-            let n = bytes.len();
-            replies.clear();
-            return Ok(n as u32);
+        let (values, resp) = &mut *r.borrow_mut();
+        values.clear();
+        resp.clear();
+        run_batch(buf, cmds, db, flags, values)?;
+        resp::encode(values.as_bytes(), flags & FLAG_RESP3 != 0, resp)
+            .map_err(|_| Error::new(Status::GenericFailure, "core wrote a malformed reply"))?;
+        let n = resp.len();
+        if let Some(dst) = out.get_mut(..n) {
+            dst.copy_from_slice(resp);
+            resp.clear();
         }
-        Ok(bytes.len() as u32)
+        Ok(n as u32)
     })
 }
 
 /// The replies of the last `execute` on this thread that did not fit its buffer.
 #[napi(catch_unwind)]
 pub fn fetch_replies() -> Buffer {
-    REPLIES.with(|r| std::mem::take(&mut *r.borrow_mut()).into_vec().into())
+    REPLIES.with(|r| std::mem::take(&mut r.borrow_mut().1).into())
 }
 
 fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplyBuf) -> Result<()> {

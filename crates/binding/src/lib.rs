@@ -14,6 +14,7 @@ mod alloc;
 mod batch;
 mod expiry;
 mod net;
+mod resp;
 mod thread;
 mod uring;
 

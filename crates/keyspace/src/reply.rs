@@ -1,8 +1,8 @@
 //! Reply values: what a command answers, as typed values in one append-only byte buffer.
 //!
-//! The core never writes RESP. The TypeScript `ReplyWriter` reads these values and alone decides
-//! how RESP2 and RESP3 differ (null, map, set, double, boolean), as Redis's `addReplyNull` does.
-//! The buffer crosses napi once per batch, so its format is fixed and little-endian:
+//! Commands never write RESP. The binding's `resp.rs` turns these values into RESP2 or RESP3 and
+//! alone decides how the two differ (null, map, set, double, boolean), as Redis's `addReplyNull`
+//! does. The format is fixed and little-endian:
 //!
 //! | tag   | payload                          | value                         |
 //! |-------|----------------------------------|-------------------------------|

@@ -6,7 +6,6 @@
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
 import type { Command } from './commands/types';
-import { writeCoreReplies } from './core';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import type { Transport, TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
@@ -17,6 +16,7 @@ export type ReplyMode = (typeof ReplyMode)[keyof typeof ReplyMode];
 
 /** Batch flags understood by the binding's `execute`. */
 const FLAG_NO_TOUCH = 1;
+const FLAG_RESP3 = 2;
 
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
@@ -281,11 +281,12 @@ export class Connection implements TransportEvents {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     const addon = this.server.addon;
     const scratch = this.server.replyScratch;
-    const n = addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, this.noTouch ? FLAG_NO_TOUCH : 0, scratch);
+    const flags = (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0);
+    const n = addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, flags, scratch);
     this.batchLen = 0;
     this.batchSrc = undefined;
-    // The scratch is the worker's, reused by every call: the writer copies out of it at once.
-    writeCoreReplies(this.w, n <= scratch.length ? scratch.subarray(0, n) : addon.fetchReplies());
+    // The core wrote finished RESP into the worker's scratch, which every call reuses: copy it now.
+    this.w.raw(n <= scratch.length ? scratch.subarray(0, n) : addon.fetchReplies());
   }
 
   /** Write out what the reply buffer holds; close afterwards if asked to. */
