@@ -45,12 +45,12 @@ const TAG_SEND: u64 = 3;
 const TAG_WAKE: u64 = 4;
 
 /// Bytes per read buffer. Reads take a buffer from the worker's pool only when data arrives
-/// (provided buffers), so an idle client holds none and a big read still comes in one piece.
+/// (a registered buffer ring), so an idle client holds none and a big read comes in one piece.
 const RECV_LEN: usize = 64 * 1024;
 /// Read buffers per worker: connections with data waiting for JavaScript each hold one.
 const RECV_BUFS: u16 = 64;
 const BUF_GROUP: u16 = 0;
-const TAG_PROVIDE: u64 = 5;
+const TAG_CANCEL: u64 = 5;
 
 /// Stop reading from a client whose unsent replies pass this, until they drain.
 const OUTPUT_HIGH_WATER: usize = 8 * 1024 * 1024;
@@ -71,9 +71,8 @@ fn split_user_data(ud: u64) -> (u64, usize, u32) {
 struct Conn {
     fd: RawFd,
     gen: u32,
-    /// A pool buffer holding `ready` bytes not yet handed to JavaScript (recv is not armed meanwhile).
-    ready_buf: Option<u16>,
-    ready: usize,
+    /// A cancel of the multishot read is in flight (the client is paused for its backlog).
+    cancelling: bool,
     recv_armed: bool,
     /// Bytes being sent (`sending[sent..]` still owed to the kernel).
     sending: Vec<u8>,
@@ -95,7 +94,8 @@ impl Conn {
 /// What the ring owes JavaScript, delivered in order.
 enum Pending {
     Accept(usize, u32),
-    Data(usize, u32),
+    /// Bytes read into pool buffer `bid`: (slot, gen, bid, len).
+    Data(usize, u32, u16, u32),
     Closed(usize, u32),
     Wake,
 }
@@ -117,6 +117,7 @@ pub struct Ring {
     stopped: bool,
     /// The read buffer pool the kernel picks from (`RECV_BUFS` x `RECV_LEN`).
     pool: Box<[u8]>,
+    bufs: BufRing,
     /// Connections whose read found the pool empty; re-armed once buffers come back.
     starved: Vec<usize>,
 }
@@ -158,9 +159,21 @@ impl Ring {
             cqes: Vec::with_capacity(1024),
             stopped: false,
             pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
+            bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
         };
-        r.provide(0, RECV_BUFS)?;
+        // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
+        // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
+        unsafe {
+            r.ring
+                .submitter()
+                .register_buf_ring_with_flags(r.bufs.addr(), RECV_BUFS, BUF_GROUP, 0)
+                .map_err(|e| Error::new(Status::GenericFailure, format!("buffer ring: {e}")))?;
+        }
+        for bid in 0..RECV_BUFS {
+            r.recycle(bid);
+        }
+        r.bufs.publish();
         for i in 0..n {
             r.arm_accept(i)?;
         }
@@ -331,29 +344,40 @@ impl Ring {
         let Some(Some(c)) = self.conns.get_mut(slot) else {
             return Ok(());
         };
-        if c.recv_armed || c.dying || c.ready_buf.is_some() || c.backlog() > OUTPUT_HIGH_WATER {
+        if c.recv_armed || c.dying || c.backlog() > OUTPUT_HIGH_WATER {
             return Ok(());
         }
+        // One multishot read per client: it keeps completing, one buffer per arrival, until
+        // the client goes, the pool runs dry, or a backlog cancels it.
         c.recv_armed = true;
-        let sqe = opcode::Recv::new(types::Fd(c.fd), std::ptr::null_mut(), RECV_LEN as u32)
-            .buf_group(BUF_GROUP)
+        let sqe = opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP)
             .build()
-            .flags(squeue::Flags::BUFFER_SELECT)
             .user_data(user_data(TAG_RECV, slot, c.gen));
         self.push(sqe)
     }
 
-    /// Give pool buffers `bid..bid + n` (back) to the kernel.
-    fn provide(&mut self, bid: u16, n: u16) -> Result<()> {
-        let Some(start) = self.pool.get_mut(usize::from(bid) * RECV_LEN..) else {
+    /// Stop reading from a client whose unsent replies passed the high-water mark.
+    fn pause_recv(&mut self, slot: usize) -> Result<()> {
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
             return Ok(());
         };
-        let sqe =
-            opcode::ProvideBuffers::new(start.as_mut_ptr(), RECV_LEN as i32, n, BUF_GROUP, bid)
-                .build()
-                .flags(squeue::Flags::SKIP_SUCCESS)
-                .user_data(user_data(TAG_PROVIDE, 0, 0));
+        if !c.recv_armed || c.cancelling || c.dying || c.backlog() <= OUTPUT_HIGH_WATER {
+            return Ok(());
+        }
+        c.cancelling = true;
+        let sqe = opcode::AsyncCancel::new(user_data(TAG_RECV, slot, c.gen))
+            .build()
+            .user_data(user_data(TAG_CANCEL, slot, c.gen));
         self.push(sqe)
+    }
+
+    /// Put pool buffer `bid` back in the ring (visible to the kernel at the next `publish`).
+    fn recycle(&mut self, bid: u16) {
+        let Some(buf) = self.pool.get_mut(usize::from(bid) * RECV_LEN..) else {
+            return;
+        };
+        self.bufs
+            .push(buf.as_mut_ptr() as u64, RECV_LEN as u32, bid);
     }
 
     /// Start sending what is queued, if no send is in flight.
@@ -412,9 +436,6 @@ impl Ring {
             unsafe {
                 libc::close(c.fd);
             }
-            if let Some(bid) = c.ready_buf {
-                let _ = self.provide(bid, 1);
-            }
             self.pending.push_back(Pending::Closed(slot, c.gen));
             self.free.push(slot);
         }
@@ -448,6 +469,7 @@ impl Ring {
                 _ => return Err(bad()),
             }
             self.start_send(slot)?;
+            self.pause_recv(slot)?;
         }
         Ok(())
     }
@@ -551,8 +573,7 @@ impl Ring {
             *entry = Some(Conn {
                 fd,
                 gen,
-                ready_buf: None,
-                ready: 0,
+                cancelling: false,
                 recv_armed: false,
                 sending: Vec::new(),
                 sent: 0,
@@ -568,30 +589,33 @@ impl Ring {
 
     fn on_recv(&mut self, slot: usize, gen: u32, res: i32, flags: u32) -> Result<()> {
         let bid = cqueue::buffer_select(flags);
+        let more = cqueue::more(flags);
+        if let (true, Some(bid)) = (res > 0, bid) {
+            // Delivered even if the client is already closing: what it sent before going (a
+            // last SET, then EOF) still runs, as Redis reads before it sees the close.
+            self.pending
+                .push_back(Pending::Data(slot, gen, bid, res as u32));
+        } else if let Some(bid) = bid {
+            self.recycle(bid);
+        }
+        if more {
+            return Ok(());
+        }
         let Some(c) = self.conn_mut(slot, gen) else {
-            if let Some(bid) = bid {
-                self.provide(bid, 1)?;
-            }
             return Ok(());
         };
         c.recv_armed = false;
-        if let (true, false, Some(bid)) = (res > 0, c.dying, bid) {
-            c.ready_buf = Some(bid);
-            c.ready = res as usize;
-            self.pending.push_back(Pending::Data(slot, gen));
-            return Ok(());
-        }
-        if let Some(bid) = bid {
-            self.provide(bid, 1)?;
-        }
-        if res == -libc::ENOBUFS {
+        let cancelled = std::mem::take(&mut c.cancelling);
+        if c.dying {
+            self.maybe_free(slot);
+        } else if res == -libc::ENOBUFS {
             self.starved.push(slot);
-        } else if res == -libc::EINTR || res == -libc::EAGAIN {
+        } else if res > 0 || res == -libc::EINTR || res == -libc::EAGAIN || cancelled {
+            // The multishot ended without the client going (or was paused): read on if allowed.
             self.arm_recv(slot)?;
         } else {
             self.kill(slot); // EOF or a reset: the client is gone
         }
-        self.maybe_free(slot);
         Ok(())
     }
 
@@ -632,12 +656,8 @@ impl Ring {
                 Pending::Accept(slot, gen) => [EV_ACCEPT, slot as u32, gen, 0, 0],
                 Pending::Closed(slot, gen) => [EV_CLOSED, slot as u32, gen, 0, 0],
                 Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
-                Pending::Data(slot, gen) => {
-                    let Some(c) = self.conn_mut(slot, gen) else {
-                        self.pending.pop_front();
-                        continue;
-                    };
-                    let len = c.ready;
+                Pending::Data(slot, gen, bid, len) => {
+                    let len = len as usize;
                     let Some(dst) = input.get_mut(at..at + len) else {
                         if n == 0 {
                             return Err(Error::new(
@@ -647,14 +667,11 @@ impl Ring {
                         }
                         break;
                     };
-                    let bid = c.ready_buf.take().unwrap_or(0);
-                    c.ready = 0;
                     let from = usize::from(bid) * RECV_LEN;
                     dst.copy_from_slice(self.pool.get(from..from + len).unwrap_or_default());
-                    self.provide(bid, 1)?;
+                    self.recycle(bid);
                     let rec = [EV_DATA, slot as u32, gen, at as u32, len as u32];
                     at += len;
-                    self.arm_recv(slot)?;
                     rec
                 }
             };
@@ -665,10 +682,82 @@ impl Ring {
             n += 1;
         }
         // Buffers came back: reads that found the pool empty try again.
+        self.bufs.publish();
         for slot in std::mem::take(&mut self.starved) {
             self.arm_recv(slot)?;
         }
         Ok(n)
+    }
+}
+
+/// A registered buffer ring (IORING_REGISTER_PBUF_RING): the kernel takes read buffers from
+/// its head, we give them back at its tail with a plain store, no SQE per buffer.
+struct BufRing {
+    base: *mut types::BufRingEntry,
+    entries: u16,
+    tail: u16,
+    bytes: usize,
+}
+
+impl BufRing {
+    fn new(entries: u16) -> Result<BufRing> {
+        let bytes = usize::from(entries) * std::mem::size_of::<types::BufRingEntry>();
+        // SAFETY: an anonymous private mapping (page-aligned, zeroed), checked for failure.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(os_error("mmap buffer ring"));
+        }
+        Ok(BufRing {
+            base: p.cast(),
+            entries,
+            tail: 0,
+            bytes,
+        })
+    }
+
+    fn addr(&self) -> u64 {
+        self.base as u64
+    }
+
+    /// Add a buffer at the tail; the kernel sees it after `publish`.
+    fn push(&mut self, addr: u64, len: u32, bid: u16) {
+        let i = usize::from(self.tail & (self.entries - 1));
+        // SAFETY: i < entries, so the entry lies inside the mapping; the kernel reads only
+        // entries before the published tail, and this one is past it until `publish`.
+        let e = unsafe { &mut *self.base.add(i) };
+        e.set_addr(addr);
+        e.set_len(len);
+        e.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Make every pushed buffer visible to the kernel.
+    fn publish(&self) {
+        // SAFETY: the tail field is a u16 inside the first entry of the live mapping; the
+        // kernel reads it concurrently, hence the atomic release store.
+        unsafe {
+            let tail = types::BufRingEntry::tail(self.base) as *mut u16;
+            std::sync::atomic::AtomicU16::from_ptr(tail)
+                .store(self.tail, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping, after the ring that used it is gone (field order).
+        unsafe {
+            libc::munmap(self.base.cast(), self.bytes);
+        }
     }
 }
 

@@ -134,6 +134,11 @@ export class WorkerServer implements UringHost {
     }
   }
 
+  /** How this worker does socket I/O (INFO `shrike_io`). */
+  get ioMode(): 'io_uring' | 'node' {
+    return this.uring === undefined ? 'node' : 'io_uring';
+  }
+
   /** Count bytes read from clients (INFO total_net_input_bytes). */
   noteInput(n: number): void {
     this.netInput += n;

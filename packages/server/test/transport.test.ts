@@ -25,6 +25,15 @@ for (const mode of ['yes', 'no']) {
     const s = await startShrike(['--threads', '2', '--io-uring', mode]);
     t.teardown(() => s.stop());
 
+    t.test('the worker serves through the transport asked for', async (t) => {
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      c.send(cmd('INFO', 'server'));
+      let info = '';
+      while (!/shrike_io:\w+\r\n/.test(info) && !c.closed) info += (await c.read(1)).toString();
+      t.match(info, new RegExp(`shrike_io:${mode === 'yes' ? 'io_uring' : 'node'}\r\n`));
+    });
+
     t.test('a value of several MB goes in and comes back intact', async (t) => {
       const c = await RawClient.open(s.port);
       t.teardown(() => c.close());

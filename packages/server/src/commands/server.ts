@@ -73,6 +73,7 @@ function section(c: Connection, name: Section): string[] {
         'io_threads_active:0',
         'shrike_version:0.1.0',
         `shrike_threads:${rows.length}`,
+        `shrike_io:${s.ioMode}`,
         `node_version:${process.version}`,
       ];
     }
