@@ -4,11 +4,17 @@
 //! of locking, sessions or replies. Every method takes the key's hash, computed once by the
 //! caller with the keyspace's hasher, and the hasher itself where the table may need to rehash.
 //!
-//! Memory per key is what the perf goal (≤ 1.2x Redis's RSS) is about, so an `Entry` is 40
-//! bytes stored inline in the table, and a string key with its value is one allocation:
-//! `kv` holds the key bytes followed by the value bytes, like Redis's embstr but for the key
-//! too. Values that must grow in place (APPEND, SETRANGE) and, later, lists, hashes, sets,
-//! sorted sets and streams live behind `obj` instead.
+//! Memory per key is what the perf goal (≤ 1.2x Redis's RSS) is about, so a table slot is
+//! an 8-byte `Entry` pointing to one allocation that holds a small header, the TTL only when
+//! the key has one, the key bytes and the value bytes: Redis's embstr, but for the key and
+//! its metadata too. A table holds about twice as many slots as keys right after it grows,
+//! so every byte of a slot counts double; at 40 bytes inline (the first layout) the tables
+//! alone were half the keyspace's memory. Values that must grow in place (APPEND, SETRANGE)
+//! and, later, lists, hashes, sets, sorted sets and streams live behind an `Obj` pointer
+//! stored in place of the value bytes.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
 
 use hashbrown::HashTable;
 
@@ -123,7 +129,7 @@ impl StrEnc {
     }
 }
 
-/// A value that does not live inline in `Entry::kv`.
+/// A value that does not live inline in an `Entry`'s block.
 #[derive(Debug, Clone)]
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
@@ -134,45 +140,276 @@ pub(crate) enum Obj {
     Other(Kind),
 }
 
-/// Low 24 bits of `Entry::meta`: the access clock (Redis's 24-bit `lru` field).
+/// Low 24 bits of the meta word: the access clock (Redis's 24-bit `lru` field).
 const ACCESS_MASK: u32 = 0x00FF_FFFF;
+/// Bits 24..26 of the meta word: the `StrEnc` of an inline string.
+const ENC_SHIFT: u32 = 24;
+const ENC_MASK: u32 = 0b11 << ENC_SHIFT;
+/// The block holds an expiry time between its header and the key.
+const F_EXPIRE: u32 = 1 << 26;
+/// The value bytes are a `Box<Obj>` pointer rather than an inline string.
+const F_OBJ: u32 = 1 << 27;
+/// The lengths are u32s, not u16s: a key or value of 64 KiB or more.
+const F_LONG: u32 = 1 << 28;
+/// What the meta word carries from one block to its replacement (flags are recomputed).
+const KEEP_MASK: u32 = ACCESS_MASK | ENC_MASK;
+/// Header sizes: meta word, then key and value lengths as u16s or (`F_LONG`) u32s.
+const SHORT_HDR: usize = 8;
+const LONG_HDR: usize = 12;
+const EXPIRE_LEN: usize = std::mem::size_of::<i64>();
+const OBJ_PTR_LEN: usize = std::mem::size_of::<*mut Obj>();
 
-/// One key and its value, stored inline in the table.
-#[derive(Debug)]
+/// One key and its value: a thin pointer, so the table slot is 8 bytes, to one heap block
+///
+/// ```text
+/// meta: u32 | key_len, val_len: u16 each (u32 each with F_LONG) | [expire_at_ms: i64]
+///           | key bytes | value bytes (or, with F_OBJ, a Box<Obj> pointer)
+/// ```
+///
+/// Everything a lookup needs (flags, TTL, value) sits next to the key its compare reads
+/// anyway, and a persistent key pays nothing for TTL support: its block has no expiry field. A
+/// 16-byte key with a 32-byte value is 56 bytes, one 64-byte malloc chunk. The meta word is
+/// Redis's `robj.lru` (bits 0..24: LRU clock in seconds, or LFU minutes << 8 | log counter),
+/// then the `StrEnc` of an inline string and the layout flags. All fields are read and
+/// written unaligned: the block is a byte buffer.
 pub(crate) struct Entry {
-    /// The key bytes, then the value bytes when the value is an inline string.
-    kv: Box<[u8]>,
-    key_len: u32,
-    /// Bits 0..24: LRU clock in seconds, or LFU (minutes << 8 | log counter), as in Redis's
-    /// `robj.lru`. Bits 24..32: the `StrEnc` of an inline string.
-    meta: u32,
-    /// Unix ms after which the key is gone; 0 for a persistent key.
-    expire_at_ms: i64,
-    /// The value when it is not an inline string.
-    obj: Option<Box<Obj>>,
+    block: NonNull<u8>,
+}
+
+// SAFETY: an Entry owns its block, and the Obj the block may point to, exclusively, like a
+// `Box<[u8]>` plus a `Box<Obj>`; nothing is shared, so it moves and is shared across threads
+// exactly as those boxes would be.
+unsafe impl Send for Entry {}
+// SAFETY: as above; `&Entry` only reads.
+unsafe impl Sync for Entry {}
+
+/// Where the parts of a block are, from its header.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Offset of the key (header and expiry field before it).
+    data: usize,
+    key_len: usize,
+    /// Inline value length; `OBJ_PTR_LEN` when the value is behind `F_OBJ`.
+    val_len: usize,
+}
+
+impl Shape {
+    fn size(self) -> usize {
+        self.data + self.key_len + self.val_len
+    }
+}
+
+/// The value a new block gets.
+enum Val<'a> {
+    Inline(&'a [u8]),
+    Obj(Box<Obj>),
+}
+
+fn block_layout(size: usize) -> Layout {
+    // Lengths are at most u32::MAX each, so the size is far below isize::MAX.
+    Layout::from_size_align(size, 1).unwrap_or_else(|_| unreachable!("entry of {size} bytes"))
+}
+
+fn len_u32(n: usize) -> u32 {
+    // Keys and values come from bulk strings capped at proto-max-bulk-len (512 MB).
+    u32::try_from(n).unwrap_or_else(|_| panic!("key or value of {n} bytes"))
 }
 
 impl Entry {
+    /// A new block: `meta`'s access clock and encoding, `expire_at_ms` (0: persistent),
+    /// `key` and `val`.
+    fn alloc(meta: u32, expire_at_ms: i64, key: &[u8], val: Val<'_>) -> Entry {
+        let mut meta = meta & KEEP_MASK;
+        let val_len = match &val {
+            Val::Inline(v) => v.len(),
+            Val::Obj(_) => {
+                meta |= F_OBJ;
+                OBJ_PTR_LEN
+            }
+        };
+        let long = key.len() > usize::from(u16::MAX) || val_len > usize::from(u16::MAX);
+        let hdr = if long {
+            meta |= F_LONG;
+            LONG_HDR
+        } else {
+            SHORT_HDR
+        };
+        let data = if expire_at_ms != 0 {
+            meta |= F_EXPIRE;
+            hdr + EXPIRE_LEN
+        } else {
+            hdr
+        };
+        let shape = Shape {
+            data,
+            key_len: key.len(),
+            val_len,
+        };
+        let layout = block_layout(shape.size());
+        // SAFETY: the layout is non-zero-sized (the header alone is 8 bytes).
+        let p = unsafe { alloc::alloc(layout) };
+        let Some(block) = NonNull::new(p) else {
+            alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: every write below is inside the `shape.size()` bytes just allocated, at the
+        // offsets `shape()` will read them from; unaligned writes because the block is a byte
+        // buffer; `key` and `val` do not overlap a fresh allocation.
+        unsafe {
+            p.cast::<u32>().write_unaligned(meta);
+            if long {
+                p.add(4).cast::<u32>().write_unaligned(len_u32(key.len()));
+                p.add(8).cast::<u32>().write_unaligned(len_u32(val_len));
+            } else {
+                // Both fit: `long` is false.
+                p.add(4).cast::<u16>().write_unaligned(key.len() as u16);
+                p.add(6).cast::<u16>().write_unaligned(val_len as u16);
+            }
+            if expire_at_ms != 0 {
+                p.add(hdr).cast::<i64>().write_unaligned(expire_at_ms);
+            }
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(data), key.len());
+            let v = p.add(data + key.len());
+            match val {
+                Val::Inline(bytes) => std::ptr::copy_nonoverlapping(bytes.as_ptr(), v, bytes.len()),
+                Val::Obj(obj) => v.cast::<*mut Obj>().write_unaligned(Box::into_raw(obj)),
+            }
+        }
+        Entry { block }
+    }
+
+    #[inline]
+    fn meta(&self) -> u32 {
+        // SAFETY: every block starts with its 4-byte meta word.
+        unsafe { self.block.as_ptr().cast::<u32>().read_unaligned() }
+    }
+
+    #[inline]
+    fn set_meta(&mut self, meta: u32) {
+        // SAFETY: as in `meta`; `&mut self` means no one else reads the block.
+        unsafe { self.block.as_ptr().cast::<u32>().write_unaligned(meta) }
+    }
+
+    #[inline]
+    fn shape(&self) -> Shape {
+        let m = self.meta();
+        let p = self.block.as_ptr();
+        // SAFETY: the header written by `alloc` is 8 bytes, or 12 when F_LONG says so.
+        let (hdr, key_len, val_len) = unsafe {
+            if m & F_LONG == 0 {
+                (
+                    SHORT_HDR,
+                    usize::from(p.add(4).cast::<u16>().read_unaligned()),
+                    usize::from(p.add(6).cast::<u16>().read_unaligned()),
+                )
+            } else {
+                (
+                    LONG_HDR,
+                    p.add(4).cast::<u32>().read_unaligned() as usize,
+                    p.add(8).cast::<u32>().read_unaligned() as usize,
+                )
+            }
+        };
+        let data = if m & F_EXPIRE != 0 {
+            hdr + EXPIRE_LEN
+        } else {
+            hdr
+        };
+        Shape {
+            data,
+            key_len,
+            val_len,
+        }
+    }
+
+    /// The value bytes region: the inline string, or the Obj pointer under F_OBJ.
+    #[inline]
+    fn val_bytes(&self) -> &[u8] {
+        let s = self.shape();
+        // SAFETY: `shape` describes the block `alloc` initialised; the slice lives as long
+        // as `&self`, during which the block is neither freed nor written.
+        unsafe {
+            std::slice::from_raw_parts(self.block.as_ptr().add(s.data + s.key_len), s.val_len)
+        }
+    }
+
+    #[inline]
+    fn val_bytes_mut(&mut self) -> &mut [u8] {
+        let s = self.shape();
+        // SAFETY: as in `val_bytes`, and `&mut self` makes the borrow exclusive.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.block.as_ptr().add(s.data + s.key_len), s.val_len)
+        }
+    }
+
+    #[inline]
+    fn obj_ptr(&self) -> Option<*mut Obj> {
+        if self.meta() & F_OBJ == 0 {
+            return None;
+        }
+        // SAFETY: under F_OBJ the value region is exactly the pointer `alloc` wrote.
+        Some(unsafe {
+            self.val_bytes()
+                .as_ptr()
+                .cast::<*mut Obj>()
+                .read_unaligned()
+        })
+    }
+
+    /// The value when it is not an inline string.
+    #[inline]
+    fn obj(&self) -> Option<&Obj> {
+        // SAFETY: the pointer is a live `Box<Obj>` owned by this entry (see `alloc`).
+        self.obj_ptr().map(|p| unsafe { &*p })
+    }
+
+    fn obj_mut(&mut self) -> Option<&mut Obj> {
+        // SAFETY: as in `obj`; `&mut self` makes the borrow exclusive.
+        self.obj_ptr().map(|p| unsafe { &mut *p })
+    }
+
+    /// Take the Obj out; the block's value region becomes plain bytes of the same size, so
+    /// the block can still be freed with its layout.
+    fn take_obj(&mut self) -> Option<Box<Obj>> {
+        let p = self.obj_ptr()?;
+        self.set_meta(self.meta() & !F_OBJ);
+        // SAFETY: `p` came from `Box::into_raw` in `alloc`; clearing F_OBJ just now means
+        // this entry no longer owns it, so ownership passes to the Box exactly once.
+        Some(unsafe { Box::from_raw(p) })
+    }
+
+    /// The TTL field: 0 for a persistent key.
+    #[inline]
+    fn expire_raw(&self) -> i64 {
+        let m = self.meta();
+        if m & F_EXPIRE == 0 {
+            return 0;
+        }
+        let hdr = if m & F_LONG == 0 { SHORT_HDR } else { LONG_HDR };
+        // SAFETY: under F_EXPIRE, `alloc` wrote the expiry right after the header.
+        unsafe { self.block.as_ptr().add(hdr).cast::<i64>().read_unaligned() }
+    }
+
     /// A string entry `key` = `val`.
     pub(crate) fn new_str(key: &[u8], val: &[u8], enc: StrEnc, access: u32) -> Entry {
-        Entry {
-            kv: concat(key, val),
-            key_len: key_len_u32(key),
-            meta: (access & ACCESS_MASK) | ((enc as u32) << 24),
-            expire_at_ms: 0,
-            obj: None,
-        }
+        Entry::alloc(
+            (access & ACCESS_MASK) | ((enc as u32) << ENC_SHIFT),
+            0,
+            key,
+            Val::Inline(val),
+        )
     }
 
     /// The key.
     #[inline]
     pub(crate) fn key(&self) -> &[u8] {
-        &self.kv[..self.key_len as usize]
+        let s = self.shape();
+        // SAFETY: as in `val_bytes`.
+        unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(s.data), s.key_len) }
     }
 
     /// The value's type.
     pub(crate) fn kind(&self) -> Kind {
-        match self.obj.as_deref() {
+        match self.obj() {
             None | Some(Obj::Raw(_)) => Kind::String,
             #[cfg(test)]
             Some(Obj::Other(k)) => *k,
@@ -182,8 +419,8 @@ impl Entry {
     /// The string value, or None when the key holds another type.
     #[inline]
     pub(crate) fn str_value(&self) -> Option<&[u8]> {
-        match self.obj.as_deref() {
-            None => Some(&self.kv[self.key_len as usize..]),
+        match self.obj() {
+            None => Some(self.val_bytes()),
             Some(Obj::Raw(v)) => Some(v),
             #[cfg(test)]
             Some(Obj::Other(_)) => None,
@@ -192,8 +429,8 @@ impl Entry {
 
     /// The encoding of a string value.
     pub(crate) fn str_enc(&self) -> StrEnc {
-        match self.obj.as_deref() {
-            None => StrEnc::from_bits(self.meta >> 24),
+        match self.obj() {
+            None => StrEnc::from_bits((self.meta() & ENC_MASK) >> ENC_SHIFT),
             Some(Obj::Raw(_)) => StrEnc::Raw,
             #[cfg(test)]
             Some(Obj::Other(_)) => StrEnc::Raw,
@@ -202,7 +439,7 @@ impl Entry {
 
     /// OBJECT ENCODING's answer.
     pub(crate) fn encoding_name(&self) -> &'static str {
-        match self.obj.as_deref() {
+        match self.obj() {
             None => match self.str_enc() {
                 StrEnc::SharedInt | StrEnc::Int => "int",
                 StrEnc::Embstr => "embstr",
@@ -216,7 +453,7 @@ impl Entry {
 
     /// OBJECT REFCOUNT's answer: shared small integers report INT_MAX, as in Redis.
     pub(crate) fn refcount(&self) -> i64 {
-        if self.obj.is_none() && self.str_enc() == StrEnc::SharedInt {
+        if self.obj_ptr().is_none() && self.str_enc() == StrEnc::SharedInt {
             i64::from(i32::MAX)
         } else {
             1
@@ -226,83 +463,131 @@ impl Entry {
     /// Replace the value with the inline string `val`, keeping key, TTL and access clock
     /// (Redis's `dbSetValue` keeps the old `lru` too).
     pub(crate) fn set_str(&mut self, val: &[u8], enc: StrEnc) {
-        let k = self.key_len as usize;
-        if self.obj.is_none() && self.kv.len() - k == val.len() {
+        let meta = (self.meta() & !ENC_MASK) | ((enc as u32) << ENC_SHIFT);
+        if self.meta() & F_OBJ == 0 && self.val_bytes().len() == val.len() {
             // Same length (INCR mostly, or a SET of an equal-size value): no allocation.
-            self.kv[k..].copy_from_slice(val);
+            self.val_bytes_mut().copy_from_slice(val);
+            self.set_meta(meta);
         } else {
-            self.kv = concat(&self.kv[..k], val);
-            self.obj = None;
+            // The old block, and its Obj if any, are dropped by the assignment.
+            *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Inline(val));
         }
-        self.meta = (self.meta & ACCESS_MASK) | ((enc as u32) << 24);
     }
 
     /// The string value as a growable buffer, converting an inline value first (Redis's
     /// `dbUnshareStringValue`, after which the encoding is raw). None for non-strings.
     pub(crate) fn str_raw_mut(&mut self) -> Option<&mut Vec<u8>> {
-        if self.obj.is_none() {
-            let k = self.key_len as usize;
-            let val = self.kv[k..].to_vec();
-            self.kv = self.kv[..k].into();
-            self.obj = Some(Box::new(Obj::Raw(val)));
+        if self.meta() & F_OBJ == 0 {
+            let obj = Box::new(Obj::Raw(self.val_bytes().to_vec()));
+            *self = Entry::alloc(self.meta(), self.expire_raw(), self.key(), Val::Obj(obj));
         }
-        match self.obj.as_deref_mut() {
+        match self.obj_mut() {
             Some(Obj::Raw(v)) => Some(v),
             _ => None,
         }
     }
 
     /// The same value under `key` (RENAME, MOVE), keeping TTL and access clock.
-    pub(crate) fn rekey(self, key: &[u8]) -> Entry {
-        let k = self.key_len as usize;
-        Entry {
-            kv: concat(key, &self.kv[k..]),
-            key_len: key_len_u32(key),
-            meta: self.meta,
-            expire_at_ms: self.expire_at_ms,
-            obj: self.obj,
+    pub(crate) fn rekey(mut self, key: &[u8]) -> Entry {
+        self.rebuild(self.expire_raw(), Some(key))
+    }
+
+    /// This entry's value, access clock and encoding in a new block with `expire_at_ms`,
+    /// under `key` or (None) its own key. The Obj, if any, moves over: the caller then drops
+    /// this entry, freeing only the old block.
+    fn rebuild(&mut self, expire_at_ms: i64, key: Option<&[u8]>) -> Entry {
+        let meta = self.meta();
+        let obj = self.take_obj();
+        let key = key.unwrap_or(self.key());
+        match obj {
+            Some(obj) => Entry::alloc(meta, expire_at_ms, key, Val::Obj(obj)),
+            None => Entry::alloc(meta, expire_at_ms, key, Val::Inline(self.val_bytes())),
         }
     }
 
     /// A copy of the value under `key` with a fresh access clock and no TTL (COPY; Redis's
     /// `dupStringObject` never shares a small integer, so the copy is a private int).
     pub(crate) fn duplicate(&self, key: &[u8], access: u32) -> Entry {
-        let k = self.key_len as usize;
         let enc = match self.str_enc() {
             StrEnc::SharedInt => StrEnc::Int,
             e => e,
         };
-        Entry {
-            kv: concat(key, &self.kv[k..]),
-            key_len: key_len_u32(key),
-            meta: (access & ACCESS_MASK) | ((enc as u32) << 24),
-            expire_at_ms: 0,
-            obj: self.obj.clone(),
+        let meta = (access & ACCESS_MASK) | ((enc as u32) << ENC_SHIFT);
+        match self.obj() {
+            Some(obj) => Entry::alloc(meta, 0, key, Val::Obj(Box::new(obj.clone()))),
+            None => Entry::alloc(meta, 0, key, Val::Inline(self.val_bytes())),
         }
     }
 
     /// The expiry time, if the key is volatile.
     #[inline]
     pub(crate) fn expire_at(&self) -> Option<i64> {
-        (self.expire_at_ms != 0).then_some(self.expire_at_ms)
+        let when = self.expire_raw();
+        (when != 0).then_some(when)
+    }
+
+    /// Set or clear (`None`) the expiry time. A key that gains or loses its TTL moves to a
+    /// block with or without the expiry field.
+    fn set_expire_at(&mut self, when: Option<i64>) {
+        let when = when.unwrap_or(0);
+        if when != 0 && self.meta() & F_EXPIRE != 0 {
+            let hdr = if self.meta() & F_LONG == 0 {
+                SHORT_HDR
+            } else {
+                LONG_HDR
+            };
+            // SAFETY: under F_EXPIRE the expiry field follows the header; `&mut self` makes
+            // the write exclusive.
+            unsafe {
+                self.block
+                    .as_ptr()
+                    .add(hdr)
+                    .cast::<i64>()
+                    .write_unaligned(when);
+            }
+        } else if when != self.expire_raw() {
+            *self = self.rebuild(when, None);
+        }
     }
 
     /// True when the key's TTL has passed at `now_ms` (Redis: `now > when`).
     #[inline]
     pub(crate) fn is_expired(&self, now_ms: i64) -> bool {
-        self.expire_at_ms != 0 && now_ms > self.expire_at_ms
+        let when = self.expire_raw();
+        when != 0 && now_ms > when
     }
 
     /// The 24-bit access clock (LRU seconds or LFU data).
     #[inline]
     pub(crate) fn access(&self) -> u32 {
-        self.meta & ACCESS_MASK
+        self.meta() & ACCESS_MASK
     }
 
     /// Set the 24-bit access clock.
     #[inline]
     pub(crate) fn set_access(&mut self, access: u32) {
-        self.meta = (self.meta & !ACCESS_MASK) | (access & ACCESS_MASK);
+        self.set_meta((self.meta() & !ACCESS_MASK) | (access & ACCESS_MASK));
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        drop(self.take_obj());
+        let layout = block_layout(self.shape().size());
+        // SAFETY: the block was allocated in `alloc` with this same layout (`take_obj`
+        // leaves the size unchanged), and it is not used after this.
+        unsafe { alloc::dealloc(self.block.as_ptr(), layout) }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("kind", &self.kind())
+            .field("expire_at", &self.expire_at())
+            .field("access", &self.access())
+            .finish()
     }
 }
 
@@ -310,22 +595,9 @@ impl Entry {
 impl Entry {
     /// A key holding a value of another type (see `Obj::Other`).
     pub(crate) fn new_other(key: &[u8], kind: Kind) -> Entry {
-        let mut e = Entry::new_str(key, b"", StrEnc::Raw, 0);
-        e.obj = Some(Box::new(Obj::Other(kind)));
-        e
+        let meta = (StrEnc::Raw as u32) << ENC_SHIFT;
+        Entry::alloc(meta, 0, key, Val::Obj(Box::new(Obj::Other(kind))))
     }
-}
-
-fn key_len_u32(key: &[u8]) -> u32 {
-    // Keys come from bulk strings capped at proto-max-bulk-len (512 MB).
-    u32::try_from(key.len()).unwrap_or(u32::MAX)
-}
-
-fn concat(a: &[u8], b: &[u8]) -> Box<[u8]> {
-    let mut v = Vec::with_capacity(a.len() + b.len());
-    v.extend_from_slice(a);
-    v.extend_from_slice(b);
-    v.into_boxed_slice()
 }
 
 /// Outcome of a lookup that may lazily expire the key.
@@ -355,7 +627,7 @@ fn unindex(
 ) {
     let shared = table
         .iter_hash(h)
-        .any(|e| e.expire_at_ms == when && e.key() != key && key_hash(hs, e.key()) == h);
+        .any(|e| e.expire_raw() == when && e.key() != key && key_hash(hs, e.key()) == h);
     expires.forget(when, h, !shared);
 }
 
@@ -392,7 +664,7 @@ impl Db {
             Err(_) => Lookup::Missing,
             Ok(occ) => {
                 if occ.get().is_expired(now_ms) {
-                    let when = occ.get().expire_at_ms;
+                    let when = occ.get().expire_raw();
                     let (gone, vacant) = occ.remove();
                     let table = vacant.into_table();
                     unindex(table, expires, gone.key(), when, h, hs);
@@ -443,7 +715,7 @@ impl Db {
         if old == when {
             return true;
         }
-        e.expire_at_ms = when.unwrap_or(0);
+        e.set_expire_at(when);
         if let Some(old) = old {
             unindex(&self.table, &mut self.expires, key, old, h, hs);
         }
@@ -463,7 +735,7 @@ impl Db {
             };
             while let Ok(occ) = self
                 .table
-                .find_entry(h, |e| e.expire_at_ms == when && key_hash(hs, e.key()) == h)
+                .find_entry(h, |e| e.expire_raw() == when && key_hash(hs, e.key()) == h)
             {
                 occ.remove();
                 self.expires.forget(when, h, false);
@@ -581,7 +853,7 @@ mod tests {
     #[test]
     fn entry_is_small() {
         // The perf goal depends on it: see the module doc.
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
     }
 
     #[test]
@@ -604,6 +876,58 @@ mod tests {
         let r = e.rekey(b"k2");
         assert_eq!(r.key(), b"k2");
         assert_eq!(r.access(), 7);
+    }
+
+    #[test]
+    fn block_layouts_round_trip() {
+        // Short and long headers, with and without TTL, inline and Obj values: every move
+        // between them keeps key, value, encoding and access clock.
+        let long_key = vec![b'k'; 70_000];
+        let long_val = vec![b'v'; 70_000];
+        for key in [&b""[..], b"key", &long_key] {
+            for val in [&b""[..], b"value", &long_val] {
+                let mut e = Entry::new_str(key, val, StrEnc::Raw, 9);
+                assert_eq!((e.key(), e.str_value()), (key, Some(val)));
+                assert_eq!(e.expire_at(), None);
+                e.set_expire_at(Some(123));
+                assert_eq!((e.key(), e.str_value()), (key, Some(val)));
+                assert_eq!(e.expire_at(), Some(123));
+                assert!(e.is_expired(124) && !e.is_expired(123));
+                e.set_expire_at(Some(456));
+                assert_eq!(e.expire_at(), Some(456));
+                e.set_access(0x00AB_CDEF);
+                e.str_raw_mut().unwrap().extend_from_slice(b"+");
+                assert_eq!(e.encoding_name(), "raw");
+                assert_eq!(e.str_value().unwrap().len(), val.len() + 1);
+                assert_eq!((e.key(), e.expire_at()), (key, Some(456)));
+                e.set_expire_at(None);
+                assert_eq!((e.key(), e.expire_at()), (key, None));
+                assert_eq!(e.str_value().unwrap().len(), val.len() + 1);
+                e.set_expire_at(Some(7));
+                let r = e.rekey(b"renamed");
+                assert_eq!(
+                    (r.key(), r.expire_at(), r.access()),
+                    (&b"renamed"[..], Some(7), 0x00AB_CDEF)
+                );
+                assert_eq!(r.str_value().unwrap().len(), val.len() + 1);
+                let mut d = r.duplicate(key, 3);
+                assert_eq!((d.key(), d.expire_at(), d.access()), (key, None, 3));
+                d.set_str(val, StrEnc::Embstr);
+                assert_eq!((d.str_value(), d.encoding_name()), (Some(val), "embstr"));
+                d.set_str(b"12", StrEnc::SharedInt);
+                assert_eq!(
+                    (d.key(), d.str_value(), d.access()),
+                    (key, Some(&b"12"[..]), 3)
+                );
+            }
+        }
+        let mut o = Entry::new_other(b"l", Kind::List);
+        o.set_expire_at(Some(5));
+        assert_eq!(
+            (o.kind(), o.str_value(), o.expire_at()),
+            (Kind::List, None, Some(5))
+        );
+        assert!(o.str_raw_mut().is_none());
     }
 
     #[test]

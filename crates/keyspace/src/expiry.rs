@@ -1,6 +1,7 @@
 //! The expiry index of one db in one segment: volatile keys ordered by expiry time.
 //!
-//! Each entry keeps its own `expire_at_ms` (so a lookup checks its TTL for free); this index
+//! Each volatile entry keeps its own `expire_at_ms` in its block, next to the key a lookup
+//! reads anyway (so checking the TTL costs no extra memory access); this index
 //! exists so that the active cycle finds what is due without sampling. It holds
 //! `(expire_at_ms, key hash)` pairs instead of key copies: 16 bytes per volatile key, no
 //! allocation per key. Two keys of one db and segment sharing both the full 64-bit hash and

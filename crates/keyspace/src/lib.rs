@@ -9,8 +9,8 @@
 //! - `slot.rs`: CRC16 hash slots with `{hash tags}`; a key's slot picks its segment.
 //! - `segment.rs`: segments (one lock each, every db's keys of their slots) and `Tx`, the lock
 //!   set of a command, taken in ascending order.
-//! - `db.rs`: one db's table in one segment, and the 40-byte `Entry` (key + value in one
-//!   allocation, TTL, LRU/LFU clock).
+//! - `db.rs`: one db's table in one segment, and the 8-byte `Entry` (a pointer to one
+//!   allocation holding LRU/LFU clock, TTL if any, key and value).
 //! - `keys.rs`: `Keys`, the db as a command sees it: Redis's `lookupKey*`/`setKey`/`dbDelete`.
 //! - `expiry.rs`: the per-segment-per-db index of volatile keys by time.
 //! - `cmd/`: the op table (the only dispatch) and one file per Redis command group.

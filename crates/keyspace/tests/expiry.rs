@@ -227,9 +227,10 @@ fn randomkey_finds_the_live_key_among_thousands_of_expired() {
     c.cmd("set live v");
     c.advance(10);
     assert_eq!(c.cmd("randomkey"), bulk("live"));
-    // Only what it met on the way is gone; the active cycle gets the rest.
+    // Only what it met on the way is gone; the active cycle gets the rest. How many it met is
+    // luck (random seeds differ per run: from none, when its first pick is the live key, to
+    // all 5000 when the live key comes last), so only the sum is checked.
     let met = ks.stats().expired_keys;
-    assert!(met > 0 && met < 5000);
     assert_eq!(
         ks.active_expire_cycle(c.sess.now_ms, 10_000) as u64,
         5000 - met
