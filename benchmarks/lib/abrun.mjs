@@ -1,0 +1,89 @@
+/**
+ * A/B rounds of redis-benchmark loads: every round runs every load on each server in
+ * turn (A, B, A, B, ...), so slow drift of a noisy machine lands on both sides instead
+ * of biasing whichever server happened to run second.
+ */
+
+import { loadKeys } from './loader.mjs';
+import { runRedisBenchmark } from './redisbench.mjs';
+import { median, ratio, round } from './stats.mjs';
+
+/** The 12-digit keys redis-benchmark's -r draws from. */
+export const KEYSPACE = 100000;
+
+/** redis-benchmark's default -d. */
+const DEFAULT_VALUE_SIZE = 3;
+
+/**
+ * Picks -n so a run lasts about `seconds`, from the fastest rate seen so far for that load
+ * (a first guess before any run). The same -n is used for both servers within a round.
+ */
+export class RequestSizer {
+  constructor(seconds, { min = 2000, max = 50_000_000 } = {}) {
+    this.seconds = seconds;
+    this.min = min;
+    this.max = max;
+    this.best = new Map();
+  }
+
+  requests(load) {
+    const rate = this.best.get(load.id) ?? load.guessRps;
+    const n = Math.round((rate * this.seconds) / 1000) * 1000;
+    return Math.min(this.max, Math.max(this.min, n));
+  }
+
+  observe(load, rps) {
+    if (rps > (this.best.get(load.id) ?? 0)) this.best.set(load.id, rps);
+  }
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * sides: [{ key, server }] in run order. loads: [{ id, test, pipeline, dataSize?, guessRps }].
+ * Returns one record per load with every round's raw result and the medians per side.
+ */
+export async function runAlternating({ section, sides, loads, rounds, sizer, clientCpu, log }) {
+  const records = loads.map((load) => ({ ...load, rounds: [] }));
+  for (let r = 1; r <= rounds; r++) {
+    for (const rec of records) {
+      const requests = sizer.requests(rec);
+      const entry = { round: r, requests };
+      for (const { key, server } of sides) {
+        if (rec.test === 'get') {
+          // Every GET must hit, with the value size under test, whatever ran before.
+          await loadKeys(server.port, { count: KEYSPACE, valueSize: rec.dataSize ?? DEFAULT_VALUE_SIZE });
+        }
+        const res = await runRedisBenchmark(server, rec, { requests, keyspace: KEYSPACE, clientCpu });
+        sizer.observe(rec, res.rps);
+        entry[key] = res;
+        log(
+          `[${section}] round ${r}/${rounds}  ${rec.id.padEnd(12)} ${key.padEnd(9)} ${fmt(res.rps).padStart(10)} rps  ${res.cpuUsPerOp.toFixed(2).padStart(6)} µs cpu/op  (${res.wallSeconds.toFixed(1)} s, n=${requests})`,
+        );
+      }
+      rec.rounds.push(entry);
+    }
+  }
+  for (const rec of records) {
+    rec.median = {};
+    for (const { key } of sides) {
+      rec.median[key] = {
+        rps: round(median(rec.rounds.map((e) => e[key].rps)), 1),
+        cpuUsPerOp: round(median(rec.rounds.map((e) => e[key].cpuUsPerOp)), 4),
+      };
+    }
+  }
+  return records;
+}
+
+/** Ratios B/A of the medians (throughput and CPU per op) plus the per-round throughput ratios. */
+export function addRatios(records, a, b) {
+  for (const rec of records) {
+    rec.ratio = {
+      rps: round(ratio(rec.median[b].rps, rec.median[a].rps), 4),
+      cpuPerOp: round(ratio(rec.median[b].cpuUsPerOp, rec.median[a].cpuUsPerOp), 4),
+      rpsPerRound: rec.rounds.map((e) => round(ratio(e[b].rps, e[a].rps), 4)),
+    };
+  }
+  return records;
+}

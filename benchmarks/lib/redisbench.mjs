@@ -1,0 +1,55 @@
+/**
+ * redis-benchmark as the closed-loop load: both servers are hit by the same C client,
+ * so client overhead is the same on both sides of the ratio. Results come from --csv,
+ * whose columns are stable across 6.x/7.x, rather than from the human-readable output.
+ */
+
+import { pinned, runCommand } from './children.mjs';
+import { measureCpu } from './procstat.mjs';
+
+/** Parse redis-benchmark --csv output into [{ test, rps, avg_latency_ms, ... }]. */
+export function parseCsv(text) {
+  const rows = [];
+  let header;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const fields = [...line.matchAll(/"((?:[^"]|"")*)"|([^,]+)/g)].map((m) => (m[1] ?? m[2]).replace(/""/g, '"'));
+    if (!header) {
+      header = fields;
+      continue;
+    }
+    const row = {};
+    header.forEach((h, i) => {
+      const v = fields[i];
+      row[h] = h === 'test' ? v : Number(v);
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * One redis-benchmark run against `server`, with the server's CPU time measured around it.
+ * load: { test, pipeline, dataSize? }; returns rps, µs of server CPU per request, and the raw row.
+ */
+export async function runRedisBenchmark(server, load, { requests, clients = 50, keyspace = 100000, clientCpu } = {}) {
+  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
+  args.push('-P', String(load.pipeline), '-t', load.test, '--csv');
+  if (load.dataSize) args.push('-d', String(load.dataSize));
+  const [cmd, argv] = pinned(clientCpu, 'redis-benchmark', args);
+  const { result, cpuSeconds, wallSeconds } = await measureCpu(server.pid, () => runCommand(cmd, argv, { timeoutMs: 600000 }));
+  const rows = parseCsv(result.stdout);
+  if (rows.length !== 1 || !Number.isFinite(rows[0].rps)) {
+    throw new Error(`unexpected redis-benchmark output for ${load.test}:\n${result.stdout}\n${result.stderr}`);
+  }
+  const row = rows[0];
+  return {
+    requests,
+    rps: row.rps,
+    cpuSeconds,
+    wallSeconds,
+    cpuUsPerOp: (cpuSeconds * 1e6) / requests,
+    latencyMs: { avg: row.avg_latency_ms, p50: row.p50_latency_ms, p99: row.p99_latency_ms, max: row.max_latency_ms },
+    command: [cmd, ...argv].join(' '),
+  };
+}

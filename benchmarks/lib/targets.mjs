@@ -1,0 +1,108 @@
+/**
+ * The issue's targets, evaluated from the results. A target whose section did not run
+ * (or was skipped) gets pass: null rather than a silent PASS.
+ */
+
+const fx = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
+const ms = (us) => (typeof us === 'number' ? (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${Math.round(us)} µs`) : 'n/a');
+const k = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : 'n/a');
+
+function check(id, description, value, threshold, cmp, detail) {
+  const measured = typeof value === 'number' && Number.isFinite(value);
+  const pass = measured ? (cmp === '>=' ? value >= threshold : value <= threshold) : null;
+  return {
+    id,
+    description,
+    value: measured ? value : null,
+    threshold,
+    comparison: cmp,
+    pass,
+    short: measured ? `${fx(value)}x` : 'n/a',
+    detail,
+  };
+}
+
+export function evaluateTargets(results) {
+  const targets = [];
+  const loads = results.throughput?.loads ?? [];
+  const load = (id) => loads.find((l) => l.id === id);
+
+  for (const [id, name, min] of [
+    ['set P1', 'SET -P 1', 1.0],
+    ['get P1', 'GET -P 1', 1.0],
+    ['set P16', 'SET -P 16', 0.8],
+    ['get P16', 'GET -P 16', 0.8],
+  ]) {
+    const l = load(id);
+    targets.push(
+      check(
+        `throughput ${id}`,
+        `${name} throughput ≥ ${min.toFixed(1)}x Redis`,
+        l?.ratio.rps,
+        min,
+        '>=',
+        l ? `shrike ${k(l.median.shrike.rps)} / redis ${k(l.median.redis.rps)} rps = ${fx(l.ratio.rps)}x` : 'throughput section not run',
+      ),
+    );
+  }
+
+  const p16 = loads.filter((l) => l.pipeline === 16);
+  if (p16.length === 0) targets.push(check('cpu/op P16', 'server CPU/op at -P 16 ≤ 2x Redis', null, 2, '<=', 'throughput section not run'));
+  for (const l of p16) {
+    targets.push(
+      check(
+        `cpu/op ${l.id}`,
+        `${l.name} -P 16 server CPU/op ≤ 2x Redis`,
+        l.ratio.cpuPerOp,
+        2,
+        '<=',
+        `shrike ${fx(l.median.shrike.cpuUsPerOp, 3)} / redis ${fx(l.median.redis.cpuUsPerOp, 3)} µs/op = ${fx(l.ratio.cpuPerOp)}x`,
+      ),
+    );
+  }
+
+  const ol = results.openloop;
+  const half = ol?.points?.find((p) => p.fraction === 0.5);
+  if (half) {
+    const s = half.median.shrike.p999_us;
+    const r = half.median.redis.p999_us;
+    const ok = typeof s === 'number' && typeof r === 'number' ? s <= r && s < 1000 : null;
+    targets.push({
+      id: 'openloop p99.9 @50%',
+      description: 'open-loop GET @50%: p99.9 ≤ Redis and < 1 ms',
+      value: s,
+      threshold: Math.min(r ?? Number.POSITIVE_INFINITY, 1000),
+      comparison: '<= redis p99.9 and < 1000 µs',
+      pass: ok,
+      short: `${ms(s)} vs Redis ${ms(r)}`,
+      detail: `shrike p99.9 ${k(s)} µs, redis p99.9 ${k(r)} µs at ${k(half.rate)} req/s`,
+    });
+  } else {
+    targets.push({
+      id: 'openloop p99.9 @50%',
+      description: 'open-loop GET @50%: p99.9 ≤ Redis and < 1 ms',
+      value: null,
+      threshold: 1000,
+      comparison: '<= redis p99.9 and < 1000 µs',
+      pass: null,
+      short: ol?.skipped ? 'skipped' : 'n/a',
+      detail: ol?.skipped ? `skipped: ${ol.reason.split('\n')[0]}` : 'open-loop section not run',
+    });
+  }
+
+  const mem = results.memory;
+  const mib = (b) => (typeof b === 'number' ? `${(b / 1048576).toFixed(1)} MiB` : 'n/a');
+  targets.push(
+    check(
+      'memory rss 1M keys',
+      `${(mem?.keys ?? 1e6).toLocaleString('en-US')} keys RSS ≤ 1.2x Redis`,
+      mem?.ratio.rss,
+      1.2,
+      '<=',
+      mem
+        ? `shrike ${mib(mem.shrike.loaded.rssBytes)} / redis ${mib(mem.redis.loaded.rssBytes)} = ${fx(mem.ratio.rss)}x`
+        : 'memory section not run',
+    ),
+  );
+  return targets;
+}
