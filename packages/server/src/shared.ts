@@ -15,8 +15,12 @@ export const ThreadSlot = {
   Tid: 5,
   NetInput: 6,
   NetOutput: 7,
+  /** Rolling rates (rates.ts): commands/s and bytes/s in and out. */
+  OpsPerSec: 8,
+  InputPerSec: 9,
+  OutputPerSec: 10,
 } as const;
-export const THREAD_STRIDE = 8;
+export const THREAD_STRIDE = 11;
 
 /** The buffers every thread sees. */
 export interface SharedBuffers {

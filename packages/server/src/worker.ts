@@ -13,6 +13,7 @@ import { Connection } from './connection';
 import { type Addon, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
+import { RateMeter } from './rates';
 import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
@@ -46,6 +47,9 @@ export class WorkerServer implements UringHost {
   private readonly asks = new Map<number, (results: readonly unknown[]) => void>();
   private nextAsk = 1;
   private statsTimer: NodeJS.Timeout | undefined;
+  private readonly opsRate = new RateMeter();
+  private readonly inputRate = new RateMeter();
+  private readonly outputRate = new RateMeter();
   private uring: UringLoop | undefined;
 
   constructor(data: WorkerData) {
@@ -99,7 +103,7 @@ export class WorkerServer implements UringHost {
       }
     }
     // Counters other threads read (INFO), refreshed often enough for a human, never per command.
-    this.statsTimer = setInterval(() => this.publishStats(), 100);
+    this.statsTimer = setInterval(() => this.sampleRates(), 100);
     this.statsTimer.unref();
     this.log.info({ cpu: this.row[ThreadSlot.Cpu], tid: this.row[ThreadSlot.Tid] }, 'worker listening');
   }
@@ -149,6 +153,15 @@ export class WorkerServer implements UringHost {
     this.netOutput += n;
   }
 
+  /** Every 100 ms: sample the rates (INFO instantaneous_*), then publish. */
+  private sampleRates(): void {
+    const now = Date.now();
+    this.opsRate.sample(this.commandsProcessed, now);
+    this.inputRate.sample(this.netInput, now);
+    this.outputRate.sample(this.netOutput, now);
+    this.publishStats();
+  }
+
   /** Copy this worker's counters into its shared row. */
   publishStats(): void {
     const r = this.row;
@@ -158,6 +171,9 @@ export class WorkerServer implements UringHost {
     r[ThreadSlot.Rejected] = this.rejected;
     r[ThreadSlot.NetInput] = this.netInput;
     r[ThreadSlot.NetOutput] = this.netOutput;
+    r[ThreadSlot.OpsPerSec] = this.opsRate.perSecond;
+    r[ThreadSlot.InputPerSec] = this.inputRate.perSecond;
+    r[ThreadSlot.OutputPerSec] = this.outputRate.perSecond;
   }
 
   /** Every worker's counters, this one's fresh: rows of THREAD_STRIDE values. */

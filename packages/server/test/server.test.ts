@@ -309,3 +309,26 @@ t.test('a worker that dies is replaced; the other keeps serving and the client c
   const info = await bulkReply(probe, cmd('INFO', 'clients'));
   t.equal(Number(infoField(info, 'connected_clients')), survivors.length + fresh.length, 'connected_clients counts only live clients');
 });
+
+t.test('INFO instantaneous_ops_per_sec follows the load over every worker', async (t) => {
+  const s = await startShrike(['--threads', '2']);
+  t.teardown(() => s.stop());
+  const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const c of clients) c.close();
+  });
+  const batch = Buffer.concat(Array.from({ length: 200 }, () => cmd('PING')));
+  const until = Date.now() + 1000;
+  while (Date.now() < until) {
+    for (const c of clients) c.send(batch);
+    await Promise.all(clients.map((c) => c.read(200 * 7)));
+  }
+  const info = await bulkReply(clients[0] as RawClient, cmd('INFO', 'stats'));
+  const ops = Number(infoField(info, 'instantaneous_ops_per_sec'));
+  t.ok(ops > 1000, `instantaneous_ops_per_sec under load (${ops})`);
+  t.ok(Number(infoField(info, 'instantaneous_input_kbps')) > 0, 'input kbps');
+  t.ok(Number(infoField(info, 'instantaneous_output_kbps')) > 0, 'output kbps');
+  await new Promise((r) => setTimeout(r, 2000));
+  const idle = await bulkReply(clients[0] as RawClient, cmd('INFO', 'stats'));
+  t.ok(Number(infoField(idle, 'instantaneous_ops_per_sec')) < 50, 'back near zero when idle');
+});
