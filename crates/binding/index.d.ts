@@ -55,12 +55,12 @@ export interface DbKeys {
 
 /**
  * Run a batch of commands in order against database `db`.
- * `cmds` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
+ * `cmds[..len]` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
  * Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
  * returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
  * Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
  */
-export declare function execute(buf: Uint8Array, cmds: Uint32Array, db: number, flags: number, out: Buffer): number
+export declare function execute(buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number, out: Buffer): number
 
 /** The replies of the last `execute` on this thread that did not fit its buffer. */
 export declare function fetchReplies(): Buffer

@@ -55,12 +55,20 @@ thread_local! {
 }
 
 /// Run a batch of commands in order against database `db`.
-/// `cmds` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
+/// `cmds[..len]` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
 /// Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
 /// returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
 /// Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
 #[napi(catch_unwind)]
-pub fn execute(buf: &[u8], cmds: &[u32], db: u32, flags: u32, mut out: Buffer) -> Result<u32> {
+pub fn execute(
+    buf: &[u8],
+    cmds: &[u32],
+    len: u32,
+    db: u32,
+    flags: u32,
+    mut out: Buffer,
+) -> Result<u32> {
+    let cmds = cmds.get(..len as usize).ok_or_else(bad_batch)?;
     REPLIES.with(|r| {
         let (values, resp) = &mut *r.borrow_mut();
         values.clear();

@@ -80,6 +80,13 @@ const CASES: Array<[string, (w: ReplyWriter) => void, string, string]> = [
   ['verbatim UTF-8', (w) => w.verbatim('txt', '\u00e9'), '$2\r\n\xc3\xa9\r\n', '=6\r\ntxt:\xc3\xa9\r\n'],
   ['raw small', (w) => w.raw(OK), '+OK\r\n', '+OK\r\n'],
   ['raw large', (w) => w.raw(Buffer.from('*2\r\n$1\r\na\r\n$1\r\nb\r\n')), '*2\r\n$1\r\na\r\n$1\r\nb\r\n', '*2\r\n$1\r\na\r\n$1\r\nb\r\n'],
+  ['rawRange small', (w) => w.rawRange(Buffer.from('xx+OK\r\nyy'), 2, 7), '+OK\r\n', '+OK\r\n'],
+  [
+    'rawRange large',
+    (w) => w.rawRange(Buffer.from('junk*2\r\n$1\r\na\r\n$1\r\nb\r\njunk'), 4, 22),
+    '*2\r\n$1\r\na\r\n$1\r\nb\r\n',
+    '*2\r\n$1\r\na\r\n$1\r\nb\r\n',
+  ],
 ];
 
 for (const [what, write, resp2, resp3] of CASES) {

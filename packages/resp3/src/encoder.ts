@@ -253,20 +253,24 @@ export class ReplyWriter {
 
   /** Bytes that are already RESP, such as the constants above or the core's replies. */
   raw(b: Buffer): void {
-    const len = b.length;
+    this.rawRange(b, 0, b.length);
+  }
+
+  /** b[start, end), already RESP; no slice object is made for it. */
+  rawRange(b: Buffer, start: number, end: number): void {
+    const len = end - start;
     this.reserve(len);
     const buf = this.buf;
     let p = this.pos;
     if (len <= 8) {
       // Copying a few bytes by hand beats a native copy call for constant replies.
-      for (let i = 0; i < len; i++) {
+      for (let i = start; i < end; i++) {
         const byte = b[i];
         if (byte !== undefined) buf[p++] = byte;
       }
       this.pos = p;
     } else {
-      buf.set(b, p);
-      this.pos = p + len;
+      this.pos = p + b.copy(buf, p, start, end);
     }
   }
 

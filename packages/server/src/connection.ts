@@ -282,11 +282,13 @@ export class Connection implements TransportEvents {
     const addon = this.server.addon;
     const scratch = this.server.replyScratch;
     const flags = (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0);
-    const n = addon.execute(this.batchSrc, this.batch.subarray(0, this.batchLen), this.db, flags, scratch);
+    // Whole arrays and a length cross, not subarrays: no typed-array object per call.
+    const n = addon.execute(this.batchSrc, this.batch, this.batchLen, this.db, flags, scratch);
     this.batchLen = 0;
     this.batchSrc = undefined;
     // The core wrote finished RESP into the worker's scratch, which every call reuses: copy it now.
-    this.w.raw(n <= scratch.length ? scratch.subarray(0, n) : addon.fetchReplies());
+    if (n <= scratch.length) this.w.rawRange(scratch, 0, n);
+    else this.w.raw(addon.fetchReplies());
   }
 
   /** Write out what the reply buffer holds; close afterwards if asked to. */
