@@ -115,6 +115,8 @@ pub struct Ring {
     wake_armed: bool,
     cqes: Vec<(u64, i32, u32)>,
     stopped: bool,
+    /// Being dropped: nothing is re-armed.
+    closing: bool,
     /// The read buffer pool the kernel picks from (`RECV_BUFS` x `RECV_LEN`).
     pool: Box<[u8]>,
     bufs: BufRing,
@@ -159,6 +161,7 @@ impl Ring {
             wake_armed: false,
             cqes: Vec::with_capacity(1024),
             stopped: false,
+            closing: false,
             pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
             bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
@@ -254,6 +257,25 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         self.stop_accepting();
+        // Shut every client down, cancel the wake read, and reap until nothing is in flight,
+        // so that no read or send still points into the pool or a send buffer when they are
+        // freed (the kernel's own cancellation at ring close is asynchronous). Bounded: a
+        // worker that is going away does not hang on it.
+        for slot in 0..self.conns.len() {
+            self.kill(slot);
+        }
+        let cancel = opcode::AsyncCancel::new(user_data(TAG_WAKE, 0, 0))
+            .build()
+            .user_data(user_data(TAG_CANCEL, 0, 0));
+        let _ = self.push(cancel);
+        self.closing = true;
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while self.in_flight() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.submit(true, left).is_err() || self.reap().is_err() {
+                break;
+            }
+        }
         for c in self.conns.iter().flatten() {
             // SAFETY: fds owned by this ring; the ring itself is dropped right after.
             unsafe {
@@ -287,6 +309,16 @@ pub fn wake_ring(fd: i32) {
 }
 
 impl Ring {
+    /// Whether any op still references memory this ring owns.
+    fn in_flight(&self) -> bool {
+        self.wake_armed
+            || self
+                .conns
+                .iter()
+                .flatten()
+                .any(|c| c.recv_armed || c.send_inflight)
+    }
+
     fn conn(&self, slot: usize, gen: u32) -> Option<&Conn> {
         self.conns
             .get(slot)
@@ -513,7 +545,7 @@ impl Ring {
                     self.wake_armed = false;
                     self.pending.push_back(Pending::Wake);
                     // A broken eventfd (EBADF...) would complete at once forever: stop reading it.
-                    if res >= 0 || res == -libc::EINTR || res == -libc::EAGAIN {
+                    if !self.closing && (res >= 0 || res == -libc::EINTR || res == -libc::EAGAIN) {
                         self.arm_wake()?;
                     }
                 }
