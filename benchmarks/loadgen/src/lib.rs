@@ -148,14 +148,19 @@ impl Report {
         self.latency_ns.value_at_quantile(q) as f64 / 1000.0
     }
 
-    /// The one-line JSON result.
-    pub fn json(&self, cfg: &Config) -> String {
+    /// Maximum and mean latency in µs; zeros when nothing completed.
+    fn max_mean_us(&self) -> (f64, f64) {
         let h = &self.latency_ns;
-        let (max, mean) = if h.is_empty() {
+        if h.is_empty() {
             (0.0, 0.0)
         } else {
             (h.max() as f64 / 1000.0, h.mean() / 1000.0)
-        };
+        }
+    }
+
+    /// The one-line JSON result.
+    pub fn json(&self, cfg: &Config) -> String {
+        let (max, mean) = self.max_mean_us();
         format!(
             concat!(
                 "{{\"rate\":{},\"duration_s\":{},\"connections\":{},\"command\":\"{}\",",
@@ -182,13 +187,7 @@ impl Report {
 
     /// A few lines for people.
     pub fn summary(&self, cfg: &Config) -> String {
-        let h = &self.latency_ns;
-        let max = if h.is_empty() {
-            0.0
-        } else {
-            h.max() as f64 / 1000.0
-        };
-        let mean = if h.is_empty() { 0.0 } else { h.mean() / 1000.0 };
+        let (max, mean) = self.max_mean_us();
         format!(
             "{} at {} rps for {} s over {} connections ({} threads)\n\
              sent {}  completed {}  errors {}  achieved {:.1} rps\n\
