@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::{Config, Keyspace, ReplyBuf, Session};
+use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
 
 use crate::resp;
 
@@ -51,7 +51,7 @@ const FLAG_RESP3: u32 = 2;
 thread_local! {
     /// The last batch's reply values, then their RESP; the RESP stays here when it did not
     /// fit the caller's buffer (see `fetchReplies`).
-    static REPLIES: RefCell<(ReplyBuf, Vec<u8>)> = RefCell::new((ReplyBuf::new(), Vec::new()));
+    static REPLIES: RefCell<(ReplySink, Vec<u8>)> = RefCell::new((ReplySink::new(), Vec::new()));
 }
 
 /// Run a batch of commands in order against database `db`.
@@ -91,7 +91,7 @@ pub fn fetch_replies() -> Buffer {
     REPLIES.with(|r| std::mem::take(&mut r.borrow_mut().1).into())
 }
 
-fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplyBuf) -> Result<()> {
+fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplySink) -> Result<()> {
     let ks = keyspace()?;
     let mut sess = Session {
         db,

@@ -163,9 +163,9 @@ fn format_double(x: f64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shrike_keyspace::ReplyBuf;
+    use shrike_keyspace::ReplySink;
 
-    fn both(b: &ReplyBuf) -> (String, String) {
+    fn both(b: &ReplySink) -> (String, String) {
         let mut two = Vec::new();
         let mut three = Vec::new();
         assert!(encode(b.as_bytes(), false, &mut two).is_ok());
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn scalars() {
-        let mut b = ReplyBuf::new();
+        let mut b = ReplySink::new();
         b.simple(b"OK");
         b.int(-42);
         b.int(i64::MIN);
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn nulls_and_aggregates_downgrade_for_resp2() {
-        let mut b = ReplyBuf::new();
+        let mut b = ReplySink::new();
         b.null();
         b.null_array();
         b.map(1);
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn doubles_booleans_verbatim() {
-        let mut b = ReplyBuf::new();
+        let mut b = ReplySink::new();
         b.double(1.5);
         b.double(0.1);
         b.double(f64::INFINITY);
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn truncated_streams_are_errors() {
-        let mut b = ReplyBuf::new();
+        let mut b = ReplySink::new();
         b.bulk(b"hello");
         let bytes = b.as_bytes();
         for cut in 1..bytes.len() {

@@ -1,5 +1,5 @@
 //! Keyspace micro-benchmarks, through `Keyspace::run` exactly as the binding's batch path
-//! calls it (op id + argv with the command name first, one `ReplyBuf`).
+//! calls it (op id + argv with the command name first, one `ReplySink`).
 //!
 //! - `single/*`: one thread, one command per iteration.
 //! - `contention/*`: a GET/SET mix run by 1 or 2 threads at once, on keys in one shared
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use shrike_keyspace::slot::key_hash_slot;
-use shrike_keyspace::{Config, Keyspace, Op, ReplyBuf, Session};
+use shrike_keyspace::{Config, Keyspace, Op, ReplySink, Session};
 
 /// Keys per single-thread working set: a power of two so the index is a mask.
 const KEYS: usize = 1 << 14;
@@ -27,7 +27,7 @@ const NOW_MS: i64 = 1_700_000_000_000;
 struct Client<'a> {
     ks: &'a Keyspace,
     sess: Session,
-    out: ReplyBuf,
+    out: ReplySink,
 }
 
 impl<'a> Client<'a> {
@@ -35,7 +35,7 @@ impl<'a> Client<'a> {
         Client {
             ks,
             sess: Session::new(NOW_MS),
-            out: ReplyBuf::with_capacity(4096),
+            out: ReplySink::with_capacity(4096),
         }
     }
 

@@ -2,7 +2,7 @@
 //! states it) and prints the process RSS before and after, to compare with redis-server's
 //! `used_memory_rss` for the same data. Run: `cargo run --release --example memory [N]`.
 
-use shrike_keyspace::{Config, Keyspace, Op, ReplyBuf, Session};
+use shrike_keyspace::{Config, Keyspace, Op, ReplySink, Session};
 
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -24,7 +24,7 @@ fn main() {
     let before = rss_kb();
     let ks = Keyspace::new(Config::default());
     let mut sess = Session::new(1_700_000_000_000);
-    let mut out = ReplyBuf::new();
+    let mut out = ReplySink::new();
     let val = [b'v'; 32];
     let t = std::time::Instant::now();
     for i in 0..n {

@@ -45,7 +45,7 @@ use cmd::{Ctx, KeySpec, OPS};
 pub use db::Kind;
 use db::{Db, KeyHasher};
 pub use error::KsError;
-pub use reply::{Reply, ReplyBuf};
+pub use reply::{Reply, ReplySink};
 use segment::SegmentCell;
 pub use segment::Tx;
 
@@ -188,7 +188,7 @@ impl Keyspace {
     /// Run one command atomically. `argv[0]` is the command name (already resolved to `op` by
     /// the caller, arity already checked by the caller against Redis's arity). Writes exactly
     /// one reply value to `out`.
-    pub fn run(&self, sess: &mut Session, op: u16, argv: &[&[u8]], out: &mut ReplyBuf) {
+    pub fn run(&self, sess: &mut Session, op: u16, argv: &[&[u8]], out: &mut ReplySink) {
         let mut tx = self.lock_command(op, argv);
         self.run_locked(&mut tx, sess, op, argv, out);
     }
@@ -249,7 +249,7 @@ impl Keyspace {
         sess: &mut Session,
         op: u16,
         argv: &[&[u8]],
-        out: &mut ReplyBuf,
+        out: &mut ReplySink,
     ) {
         let Some(spec) = OPS.get(usize::from(op)) else {
             out.error(b"ERR unknown command");

@@ -53,19 +53,19 @@ pub mod tag {
 
 /// An append-only buffer of reply values (format in the module doc).
 #[derive(Debug, Default, Clone)]
-pub struct ReplyBuf {
+pub struct ReplySink {
     buf: Vec<u8>,
 }
 
-impl ReplyBuf {
+impl ReplySink {
     /// An empty buffer.
-    pub fn new() -> ReplyBuf {
-        ReplyBuf { buf: Vec::new() }
+    pub fn new() -> ReplySink {
+        ReplySink { buf: Vec::new() }
     }
 
     /// An empty buffer with room for `n` bytes.
-    pub fn with_capacity(n: usize) -> ReplyBuf {
-        ReplyBuf {
+    pub fn with_capacity(n: usize) -> ReplySink {
+        ReplySink {
             buf: Vec::with_capacity(n),
         }
     }
@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips() {
-        let mut r = ReplyBuf::new();
+        let mut r = ReplySink::new();
         r.simple(b"OK");
         r.error(&KsError::Syntax);
         r.error(b"ERR custom");
@@ -412,7 +412,7 @@ mod tests {
 
     #[test]
     fn wire_format_is_little_endian_and_fixed() {
-        let mut r = ReplyBuf::new();
+        let mut r = ReplySink::new();
         r.bulk(b"ab");
         r.int(1);
         assert_eq!(
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn deferred_array_patches_its_count() {
-        let mut r = ReplyBuf::new();
+        let mut r = ReplySink::new();
         let pos = r.array_start();
         r.bulk(b"x");
         r.bulk(b"y");
@@ -436,7 +436,7 @@ mod tests {
 
     #[test]
     fn echoed_error_argument_cannot_break_framing() {
-        let mut r = ReplyBuf::new();
+        let mut r = ReplySink::new();
         let argv: [&[u8]; 4] = [b"expire", b"k", b"10", b"a\r\nb"];
         r.command_error(KsError::UnsupportedOption(3), &argv);
         assert_eq!(
@@ -447,7 +447,7 @@ mod tests {
 
     #[test]
     fn truncated_input_is_an_error_not_a_panic() {
-        let mut r = ReplyBuf::new();
+        let mut r = ReplySink::new();
         r.array(3);
         r.bulk(b"abc");
         let bytes = r.as_bytes();

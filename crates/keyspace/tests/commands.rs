@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use shrike_keyspace::reply::Reply;
-use shrike_keyspace::{Config, Keyspace, Op, ReplyBuf, Session, Stats};
+use shrike_keyspace::{Config, Keyspace, Op, ReplySink, Session, Stats};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -276,7 +276,7 @@ fn unsupported_option_echoes_the_argument_safely() {
 #[test]
 fn caller_mistakes_are_error_replies_not_panics() {
     let ks = keyspace();
-    let mut out = ReplyBuf::new();
+    let mut out = ReplySink::new();
     let mut sess = Session::new(T0);
     ks.run(&mut sess, u16::MAX, &[b"nope"], &mut out);
     ks.run(&mut sess, Op::Get as u16, &[b"get"], &mut out);

@@ -18,7 +18,7 @@ pub(crate) mod string;
 
 use crate::error::KsError;
 use crate::keys::Keys;
-use crate::reply::ReplyBuf;
+use crate::reply::ReplySink;
 use crate::segment::Tx;
 use crate::{Keyspace, Session};
 
@@ -90,7 +90,7 @@ pub(crate) struct Ctx<'a, 'ks> {
     pub(crate) ks: &'ks Keyspace,
     pub(crate) tx: &'a mut Tx<'ks>,
     pub(crate) sess: &'a mut Session,
-    pub(crate) out: &'a mut ReplyBuf,
+    pub(crate) out: &'a mut ReplySink,
     /// False when the client is in NO-TOUCH mode and the command is not TOUCH.
     pub(crate) touch: bool,
 }
@@ -98,7 +98,7 @@ pub(crate) struct Ctx<'a, 'ks> {
 impl<'a, 'ks> Ctx<'a, 'ks> {
     /// The session's db and the reply buffer, borrowed apart so a handler can hold an entry
     /// while it writes the reply.
-    pub(crate) fn split(&mut self) -> (Keys<'_, 'ks>, &mut ReplyBuf) {
+    pub(crate) fn split(&mut self) -> (Keys<'_, 'ks>, &mut ReplySink) {
         (
             Keys {
                 tx: &mut *self.tx,
@@ -244,7 +244,7 @@ mod tests {
             name = format!("object|{}", argv[1].escape_ascii());
         }
         let op = Op::from_name(&name).unwrap_or_else(|| panic!("no op {name}"));
-        let mut out = ReplyBuf::new();
+        let mut out = ReplySink::new();
         let mut sess = Session::new(1_700_000_000_000);
         ks.run(&mut sess, op as u16, &argv, &mut out);
         decode(out.as_bytes()).unwrap().remove(0)

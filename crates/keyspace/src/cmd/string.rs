@@ -118,7 +118,7 @@ fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: i64, cmd: ExpireCmd) -> Re
 /// key holds another type.
 fn get_generic(
     keys: &mut Keys<'_, '_>,
-    out: &mut crate::ReplyBuf,
+    out: &mut crate::ReplySink,
     key: &[u8],
 ) -> Result<(), KsError> {
     match keys.read(key) {

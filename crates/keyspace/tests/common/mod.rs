@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use shrike_keyspace::reply::{decode, Reply};
-use shrike_keyspace::{Config, Keyspace, Op, ReplyBuf, Session};
+use shrike_keyspace::{Config, Keyspace, Op, ReplySink, Session};
 
 /// A keyspace with the default config (16 dbs, 256 segments).
 pub fn keyspace() -> Keyspace {
@@ -76,7 +76,7 @@ pub fn split(line: &str) -> Vec<Vec<u8>> {
 pub struct Client<'a> {
     pub ks: &'a Keyspace,
     pub sess: Session,
-    out: ReplyBuf,
+    out: ReplySink,
 }
 
 impl<'a> Client<'a> {
@@ -85,7 +85,7 @@ impl<'a> Client<'a> {
         Client {
             ks,
             sess: Session::new(now_ms),
-            out: ReplyBuf::new(),
+            out: ReplySink::new(),
         }
     }
 
