@@ -17,11 +17,37 @@ export declare class Ring {
    */
   constructor(listenFds: Array<number>, entries: number, wakeFd: number)
   /**
-   * Apply `nops` ops from `ops` (bytes in `out`), submit, wait up to `timeout_ms` for
-   * completions when there is nothing to hand over yet, and write events into `events`
-   * (data into `input`). Returns the number of events.
+   * Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
+   * to hand over yet, and write events into `events` (data into `input`). Returns the
+   * number of events.
    */
-  turn(out: Uint8Array, ops: Uint32Array, nops: number, input: Buffer, events: Uint32Array, timeoutMs: number): number
+  turn(input: Buffer, events: Uint32Array, timeoutMs: number): number
+  /**
+   * Run a batch of core commands for one client (layout as the binding's `execute`), the
+   * replies going straight onto its send queue. Returns how many ran, with `RESULT_OVER`
+   * set when the client's output passed the high-water mark (the rest of the batch, and
+   * its further input, wait for a DRAINED event). A client already gone still has its
+   * commands run, as Redis runs what it read before it saw the close.
+   */
+  execute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number
+  /**
+   * Queue reply bytes written in JavaScript for a client, after everything queued before.
+   * Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
+   */
+  send(slot: number, gen: number, data: Uint8Array): number
+  /** Close a client once everything queued for it is sent. */
+  end(slot: number, gen: number): void
+  /** Close a client now, dropping what is queued for it. */
+  destroy(slot: number, gen: number): void
+  /**
+   * A client's output buffers as CLIENT LIST shows them: `[omem, oll, allocated]` (bytes
+   * pending, buffers holding them, bytes allocated for them).
+   */
+  outputUse(slot: number, gen: number): Array<number>
+  /** Bytes sent to clients since the ring started. */
+  bytesSent(): number
+  /** Bytes allocated for every client's output on this ring (INFO `mem_clients_normal`). */
+  outputBytes(): number
   /** Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`. */
   addresses(slot: number, gen: number): Array<string>
   /** The connection's file descriptor (CLIENT LIST `fd=`), or -1. */
@@ -54,16 +80,13 @@ export interface DbKeys {
 }
 
 /**
- * Run a batch of commands in order against database `db`.
+ * Run a batch of commands in order against database `db` (Node-socket transport).
  * `cmds[..len]` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
- * Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
- * returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
- * Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
+ * Returns their replies as RESP for the client's protocol (`flags`), in a Buffer that owns
+ * the bytes the core wrote (no copy on the way to the socket). Stops after the command that
+ * takes the replies past `limit` bytes; `lastBatchRan` then says how many ran.
  */
-export declare function execute(buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number, out: Buffer): number
-
-/** The replies of the last `execute` on this thread that did not fit its buffer. */
-export declare function fetchReplies(): Buffer
+export declare function execute(buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number, limit: number): Buffer
 
 /**
  * Create the process-wide keyspace if no worker has yet (later calls keep the first one).
@@ -83,6 +106,12 @@ export interface KeyspaceStats {
   keyspaceHits: number
   keyspaceMisses: number
 }
+
+/**
+ * How many commands the last `execute` on this thread ran (all of them unless its replies
+ * passed the limit).
+ */
+export declare function lastBatchRan(): number
 
 /**
  * Create, bind and listen a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT set;

@@ -45,3 +45,40 @@ static GLOBAL: Counting = Counting;
 pub fn live_bytes() -> usize {
     LIVE_BYTES.load(Ordering::Relaxed)
 }
+
+/// Make glibc give big frees back to the system. By default its mmap threshold rises to the
+/// size of each large block freed (up to 32 MiB), so after one client's big replies every
+/// later large buffer comes from the heap and stays resident once freed; a fixed threshold
+/// keeps every block over 256 KiB in its own mapping, unmapped when freed (Node's Buffers
+/// too: they come from the same malloc). Called once per process.
+pub fn tune() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: mallopt with documented parameters; it only changes allocator policy.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+        }
+    });
+}
+
+/// When the last trim ran, in ms since the Unix epoch.
+static LAST_TRIM_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// A large buffer was just freed: hand free heap pages back to the system, at most once a
+/// second (a trim walks the heap), so that the resident size follows what is really held.
+pub fn note_big_free() {
+    let now = crate::batch::now_ms();
+    let last = LAST_TRIM_MS.load(Ordering::Relaxed);
+    if now - last < 1000
+        || LAST_TRIM_MS
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

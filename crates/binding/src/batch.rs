@@ -1,7 +1,7 @@
 //! The data path: one call per socket read runs a batch of commands against the shared
-//! keyspace and returns their replies as one buffer of reply values (see keyspace `reply.rs`).
+//! keyspace; the core writes their replies as RESP straight into the client's output (the
+//! ring's send queue, see `uring.rs`, or a Buffer handed to a Node socket).
 
-use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,8 +9,6 @@ use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
-
-use crate::resp;
 
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
@@ -36,6 +34,7 @@ pub(crate) fn now_ms() -> i64 {
 /// Returns the names of the commands the core executes; index = op id for `execute`.
 #[napi(catch_unwind)]
 pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
+    crate::alloc::tune();
     KEYSPACE.get_or_init(|| {
         Keyspace::new(Config {
             databases: databases as usize,
@@ -46,19 +45,19 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 }
 
 /// Batch flag: the client speaks RESP3.
-const FLAG_RESP3: u32 = 2;
+pub(crate) const FLAG_RESP3: u32 = 2;
+/// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
+const FLAG_DISCARD: u32 = 4;
 
-thread_local! {
-    /// The last batch's reply values, then their RESP; the RESP stays here when it did not
-    /// fit the caller's buffer (see `fetchReplies`).
-    static REPLIES: RefCell<(ReplySink, Vec<u8>)> = RefCell::new((ReplySink::new(), Vec::new()));
-}
+/// Bit set in a batch's result when the client's pending output passed the high-water mark:
+/// the worker stops reading that client's input until the output drains.
+pub(crate) const RESULT_OVER: u32 = 1 << 31;
 
-/// Run a batch of commands in order against database `db`.
+/// Run a batch of commands in order against database `db` (Node-socket transport).
 /// `cmds[..len]` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
-/// Their replies, as RESP for the client's protocol (`flags`), go into `out` when they fit;
-/// returns their length either way. When it exceeds `out`, `fetchReplies` hands them over.
-/// Reusing the caller's buffer keeps a Buffer allocation (and its GC) off every call.
+/// Returns their replies as RESP for the client's protocol (`flags`), in a Buffer that owns
+/// the bytes the core wrote (no copy on the way to the socket). Stops after the command that
+/// takes the replies past `limit` bytes; `lastBatchRan` then says how many ran.
 #[napi(catch_unwind)]
 pub fn execute(
     buf: &[u8],
@@ -66,40 +65,49 @@ pub fn execute(
     len: u32,
     db: u32,
     flags: u32,
-    mut out: Buffer,
-) -> Result<u32> {
+    limit: u32,
+) -> Result<Buffer> {
     let cmds = cmds.get(..len as usize).ok_or_else(bad_batch)?;
-    REPLIES.with(|r| {
-        let (values, resp) = &mut *r.borrow_mut();
-        values.clear();
-        resp.clear();
-        run_batch(buf, cmds, db, flags, values)?;
-        resp::encode(values.as_bytes(), flags & FLAG_RESP3 != 0, resp)
-            .map_err(|_| Error::new(Status::GenericFailure, "core wrote a malformed reply"))?;
-        let n = resp.len();
-        if let Some(dst) = out.get_mut(..n) {
-            dst.copy_from_slice(resp);
-            resp.clear();
-        }
-        Ok(n as u32)
-    })
+    let mut sink = ReplySink::resp(Vec::new(), flags & FLAG_RESP3 != 0);
+    let ran = run_batch(buf, cmds, db, flags, &mut sink, limit as usize)?;
+    LAST_RAN.with(|n| n.set(ran));
+    Ok(sink.into_vec().into())
 }
 
-/// The replies of the last `execute` on this thread that did not fit its buffer.
+thread_local! {
+    /// How many commands the last `execute` on this thread ran.
+    static LAST_RAN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many commands the last `execute` on this thread ran (all of them unless its replies
+/// passed the limit).
 #[napi(catch_unwind)]
-pub fn fetch_replies() -> Buffer {
-    REPLIES.with(|r| std::mem::take(&mut r.borrow_mut().1).into())
+pub fn last_batch_ran() -> u32 {
+    LAST_RAN.with(|n| n.get())
 }
 
-fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplySink) -> Result<()> {
+/// Run the commands of a batch, writing their replies to `sink`, until one leaves the sink
+/// holding more than `limit` bytes; returns how many ran. The rest stay with the caller,
+/// which runs them once the client has read its replies.
+pub(crate) fn run_batch(
+    buf: &[u8],
+    cmds: &[u32],
+    db: u32,
+    flags: u32,
+    sink: &mut ReplySink,
+    limit: usize,
+) -> Result<u32> {
     let ks = keyspace()?;
     let mut sess = Session {
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
     };
+    let discard = flags & FLAG_DISCARD != 0;
+    let mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
+    let mut ran = 0u32;
     while i < cmds.len() {
         let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
             (Some(&op), Some(&argc)) => (op, argc as usize),
@@ -117,9 +125,15 @@ fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplySink)
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
-        ks.run(&mut sess, op, &argv, out);
+        ks.run(&mut sess, op, &argv, sink);
+        ran += 1;
+        if discard {
+            sink.truncate(mark);
+        } else if sink.len() > limit {
+            break;
+        }
     }
-    Ok(())
+    Ok(ran)
 }
 
 fn bad_batch() -> Error {

@@ -14,7 +14,6 @@ mod alloc;
 mod batch;
 mod expiry;
 mod net;
-mod resp;
 mod thread;
 mod uring;
 

@@ -6,11 +6,15 @@
 //! batch, submits them with the next reads in a single `io_uring_enter`, and returns all the
 //! input that arrived, so the per-request cost is a memcpy, not a syscall plus a callback.
 //!
-//! Protocol with JavaScript (all little arrays of u32):
-//! - ops in, 5 words each: `kind, slot, gen, offset, len` (kind SEND: bytes `out[offset..+len]`;
-//!   END: close once everything queued is sent; DESTROY: close now, dropping what is queued).
-//! - events out, 5 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
-//!   `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE).
+//! Output: each connection's send queue lives here. The core writes a batch's replies straight
+//! into it (`execute`: one copy from the keyspace to the queue the kernel sends from), and
+//! replies made in JavaScript join the same queue in order (`send`). A client whose pending
+//! output passes `OUTPUT_HIGH_WATER` is not read from until it drains to `OUTPUT_LOW_WATER`,
+//! when a DRAINED event tells JavaScript to run the input it held back: a client that
+//! pipelines faster than it reads is slowed, and its output costs about its own size.
+//!
+//! Events out, 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
+//! `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE; DRAINED).
 //!
 //! A slot is reused only after its CLOSED event, and `gen` tells an old connection's ops
 //! from a new one's, so a late reply can never reach the wrong client.
@@ -23,19 +27,18 @@ use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
+use shrike_keyspace::ReplySink;
 
-/// Op kinds (JavaScript -> ring).
-const OP_SEND: u32 = 1;
-const OP_END: u32 = 2;
-const OP_DESTROY: u32 = 3;
+use crate::batch::{run_batch, FLAG_RESP3, RESULT_OVER};
 
 /// Event kinds (ring -> JavaScript).
 const EV_ACCEPT: u32 = 1;
 const EV_DATA: u32 = 2;
 const EV_CLOSED: u32 = 3;
 const EV_WAKE: u32 = 4;
+const EV_DRAINED: u32 = 5;
 
-/// Words per op and per event record.
+/// Words per event record.
 const REC: usize = 5;
 
 /// user_data tags.
@@ -54,6 +57,11 @@ const TAG_CANCEL: u64 = 5;
 
 /// Stop reading from a client whose unsent replies pass this, until they drain.
 const OUTPUT_HIGH_WATER: usize = 8 * 1024 * 1024;
+/// A client held back for its output is served again once it is down to this.
+const OUTPUT_LOW_WATER: usize = OUTPUT_HIGH_WATER / 2;
+/// A drained send buffer bigger than this is freed rather than kept for the next reply, so
+/// that one big reply does not pin its memory to the connection.
+const SEND_BUF_KEEP: usize = 64 * 1024;
 
 fn user_data(tag: u64, slot: usize, gen: u32) -> u64 {
     (u64::from(gen) << 32) | ((slot as u64) << 8) | tag
@@ -83,11 +91,25 @@ struct Conn {
     close_when_drained: bool,
     /// Shut down; the slot is freed once no op is in flight.
     dying: bool,
+    /// Output passed the high-water mark: JavaScript holds the client's input back and
+    /// wants a DRAINED event once it is down to the low-water mark.
+    watch_drain: bool,
 }
 
 impl Conn {
     fn backlog(&self) -> usize {
         self.sending.len() - self.sent + self.queued.len()
+    }
+
+    /// Output buffers held: (bytes pending, buffers holding them, bytes allocated).
+    fn output_use(&self) -> (usize, usize, usize) {
+        let bufs =
+            usize::from(self.sending.len() > self.sent) + usize::from(!self.queued.is_empty());
+        (
+            self.backlog(),
+            bufs,
+            self.sending.capacity() + self.queued.capacity(),
+        )
     }
 }
 
@@ -98,6 +120,8 @@ enum Pending {
     Data(usize, u32, u16, u32),
     Closed(usize, u32),
     Wake,
+    /// A client held back for its output has drained.
+    Drained(usize, u32),
 }
 
 /// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript.
@@ -122,6 +146,8 @@ pub struct Ring {
     bufs: BufRing,
     /// Connections whose read found the pool empty; re-armed once buffers come back.
     starved: Vec<usize>,
+    /// Bytes sent to clients since the ring started (INFO total_net_output_bytes).
+    bytes_sent: u64,
 }
 
 fn os_error(what: &str) -> Error {
@@ -165,6 +191,7 @@ impl Ring {
             pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
             bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
+            bytes_sent: 0,
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
         // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
@@ -185,20 +212,16 @@ impl Ring {
         Ok(r)
     }
 
-    /// Apply `nops` ops from `ops` (bytes in `out`), submit, wait up to `timeout_ms` for
-    /// completions when there is nothing to hand over yet, and write events into `events`
-    /// (data into `input`). Returns the number of events.
+    /// Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
+    /// to hand over yet, and write events into `events` (data into `input`). Returns the
+    /// number of events.
     #[napi(catch_unwind)]
     pub fn turn(
         &mut self,
-        out: &[u8],
-        ops: &[u32],
-        nops: u32,
         mut input: Buffer,
         mut events: Uint32Array,
         timeout_ms: u32,
     ) -> Result<u32> {
-        self.apply_ops(out, ops, nops as usize)?;
         // Completions JavaScript need not see (sends) must not end the wait: wait again until
         // there is an event for it or the time is up.
         let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
@@ -215,6 +238,98 @@ impl Ring {
         // worker's JS is blocked in this call and no other thread sees the array.
         let events = unsafe { events.as_mut() };
         Ok(self.deliver(&mut input, events)? as u32)
+    }
+
+    /// Run a batch of core commands for one client (layout as the binding's `execute`), the
+    /// replies going straight onto its send queue. Returns how many ran, with `RESULT_OVER`
+    /// set when the client's output passed the high-water mark (the rest of the batch, and
+    /// its further input, wait for a DRAINED event). A client already gone still has its
+    /// commands run, as Redis runs what it read before it saw the close.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute(
+        &mut self,
+        slot: u32,
+        gen: u32,
+        buf: &[u8],
+        cmds: &[u32],
+        len: u32,
+        db: u32,
+        flags: u32,
+    ) -> Result<u32> {
+        let cmds = cmds
+            .get(..len as usize)
+            .ok_or_else(|| Error::new(Status::InvalidArg, "malformed command batch"))?;
+        let slot = slot as usize;
+        let resp3 = flags & FLAG_RESP3 != 0;
+        let Some(c) = self.conn_mut(slot, gen).filter(|c| !c.dying) else {
+            let mut sink = ReplySink::resp(Vec::new(), resp3);
+            return run_batch(buf, cmds, db, flags, &mut sink, usize::MAX);
+        };
+        let in_flight = c.sending.len() - c.sent;
+        let mut sink = ReplySink::resp(std::mem::take(&mut c.queued), resp3);
+        let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
+        let ran = run_batch(buf, cmds, db, flags, &mut sink, limit);
+        c.queued = sink.into_vec();
+        let ran = ran?;
+        Ok(ran | self.after_output(slot)?)
+    }
+
+    /// Queue reply bytes written in JavaScript for a client, after everything queued before.
+    /// Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
+    #[napi(catch_unwind)]
+    pub fn send(&mut self, slot: u32, gen: u32, data: &[u8]) -> Result<u32> {
+        let slot = slot as usize;
+        match self.conn_mut(slot, gen) {
+            Some(c) if !c.dying => c.queued.extend_from_slice(data),
+            _ => return Ok(0),
+        }
+        self.after_output(slot)
+    }
+
+    /// Close a client once everything queued for it is sent.
+    #[napi(catch_unwind)]
+    pub fn end(&mut self, slot: u32, gen: u32) -> Result<()> {
+        let slot = slot as usize;
+        if let Some(c) = self.conn_mut(slot, gen) {
+            c.close_when_drained = true;
+            self.start_send(slot)?;
+        }
+        Ok(())
+    }
+
+    /// Close a client now, dropping what is queued for it.
+    #[napi(catch_unwind)]
+    pub fn destroy(&mut self, slot: u32, gen: u32) {
+        if self.conn(slot as usize, gen).is_some() {
+            self.kill(slot as usize);
+        }
+    }
+
+    /// A client's output buffers as CLIENT LIST shows them: `[omem, oll, allocated]` (bytes
+    /// pending, buffers holding them, bytes allocated for them).
+    #[napi(catch_unwind)]
+    pub fn output_use(&self, slot: u32, gen: u32) -> Vec<f64> {
+        let (pending, bufs, allocated) = self
+            .conn(slot as usize, gen)
+            .map_or((0, 0, 0), Conn::output_use);
+        vec![pending as f64, bufs as f64, allocated as f64]
+    }
+
+    /// Bytes sent to clients since the ring started.
+    #[napi]
+    pub fn bytes_sent(&self) -> f64 {
+        self.bytes_sent as f64
+    }
+
+    /// Bytes allocated for every client's output on this ring (INFO `mem_clients_normal`).
+    #[napi(catch_unwind)]
+    pub fn output_bytes(&self) -> f64 {
+        self.conns
+            .iter()
+            .flatten()
+            .map(|c| c.output_use().2)
+            .sum::<usize>() as f64
     }
 
     /// Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`.
@@ -413,6 +528,21 @@ impl Ring {
             .push(buf.as_mut_ptr() as u64, RECV_LEN as u32, bid);
     }
 
+    /// After output was queued for `slot`: start sending it, and hold the client back when
+    /// its output passed the high-water mark (`RESULT_OVER`).
+    fn after_output(&mut self, slot: usize) -> Result<u32> {
+        self.start_send(slot)?;
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return Ok(0);
+        };
+        if c.backlog() <= OUTPUT_HIGH_WATER {
+            return Ok(0);
+        }
+        c.watch_drain = true;
+        self.pause_recv(slot)?;
+        Ok(RESULT_OVER)
+    }
+
     /// Start sending what is queued, if no send is in flight.
     fn start_send(&mut self, slot: usize) -> Result<()> {
         let Some(Some(c)) = self.conns.get_mut(slot) else {
@@ -430,6 +560,10 @@ impl Ring {
             }
             std::mem::swap(&mut c.sending, &mut c.queued);
             c.queued.clear();
+            if c.queued.capacity() > SEND_BUF_KEEP {
+                c.queued = Vec::new();
+                crate::alloc::note_big_free();
+            }
             c.sent = 0;
         }
         let rest = c.sending.get(c.sent..).unwrap_or_default();
@@ -465,6 +599,9 @@ impl Ring {
             return;
         }
         if let Some(c) = entry.take() {
+            if c.sending.capacity() + c.queued.capacity() > SEND_BUF_KEEP {
+                crate::alloc::note_big_free();
+            }
             // SAFETY: no op references the fd any more.
             unsafe {
                 libc::close(c.fd);
@@ -472,39 +609,6 @@ impl Ring {
             self.pending.push_back(Pending::Closed(slot, c.gen));
             self.free.push(slot);
         }
-    }
-
-    fn apply_ops(&mut self, out: &[u8], ops: &[u32], nops: usize) -> Result<()> {
-        let bad = || Error::new(Status::InvalidArg, "malformed ring ops");
-        let ops = ops.get(..nops * REC).ok_or_else(bad)?;
-        for op in ops.chunks_exact(REC) {
-            let &[kind, slot, gen, off, len] = op else {
-                return Err(bad());
-            };
-            let slot = slot as usize;
-            let Some(c) = self.conn_mut(slot, gen) else {
-                continue; // the connection closed meanwhile
-            };
-            match kind {
-                OP_SEND => {
-                    let bytes = out
-                        .get(off as usize..off as usize + len as usize)
-                        .ok_or_else(bad)?;
-                    if !c.dying {
-                        c.queued.extend_from_slice(bytes);
-                    }
-                }
-                OP_END => c.close_when_drained = true,
-                OP_DESTROY => {
-                    self.kill(slot);
-                    continue;
-                }
-                _ => return Err(bad()),
-            }
-            self.start_send(slot)?;
-            self.pause_recv(slot)?;
-        }
-        Ok(())
     }
 
     /// Submit; with `wait`, block until a completion or `left` passes. True when it timed out.
@@ -614,6 +718,7 @@ impl Ring {
                 queued: Vec::new(),
                 close_when_drained: false,
                 dying: false,
+                watch_drain: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -653,6 +758,9 @@ impl Ring {
     }
 
     fn on_send(&mut self, slot: usize, gen: u32, res: i32) -> Result<()> {
+        if res > 0 {
+            self.bytes_sent += res as u64;
+        }
         let Some(c) = self.conn_mut(slot, gen) else {
             return Ok(());
         };
@@ -672,6 +780,14 @@ impl Ring {
         if c.sent >= c.sending.len() {
             c.sending.clear();
             c.sent = 0;
+            if c.sending.capacity() > SEND_BUF_KEEP {
+                c.sending = Vec::new();
+                crate::alloc::note_big_free();
+            }
+        }
+        if c.watch_drain && c.backlog() <= OUTPUT_LOW_WATER {
+            c.watch_drain = false;
+            self.pending.push_back(Pending::Drained(slot, gen));
         }
         self.start_send(slot)?;
         // A client paused for a big backlog reads again once it drained.
@@ -689,6 +805,7 @@ impl Ring {
                 Pending::Accept(slot, gen) => [EV_ACCEPT, slot as u32, gen, 0, 0],
                 Pending::Closed(slot, gen) => [EV_CLOSED, slot as u32, gen, 0, 0],
                 Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
+                Pending::Drained(slot, gen) => [EV_DRAINED, slot as u32, gen, 0, 0],
                 Pending::Data(slot, gen, bid, len) => {
                     let len = len as usize;
                     let Some(dst) = input.get_mut(at..at + len) else {

@@ -89,6 +89,168 @@ impl IntBuf {
     }
 }
 
+/// A stack buffer for formatting a double as Redis 7.2's `d2string` does (RESP3 doubles and
+/// their RESP2 bulk form): `nan`, `inf`, `-inf`, `0`, `-0`; integral values within
+/// ±`i64::MAX / 2` as integers; everything else in the shortest digits that read back to the
+/// same double, laid out as `fpconv_dtoa`'s `emit_digits` lays out grisu2's digits.
+pub struct DoubleBuf {
+    buf: [u8; 32],
+}
+
+impl Default for DoubleBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A `std::fmt::Write` over a fixed array: formatting digits costs no allocation.
+struct ArrayWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl std::fmt::Write for ArrayWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl DoubleBuf {
+    /// An empty buffer.
+    pub fn new() -> DoubleBuf {
+        DoubleBuf { buf: [0; 32] }
+    }
+
+    /// `x` as Redis 7.2 prints a double reply, borrowed from the buffer.
+    pub fn format(&mut self, x: f64) -> &[u8] {
+        if x.is_nan() {
+            return b"nan";
+        }
+        if x.is_infinite() {
+            return if x > 0.0 { b"inf" } else { b"-inf" };
+        }
+        if x == 0.0 {
+            return if x.is_sign_negative() { b"-0" } else { b"0" };
+        }
+        // double2ll: integral and safely castable, printed by the integer path.
+        const HALF: f64 = (i64::MAX / 2) as f64;
+        if (-HALF..=HALF).contains(&x) && (x as i64) as f64 == x {
+            let mut ib = IntBuf::new();
+            let s = ib.format(x as i64);
+            let n = s.len();
+            self.buf[..n].copy_from_slice(s);
+            return &self.buf[..n];
+        }
+        // Shortest round-trip digits and decimal exponent, from std's `{:e}` ("d.ddde-7").
+        let mut sci = [0u8; 32];
+        let mut w = ArrayWriter {
+            buf: &mut sci,
+            len: 0,
+        };
+        if std::fmt::Write::write_fmt(&mut w, format_args!("{:e}", x.abs())).is_err() {
+            return b"nan";
+        }
+        let sci_len = w.len;
+        let text = &sci[..sci_len];
+        let e_at = text.iter().position(|&b| b == b'e').unwrap_or(sci_len);
+        let mut digits = [0u8; 20];
+        let mut nd = 0usize;
+        for &b in &text[..e_at] {
+            if b.is_ascii_digit() && nd < digits.len() {
+                digits[nd] = b;
+                nd += 1;
+            }
+        }
+        let exp10 = parse_i64(text.get(e_at + 1..).unwrap_or_default()).unwrap_or(0);
+        let neg = x < 0.0;
+        let mut out = 0usize;
+        if neg {
+            self.buf[0] = b'-';
+            out = 1;
+        }
+        out += emit_digits(
+            &digits[..nd],
+            exp10 - (nd as i64 - 1),
+            &mut self.buf[out..],
+            neg,
+        );
+        &self.buf[..out]
+    }
+}
+
+/// fpconv's `emit_digits`: `digits` times 10^`k`, written into `dest`; returns its length.
+fn emit_digits(digits: &[u8], k: i64, dest: &mut [u8], neg: bool) -> usize {
+    let nd = digits.len() as i64;
+    let exp = (k + nd - 1).abs();
+    let mut i = 0usize;
+    let mut put = |dest: &mut [u8], b: u8| {
+        if let Some(d) = dest.get_mut(i) {
+            *d = b;
+        }
+        i += 1;
+    };
+    if k >= 0 && exp < nd + 7 {
+        // A plain integer: the digits, then k zeros.
+        for &d in digits {
+            put(dest, d);
+        }
+        for _ in 0..k {
+            put(dest, b'0');
+        }
+        return i;
+    }
+    if k < 0 && (k > -7 || exp < 4) {
+        let offset = nd - k.abs();
+        if offset <= 0 {
+            put(dest, b'0');
+            put(dest, b'.');
+            for _ in 0..-offset {
+                put(dest, b'0');
+            }
+            for &d in digits {
+                put(dest, d);
+            }
+        } else {
+            for (j, &d) in digits.iter().enumerate() {
+                if j as i64 == offset {
+                    put(dest, b'.');
+                }
+                put(dest, d);
+            }
+        }
+        return i;
+    }
+    let nd = nd.min(18 - i64::from(neg)) as usize;
+    put(dest, digits[0]);
+    if nd > 1 {
+        put(dest, b'.');
+        for &d in &digits[1..nd] {
+            put(dest, d);
+        }
+    }
+    put(dest, b'e');
+    put(dest, if k + nd as i64 - 1 < 0 { b'-' } else { b'+' });
+    let mut e = exp;
+    let cent = e / 100;
+    if e > 99 {
+        put(dest, b'0' + cent as u8);
+        e -= cent * 100;
+    }
+    if e > 9 {
+        let dec = e / 10;
+        put(dest, b'0' + dec as u8);
+        e -= dec * 10;
+    } else if cent > 0 {
+        put(dest, b'0');
+    }
+    put(dest, b'0' + (e % 10) as u8);
+    i
+}
+
 /// Number of decimal characters of `v` (Redis's `sdigits10`), for STRLEN of an int.
 pub fn digits10(v: i64) -> usize {
     IntBuf::new().format(v).len()
@@ -251,5 +413,58 @@ mod tests {
         assert_eq!(ibf(Some("1"), "nan"), Err(KsError::NotFloat));
         assert_eq!(ibf(Some("1"), "inf"), Err(KsError::NanOrInfinity));
         assert_eq!(ibf(Some("1"), ""), Err(KsError::NotFloat));
+    }
+}
+
+#[cfg(test)]
+mod double_tests {
+    use super::DoubleBuf;
+
+    /// Inputs and what Redis 7.2.6 replied to `ZSCORE` of them in RESP3 (read off a real
+    /// redis-server), plus the special values d2string spells out itself.
+    #[test]
+    fn doubles_print_as_redis_7_2() {
+        let cases: &[(f64, &str)] = &[
+            (0.1, "0.1"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
+            (1e20, "1e+20"),
+            (1e18, "1000000000000000000"),
+            (4.6e18, "4600000000000000000"),
+            (5e18, "5e+18"),
+            (1e21, "1e+21"),
+            (1e-7, "1e-7"),
+            (1.234e-5, "1.234e-5"),
+            (0.000123, "0.000123"),
+            (123456789.123, "123456789.123"),
+            (1e100, "1e+100"),
+            (-1e-300, "-1e-300"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (2.5e15, "2500000000000000"),
+            (1.2345678901234567e-3, "0.0012345678901234567"),
+            (123e-10, "1.23e-8"),
+            (9007199254740993.0, "9007199254740992"),
+            (1e16, "10000000000000000"),
+            (12345678.9, "12345678.9"),
+            (1e-6, "0.000001"),
+            (-1.5e-7, "-1.5e-7"),
+            (123456789012345678901.0, "123456789012345680000"),
+            (1.5e300, "1.5e+300"),
+        ];
+        let mut b = DoubleBuf::new();
+        for &(x, want) in cases {
+            assert_eq!(
+                std::str::from_utf8(b.format(x)).unwrap(),
+                want,
+                "formatting {x:e}"
+            );
+        }
     }
 }

@@ -1,8 +1,13 @@
-//! Reply values: what a command answers, as typed values in one append-only byte buffer.
+//! The reply sink: every reply of a command that runs in the core is written here, once.
 //!
-//! Commands never write RESP. The binding's `resp.rs` turns these values into RESP2 or RESP3 and
-//! alone decides how the two differ (null, map, set, double, boolean), as Redis's `addReplyNull`
-//! does. The format is fixed and little-endian:
+//! A sink writes in one of three modes, chosen by whoever runs the command:
+//! - RESP2 or RESP3: finished protocol bytes, appended straight to the buffer the connection
+//!   sends from (the binding hands over the client's own output queue), so a value travels
+//!   from the keyspace to the socket in one copy. This is the only place that decides how the
+//!   two protocols differ (null, map, set, push, double, boolean, verbatim, big number), as
+//!   Redis's `addReplyNull`/`addReplyMapLen` do.
+//! - Values: the same replies captured as typed values, for MULTI/EXEC, Lua's `redis.call`
+//!   and tests, in a fixed little-endian format that `decode` reads back:
 //!
 //! | tag   | payload                          | value                         |
 //! |-------|----------------------------------|-------------------------------|
@@ -15,21 +20,25 @@
 //! | `*`   | n:u32                            | array of the next n values    |
 //! | `%`   | n:u32                            | map of the next n pairs       |
 //! | `~`   | n:u32                            | set of the next n values      |
+//! | `>`   | n:u32                            | push of the next n values     |
 //! | `,`   | f64                              | double                        |
 //! | `#`   | u8 (0/1)                         | boolean                       |
 //! | `=`   | 3 format bytes, len:u32, bytes   | verbatim string               |
+//! | `(`   | len:u32, digits                  | big number                    |
 //!
-//! `decode` reads values back; tests use it, and so may the binding's.
+//! The fixture `fixtures/replies.txt` at the repository root pins the RESP bytes of every kind
+//! in both protocols; `@shrike/resp3`'s ReplyWriter is checked against the same file.
 
 use crate::error::KsError;
+use crate::number::{DoubleBuf, IntBuf};
 
-/// Tag bytes of the reply format, one per value kind.
+/// Tag bytes of the captured-values format, one per value kind.
 pub mod tag {
     /// Tag of a simple string.
     pub const SIMPLE: u8 = b'+';
-    /// Tag of a error.
+    /// Tag of an error.
     pub const ERROR: u8 = b'-';
-    /// Tag of a integer.
+    /// Tag of an integer.
     pub const INT: u8 = b':';
     /// Tag of a bulk string.
     pub const BULK: u8 = b'$';
@@ -37,50 +46,92 @@ pub mod tag {
     pub const NULL: u8 = b'_';
     /// Tag of a null array.
     pub const NULL_ARRAY: u8 = b'0';
-    /// Tag of a array header.
+    /// Tag of an array header.
     pub const ARRAY: u8 = b'*';
     /// Tag of a map header.
     pub const MAP: u8 = b'%';
     /// Tag of a set header.
     pub const SET: u8 = b'~';
+    /// Tag of a push header.
+    pub const PUSH: u8 = b'>';
     /// Tag of a double.
     pub const DOUBLE: u8 = b',';
     /// Tag of a boolean.
     pub const BOOLEAN: u8 = b'#';
     /// Tag of a verbatim string.
     pub const VERBATIM: u8 = b'=';
+    /// Tag of a big number.
+    pub const BIG_NUMBER: u8 = b'(';
 }
 
-/// An append-only buffer of reply values (format in the module doc).
-#[derive(Debug, Default, Clone)]
+/// What a sink writes: protocol bytes for a client, or captured values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Typed values (see the module doc), for MULTI/EXEC, scripts and tests.
+    Values,
+    /// RESP2 bytes.
+    Resp2,
+    /// RESP3 bytes.
+    Resp3,
+}
+
+/// Where replies go (format in the module doc). Handlers only ever see this type.
+#[derive(Debug, Clone)]
 pub struct ReplySink {
     buf: Vec<u8>,
+    mode: Mode,
 }
 
-impl ReplySink {
-    /// An empty buffer.
-    pub fn new() -> ReplySink {
-        ReplySink { buf: Vec::new() }
+impl Default for ReplySink {
+    fn default() -> Self {
+        Self::new()
     }
+}
 
-    /// An empty buffer with room for `n` bytes.
-    pub fn with_capacity(n: usize) -> ReplySink {
+/// Bytes reserved in front of a deferred RESP array for its header (`*` + 20 digits + CRLF).
+const DEFERRED_HEADER: usize = 23;
+
+impl ReplySink {
+    /// An empty sink capturing values.
+    pub fn new() -> ReplySink {
         ReplySink {
-            buf: Vec::with_capacity(n),
+            buf: Vec::new(),
+            mode: Mode::Values,
         }
     }
 
-    /// The encoded values so far.
+    /// An empty value-capturing sink with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> ReplySink {
+        ReplySink {
+            buf: Vec::with_capacity(n),
+            mode: Mode::Values,
+        }
+    }
+
+    /// A sink that appends RESP3 (`resp3`) or RESP2 to `buf`, keeping what it holds.
+    pub fn resp(buf: Vec<u8>, resp3: bool) -> ReplySink {
+        ReplySink {
+            buf,
+            mode: if resp3 { Mode::Resp3 } else { Mode::Resp2 },
+        }
+    }
+
+    /// The sink's mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Everything written so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf
     }
 
-    /// The encoded values, handing over the allocation.
+    /// The written bytes, handing over the allocation.
     pub fn into_vec(self) -> Vec<u8> {
         self.buf
     }
 
-    /// Forget every value, keeping the allocation.
+    /// Forget everything written, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
     }
@@ -90,7 +141,7 @@ impl ReplySink {
         self.buf.len()
     }
 
-    /// True when no value has been written.
+    /// True when nothing has been written.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
@@ -107,6 +158,30 @@ impl ReplySink {
         self.buf.extend_from_slice(&n.to_le_bytes());
     }
 
+    /// A RESP header line: type byte, decimal count, CRLF.
+    fn header(&mut self, t: u8, n: usize) {
+        let mut ib = IntBuf::new();
+        let digits = ib.format(i64::try_from(n).unwrap_or(i64::MAX));
+        self.buf.push(t);
+        self.buf.extend_from_slice(digits);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    fn resp_bulk(&mut self, s: &[u8]) {
+        self.buf.reserve(s.len() + 16);
+        self.header(b'$', s.len());
+        self.buf.extend_from_slice(s);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A simple-string-like line (`+`, `,`, `(`).
+    fn resp_line(&mut self, t: u8, s: &[u8]) {
+        self.buf.reserve(s.len() + 3);
+        self.buf.push(t);
+        self.buf.extend_from_slice(s);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
     fn tagged_bytes(&mut self, t: u8, s: &[u8]) {
         self.buf.reserve(5 + s.len());
         self.buf.push(t);
@@ -114,115 +189,223 @@ impl ReplySink {
         self.buf.extend_from_slice(s);
     }
 
-    /// A simple string (`+OK`).
-    pub fn simple(&mut self, s: &[u8]) {
-        self.tagged_bytes(tag::SIMPLE, s);
+    /// An aggregate header: `n` items follow (a map counts pairs).
+    fn aggregate(&mut self, t: u8, n: usize) {
+        match (self.mode, t) {
+            (Mode::Values, _) => {
+                self.buf.push(t);
+                self.put_len(n);
+            }
+            (Mode::Resp3, _) => self.header(t, n),
+            (Mode::Resp2, tag::MAP) => self.header(b'*', 2 * n),
+            (Mode::Resp2, _) => self.header(b'*', n),
+        }
     }
 
-    /// An error: either a `KsError` or a full text such as `b"ERR syntax error"`.
+    /// A simple string (`+OK`).
+    pub fn simple(&mut self, s: &[u8]) {
+        match self.mode {
+            Mode::Values => self.tagged_bytes(tag::SIMPLE, s),
+            _ => self.resp_line(b'+', s),
+        }
+    }
+
+    /// An error: either a `KsError` or a full text such as `b"ERR syntax error"`. CR and LF
+    /// become spaces on the wire, so an error line can never break framing (as in Redis).
     pub fn error<E: AsRef<[u8]> + ?Sized>(&mut self, e: &E) {
-        self.tagged_bytes(tag::ERROR, e.as_ref());
+        self.error_parts(e.as_ref(), b"");
+    }
+
+    fn error_parts(&mut self, text: &[u8], arg: &[u8]) {
+        let clean = |b: &u8| if *b == b'\r' || *b == b'\n' { b' ' } else { *b };
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::ERROR);
+                self.put_len(text.len() + arg.len());
+            }
+            _ => self.buf.push(b'-'),
+        }
+        self.buf.extend(text.iter().map(clean));
+        self.buf.extend(arg.iter().map(clean));
+        if self.mode != Mode::Values {
+            self.buf.extend_from_slice(b"\r\n");
+        }
     }
 
     /// The reply of a failed command, echoing the client's argument when the error does
     /// (with `\r`/`\n` replaced by spaces, as Redis's `addReplyErrorLength` does).
     pub fn command_error(&mut self, e: KsError, argv: &[&[u8]]) {
         let echoed = e.echoed_arg().and_then(|i| argv.get(i)).copied();
-        match echoed {
-            None => self.error(&e),
-            Some(arg) => {
-                let text = e.text().as_bytes();
-                self.buf.push(tag::ERROR);
-                self.put_len(text.len() + arg.len());
-                self.buf.extend_from_slice(text);
-                self.buf.extend(
-                    arg.iter()
-                        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-                );
-            }
-        }
+        self.error_parts(e.text().as_bytes(), echoed.unwrap_or_default());
     }
 
     /// An integer.
     pub fn int(&mut self, v: i64) {
-        self.buf.push(tag::INT);
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::INT);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            _ => {
+                let mut ib = IntBuf::new();
+                let digits = ib.format(v);
+                self.buf.push(b':');
+                self.buf.extend_from_slice(digits);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
     }
 
     /// A bulk string.
     pub fn bulk(&mut self, s: &[u8]) {
-        self.tagged_bytes(tag::BULK, s);
+        match self.mode {
+            Mode::Values => self.tagged_bytes(tag::BULK, s),
+            _ => self.resp_bulk(s),
+        }
     }
 
     /// A bulk string holding the decimal form of `v` (`addReplyBulkLongLong`).
     pub fn bulk_int(&mut self, v: i64) {
-        let mut tmp = crate::number::IntBuf::new();
+        let mut tmp = IntBuf::new();
         self.bulk(tmp.format(v));
     }
 
     /// A null bulk (RESP2 `$-1`, RESP3 `_`).
     pub fn null(&mut self) {
-        self.buf.push(tag::NULL);
+        match self.mode {
+            Mode::Values => self.buf.push(tag::NULL),
+            Mode::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
+            Mode::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
     }
 
     /// A null array (RESP2 `*-1`, RESP3 `_`).
     pub fn null_array(&mut self) {
-        self.buf.push(tag::NULL_ARRAY);
+        match self.mode {
+            Mode::Values => self.buf.push(tag::NULL_ARRAY),
+            Mode::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
+            Mode::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
     }
 
     /// The header of an array of `n` values.
     pub fn array(&mut self, n: usize) {
-        self.buf.push(tag::ARRAY);
-        self.put_len(n);
+        self.aggregate(tag::ARRAY, n);
     }
 
     /// The header of a map of `n` key/value pairs (RESP2 sees a flat array of 2n).
     pub fn map(&mut self, n: usize) {
-        self.buf.push(tag::MAP);
-        self.put_len(n);
+        self.aggregate(tag::MAP, n);
     }
 
     /// The header of a set of `n` values (RESP2 sees an array).
     pub fn set(&mut self, n: usize) {
-        self.buf.push(tag::SET);
-        self.put_len(n);
+        self.aggregate(tag::SET, n);
     }
 
-    /// A double.
+    /// The header of a push message of `n` values (RESP2 sees an array).
+    pub fn push(&mut self, n: usize) {
+        self.aggregate(tag::PUSH, n);
+    }
+
+    /// A double, printed as Redis 7.2 prints it (RESP2 sees a bulk string).
     pub fn double(&mut self, v: f64) {
-        self.buf.push(tag::DOUBLE);
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::DOUBLE);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            Mode::Resp2 => self.resp_bulk(DoubleBuf::new().format(v)),
+            Mode::Resp3 => self.resp_line(b',', DoubleBuf::new().format(v)),
+        }
     }
 
     /// A boolean (RESP2 sees `:1`/`:0`).
     pub fn boolean(&mut self, v: bool) {
-        self.buf.push(tag::BOOLEAN);
-        self.buf.push(u8::from(v));
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::BOOLEAN);
+                self.buf.push(u8::from(v));
+            }
+            Mode::Resp2 => self
+                .buf
+                .extend_from_slice(if v { b":1\r\n" } else { b":0\r\n" }),
+            Mode::Resp3 => self
+                .buf
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
+        }
     }
 
-    /// A verbatim string with its 3-byte format (`txt`, `mkd`).
+    /// A verbatim string with its 3-byte format (`txt`, `mkd`); RESP2 sees a bulk string.
     pub fn verbatim(&mut self, format: [u8; 3], s: &[u8]) {
-        self.buf.reserve(8 + s.len());
-        self.buf.push(tag::VERBATIM);
-        self.buf.extend_from_slice(&format);
-        self.put_len(s.len());
-        self.buf.extend_from_slice(s);
+        match self.mode {
+            Mode::Values => {
+                self.buf.reserve(8 + s.len());
+                self.buf.push(tag::VERBATIM);
+                self.buf.extend_from_slice(&format);
+                self.put_len(s.len());
+                self.buf.extend_from_slice(s);
+            }
+            Mode::Resp2 => self.resp_bulk(s),
+            Mode::Resp3 => {
+                self.header(b'=', s.len() + 4);
+                self.buf.extend_from_slice(&format);
+                self.buf.push(b':');
+                self.buf.extend_from_slice(s);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// A big number given as its decimal digits (RESP2 sees a bulk string).
+    pub fn big_number(&mut self, digits: &[u8]) {
+        match self.mode {
+            Mode::Values => self.tagged_bytes(tag::BIG_NUMBER, digits),
+            Mode::Resp2 => self.resp_bulk(digits),
+            Mode::Resp3 => self.resp_line(b'(', digits),
+        }
     }
 
     /// Start an array whose length is known only after its items are written; returns the
     /// position to pass to `array_end` (Redis's `addReplyDeferredLen`).
     pub fn array_start(&mut self) -> usize {
         let pos = self.buf.len();
-        self.buf.push(tag::ARRAY);
-        self.buf.extend_from_slice(&0u32.to_le_bytes());
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::ARRAY);
+                self.buf.extend_from_slice(&0u32.to_le_bytes());
+            }
+            // Room for the longest header; `array_end` moves the items back over what the
+            // real header does not use.
+            _ => self.buf.resize(pos + DEFERRED_HEADER, 0),
+        }
         pos
     }
 
     /// Set the item count of the array started at `pos`.
     pub fn array_end(&mut self, pos: usize, n: usize) {
-        let n = u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-        if let Some(slot) = self.buf.get_mut(pos + 1..pos + 5) {
-            slot.copy_from_slice(&n);
+        if self.mode == Mode::Values {
+            let n = u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+            if let Some(slot) = self.buf.get_mut(pos + 1..pos + 5) {
+                slot.copy_from_slice(&n);
+            }
+            return;
+        }
+        let mut ib = IntBuf::new();
+        let digits = ib.format(i64::try_from(n).unwrap_or(i64::MAX));
+        let hlen = digits.len() + 3;
+        let items = pos + DEFERRED_HEADER;
+        if items > self.buf.len() {
+            return;
+        }
+        self.buf.copy_within(items.., pos + hlen);
+        let end = self.buf.len() - (DEFERRED_HEADER - hlen);
+        self.buf.truncate(end);
+        if let Some(h) = self.buf.get_mut(pos..pos + hlen) {
+            h[0] = b'*';
+            h[1..hlen - 2].copy_from_slice(digits);
+            h[hlen - 2] = b'\r';
+            h[hlen - 1] = b'\n';
         }
     }
 }
@@ -254,6 +437,10 @@ pub enum Reply {
     Bool(bool),
     /// A verbatim string and its format.
     Verbatim([u8; 3], Vec<u8>),
+    /// A push message.
+    Push(Vec<Reply>),
+    /// A big number's digits.
+    BigNumber(Vec<u8>),
 }
 
 impl Reply {
@@ -319,12 +506,13 @@ pub fn decode_one(bytes: &[u8], pos: &mut usize) -> Result<Reply, DecodeError> {
     let t = *bytes.get(at).ok_or(DecodeError { at })?;
     *pos += 1;
     let v = match t {
-        tag::SIMPLE | tag::ERROR | tag::BULK => {
+        tag::SIMPLE | tag::ERROR | tag::BULK | tag::BIG_NUMBER => {
             let n = take_u32(bytes, pos)?;
             let s = take(bytes, pos, n)?.to_vec();
             match t {
                 tag::SIMPLE => Reply::Simple(s),
                 tag::ERROR => Reply::Error(s),
+                tag::BIG_NUMBER => Reply::BigNumber(s),
                 _ => Reply::Bulk(s),
             }
         }
@@ -333,16 +521,16 @@ pub fn decode_one(bytes: &[u8], pos: &mut usize) -> Result<Reply, DecodeError> {
         tag::NULL => Reply::Null,
         tag::NULL_ARRAY => Reply::NullArray,
         tag::BOOLEAN => Reply::Bool(take(bytes, pos, 1)? != [0]),
-        tag::ARRAY | tag::SET => {
+        tag::ARRAY | tag::SET | tag::PUSH => {
             let n = take_u32(bytes, pos)?;
             let mut items = Vec::with_capacity(n.min(1024));
             for _ in 0..n {
                 items.push(decode_one(bytes, pos)?);
             }
-            if t == tag::ARRAY {
-                Reply::Array(items)
-            } else {
-                Reply::Set(items)
+            match t {
+                tag::ARRAY => Reply::Array(items),
+                tag::SET => Reply::Set(items),
+                _ => Reply::Push(items),
             }
         }
         tag::MAP => {

@@ -34,7 +34,9 @@ fn to_resp2(r: &Reply) -> Resp {
         Reply::Bulk(s) => Resp::Bulk(Some(s.clone())),
         Reply::Null => Resp::Bulk(None),
         Reply::NullArray => Resp::Array(None),
-        Reply::Array(v) | Reply::Set(v) => Resp::Array(Some(v.iter().map(to_resp2).collect())),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => {
+            Resp::Array(Some(v.iter().map(to_resp2).collect()))
+        }
         Reply::Map(kv) => Resp::Array(Some(
             kv.iter()
                 .flat_map(|(k, v)| [to_resp2(k), to_resp2(v)])
@@ -42,7 +44,7 @@ fn to_resp2(r: &Reply) -> Resp {
         )),
         Reply::Double(d) => Resp::Bulk(Some(format!("{d}").into_bytes())),
         Reply::Bool(b) => Resp::Int(i64::from(*b)),
-        Reply::Verbatim(_, s) => Resp::Bulk(Some(s.clone())),
+        Reply::Verbatim(_, s) | Reply::BigNumber(s) => Resp::Bulk(Some(s.clone())),
     }
 }
 

@@ -187,12 +187,12 @@ export class ReplyWriter {
   }
 
   /**
-   * A double as Redis 7.0 addReplyDouble writes it: `%.17g`, with `inf`, `-inf`
-   * and `nan`. RESP3 `,text`, RESP2 the same text as a bulk string.
+   * A double as Redis 7.2 addReplyDouble writes it (see formatDouble): RESP3 `,text`,
+   * RESP2 the same text as a bulk string.
    */
   double(x: number): void {
     if (Number.isSafeInteger(x) && !(x === 0 && 1 / x < 0)) {
-      // %.17g prints an integer below 2^53 as its plain digits.
+      // d2string prints an integral double within ±2^62 through its integer path.
       this.reserve(HEADER_MAX * 2);
       if (this.proto === 3) {
         this.buf[this.pos++] = RESP_TYPES.DOUBLE;
@@ -383,102 +383,44 @@ function decimalLength(n: number): number {
   return len;
 }
 
-/** The bits of a double, for the tie check in formatDouble. */
-const DOUBLE_BITS = new DataView(new ArrayBuffer(8));
+/** Redis's double2ll bound: integral doubles within it print through the integer path. */
+const HALF_LLONG = 2 ** 62;
 
 /**
- * A double as C's printf("%.17g") prints it in glibc, with `inf`, `-inf` and `nan`
- * as Redis 7.0 writes them. toExponential(16) gives the 17 significant digits,
- * rounded exactly; glibc breaks exact ties to even where ECMAScript rounds them up,
- * so those (values with exactly 18 significant digits) are fixed up here.
+ * A double as Redis 7.2's d2string prints it (RESP3 doubles and their RESP2 bulk form):
+ * `nan`, `inf`, `-inf`, `0`, `-0`; integral values within ±2^62 as exact integers; anything
+ * else in the shortest digits that read back to the same double, laid out as fpconv_dtoa's
+ * emit_digits does (plain up to 10^(n+6), `1e-7` style below 10^-6, `1.5e+300` style).
+ * The Rust core's `DoubleBuf` does the same; fixtures/replies.txt holds both to it.
  */
 export function formatDouble(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (x === Number.POSITIVE_INFINITY) return 'inf';
   if (x === Number.NEGATIVE_INFINITY) return '-inf';
   if (x === 0) return 1 / x < 0 ? '-0' : '0';
+  if (Number.isInteger(x) && x >= -HALF_LLONG && x <= HALF_LLONG) return BigInt(x).toString();
   const negative = x < 0;
-  const a = negative ? -x : x;
-  const q = fractionBits(a);
-  if (q >= 1 && q <= 20 && a >= 1e-4) {
-    // a = odd * 2^-q has exactly q decimals, so toFixed(q) is its exact value. With at
-    // most 17 significant digits that is also %.17g (fixed form, since a >= 1e-4 and
-    // a < 2^53). V8's toExponential is slow on exactly these short values (~700 ns).
-    const fixed = a.toFixed(q);
-    let significant = fixed.length - 1;
-    if (a < 1) {
-      let lead = 2;
-      while (fixed.charCodeAt(lead) === 48) lead++;
-      significant = fixed.length - lead;
-    }
-    if (significant <= 17) return negative ? `-${fixed}` : fixed;
-  }
-  let s = a.toExponential(16);
-  let e = s.indexOf('e');
-  let digits = s.slice(0, 1) + s.slice(2, e);
-  let exp = Number(s.slice(e + 1));
-
-  // A tie needs an exact expansion of 18 significant digits: leading digit at 10^E,
-  // last at 10^-q, so E + q + 1 = 18; E may be one less than the rounded exponent.
-  if (q > 0 && (exp + q + 1 === 18 || exp + q + 1 === 19)) {
-    s = a.toExponential(17);
-    e = s.indexOf('e');
-    const exp18 = Number(s.slice(e + 1));
-    if (exp18 + q + 1 === 18) {
-      const d18 = s.slice(0, 1) + s.slice(2, e);
-      digits = d18.slice(0, 17);
-      exp = exp18;
-      // Exactly halfway (the 18th digit is 5): round half to even.
-      if (((d18.charCodeAt(16) - 48) & 1) === 1) {
-        const up = (BigInt(digits) + 1n).toString();
-        // 99...9 + 1 carries into an 18th digit, which moves the exponent.
-        exp += up.length - 17;
-        digits = up.slice(0, 17);
-      }
-    }
-  }
-
-  let out: string;
-  if (exp >= -4 && exp < 17) {
-    let intPart: string;
-    let frac: string;
-    if (exp >= 0) {
-      intPart = digits.slice(0, exp + 1);
-      frac = digits.slice(exp + 1);
-    } else {
-      intPart = '0';
-      frac = '0'.repeat(-exp - 1) + digits;
-    }
-    frac = stripZeros(frac);
-    out = frac.length > 0 ? `${intPart}.${frac}` : intPart;
-  } else {
-    const frac = stripZeros(digits.slice(1));
-    const mantissa = frac.length > 0 ? `${digits.slice(0, 1)}.${frac}` : digits.slice(0, 1);
-    const absExp = exp < 0 ? -exp : exp;
-    out = `${mantissa}e${exp < 0 ? '-' : '+'}${absExp < 10 ? '0' : ''}${absExp}`;
-  }
+  // toExponential() with no argument gives the shortest round-trip digits: "d.ddde-7".
+  const sci = (negative ? -x : x).toExponential();
+  const e = sci.indexOf('e');
+  const digits = sci.slice(0, 1) + sci.slice(2, e);
+  const nd = digits.length;
+  const k = Number(sci.slice(e + 1)) - (nd - 1);
+  const out = emitDigits(digits, k, negative);
   return negative ? `-${out}` : out;
 }
 
-function stripZeros(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 48) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
-
-/** q such that a = odd * 2^-q (a finite, > 0); q <= 0 means a is an integer. */
-function fractionBits(a: number): number {
-  DOUBLE_BITS.setFloat64(0, a);
-  const hi = DOUBLE_BITS.getUint32(0);
-  const lo = DOUBLE_BITS.getUint32(4);
-  const biased = (hi >>> 20) & 0x7ff;
-  const mantHi = (hi & 0xfffff) | (biased === 0 ? 0 : 0x100000);
-  const exp2 = biased === 0 ? -1074 : biased - 1075;
-  const tz = lo !== 0 ? ctz32(lo) : 32 + ctz32(mantHi);
-  return -(exp2 + tz);
-}
-
-function ctz32(v: number): number {
-  // v & -v isolates the lowest set bit; clz32 of it gives its position from the top.
-  return 31 - Math.clz32(v & -v);
+/** fpconv's emit_digits: `digits` times 10^k. */
+function emitDigits(digits: string, k: number, negative: boolean): string {
+  const nd = digits.length;
+  const exp = Math.abs(k + nd - 1);
+  if (k >= 0 && exp < nd + 7) return digits + '0'.repeat(k);
+  if (k < 0 && (k > -7 || exp < 4)) {
+    const offset = nd + k;
+    if (offset <= 0) return `0.${'0'.repeat(-offset)}${digits}`;
+    return `${digits.slice(0, offset)}.${digits.slice(offset)}`;
+  }
+  const used = Math.min(nd, 18 - (negative ? 1 : 0));
+  const mantissa = used > 1 ? `${digits.slice(0, 1)}.${digits.slice(1, used)}` : digits.slice(0, 1);
+  return `${mantissa}e${k + used - 1 < 0 ? '-' : '+'}${exp}`;
 }

@@ -33,9 +33,11 @@ export interface Config {
   segments: number;
   'enable-debug-command': string;
   'io-uring': string;
+  /** hard, soft, soft seconds for each class in OBUF_CLASSES order (Redis's client_obuf_limits). */
+  'client-output-buffer-limit': number[];
 }
 
-type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool';
+type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool' | 'obuf';
 
 interface Param {
   readonly name: keyof Config;
@@ -91,7 +93,13 @@ export const PARAMS: readonly Param[] = [
   { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
   { name: 'enable-debug-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
+  { name: 'client-output-buffer-limit', kind: 'obuf', mutable: true },
 ];
+
+/** Client classes of client-output-buffer-limit, in Redis's order (as CONFIG GET prints them). */
+const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
+/** Other names Redis accepts for a class (getClientTypeByName). */
+const OBUF_ALIASES: Record<string, number> = { normal: 0, slave: 1, replica: 1, pubsub: 2 };
 
 const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
 
@@ -124,6 +132,8 @@ export function defaultConfig(): Config {
     segments: 256,
     'enable-debug-command': 'no',
     'io-uring': 'yes',
+    // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
+    'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
   };
 }
 
@@ -150,6 +160,11 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
   const p = findParam(name);
   if (p === undefined) return 'Bad directive or wrong number of arguments';
   const rec = cfg as unknown as Record<string, unknown>;
+  if (p.kind === 'obuf')
+    return applyOutputLimits(
+      cfg,
+      args.flatMap((a) => a.split(' ')).filter((a) => a !== ''),
+    );
   if (p.kind === 'list') {
     const list = args.flatMap((a) => a.split(' ')).filter((a) => a !== '');
     if (list.length === 0) return 'Bad directive or wrong number of arguments';
@@ -187,8 +202,33 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
   }
 }
 
+/**
+ * client-output-buffer-limit: `<class> <hard> <soft> <soft seconds>` groups, all checked
+ * before any is applied, with Redis's error texts (config.c updateClientOutputBufferLimit).
+ */
+function applyOutputLimits(cfg: Config, words: readonly string[]): string | undefined {
+  if (words.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
+  const next = [...cfg['client-output-buffer-limit']];
+  for (let j = 0; j < words.length; j += 4) {
+    const cls = OBUF_ALIASES[(words[j] as string).toLowerCase()];
+    if (cls === undefined) return 'Invalid client class specified in buffer limit configuration.';
+    const hard = parseMemory(words[j + 1] as string);
+    const soft = parseMemory(words[j + 2] as string);
+    const secs = words[j + 3] as string;
+    if (hard === undefined || soft === undefined || hard < 0 || soft < 0 || !/^\d+$/.test(secs))
+      return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
+    next.splice(cls * 3, 3, hard, soft, Number(secs));
+  }
+  cfg['client-output-buffer-limit'] = next;
+  return undefined;
+}
+
 /** A parameter's value as CONFIG GET prints it. */
 export function formatParam(cfg: Config, name: keyof Config): string {
+  if (name === 'client-output-buffer-limit') {
+    const v = cfg[name];
+    return OBUF_CLASSES.map((c, i) => `${c} ${v[i * 3]} ${v[i * 3 + 1]} ${v[i * 3 + 2]}`).join(' ');
+  }
   const v = cfg[name];
   return Array.isArray(v) ? v.join(' ') : String(v);
 }

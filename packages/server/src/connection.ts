@@ -7,7 +7,7 @@ import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp
 import type pino from 'pino';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
-import type { Transport, TransportEvents } from './transport';
+import { NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
 
 /** CLIENT REPLY modes. */
@@ -17,6 +17,8 @@ export type ReplyMode = (typeof ReplyMode)[keyof typeof ReplyMode];
 /** Batch flags understood by the binding's `execute`. */
 const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
+/** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
+const FLAG_DISCARD = 4;
 
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
@@ -43,6 +45,18 @@ export class Connection implements TransportEvents {
   closeAfterReply = false;
   /** A handler is waiting for an asynchronous answer (e.g. from other workers). */
   private waiting = false;
+  /**
+   * The client's pending output passed the high-water mark: its input waits, unparsed, in
+   * rbuf until the transport says it drained (`onDrain`), so memory stays bounded by what
+   * the client reads rather than by what it pipelines.
+   */
+  private held = false;
+  /** Where input resumes once `held` ends, when a batch stopped part-way (-1: after what ran). */
+  private resumeAt = -1;
+  /** Start of the request being dispatched, in the buffer being run. */
+  private frameStart = 0;
+  /** Since when the output has been over the soft client-output-buffer-limit (0: it is not). */
+  softSinceMs = 0;
 
   private parser: RequestParser;
   private readonly req = new Request();
@@ -53,6 +67,9 @@ export class Connection implements TransportEvents {
   private batch = new Uint32Array(1024);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
+  /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
+  private batchStarts = new Uint32Array(128);
+  private batchCount = 0;
   private readonly log: pino.Logger;
 
   constructor(
@@ -115,7 +132,7 @@ export class Connection implements TransportEvents {
     this.server.noteInput(chunk.length);
     if (this.closed) return;
     this.lastActiveMs = Date.now();
-    if (this.waiting) {
+    if (this.waiting || this.held) {
       this.append(chunk);
       this.checkQueryLimit();
       return;
@@ -172,13 +189,15 @@ export class Connection implements TransportEvents {
   private run(buf: Buffer, pos: number, end: number = buf.length): number {
     const view = end === buf.length ? buf : buf.subarray(0, end);
     const req = this.req;
-    while (!this.waiting && !this.closeAfterReply && !this.closed) {
+    while (!this.waiting && !this.closeAfterReply && !this.closed && !this.held) {
       let next: number;
+      this.frameStart = pos;
       try {
         next = this.parser.parse(view, pos, req);
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
-        this.flushBatch();
+        // Held back: the bad request is parsed again, and answered, once the output drained.
+        if (!this.flushBefore()) break;
         this.w.error(e.reply);
         this.closeAfterReply = true;
         this.log.debug({ reply: e.reply }, 'protocol error');
@@ -189,7 +208,23 @@ export class Connection implements TransportEvents {
       if (req.argc > 0) this.dispatch(req);
     }
     this.flushBatch();
+    if (this.resumeAt >= 0) {
+      pos = this.resumeAt;
+      this.resumeAt = -1;
+    }
     return this.closeAfterReply ? end : pos;
+  }
+
+  /**
+   * Run the queued core commands before a reply written here, so replies keep their order.
+   * False when the client is now held back for its output: the current request then waits
+   * (unanswered, unparsed) until the output drains.
+   */
+  private flushBefore(): boolean {
+    this.flushBatch();
+    if (!this.held) return true;
+    if (this.resumeAt < 0) this.resumeAt = this.frameStart;
+    return false;
   }
 
   /**
@@ -199,7 +234,7 @@ export class Connection implements TransportEvents {
   private dispatch(req: Request): void {
     if (this.replyMode === ReplyMode.On) this.execute(req);
     else {
-      this.flushBatch();
+      if (!this.flushBefore()) return;
       const mark = this.w.length;
       this.execute(req);
       this.flushBatch();
@@ -238,22 +273,20 @@ export class Connection implements TransportEvents {
       return;
     }
     if (!this.authenticated && !cmd.noAuth) {
-      this.flushBatch();
-      this.w.raw(NOAUTH);
+      if (this.flushBefore()) this.w.raw(NOAUTH);
       return;
     }
-    this.server.commandsProcessed++;
-    this.lastCommand = cmd.name;
     if (cmd.op >= 0) this.queue(cmd, req);
     else {
-      this.flushBatch();
+      if (!this.flushBefore()) return;
+      this.server.commandsProcessed++;
+      this.lastCommand = cmd.name;
       (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
     }
   }
 
   private reject(text: string): void {
-    this.flushBatch();
-    this.w.error(text);
+    if (this.flushBefore()) this.w.error(text);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -265,6 +298,14 @@ export class Connection implements TransportEvents {
       next.set(this.batch.subarray(0, this.batchLen));
       this.batch = next;
     }
+    if (this.batchCount === this.batchStarts.length) {
+      const next = new Uint32Array(this.batchStarts.length * 2);
+      next.set(this.batchStarts);
+      this.batchStarts = next;
+    }
+    this.batchStarts[this.batchCount++] = this.frameStart;
+    this.server.commandsProcessed++;
+    this.lastCommand = cmd.name;
     const b = this.batch;
     let i = this.batchLen;
     b[i++] = cmd.op;
@@ -276,32 +317,82 @@ export class Connection implements TransportEvents {
     this.batchLen = i;
   }
 
-  /** Send the pending core batch to Rust in one call and write its replies in order. */
+  /**
+   * Send the pending core batch to Rust in one call; the core writes the replies straight to
+   * the client, after the replies written here before them. If the client's output passed
+   * the high-water mark part-way, the rest of the batch waits for `onDrain` (resumeAt).
+   */
   private flushBatch(): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
-    const addon = this.server.addon;
-    const scratch = this.server.replyScratch;
-    const flags = (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0);
+    this.writeOut();
+    const flags =
+      (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0) | (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0);
+    const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
-    const n = addon.execute(this.batchSrc, this.batch, this.batchLen, this.db, flags, scratch);
+    const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
     this.batchLen = 0;
+    this.batchCount = 0;
     this.batchSrc = undefined;
-    // The core wrote finished RESP into the worker's scratch, which every call reuses: copy it now.
-    if (n <= scratch.length) this.w.rawRange(scratch, 0, n);
-    else this.w.raw(addon.fetchReplies());
+    const ran = (r & ~OUTPUT_OVER) >>> 0;
+    if (ran < count) {
+      // Commands that did not run were counted when queued; they count again when they do.
+      this.server.commandsProcessed -= count - ran;
+      this.resumeAt = this.batchStarts[ran] as number;
+    }
+    if ((r & OUTPUT_OVER) !== 0 || ran < count) this.held = true;
+    this.checkOutputLimit();
+  }
+
+  /** Hand the replies written here to the transport. */
+  private writeOut(): void {
+    if (this.w.length === 0) return;
+    if (this.transport.write(this.w.take())) this.held = true;
+    this.checkOutputLimit();
   }
 
   /** Write out what the reply buffer holds; close afterwards if asked to. */
   flush(): void {
     if (this.closed) return;
-    if (this.w.length > 0) {
-      const out = this.w.take();
-      this.server.noteOutput(out.length);
-      this.transport.write(out);
-    }
-    if (this.closeAfterReply) {
+    this.writeOut();
+    if (this.closeAfterReply && !this.closed) {
       this.closed = true;
       this.transport.end();
+    }
+  }
+
+  /**
+   * client-output-buffer-limit for normal clients (Redis's checkClientOutputBufferLimits):
+   * over the hard limit, or over the soft one for longer than its seconds, the client is
+   * closed. With Redis's default (0 0 0) nothing is checked and nothing is asked of the
+   * transport. Redis checks as output is added; a client held back adds none, so the worker
+   * also checks those over the soft limit on its timer.
+   */
+  checkOutputLimit(): void {
+    const [hard = 0, soft = 0, softSec = 0] = this.server.config['client-output-buffer-limit'];
+    if (hard === 0 && soft === 0) return;
+    const pending = this.transport.outputUse()[0] ?? 0;
+    const now = Date.now();
+    let over = hard > 0 && pending >= hard;
+    if (soft > 0 && pending >= soft) {
+      if (this.softSinceMs === 0) this.softSinceMs = now;
+      else if (now - this.softSinceMs >= softSec * 1000) over = true;
+    } else this.softSinceMs = 0;
+    if (!over || this.closed) return;
+    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.destroy();
+  }
+
+  /** The transport drained the output this client was held back for: run the input that waited. */
+  onDrain(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.closed || this.waiting) return;
+    try {
+      if (this.rlen > 0) this.consume();
+      this.flush();
+    } catch (err) {
+      this.log.error({ err }, 'closing client after an internal error');
+      this.destroy();
     }
   }
 
@@ -316,7 +407,7 @@ export class Connection implements TransportEvents {
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
-    if (this.closed) return;
+    if (this.closed || this.held) return;
     try {
       if (this.rlen > 0) this.consume();
       this.flush();
@@ -355,13 +446,23 @@ export class Connection implements TransportEvents {
     const now = Date.now();
     const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
+    const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
       `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
       `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${this.rlen} qbuf-free=${this.rbuf.length - this.rlen} ` +
-      `argv-mem=0 multi-mem=0 rbs=${this.rbuf.length} rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${this.lastCommand} ` +
+      `argv-mem=0 multi-mem=0 rbs=${this.rbuf.length} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${this.rbuf.length + oalloc} ` +
+      `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
       `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );
+  }
+
+  /**
+   * Bytes this client holds here: its query buffer, and on Node sockets its pending output
+   * (the ring reports its clients' output buffers itself, in one call).
+   */
+  memoryUse(): number {
+    return this.rbuf.length + (this.transport instanceof NetTransport ? (this.transport.outputUse()[2] ?? 0) : 0);
   }
 
   /** Bytes of unparsed input held (CLIENT LIST qbuf). */

@@ -19,8 +19,10 @@ export const ThreadSlot = {
   OpsPerSec: 8,
   InputPerSec: 9,
   OutputPerSec: 10,
+  /** Bytes held for clients: query buffers and pending output (INFO mem_clients_normal). */
+  ClientMemory: 11,
 } as const;
-export const THREAD_STRIDE = 11;
+export const THREAD_STRIDE = 12;
 
 /** The buffers every thread sees. */
 export interface SharedBuffers {

@@ -1,20 +1,45 @@
 /**
  * How a Connection reaches its client: through the worker's io_uring (uring.ts), or through a
- * Node net.Socket where io_uring is off or unavailable. A Connection only queues bytes, asks
- * for a close, and reads addresses; the transport calls back `onData` and `onClose`.
+ * Node net.Socket where io_uring is off or unavailable. A Connection runs core batches whose
+ * replies go straight to the client, queues its own reply bytes, asks for a close, and reads
+ * addresses; the transport calls back `onData`, `onDrain` and `onClose`.
+ *
+ * Both transports hold a client back the same way: once its pending output passes
+ * OUTPUT_HIGH_WATER, they say so (OUTPUT_OVER), the connection stops running its input, and
+ * `onDrain` comes once it has drained (to half of that on the ring, fully on a Node socket).
  */
 import type { Socket } from 'node:net';
+import type { Addon } from './core';
+
+/** Bit set in `runCore`'s result (and the ring's) when the client's output passed the high-water mark. */
+export const OUTPUT_OVER = 0x80000000;
+/** Pending output above which a client's input waits (as the ring's OUTPUT_HIGH_WATER). */
+const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 
 /** What a transport tells its connection. */
 export interface TransportEvents {
   onData(chunk: Buffer): void;
+  /** Output held back by OUTPUT_OVER has drained: run the input that waited. */
+  onDrain(): void;
   onClose(): void;
 }
 
 /** A client's byte stream. */
 export interface Transport {
-  /** Queue bytes for the client; they may be copied at once, so `data` can be reused. */
-  write(data: Buffer): void;
+  /**
+   * Queue bytes for the client after everything queued before. `data` must not change
+   * afterwards (a Node socket keeps it until sent; ReplyWriter.take() slices are never
+   * written again). True when the client's pending output is now over the high-water mark.
+   */
+  write(data: Buffer): boolean;
+  /**
+   * Run `count` core commands (`batch[..len]` over `src`, flags as the binding's) with their
+   * replies going straight to the client; returns how many ran, OR'ed with OUTPUT_OVER when
+   * the output passed the high-water mark (the rest wait for `onDrain`).
+   */
+  runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number, count: number): number;
+  /** `[omem, oll, allocated]`: output bytes pending, buffers holding them, bytes allocated. */
+  outputUse(): number[];
   /** Close once everything queued is sent. */
   end(): void;
   /** Close now, dropping what is queued. */
@@ -29,12 +54,16 @@ export interface Transport {
   attach(c: TransportEvents): void;
 }
 
-/** Stop reading from a client whose unsent replies pass this, until the socket drains. */
-const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
-
-/** A Node socket as a transport: one 'data' callback and one write per read. */
+/** A Node socket as a transport: one 'data' callback per read, one write per batch. */
 export class NetTransport implements Transport {
-  constructor(private readonly socket: Socket) {
+  /** Output passed the high-water mark: reading is paused until 'drain'. */
+  private over = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly addon: Addon,
+    private readonly noteOutput: (bytes: number) => void,
+  ) {
     socket.setNoDelay(true);
   }
 
@@ -42,7 +71,10 @@ export class NetTransport implements Transport {
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => c.onData(chunk));
     socket.on('drain', () => {
-      if (!socket.destroyed) socket.resume();
+      if (!this.over || socket.destroyed) return;
+      this.over = false;
+      socket.resume();
+      c.onDrain();
     });
     socket.on('error', () => {
       // 'close' follows; a reset client is not worth a log line.
@@ -50,8 +82,34 @@ export class NetTransport implements Transport {
     socket.on('close', () => c.onClose());
   }
 
-  write(data: Buffer): void {
-    if (!this.socket.write(data) && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
+  write(data: Buffer): boolean {
+    this.noteOutput(data.length);
+    this.socket.write(data);
+    return this.checkOver();
+  }
+
+  runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number, count: number): number {
+    const limit = Math.max(0, OUTPUT_HIGH_WATER - this.socket.writableLength);
+    // The Buffer owns the bytes the core wrote: the socket sends them without another copy.
+    const out = this.addon.execute(src, batch, len, db, flags, limit);
+    const ran = out.length > limit ? this.addon.lastBatchRan() : count;
+    if (out.length > 0) {
+      this.noteOutput(out.length);
+      this.socket.write(out);
+    }
+    return this.checkOver() ? (ran | OUTPUT_OVER) >>> 0 : ran;
+  }
+
+  private checkOver(): boolean {
+    if (this.socket.writableLength <= OUTPUT_HIGH_WATER) return false;
+    this.over = true;
+    this.socket.pause();
+    return true;
+  }
+
+  outputUse(): number[] {
+    const pending = this.socket.writableLength;
+    return [pending, pending > 0 ? 1 : 0, pending];
   }
 
   end(): void {

@@ -1,25 +1,24 @@
 /**
- * The worker's io_uring loop: one `ring.turn` call per loop turn hands the ring every reply
- * written since the last turn and gets back every accept, read and close that completed
- * (see crates/binding/src/uring.rs for the record layout). Parsing and commands stay here;
- * the syscalls and JS callbacks per request are gone.
+ * The worker's io_uring loop: one `ring.turn` call per loop turn submits every send queued
+ * since the last turn and gets back every accept, read and close that completed (see
+ * crates/binding/src/uring.rs for the record layout). Parsing stays here; the core writes
+ * its replies straight onto the ring's per-client send queues (`ring.execute`), and replies
+ * made here join the same queues in order (`ring.send`).
  *
  * The ring blocks in the kernel while idle, so the loop gives Node's own event loop a turn
  * (setImmediate) whenever a wait times out, a wake arrives from the main thread (a message
  * is waiting), or it has run for a while; timers and messages are never starved.
  */
 import type { Ring } from '@shrike/binding';
-import type { Transport, TransportEvents } from './transport';
+import { OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 
 /** Record layout shared with the ring. */
 const REC = 5;
-const OP_SEND = 1;
-const OP_END = 2;
-const OP_DESTROY = 3;
 const EV_ACCEPT = 1;
 const EV_DATA = 2;
 const EV_CLOSED = 3;
 const EV_WAKE = 4;
+const EV_DRAINED = 5;
 
 /** How long an idle ring waits in the kernel before Node's loop gets a turn. */
 const IDLE_WAIT_MS = 20;
@@ -49,16 +48,24 @@ export class UringTransport implements Transport {
     this.events = c;
   }
 
-  write(data: Buffer): void {
-    this.loop.op(OP_SEND, this.slot, this.gen, data);
+  write(data: Buffer): boolean {
+    return (this.loop.ring.send(this.slot, this.gen, data) & OUTPUT_OVER) !== 0;
+  }
+
+  runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number): number {
+    return this.loop.ring.execute(this.slot, this.gen, src, batch, len, db, flags);
+  }
+
+  outputUse(): number[] {
+    return this.loop.ring.outputUse(this.slot, this.gen);
   }
 
   end(): void {
-    this.loop.op(OP_END, this.slot, this.gen, undefined);
+    this.loop.ring.end(this.slot, this.gen);
   }
 
   destroy(): void {
-    this.loop.op(OP_DESTROY, this.slot, this.gen, undefined);
+    this.loop.ring.destroy(this.slot, this.gen);
   }
 
   private addresses(): string[] {
@@ -89,10 +96,6 @@ export class UringTransport implements Transport {
 
 /** Drives one worker's ring. */
 export class UringLoop {
-  private out = Buffer.allocUnsafeSlow(1024 * 1024);
-  private outLen = 0;
-  private ops = new Uint32Array(REC * 4096);
-  private nOps = 0;
   private readonly input = Buffer.allocUnsafeSlow(INPUT_BYTES);
   private readonly events = new Uint32Array(REC * MAX_EVENTS);
   private readonly clients: (UringTransport | undefined)[] = [];
@@ -118,44 +121,10 @@ export class UringLoop {
     this.checkIdle();
   }
 
-  /** Queue an op for the next turn. */
-  op(kind: number, slot: number, gen: number, data: Buffer | undefined): void {
-    let off = 0;
-    let len = 0;
-    if (data !== undefined) {
-      len = data.length;
-      if (this.outLen + len > this.out.length) this.growOut(len);
-      off = this.outLen;
-      data.copy(this.out, off);
-      this.outLen += len;
-    }
-    if ((this.nOps + 1) * REC > this.ops.length) {
-      const next = new Uint32Array(this.ops.length * 2);
-      next.set(this.ops);
-      this.ops = next;
-    }
-    const o = this.ops;
-    const i = this.nOps * REC;
-    o[i] = kind;
-    o[i + 1] = slot;
-    o[i + 2] = gen;
-    o[i + 3] = off;
-    o[i + 4] = len;
-    this.nOps++;
-  }
-
-  private growOut(need: number): void {
-    const next = Buffer.allocUnsafeSlow(Math.max(this.out.length * 2, this.outLen + need));
-    this.out.copy(next, 0, 0, this.outLen);
-    this.out = next;
-  }
-
   private readonly run = (): void => {
     if (this.stopped) return;
     for (let turn = 0; turn < TURNS_PER_YIELD; turn++) {
-      const n = this.ring.turn(this.out, this.ops, this.nOps, this.input, this.events, IDLE_WAIT_MS);
-      this.outLen = 0;
-      this.nOps = 0;
+      const n = this.ring.turn(this.input, this.events, IDLE_WAIT_MS);
       if (n === 0 || this.handle(n)) break;
     }
     if (!this.stopped) setImmediate(this.run);
@@ -197,6 +166,11 @@ export class UringLoop {
         case EV_WAKE:
           yieldNow = true;
           break;
+        case EV_DRAINED: {
+          const t = this.clients[slot];
+          if (t !== undefined && t.gen === gen) t.events?.onDrain();
+          break;
+        }
       }
     }
     return yieldNow;

@@ -33,8 +33,6 @@ export class WorkerServer implements UringHost {
   readonly index: number;
   readonly startedAtMs: number;
   commandsProcessed = 0;
-  /** Where the core writes a batch's replies (connections of this worker take turns). */
-  readonly replyScratch = Buffer.allocUnsafeSlow(256 * 1024);
   private connectionsReceived = 0;
   private rejected = 0;
   private netInput = 0;
@@ -110,7 +108,7 @@ export class WorkerServer implements UringHost {
 
   private acceptSocket(socket: Socket): void {
     socket.on('error', () => {});
-    this.accept(new NetTransport(socket));
+    this.accept(new NetTransport(socket, this.addon, this.noteOutput));
   }
 
   /** A new client: its Connection, or undefined when maxclients refused it (told and closing). */
@@ -148,17 +146,33 @@ export class WorkerServer implements UringHost {
     this.netInput += n;
   }
 
-  /** Count bytes written to clients. */
-  noteOutput(n: number): void {
+  /** Count bytes written to clients through Node sockets (the ring counts its own). */
+  readonly noteOutput = (n: number): void => {
     this.netOutput += n;
+  };
+
+  /** Bytes written to clients so far (INFO total_net_output_bytes). */
+  private outputTotal(): number {
+    return this.netOutput + (this.uring?.ring.bytesSent() ?? 0);
+  }
+
+  /**
+   * Memory held for this worker's clients (INFO mem_clients_normal): their query buffers and
+   * the buffers of their pending output.
+   */
+  private clientMemory(): number {
+    let n = this.uring?.ring.outputBytes() ?? 0;
+    for (const c of this.connections) n += c.memoryUse();
+    return n;
   }
 
   /** Every 100 ms: sample the rates (INFO instantaneous_*), then publish. */
   private sampleRates(): void {
     const now = Date.now();
+    for (const c of this.connections) if (c.softSinceMs !== 0) c.checkOutputLimit();
     this.opsRate.sample(this.commandsProcessed, now);
     this.inputRate.sample(this.netInput, now);
-    this.outputRate.sample(this.netOutput, now);
+    this.outputRate.sample(this.outputTotal(), now);
     this.publishStats();
   }
 
@@ -170,7 +184,8 @@ export class WorkerServer implements UringHost {
     r[ThreadSlot.ConnectionsReceived] = this.connectionsReceived;
     r[ThreadSlot.Rejected] = this.rejected;
     r[ThreadSlot.NetInput] = this.netInput;
-    r[ThreadSlot.NetOutput] = this.netOutput;
+    r[ThreadSlot.NetOutput] = this.outputTotal();
+    r[ThreadSlot.ClientMemory] = this.clientMemory();
     r[ThreadSlot.OpsPerSec] = this.opsRate.perSecond;
     r[ThreadSlot.InputPerSec] = this.inputRate.perSecond;
     r[ThreadSlot.OutputPerSec] = this.outputRate.perSecond;

@@ -103,6 +103,9 @@ function section(c: Connection, name: Section): string[] {
         `used_memory_rss_human:${human(rss)}`,
         `used_memory_peak:${peakMemory}`,
         `used_memory_peak_human:${human(peakMemory)}`,
+        // Redis counts replicas' buffers apart; Shrike has no replicas yet.
+        'mem_clients_slaves:0',
+        `mem_clients_normal:${sum(ThreadSlot.ClientMemory)}`,
         `maxmemory:${cfg.maxmemory}`,
         `maxmemory_human:${human(cfg.maxmemory)}`,
         `maxmemory_policy:${cfg['maxmemory-policy']}`,

@@ -1,0 +1,167 @@
+/**
+ * The output path, bounded: a client that pipelines far more replies than it reads is held
+ * back (its input waits) instead of making the process buffer them all; client memory shows
+ * in CLIENT LIST and INFO; client-output-buffer-limit closes a client over it, with Redis's
+ * log line; memory freed goes back to the system. Both transports.
+ */
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
+
+/** Resident set size of a process, in MiB, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One line of CLIENT LIST's fields as a map. */
+function fields(line: string): Map<string, string> {
+  return new Map(line.split(' ').map((kv) => kv.split('=', 2) as [string, string]));
+}
+
+async function clientList(c: RawClient): Promise<string[]> {
+  c.send(cmd('CLIENT', 'LIST'));
+  let text = '';
+  const deadline = Date.now() + 5000;
+  while (!/^\$\d+\r\n[\s\S]*\r\n$/.test(text) && Date.now() < deadline) text += (await c.read(1, 1000)).toString();
+  return text.split('\r\n')[1]?.split('\n').filter((l) => l !== '') ?? [];
+}
+
+async function info(c: RawClient, section: string): Promise<string> {
+  c.send(cmd('INFO', section));
+  let text = '';
+  const deadline = Date.now() + 5000;
+  while (!/^\$\d+\r\n[\s\S]*\r\n$/.test(text) && Date.now() < deadline) text += (await c.read(1, 1000)).toString();
+  return text;
+}
+
+const MiB = 1024 * 1024;
+
+for (const mode of ['yes', 'no']) {
+  t.test(`io-uring ${mode}`, async (t) => {
+    const s: Running = await startShrike(['--threads', '2', '--io-uring', mode]);
+    t.teardown(() => s.stop());
+    const pid = s.proc.pid as number;
+    const admin = await RawClient.open(s.port);
+    t.teardown(() => admin.close());
+    t.equal(await admin.call(cmd('SET', 'big', Buffer.alloc(MiB, 0x61)), 5, 10000), '+OK\r\n');
+
+    t.test('1,000 pipelined GETs of 1 MB, never read: memory stays bounded', async (t) => {
+      await sleep(300);
+      const before = rssMiB(pid);
+      for (let round = 0; round < 2; round++) {
+        const flood = await RawClient.open(s.port);
+        flood.socket.pause();
+        // One write of 1,000 requests: replies would total 1 GB if all were buffered.
+        flood.send(Buffer.from('GET big\r\n'.repeat(1000)));
+        let peak = 0;
+        for (let i = 0; i < 30; i++) {
+          await sleep(50);
+          peak = Math.max(peak, rssMiB(pid));
+        }
+        // Redis buffers all 1 GB; Shrike holds the client's input back past 8 MB of output.
+        t.ok(peak - before < 200, `round ${round}: peak ${peak.toFixed(0)} MiB, from ${before.toFixed(0)} MiB`);
+        const mine = (await clientList(admin)).map(fields).find((f) => Number(f.get('qbuf')) > 0);
+        t.ok(mine !== undefined, 'the flooding client shows its waiting input (qbuf)');
+        t.ok(Number(mine?.get('omem')) > 0, `omem reports its pending output (${mine?.get('omem')})`);
+        t.ok(Number(mine?.get('tot-mem')) >= Number(mine?.get('omem')), 'tot-mem covers it');
+        t.ok(Number(mine?.get('oll')) >= 1, 'oll counts its output buffers');
+        await sleep(150);
+        const mem = /mem_clients_normal:(\d+)/.exec(await info(admin, 'memory'));
+        t.ok(Number(mem?.[1]) > MiB, `INFO mem_clients_normal counts it (${mem?.[1]})`);
+        flood.close();
+        await sleep(800);
+        const after = rssMiB(pid);
+        t.ok(after - before < 100, `round ${round}: back to ${after.toFixed(0)} MiB after it left`);
+      }
+    });
+
+    t.test('a slow reader is slowed, not dropped: it gets every reply, in order', async (t) => {
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      c.socket.pause();
+      const n = 120;
+      let req = '';
+      for (let i = 0; i < n; i++) req += `GET big\r\nINCR seq:${mode}\r\n`;
+      c.send(Buffer.from(req));
+      await sleep(500);
+      c.socket.resume();
+      const one = `$${MiB}\r\n`.length + MiB + 2;
+      let got = Buffer.alloc(0);
+      const deadline = Date.now() + 30000;
+      let counters = 0;
+      let outOfOrder = 0;
+      while (counters < n && Date.now() < deadline && !c.closed) {
+        got = Buffer.concat([got, await c.read(1, 1000)]);
+        // Consume whole replies: a 1 MB bulk, then the counter.
+        while (got.length >= one && got[0] === 0x24) {
+          const end = got.indexOf('\r\n', one);
+          if (end < 0) break;
+          counters++;
+          if (got.subarray(one, end).toString() !== `:${counters}`) outOfOrder++;
+          got = got.subarray(end + 2);
+        }
+      }
+      t.equal(counters, n, 'every GET and INCR answered');
+      t.equal(outOfOrder, 0, 'counters in order, each after its GET');
+    });
+
+    t.test('client-output-buffer-limit closes a client over its hard limit', async (t) => {
+      t.equal(await admin.call(cmd('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 2mb 0 0'), 5), '+OK\r\n');
+      t.teardown(() => admin.call(cmd('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0'), 5));
+      const c = await RawClient.open(s.port);
+      c.socket.pause();
+      c.send(Buffer.from('GET big\r\n'.repeat(50)));
+      c.socket.resume();
+      t.ok(await c.waitClosed(5000), 'closed');
+      await sleep(100);
+      t.match(s.output(), /Client id=\d+ addr=\S+ .*scheduled to be closed ASAP for overcoming of output buffer limits\./, "Redis's log line");
+      t.equal(await admin.call(cmd('PING'), 7), '+PONG\r\n', 'others carry on');
+    });
+
+    t.test('and one over its soft limit for longer than its seconds', async (t) => {
+      t.equal(await admin.call(cmd('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 1mb 1'), 5), '+OK\r\n');
+      t.teardown(() => admin.call(cmd('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0'), 5));
+      const c = await RawClient.open(s.port);
+      c.socket.pause();
+      c.send(Buffer.from('GET big\r\n'.repeat(20)));
+      // The client reads nothing (so it cannot see a close yet): ask the server instead.
+      const listed = async (): Promise<boolean> => (await clientList(admin)).some((l) => Number(fields(l).get('qbuf')) > 0);
+      await sleep(300);
+      t.ok(await listed(), 'not yet: under a second over the soft limit');
+      await sleep(1200);
+      t.notOk(await listed(), 'gone once over it for more than a second');
+      c.socket.resume();
+      t.ok(await c.waitClosed(5000), 'closed once over it for more than a second');
+    });
+  });
+}
+
+t.test('client-output-buffer-limit reads and fails as in Redis', { skip: !haveRedis() && 'no redis-server' }, async (t) => {
+  const servers = [await startShrike(['--threads', '1']), await startRedis()];
+  t.teardown(() => Promise.all(servers.map((s) => s.stop())));
+  const replies: string[][] = [];
+  for (const s of servers) {
+    const c = await RawClient.open(s.port);
+    const out: string[] = [];
+    for (const args of [
+      ['CONFIG', 'GET', 'client-output-buffer-limit'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 512kb 10 pubsub 64mb 16mb 90'],
+      ['CONFIG', 'GET', 'client-output-buffer-limit'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 512kb'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'master 1mb 512kb 10'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1xb 512kb 10'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'replica 1gb 1gb -1'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'replica 1gb 1gb 7'],
+      ['CONFIG', 'GET', 'client-output-buffer-limit'],
+    ]) {
+      c.send(cmd(...args));
+      out.push((await c.read(1, 2000)).toString());
+    }
+    c.close();
+    replies.push(out);
+  }
+  t.same(replies[0], replies[1], 'same replies as redis-server');
+});
