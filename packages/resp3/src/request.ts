@@ -88,6 +88,12 @@ export class Request {
   pendingNext = 0;
   /** See pendingArgc. */
   pendingPos = 0;
+  /**
+   * When the last parse stopped inside a bulk argument: the bytes, counted from the start
+   * of the request, that it needs at least (through that argument's CRLF); else 0. A
+   * connection sizes its read buffer by it for a big argument, as Redis does past 32 KB.
+   */
+  pendingNeed = 0;
 
   /** Argument i as a view of `src` (allocates a Buffer object; for tests and slow paths). */
   arg(i: number): Buffer {
@@ -104,6 +110,7 @@ export class Request {
     this.argc = 0;
     this.src = EMPTY;
     this.pendingArgc = 0;
+    this.pendingNeed = 0;
   }
 }
 
@@ -232,6 +239,7 @@ export class RequestParser {
       // Redis skips the two bytes after the data without checking that they are "\r\n".
       if (end - dataStart < len + 2) {
         this.suspend(out, argc, i, p, pos);
+        out.pendingNeed = dataStart + len + 2 - pos;
         return -1;
       }
       starts[i] = dataStart;
@@ -239,6 +247,7 @@ export class RequestParser {
       p = dataStart + len + 2;
     }
     out.pendingArgc = 0;
+    out.pendingNeed = 0;
     out.argc = argc;
     out.src = buf;
     return p;
@@ -282,6 +291,7 @@ export class RequestParser {
 
   private suspend(out: Request, argc: number, done: number, next: number, pos: number): void {
     out.pendingArgc = argc;
+    out.pendingNeed = 0;
     out.pendingDone = done;
     out.pendingNext = next;
     out.pendingPos = pos;

@@ -20,6 +20,9 @@ const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
 
+/** A request's argument past this size gets a read buffer of exactly its declared size. */
+const BIG_ARG = 32 * 1024;
+
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
 
@@ -159,7 +162,13 @@ export class Connection implements TransportEvents {
     const pos = this.run(this.rbuf, 0, this.rlen);
     if (pos === this.rlen) {
       this.rlen = 0;
-      if (this.rbuf.length > READ_BUF_KEEP) this.rbuf = Buffer.alloc(0);
+      if (this.rbuf.length > READ_BUF_KEEP) {
+        const size = this.rbuf.length;
+        this.rbuf = Buffer.alloc(0);
+        // The parsed request still points into the buffer; nothing is pending, so let go.
+        this.req.reset();
+        this.server.releasedBuffer(size);
+      }
     } else if (pos > 0) {
       this.rbuf.copyWithin(0, pos, this.rlen);
       this.rlen -= pos;
@@ -169,7 +178,13 @@ export class Connection implements TransportEvents {
   private append(bytes: Buffer): void {
     const need = this.rlen + bytes.length;
     if (need > this.rbuf.length) {
-      const next = Buffer.allocUnsafe(Math.max(need, this.rbuf.length * 2, 16 * 1024));
+      // A big argument on its way (the held bytes start at its request): one buffer of the
+      // size the request declared, as Redis allocates past 32 KB, instead of doubling, so a
+      // 600 MB value costs 600 MB here and is copied into this buffer once.
+      const declared = this.req.pendingNeed;
+      const size =
+        declared > BIG_ARG && declared >= need && !this.waiting && !this.held ? declared : Math.max(need, this.rbuf.length * 2, 16 * 1024);
+      const next = Buffer.allocUnsafe(size);
       this.rbuf.copy(next, 0, 0, this.rlen);
       this.rbuf = next;
     }

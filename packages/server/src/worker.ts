@@ -4,6 +4,8 @@
  * questions about its clients and applies CONFIG SET changes that reach it.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
 import { buildTable, type CommandTable, NameIndex } from './commands/table';
@@ -17,6 +19,19 @@ import { RateMeter } from './rates';
 import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
+
+/** A dropped read buffer this big is worth a collection of its own (see releasedBuffer). */
+const BIG_BUFFER = 64 * 1024 * 1024;
+
+/** V8's full collection, exposed to this worker only (used for big freed buffers alone). */
+const collectGarbage: (() => void) | undefined = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Submission queue size of a worker's ring: room for a read and a write per client per turn before a mid-turn submit. */
 const RING_ENTRIES = 4096;
@@ -49,6 +64,7 @@ export class WorkerServer implements UringHost {
   private readonly inputRate = new RateMeter();
   private readonly outputRate = new RateMeter();
   private uring: UringLoop | undefined;
+  private gcPending = false;
 
   constructor(data: WorkerData) {
     this.index = data.index;
@@ -139,6 +155,20 @@ export class WorkerServer implements UringHost {
   /** How this worker does socket I/O (INFO `shrike_io`). */
   get ioMode(): 'io_uring' | 'node' {
     return this.uring === undefined ? 'node' : 'io_uring';
+  }
+
+  /**
+   * A connection dropped a read buffer of `bytes` (a big argument went through). V8 frees a
+   * Buffer's memory only when it next collects, and a worker's small heap may not collect
+   * for a long time: past BIG_BUFFER, collect on the next turn so the memory goes back now.
+   */
+  releasedBuffer(bytes: number): void {
+    if (bytes < BIG_BUFFER || this.gcPending || collectGarbage === undefined) return;
+    this.gcPending = true;
+    setImmediate(() => {
+      this.gcPending = false;
+      collectGarbage?.();
+    });
   }
 
   /** Count bytes read from clients (INFO total_net_input_bytes). */

@@ -26,7 +26,12 @@ async function clientList(c: RawClient): Promise<string[]> {
   let text = '';
   const deadline = Date.now() + 5000;
   while (!/^\$\d+\r\n[\s\S]*\r\n$/.test(text) && Date.now() < deadline) text += (await c.read(1, 1000)).toString();
-  return text.split('\r\n')[1]?.split('\n').filter((l) => l !== '') ?? [];
+  return (
+    text
+      .split('\r\n')[1]
+      ?.split('\n')
+      .filter((l) => l !== '') ?? []
+  );
 }
 
 async function info(c: RawClient, section: string): Promise<string> {
@@ -117,7 +122,11 @@ for (const mode of ['yes', 'no']) {
       c.socket.resume();
       t.ok(await c.waitClosed(5000), 'closed');
       await sleep(100);
-      t.match(s.output(), /Client id=\d+ addr=\S+ .*scheduled to be closed ASAP for overcoming of output buffer limits\./, "Redis's log line");
+      t.match(
+        s.output(),
+        /Client id=\d+ addr=\S+ .*scheduled to be closed ASAP for overcoming of output buffer limits\./,
+        "Redis's log line",
+      );
       t.equal(await admin.call(cmd('PING'), 7), '+PONG\r\n', 'others carry on');
     });
 
