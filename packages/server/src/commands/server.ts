@@ -265,7 +265,8 @@ function configSet(c: Connection, argv: Buffer[]): void {
       c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
       return;
     }
-    const value = (argv[i + 1] as Buffer).toString('latin1');
+    // Config values are text, as read from a file or argv: UTF-8 (a password must match either way).
+    const value = (argv[i + 1] as Buffer).toString('utf8');
     let why: string | undefined;
     if (seen.has(p.name)) why = 'duplicate parameter';
     else if (!p.mutable) why = "can't set immutable config";
