@@ -127,6 +127,16 @@ export function defaultConfig(): Config {
   };
 }
 
+/**
+ * Redis's allowProtectedAction (server.c) for an `enable-*` setting: `yes`, or `local` and a
+ * loopback client (Redis's islocalClient; Shrike has no unix socket yet).
+ */
+export function allowProtectedAction(mode: string, remoteAddress: string): boolean {
+  if (mode === 'yes') return true;
+  if (mode !== 'local') return false;
+  return remoteAddress.startsWith('127.') || remoteAddress === '::1' || remoteAddress.startsWith('::ffff:127.');
+}
+
 /** Look a parameter up by its (case-insensitive) name. */
 export function findParam(name: string): Param | undefined {
   return BY_NAME.get(name.toLowerCase());
