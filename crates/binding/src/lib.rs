@@ -13,6 +13,7 @@
 mod alloc;
 mod batch;
 mod expiry;
+mod limits;
 mod net;
 mod resp;
 mod thread;
@@ -20,6 +21,7 @@ mod uring;
 
 pub use batch::*;
 pub use expiry::*;
+pub use limits::*;
 pub use net::*;
 pub use thread::*;
 pub use uring::*;

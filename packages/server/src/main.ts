@@ -12,6 +12,7 @@ import type pino from 'pino';
 import { ConfigError, parseArgs, type RestartPolicy, restartPolicy } from './cli';
 import { applyParam, type Config } from './config';
 import { loadAddon } from './core';
+import { fitMaxclients } from './limits';
 import { createLogger, pinoLevel } from './log';
 import { type Ask, createShared, releaseClients, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
 
@@ -214,7 +215,13 @@ export function main(argv: readonly string[]): void {
   }
   const log = createLogger(pinoLevel(config.loglevel), config.logfile, 'shrike');
   log.info({ pid: process.pid, port: config.port, threads: config.threads }, 'Shrike starting');
-  const sup = new Supervisor(config, log, restartPolicy(process.env));
+  // Before any worker exists, as Redis's initServer: the limit is process-wide.
+  const maxclients = fitMaxclients(loadAddon(), config.maxclients, log);
+  if (maxclients === 0) {
+    log.flush(() => process.exit(1));
+    return;
+  }
+  const sup = new Supervisor({ ...config, maxclients }, log, restartPolicy(process.env));
   process.on('SIGINT', () => sup.shutdown('SIGINT'));
   process.on('SIGTERM', () => sup.shutdown('SIGTERM'));
   sup.start();

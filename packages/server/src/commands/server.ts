@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { arch, release, type } from 'node:os';
-import { applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
+import { allowProtectedAction, applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
 import type { Connection } from '../connection';
+import { applyMaxclients } from '../limits';
 import { ThreadSlot } from '../shared';
 import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
 import { REDIS_VERSION } from './connection';
@@ -270,6 +271,8 @@ function configSet(c: Connection, argv: Buffer[]): void {
     let why: string | undefined;
     if (seen.has(p.name)) why = 'duplicate parameter';
     else if (!p.mutable) why = "can't set immutable config";
+    else if (p.protected && !allowProtectedAction(c.server.config['enable-protected-configs'], c.remoteAddress))
+      why = "can't set protected config";
     else why = applyParam(probe, p.name, [value]);
     if (why !== undefined) {
       c.w.error(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${why}`);
@@ -277,6 +280,12 @@ function configSet(c: Connection, argv: Buffer[]): void {
     }
     seen.add(p.name);
     pairs.push([p.name, value]);
+  }
+  // Redis's apply step: a maxclients the open-file limit cannot serve is refused, the old value kept.
+  const applyErr = seen.has('maxclients') ? applyMaxclients(c.server.addon, probe.maxclients, c.server.log) : undefined;
+  if (applyErr !== undefined) {
+    c.w.error(`ERR CONFIG SET failed (possibly related to argument 'maxclients') - ${applyErr}`);
+    return;
   }
   c.suspend();
   c.server.ask({ kind: 'configSet', pairs }, () => {
