@@ -56,6 +56,12 @@ export declare class Ring {
   stopAccepting(): void
 }
 
+/**
+ * Make RLIMIT_NOFILE at least `want` if the OS allows, else the most Redis would get, and
+ * report it. A limit already at or above `want` is left alone.
+ */
+export declare function adjustOpenFilesLimit(want: number): OpenFilesLimit
+
 /** CPUs this process may run on (its affinity mask at start), in ascending order. */
 export declare function allowedCpus(): Array<number>
 
@@ -121,6 +127,16 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
+
+/** What `adjustOpenFilesLimit` got. */
+export interface OpenFilesLimit {
+  /** RLIMIT_NOFILE's soft limit before the call. */
+  oldLimit: number
+  /** The soft limit in force after the call: `want`, or less when the OS refused. */
+  limit: number
+  /** strerror of the last refused setrlimit, '' when none was refused. */
+  error: string
+}
 
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void

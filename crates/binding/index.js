@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Ring = nativeBinding.Ring
+module.exports.adjustOpenFilesLimit = nativeBinding.adjustOpenFilesLimit
 module.exports.allowedCpus = nativeBinding.allowedCpus
 module.exports.createWakeFd = nativeBinding.createWakeFd
 module.exports.currentCpu = nativeBinding.currentCpu

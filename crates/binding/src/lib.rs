@@ -13,12 +13,14 @@
 mod alloc;
 mod batch;
 mod expiry;
+mod limits;
 mod net;
 mod thread;
 mod uring;
 
 pub use batch::*;
 pub use expiry::*;
+pub use limits::*;
 pub use net::*;
 pub use thread::*;
 pub use uring::*;

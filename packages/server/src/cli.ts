@@ -28,6 +28,24 @@ export function applyConfigText(cfg: Config, text: string, source: string): void
   }
 }
 
+/** When the supervisor gives up on a worker that keeps dying (main.ts). */
+export interface RestartPolicy {
+  /** A worker that ran this long was healthy: its death starts a new count and a short backoff. */
+  readonly healthyMs: number;
+  /** Deaths in a row, each before `healthyMs`, that are still restarted; one more ends the process. */
+  readonly maxCrashes: number;
+}
+
+/**
+ * The restart policy: 10 quick deaths in a row (about 6 s of backoff) end the process, so that
+ * systemd or docker restart it instead of Shrike spinning. The environment overrides it for
+ * tests only (SHRIKE_WORKER_HEALTHY_MS, SHRIKE_WORKER_MAX_CRASHES); it is not a config parameter.
+ */
+export function restartPolicy(env: NodeJS.ProcessEnv): RestartPolicy {
+  const num = (v: string | undefined, dflt: number): number => (v !== undefined && /^\d+$/.test(v) ? Number(v) : dflt);
+  return { healthyMs: num(env.SHRIKE_WORKER_HEALTHY_MS, 30_000), maxCrashes: num(env.SHRIKE_WORKER_MAX_CRASHES, 10) };
+}
+
 /** Parse the command line into a frozen Config. Throws ConfigError on bad input. */
 export function parseArgs(argv: readonly string[]): Readonly<Config> {
   const parsed = yargs([...argv])

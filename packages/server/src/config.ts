@@ -3,7 +3,9 @@
  * default, how a value is parsed and printed, and whether CONFIG SET may change it at runtime.
  * cli.ts reads files and argv into a Config; CONFIG GET/SET go through the same list.
  */
+import { realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 
 /** Parsed configuration, plain data so that it can cross into workers in `workerData`. */
 export interface Config {
@@ -32,18 +34,26 @@ export interface Config {
   daemonize: string;
   segments: number;
   'enable-debug-command': string;
+  'enable-protected-configs': string;
+  'enable-module-command': string;
   'io-uring': string;
   /** hard, soft, soft seconds for each class in OBUF_CLASSES order (Redis's client_obuf_limits). */
   'client-output-buffer-limit': number[];
 }
 
-type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool' | 'obuf';
+/** How a value is parsed; `dir` must name a directory, `filename` must not be a path. */
+type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool' | 'dir' | 'filename' | 'obuf';
 
 interface Param {
   readonly name: keyof Config;
   readonly kind: Kind;
   /** CONFIG SET may change it while running. */
   readonly mutable: boolean;
+  /**
+   * Redis's PROTECTED_CONFIG (config.c): CONFIG SET may change it only as
+   * `enable-protected-configs` allows, since it can turn Redis into a file writer.
+   */
+  readonly protected?: boolean;
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly string[];
@@ -86,12 +96,15 @@ export const PARAMS: readonly Param[] = [
   { name: 'save', kind: 'string', mutable: true },
   { name: 'appendonly', kind: 'bool', mutable: true },
   { name: 'appendfsync', kind: 'enum', mutable: true, values: ['always', 'everysec', 'no'] },
-  { name: 'dir', kind: 'string', mutable: false },
-  { name: 'dbfilename', kind: 'string', mutable: true },
+  { name: 'dir', kind: 'dir', mutable: true, protected: true },
+  { name: 'dbfilename', kind: 'filename', mutable: true, protected: true },
   { name: 'protected-mode', kind: 'bool', mutable: true },
   { name: 'daemonize', kind: 'bool', mutable: false },
   { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
   { name: 'enable-debug-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
+  { name: 'enable-protected-configs', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
+  // Shrike loads no modules; the setting exists so that configs written for Redis 7 load.
+  { name: 'enable-module-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
   { name: 'client-output-buffer-limit', kind: 'obuf', mutable: true },
 ];
@@ -131,10 +144,22 @@ export function defaultConfig(): Config {
     daemonize: 'no',
     segments: 256,
     'enable-debug-command': 'no',
+    'enable-protected-configs': 'no',
+    'enable-module-command': 'no',
     'io-uring': 'yes',
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
   };
+}
+
+/**
+ * Redis's allowProtectedAction (server.c) for an `enable-*` setting: `yes`, or `local` and a
+ * loopback client (Redis's islocalClient; Shrike has no unix socket yet).
+ */
+export function allowProtectedAction(mode: string, remoteAddress: string): boolean {
+  if (mode === 'yes') return true;
+  if (mode !== 'local') return false;
+  return remoteAddress.startsWith('127.') || remoteAddress === '::1' || remoteAddress.startsWith('::ffff:127.');
 }
 
 /** Look a parameter up by its (case-insensitive) name. */
@@ -196,6 +221,18 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
       rec[p.name] = e;
       return undefined;
     }
+    case 'dir': {
+      // Redis chdir()s (setConfigDirOption) and CONFIG GET shows getcwd(): a real, absolute path.
+      const why = directoryError(resolve(cfg.dir, v));
+      if (why !== undefined) return why;
+      rec[p.name] = realpathSync(resolve(cfg.dir, v));
+      return undefined;
+    }
+    case 'filename':
+      // Redis's isValidDBfilename (pathIsBaseName).
+      if (v.includes('/') || v.includes('\\')) return `${p.name} can't be a path, just a filename`;
+      rec[p.name] = v;
+      return undefined;
     default:
       rec[p.name] = v;
       return undefined;
@@ -221,6 +258,20 @@ function applyOutputLimits(cfg: Config, words: readonly string[]): string | unde
   }
   cfg['client-output-buffer-limit'] = next;
   return undefined;
+}
+
+/** Why chdir(path) would fail, in strerror's words as Redis replies them; undefined when it would not. */
+function directoryError(path: string): string | undefined {
+  try {
+    if (!statSync(path).isDirectory()) return 'Not a directory';
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'No such file or directory';
+    if (code === 'ENOTDIR') return 'Not a directory';
+    if (code === 'EACCES') return 'Permission denied';
+    return (e as Error).message;
+  }
 }
 
 /** A parameter's value as CONFIG GET prints it. */

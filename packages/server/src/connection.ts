@@ -7,6 +7,7 @@ import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp
 import type pino from 'pino';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
+import { isHttpCommand, warnCrossProtocol } from './security';
 import { NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
 
@@ -270,7 +271,15 @@ export class Connection implements TransportEvents {
     const src = req.src;
     let cmd = this.server.commandIndex.get(src, req.starts[0] as number, req.ends[0] as number);
     if (cmd === undefined) {
-      this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
+      const name = src.toString('latin1', req.starts[0], req.ends[0]);
+      if (isHttpCommand(name)) {
+        // Commands before it in this read still run, as in Redis; their replies are dropped with the connection.
+        this.flushBatch();
+        warnCrossProtocol(this.log, this.transport.remoteAddress, this.transport.remotePort);
+        this.destroy();
+        return;
+      }
+      this.reject(unknownCommand(name, this.argStrings(req, 1)));
       return;
     }
     if (cmd.subcommands !== undefined && req.argc >= 2) {

@@ -2,14 +2,17 @@
  * The main thread: reads the configuration, starts one worker per configured thread (each
  * pinned to its own CPU), restarts a worker that dies, relays the hub's questions between
  * workers, and shuts everything down cleanly on SIGINT/SIGTERM. It serves no clients itself.
+ * The keyspace is process-wide Rust state, so a restarted worker serves the same data; only
+ * a crash loop (see RestartPolicy) ends the process, non-zero, for systemd or docker to act on.
  */
 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type pino from 'pino';
-import { ConfigError, parseArgs } from './cli';
+import { ConfigError, parseArgs, type RestartPolicy, restartPolicy } from './cli';
 import { applyParam, type Config } from './config';
 import { loadAddon } from './core';
+import { fitMaxclients } from './limits';
 import { createLogger, pinoLevel } from './log';
 import { type Ask, createShared, releaseClients, type SharedBuffers, type ToMain, type ToWorker, type WorkerData } from './shared';
 
@@ -17,7 +20,10 @@ interface Slot {
   worker: Worker | undefined;
   readonly index: number;
   readonly cpu: number;
-  restarts: number;
+  /** Deaths in a row of workers in this slot that never ran healthily (reset by one that did). */
+  crashes: number;
+  /** When the current worker was spawned, to tell a healthy run from a crash loop. */
+  spawnedAtMs: number;
   /** Written after each message, so that a worker blocked in io_uring reads it at once. */
   readonly wakeFd: number;
 }
@@ -44,13 +50,14 @@ class Supervisor {
   constructor(
     config: Readonly<Config>,
     private readonly log: pino.Logger,
+    private readonly policy: RestartPolicy,
   ) {
     this.config = { ...config, bind: [...config.bind] };
     this.shared = createShared(config.threads);
     const cpus = this.addon.allowedCpus();
     for (let i = 0; i < config.threads; i++) {
       const cpu = cpus.length > 0 ? (cpus[i % cpus.length] as number) : -1;
-      this.slots.push({ worker: undefined, index: i, cpu, restarts: 0, wakeFd: this.addon.createWakeFd() });
+      this.slots.push({ worker: undefined, index: i, cpu, crashes: 0, spawnedAtMs: 0, wakeFd: this.addon.createWakeFd() });
     }
   }
 
@@ -69,6 +76,7 @@ class Supervisor {
     };
     const w = new Worker(join(__dirname, 'worker.js'), { workerData: data, name: `shrike-worker-${slot.index}` });
     slot.worker = w;
+    slot.spawnedAtMs = Date.now();
     w.on('message', (m: ToMain) => this.onMessage(slot, m));
     w.on('error', (err) => this.log.error({ worker: slot.index, err }, 'worker failed'));
     w.on('exit', (code) => {
@@ -79,13 +87,33 @@ class Supervisor {
         this.maybeExit();
         return;
       }
-      slot.restarts++;
-      const delay = Math.min(1000, 50 * 2 ** Math.min(slot.restarts, 5));
-      this.log.error({ worker: slot.index, code, restarts: slot.restarts }, 'worker exited; starting a replacement');
-      setTimeout(() => {
-        if (!this.stopping) this.spawn(slot);
-      }, delay).unref();
+      this.restart(slot, code);
     });
+  }
+
+  /**
+   * Start a replacement for the dead worker of `slot`, after a backoff that grows with each
+   * crash in a row, or give up when the slot is crash-looping. The timer stays referenced: with
+   * every worker dead it is all that keeps the process, and the keyspace in it, alive.
+   */
+  private restart(slot: Slot, code: number): void {
+    const ranMs = Date.now() - slot.spawnedAtMs;
+    if (ranMs >= this.policy.healthyMs) slot.crashes = 0;
+    slot.crashes++;
+    if (slot.crashes > this.policy.maxCrashes) {
+      this.log.fatal(
+        { worker: slot.index, code, crashes: slot.crashes, healthyMs: this.policy.healthyMs },
+        `worker ${slot.index} died ${slot.crashes} times in a row, each within ${this.policy.healthyMs} ms of starting: ` +
+          'giving up, exiting with status 1 so that a process supervisor can restart Shrike',
+      );
+      this.log.flush(() => process.exit(1));
+      return;
+    }
+    const delayMs = Math.min(1000, 50 * 2 ** Math.min(slot.crashes, 5));
+    this.log.error({ worker: slot.index, code, crashes: slot.crashes, delayMs }, 'worker exited; starting a replacement');
+    setTimeout(() => {
+      if (!this.stopping) this.spawn(slot);
+    }, delayMs);
   }
 
   private onMessage(slot: Slot, m: ToMain): void {
@@ -187,7 +215,13 @@ export function main(argv: readonly string[]): void {
   }
   const log = createLogger(pinoLevel(config.loglevel), config.logfile, 'shrike');
   log.info({ pid: process.pid, port: config.port, threads: config.threads }, 'Shrike starting');
-  const sup = new Supervisor(config, log);
+  // Before any worker exists, as Redis's initServer: the limit is process-wide.
+  const maxclients = fitMaxclients(loadAddon(), config.maxclients, log);
+  if (maxclients === 0) {
+    log.flush(() => process.exit(1));
+    return;
+  }
+  const sup = new Supervisor({ ...config, maxclients }, log, restartPolicy(process.env));
   process.on('SIGINT', () => sup.shutdown('SIGINT'));
   process.on('SIGTERM', () => sup.shutdown('SIGTERM'));
   sup.start();

@@ -31,8 +31,9 @@ export interface Running {
   stop(): Promise<number | null>;
 }
 
-async function waitForPing(port: number, proc: ChildProcess, out: () => string): Promise<void> {
-  const deadline = Date.now() + 20000;
+/** Wait until the server on `port` answers PING (or NOAUTH); throws if `proc` exits first. */
+export async function waitForPing(port: number, proc: ChildProcess, out: () => string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`server exited early (${proc.exitCode}): ${out()}`);
     try {
@@ -72,12 +73,20 @@ function running(port: number, proc: ChildProcess, out: () => string): Running {
   };
 }
 
-/** Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port, after an optional config file. */
-export async function startShrike(args: readonly string[] = [], configFile?: string): Promise<Running> {
+/**
+ * Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port, after an optional
+ * config file; `env` adds to the inherited environment (test-only knobs).
+ */
+export async function startShrike(
+  args: readonly string[] = [],
+  configFile?: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Running> {
   const port = await freePort();
   const file = configFile === undefined ? [] : [configFile];
   const proc = spawn(process.execPath, [SHRIKE_BIN, ...file, '--port', String(port), '--loglevel', 'warning', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const out = track(proc);
   await waitForPing(port, proc, out);

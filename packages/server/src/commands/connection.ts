@@ -2,6 +2,7 @@
  * Redis's `connection` group, handled in TypeScript because it is connection state:
  * PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and the CLIENT subcommands.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Connection, ReplyMode } from '../connection';
 import {
   BAD_CLIENT_NAME,
@@ -52,12 +53,23 @@ function echo(c: Connection, argv: Buffer[]): void {
   c.w.bulk(argv[1] as Buffer);
 }
 
-/** Password check against requirepass (the only user is `default`). */
+/** SHA-256 of a password's bytes: equal-length inputs for timingSafeEqual, as Redis compares ACL password hashes. */
+function passwordDigest(pass: Buffer): Buffer {
+  return createHash('sha256').update(pass).digest();
+}
+
+/**
+ * Password check against requirepass (the only user is `default`). Config strings are text
+ * decoded from UTF-8 (file, argv, CONFIG SET), so requirepass is compared as its UTF-8 bytes
+ * against the client's bytes, and in constant time, so that timing tells nothing about it.
+ */
 function checkPassword(c: Connection, user: Buffer | undefined, pass: Buffer): boolean {
   const requirepass = c.server.config.requirepass;
   const userOk = user === undefined || user.toString('latin1') === 'default';
   // With no requirepass, the default user is `nopass`: any password is accepted for it.
-  return userOk && (requirepass === '' || pass.toString('latin1') === requirepass);
+  if (requirepass === '') return userOk;
+  const passOk = timingSafeEqual(passwordDigest(pass), passwordDigest(Buffer.from(requirepass, 'utf8')));
+  return userOk && passOk;
 }
 
 /** AUTH [username] password */

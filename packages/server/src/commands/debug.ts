@@ -3,6 +3,7 @@
  * `enable-debug-command` (no | yes | local). SEGFAULT ends only the worker thread that runs
  * it: in Shrike a crash takes down one worker, and the main thread starts a replacement.
  */
+import { allowProtectedAction } from '../config';
 import type { Connection } from '../connection';
 import { protectedCommand, subcommandSyntax } from '../errors';
 import { replyHelp } from './help';
@@ -23,19 +24,8 @@ const HELP = [
   '    Stop the worker for <seconds>. Decimals allowed.',
 ];
 
-/** Redis's islocalClient: loopback addresses (Shrike has no unix socket yet). */
-function isLocal(c: Connection): boolean {
-  const a = c.remoteAddress;
-  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
-}
-
-function allowed(c: Connection): boolean {
-  const mode = c.server.config['enable-debug-command'];
-  return mode === 'yes' || (mode === 'local' && isLocal(c));
-}
-
 function debug(c: Connection, argv: Buffer[]): void {
-  if (!allowed(c)) {
+  if (!allowProtectedAction(c.server.config['enable-debug-command'], c.remoteAddress)) {
     c.w.error(protectedCommand('DEBUG', 'enable-debug-command'));
     return;
   }

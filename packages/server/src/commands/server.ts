@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { arch, release, type } from 'node:os';
-import { applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
+import { allowProtectedAction, applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
 import type { Connection } from '../connection';
+import { applyMaxclients } from '../limits';
 import { ThreadSlot } from '../shared';
 import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
 import { REDIS_VERSION } from './connection';
@@ -268,10 +269,13 @@ function configSet(c: Connection, argv: Buffer[]): void {
       c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
       return;
     }
-    const value = (argv[i + 1] as Buffer).toString('latin1');
+    // Config values are text, as read from a file or argv: UTF-8 (a password must match either way).
+    const value = (argv[i + 1] as Buffer).toString('utf8');
     let why: string | undefined;
     if (seen.has(p.name)) why = 'duplicate parameter';
     else if (!p.mutable) why = "can't set immutable config";
+    else if (p.protected && !allowProtectedAction(c.server.config['enable-protected-configs'], c.remoteAddress))
+      why = "can't set protected config";
     else why = applyParam(probe, p.name, [value]);
     if (why !== undefined) {
       c.w.error(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${why}`);
@@ -279,6 +283,12 @@ function configSet(c: Connection, argv: Buffer[]): void {
     }
     seen.add(p.name);
     pairs.push([p.name, value]);
+  }
+  // Redis's apply step: a maxclients the open-file limit cannot serve is refused, the old value kept.
+  const applyErr = seen.has('maxclients') ? applyMaxclients(c.server.addon, probe.maxclients, c.server.log) : undefined;
+  if (applyErr !== undefined) {
+    c.w.error(`ERR CONFIG SET failed (possibly related to argument 'maxclients') - ${applyErr}`);
+    return;
   }
   c.suspend();
   c.server.ask({ kind: 'configSet', pairs }, () => {
