@@ -32,6 +32,8 @@ function cli(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // redis-cli may exit before it reads stdin; the write then fails with EPIPE, which is fine.
+    p.stdin.on('error', () => {});
     p.stdin.end(input ?? '');
   });
 }
