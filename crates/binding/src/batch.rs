@@ -117,7 +117,7 @@ fn run_batch(buf: &[u8], cmds: &[u32], db: u32, flags: u32, out: &mut ReplyBuf) 
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
-        ks.run(&mut sess, op, &argv, out);
+        crate::stats::timed(op, out, |out| ks.run(&mut sess, op, &argv, out));
     }
     Ok(())
 }

@@ -15,11 +15,13 @@ mod batch;
 mod expiry;
 mod net;
 mod resp;
+mod stats;
 mod thread;
 mod uring;
 
 pub use batch::*;
 pub use expiry::*;
 pub use net::*;
+pub use stats::*;
 pub use thread::*;
 pub use uring::*;

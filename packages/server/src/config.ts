@@ -4,9 +4,10 @@
  * cli.ts reads files and argv into a Config; CONFIG GET/SET go through the same list.
  */
 import { availableParallelism } from 'node:os';
+import { COMPAT_PARAMS, type CompatConfig, type CompatKind, compatDefaults } from './config-compat';
 
 /** Parsed configuration, plain data so that it can cross into workers in `workerData`. */
-export interface Config {
+export interface Config extends CompatConfig {
   port: number;
   bind: string[];
   threads: number;
@@ -35,7 +36,7 @@ export interface Config {
   'io-uring': string;
 }
 
-type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool';
+type Kind = CompatKind | 'list';
 
 interface Param {
   readonly name: keyof Config;
@@ -45,6 +46,10 @@ interface Param {
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly string[];
+  /** Another name CONFIG GET/SET accept, and a glob in CONFIG GET lists too. */
+  readonly alias?: string;
+  /** For `custom`: the value as stored and printed, or the error text. */
+  readonly normalize?: (v: string) => string | { readonly error: string };
 }
 
 const LOGLEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
@@ -91,9 +96,19 @@ export const PARAMS: readonly Param[] = [
   { name: 'segments', kind: 'int', mutable: false, min: 1, max: 16384 },
   { name: 'enable-debug-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
+  ...COMPAT_PARAMS,
 ];
 
-const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
+const BY_NAME: ReadonlyMap<string, Param> = new Map(
+  PARAMS.flatMap((p): [string, Param][] =>
+    p.alias === undefined
+      ? [[p.name, p]]
+      : [
+          [p.name, p],
+          [p.alias, p],
+        ],
+  ),
+);
 
 /** The defaults, as redis-server 7 has them where Redis has the parameter. */
 export function defaultConfig(): Config {
@@ -124,8 +139,12 @@ export function defaultConfig(): Config {
     segments: 256,
     'enable-debug-command': 'no',
     'io-uring': 'yes',
+    ...compatDefaults(),
   };
 }
+
+/** Every name CONFIG GET's globs match, aliases included, each with its parameter. */
+export const PARAM_NAMES: readonly (readonly [string, Param])[] = [...BY_NAME];
 
 /** Look a parameter up by its (case-insensitive) name. */
 export function findParam(name: string): Param | undefined {
@@ -179,6 +198,12 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
       const e = v.toLowerCase();
       if (!p.values?.includes(e)) return `argument(s) must be one of the following: ${(p.values ?? []).join(', ')}`;
       rec[p.name] = e;
+      return undefined;
+    }
+    case 'custom': {
+      const r = p.normalize?.(v) ?? v;
+      if (typeof r !== 'string') return r.error;
+      rec[p.name] = r;
       return undefined;
     }
     default:

@@ -43,6 +43,8 @@ export class Connection implements TransportEvents {
   closeAfterReply = false;
   /** A handler is waiting for an asynchronous answer (e.g. from other workers). */
   private waiting = false;
+  /** The error reply being written is one Redis does not count (DEBUG ERROR); see stats.ts. */
+  uncountedError = false;
 
   private parser: RequestParser;
   private readonly req = new Request();
@@ -180,6 +182,7 @@ export class Connection implements TransportEvents {
         if (!(e instanceof ProtocolError)) throw e;
         this.flushBatch();
         this.w.error(e.reply);
+        this.server.stats.error(e.reply);
         this.closeAfterReply = true;
         this.log.debug({ reply: e.reply }, 'protocol error');
         return end;
@@ -220,26 +223,27 @@ export class Connection implements TransportEvents {
     const src = req.src;
     let cmd = this.server.commandIndex.get(src, req.starts[0] as number, req.ends[0] as number);
     if (cmd === undefined) {
-      this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)));
+      this.reject(unknownCommand(src.toString('latin1', req.starts[0], req.ends[0]), this.argStrings(req, 1)), undefined);
       return;
     }
     if (cmd.subcommands !== undefined && req.argc >= 2) {
       const subName = src.toString('latin1', req.starts[1], req.ends[1]);
       const sub = cmd.subcommands.get(subName.toLowerCase());
       if (sub === undefined) {
-        this.reject(unknownSubcommand(cmd.name, subName));
+        this.reject(unknownSubcommand(cmd.name, subName), undefined);
         return;
       }
       cmd = sub;
     }
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
-      this.reject(wrongArity(cmd.name));
+      this.reject(wrongArity(cmd.name), cmd);
       return;
     }
     if (!this.authenticated && !cmd.noAuth) {
       this.flushBatch();
       this.w.raw(NOAUTH);
+      this.server.stats.rejected(cmd, NOAUTH.toString('latin1', 1, NOAUTH.length - 2));
       return;
     }
     this.server.commandsProcessed++;
@@ -247,13 +251,14 @@ export class Connection implements TransportEvents {
     if (cmd.op >= 0) this.queue(cmd, req);
     else {
       this.flushBatch();
-      (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
+      this.server.stats.call(this, cmd, this.argBuffers(req));
     }
   }
 
-  private reject(text: string): void {
+  private reject(text: string, cmd: Command | undefined): void {
     this.flushBatch();
     this.w.error(text);
+    this.server.stats.rejected(cmd, text);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -313,9 +318,15 @@ export class Connection implements TransportEvents {
     this.waiting = true;
   }
 
+  /** Between suspend and resume. */
+  get suspended(): boolean {
+    return this.waiting;
+  }
+
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
+    this.server.stats.resumed(this);
     if (this.closed) return;
     try {
       if (this.rlen > 0) this.consume();
