@@ -1,6 +1,7 @@
 /** Command-line options of benchmarks/run.mjs. */
 
 import { parseArgs } from 'node:util';
+import { referenceRedisServer } from './redis-ref.mjs';
 
 export const SECTIONS = ['throughput', 'openloop', 'memory', 'scaling'];
 
@@ -15,7 +16,8 @@ Runs the same loads against redis-server and Shrike, alternating A/B, and report
   --client-cpu N       pin redis-benchmark and loadgen to CPU N with taskset
   --out DIR            where results go (default benchmarks/results)
   --machine NAME       name in the result file name (default: hostname)
-  --redis-server PATH  redis-server binary (default: redis-server in PATH)
+  --redis-server PATH  redis-server binary (default: the reference 7.2.6 from
+                       ../shared/redis-ref/build.sh, else redis-server in PATH)
   --seconds S          target duration of one redis-benchmark run (default 2.5)
   --openloop-seconds S measured duration of one open-loop run (default 5)
   --memory-keys N      keys loaded for the memory comparison (default 1000000)
@@ -72,7 +74,7 @@ export function parseOptions(argv) {
     clientCpu,
     out: values.out,
     machine: values.machine,
-    redisServer: values['redis-server'] ?? 'redis-server',
+    redisServer: values['redis-server'] ?? referenceRedisServer(),
     seconds: values.seconds ? positiveNumber('seconds', values.seconds) : quick ? 0.3 : 2.5,
     openloopSeconds: values['openloop-seconds'] ? positiveNumber('openloop-seconds', values['openloop-seconds']) : quick ? 2 : 5,
     openloopWarmup: 1,

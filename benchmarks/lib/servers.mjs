@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked } from './children.mjs';
+import { referenceRedisServer } from './redis-ref.mjs';
 import { oneCommand } from './respclient.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,7 +90,7 @@ async function launch(name, command, args, { cleanupDir } = {}) {
 }
 
 /** redis-server with persistence off, its working dir in a temp dir so nothing lands in the repo. */
-export async function startRedis({ redisServer = 'redis-server', extraArgs = [] } = {}) {
+export async function startRedis({ redisServer = referenceRedisServer(), extraArgs = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shrike-bench-redis-'));
   const argv = [

@@ -65,6 +65,18 @@ export declare function adjustOpenFilesLimit(want: number): OpenFilesLimit
 /** CPUs this process may run on (its affinity mask at start), in ascending order. */
 export declare function allowedCpus(): Array<number>
 
+/** One core command's counters summed over every thread. */
+export interface CoreCommandStat {
+  /** The op's command name (`get`, `object|encoding`). */
+  name: string
+  calls: number
+  usec: number
+  failedCalls: number
+}
+
+/** Counters of every core command that ran since start or the last reset. */
+export declare function coreCommandStats(): Array<CoreCommandStat>
+
 /**
  * An eventfd for waking a worker's ring. The main thread owns it for the life of the process,
  * so that a write can never reach an fd number that a dead worker's close made reusable.
@@ -84,6 +96,16 @@ export interface DbKeys {
   expires: number
   avgTtl: number
 }
+
+/** One line of INFO errorstats. */
+export interface ErrorStat {
+  /** The error prefix (`ERR`, `WRONGTYPE`), as sent (latin1). */
+  prefix: string
+  count: number
+}
+
+/** Error replies by prefix, in byte order (as Redis lists them). */
+export declare function errorStats(): Array<ErrorStat>
 
 /**
  * Run a batch of commands in order against database `db` (Node-socket transport).
@@ -128,6 +150,9 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
 
+/** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
+export declare function noteErrorReply(text: string): void
+
 /** What `adjustOpenFilesLimit` got. */
 export interface OpenFilesLimit {
   /** RLIMIT_NOFILE's soft limit before the call. */
@@ -141,6 +166,12 @@ export interface OpenFilesLimit {
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void
 
+/**
+ * CONFIG RESETSTAT: zero the core's command counters and the error table
+ * (Redis's resetCommandTableStats and resetErrorTableStats).
+ */
+export declare function resetCommandStats(): void
+
 /** CONFIG RESETSTAT: zero the keyspace counters. */
 export declare function resetKeyspaceStats(): void
 
@@ -149,6 +180,9 @@ export declare function resetKeyspaceStats(): void
  * `activeExpireCycle` at hz 10, it runs every 100 ms off the workers' threads.
  */
 export declare function startActiveExpiry(): void
+
+/** INFO stats `total_error_replies`. */
+export declare function totalErrorReplies(): number
 
 /** Bytes the Rust allocator holds right now (INFO used_memory). */
 export declare function usedMemory(): number

@@ -125,7 +125,7 @@ pub(crate) fn run_batch(
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
-        ks.run(&mut sess, op, &argv, sink);
+        crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out));
         ran += 1;
         if discard {
             sink.truncate(mark);

@@ -15,6 +15,7 @@ mod batch;
 mod expiry;
 mod limits;
 mod net;
+mod stats;
 mod thread;
 mod uring;
 
@@ -22,5 +23,6 @@ pub use batch::*;
 pub use expiry::*;
 pub use limits::*;
 pub use net::*;
+pub use stats::*;
 pub use thread::*;
 pub use uring::*;

@@ -1,6 +1,7 @@
 //! Differential tests: the same command scripts against a real `redis-server` and against the
 //! keyspace, comparing replies value by value (RESP2 view: maps and sets as arrays), error
-//! texts included. Skipped, with a note, when no `redis-server` is on PATH.
+//! texts included. The reference is Redis 7.2.6 (see `redis_server`); skipped, with a note,
+//! when there is no redis-server at all.
 //!
 //! Script lines are commands (see `common::split`). A line starting with `~ ` compares array
 //! replies as sorted (KEYS order is unspecified); `≈ ` compares integers within 100 (PTTL).
@@ -48,6 +49,31 @@ fn to_resp2(r: &Reply) -> Resp {
     }
 }
 
+/// The reference redis-server: `$SHRIKE_REDIS_SERVER` (.ci/run sets it), else the 7.2.6 that
+/// `../shared/redis-ref/build.sh` (beside the repo) builds and prints, else `redis-server` on
+/// PATH (Debian's 7.0), where `../shared` is absent. Resolved once per test binary.
+fn redis_server() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Ok(p) = std::env::var("SHRIKE_REDIS_SERVER") {
+            if !p.is_empty() {
+                return p;
+            }
+        }
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/redis-ref/build.sh");
+        if script.exists() {
+            if let Ok(out) = Command::new(&script).stderr(Stdio::inherit()).output() {
+                let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if out.status.success() && !path.is_empty() {
+                    return path;
+                }
+            }
+        }
+        "redis-server".to_string()
+    })
+}
+
 struct Server {
     child: Child,
     conn: BufReader<TcpStream>,
@@ -67,7 +93,7 @@ impl Server {
             .local_addr()
             .ok()?
             .port();
-        let child = Command::new("redis-server")
+        let child = Command::new(redis_server())
             .args([
                 "--port",
                 &port.to_string(),

@@ -285,6 +285,11 @@ export class ReplyWriter {
     return out;
   }
 
+  /** A view of the bytes written since the last take(), from offset `from` on; valid until the next write. */
+  written(from = 0): Buffer {
+    return this.buf.subarray(this.start + Math.max(0, from), this.pos);
+  }
+
   /** Drop what was written after `length` bytes since the last take() (CLIENT REPLY OFF/SKIP). */
   truncate(length: number): void {
     if (length >= 0 && length < this.pos - this.start) this.pos = this.start + length;

@@ -7,7 +7,7 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,20 @@ import { b, CASES, mutatedPipeline, type Outcome, run } from './request-cases.te
 import type { RespValue } from './types';
 import { Rng, show } from './values.test-helper';
 
-const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+/**
+ * The reference redis-server 7.2.6: $SHRIKE_REDIS_SERVER, else what ../shared/redis-ref/build.sh
+ * builds and prints, else `redis-server` on PATH (see packages/server/test/harness.ts).
+ */
+function redisServerPath(): string {
+  if (process.env.SHRIKE_REDIS_SERVER) return process.env.SHRIKE_REDIS_SERVER;
+  const script = join(__dirname, '..', '..', '..', '..', 'shared', 'redis-ref', 'build.sh');
+  if (!existsSync(script)) return 'redis-server';
+  const built = spawnSync(script, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return built.status === 0 && built.stdout.trim() !== '' ? built.stdout.trim() : 'redis-server';
+}
+
+const REDIS_SERVER = redisServerPath();
+const version = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
 const redisVersion = /v=(\S+)/.exec(version.stdout ?? '')?.[1];
 
 /** What Redis did with one input: the replies, and whether it closed the connection. */
@@ -30,7 +43,7 @@ interface RedisOutcome {
 /** Start redis-server on a Unix socket (no TCP port) in dir; resolves once it accepts. */
 async function startRedis(dir: string, name: string, extra: string[]): Promise<{ child: ChildProcess; socket: string }> {
   const socket = join(dir, `${name}.sock`);
-  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
+  const child = spawn(REDIS_SERVER, ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
     stdio: 'ignore',
   });
   for (let i = 0; i < 200; i++) {

@@ -6,9 +6,10 @@
 import { realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { COMPAT_PARAMS, type CompatConfig, type CompatKind, compatDefaults } from './config-compat';
 
 /** Parsed configuration, plain data so that it can cross into workers in `workerData`. */
-export interface Config {
+export interface Config extends CompatConfig {
   port: number;
   bind: string[];
   threads: number;
@@ -42,7 +43,7 @@ export interface Config {
 }
 
 /** How a value is parsed; `dir` must name a directory, `filename` must not be a path. */
-type Kind = 'int' | 'memory' | 'string' | 'list' | 'enum' | 'bool' | 'dir' | 'filename' | 'obuf';
+type Kind = CompatKind | 'list' | 'dir' | 'filename' | 'obuf';
 
 interface Param {
   readonly name: keyof Config;
@@ -57,6 +58,10 @@ interface Param {
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly string[];
+  /** Another name CONFIG GET/SET accept, and a glob in CONFIG GET lists too. */
+  readonly alias?: string;
+  /** For `custom`: the value as stored and printed, or the error text. */
+  readonly normalize?: (v: string) => string | { readonly error: string };
 }
 
 const LOGLEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
@@ -107,6 +112,7 @@ export const PARAMS: readonly Param[] = [
   { name: 'enable-module-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
   { name: 'client-output-buffer-limit', kind: 'obuf', mutable: true },
+  ...COMPAT_PARAMS,
 ];
 
 /** Client classes of client-output-buffer-limit, in Redis's order (as CONFIG GET prints them). */
@@ -114,7 +120,16 @@ const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
 /** Other names Redis accepts for a class (getClientTypeByName). */
 const OBUF_ALIASES: Record<string, number> = { normal: 0, slave: 1, replica: 1, pubsub: 2 };
 
-const BY_NAME: ReadonlyMap<string, Param> = new Map(PARAMS.map((p) => [p.name, p]));
+const BY_NAME: ReadonlyMap<string, Param> = new Map(
+  PARAMS.flatMap((p): [string, Param][] =>
+    p.alias === undefined
+      ? [[p.name, p]]
+      : [
+          [p.name, p],
+          [p.alias, p],
+        ],
+  ),
+);
 
 /** The defaults, as redis-server 7 has them where Redis has the parameter. */
 export function defaultConfig(): Config {
@@ -149,8 +164,12 @@ export function defaultConfig(): Config {
     'io-uring': 'yes',
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
+    ...compatDefaults(),
   };
 }
+
+/** Every name CONFIG GET's globs match, aliases included, each with its parameter. */
+export const PARAM_NAMES: readonly (readonly [string, Param])[] = [...BY_NAME];
 
 /**
  * Redis's allowProtectedAction (server.c) for an `enable-*` setting: `yes`, or `local` and a
@@ -233,6 +252,12 @@ export function applyParam(cfg: Config, name: string, args: readonly string[]): 
       if (v.includes('/') || v.includes('\\')) return `${p.name} can't be a path, just a filename`;
       rec[p.name] = v;
       return undefined;
+    case 'custom': {
+      const r = p.normalize?.(v) ?? v;
+      if (typeof r !== 'string') return r.error;
+      rec[p.name] = r;
+      return undefined;
+    }
     default:
       rec[p.name] = v;
       return undefined;

@@ -61,6 +61,8 @@ export class Connection implements TransportEvents {
   private frameStart = 0;
   /** Since when the output has been over the soft client-output-buffer-limit (0: it is not). */
   softSinceMs = 0;
+  /** The error reply being written is one Redis does not count (DEBUG ERROR); see stats.ts. */
+  uncountedError = false;
 
   private parser: RequestParser;
   private readonly req = new Request();
@@ -215,6 +217,7 @@ export class Connection implements TransportEvents {
         // Held back: the bad request is parsed again, and answered, once the output drained.
         if (!this.flushBefore()) break;
         this.w.error(e.reply);
+        this.server.stats.error(e.reply);
         this.closeAfterReply = true;
         this.log.debug({ reply: e.reply }, 'protocol error');
         return end;
@@ -279,25 +282,28 @@ export class Connection implements TransportEvents {
         this.destroy();
         return;
       }
-      this.reject(unknownCommand(name, this.argStrings(req, 1)));
+      this.reject(unknownCommand(name, this.argStrings(req, 1)), undefined);
       return;
     }
     if (cmd.subcommands !== undefined && req.argc >= 2) {
       const subName = src.toString('latin1', req.starts[1], req.ends[1]);
       const sub = cmd.subcommands.get(subName.toLowerCase());
       if (sub === undefined) {
-        this.reject(unknownSubcommand(cmd.name, subName));
+        this.reject(unknownSubcommand(cmd.name, subName), undefined);
         return;
       }
       cmd = sub;
     }
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
-      this.reject(wrongArity(cmd.name));
+      this.reject(wrongArity(cmd.name), cmd);
       return;
     }
     if (!this.authenticated && !cmd.noAuth) {
-      if (this.flushBefore()) this.w.raw(NOAUTH);
+      if (this.flushBefore()) {
+        this.w.raw(NOAUTH);
+        this.server.stats.rejected(cmd, NOAUTH.toString('latin1', 1, NOAUTH.length - 2));
+      }
       return;
     }
     if (cmd.op >= 0) this.queue(cmd, req);
@@ -305,12 +311,14 @@ export class Connection implements TransportEvents {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
       this.lastCommand = cmd.name;
-      (cmd.handler as NonNullable<Command['handler']>)(this, this.argBuffers(req));
+      this.server.stats.call(this, cmd, this.argBuffers(req));
     }
   }
 
-  private reject(text: string): void {
-    if (this.flushBefore()) this.w.error(text);
+  private reject(text: string, cmd: Command | undefined): void {
+    if (!this.flushBefore()) return;
+    this.w.error(text);
+    this.server.stats.rejected(cmd, text);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -428,9 +436,15 @@ export class Connection implements TransportEvents {
     this.waiting = true;
   }
 
+  /** Between suspend and resume. */
+  get suspended(): boolean {
+    return this.waiting;
+  }
+
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
+    this.server.stats.resumed(this);
     if (this.closed || this.held) return;
     try {
       if (this.rlen > 0) this.consume();

@@ -23,6 +23,14 @@ export class RateMeter {
     this.lastMs = nowMs;
   }
 
+  /** Forget every sample (CONFIG RESETSTAT). */
+  reset(): void {
+    this.samples.fill(0);
+    this.next = 0;
+    this.lastValue = 0;
+    this.lastMs = -1;
+  }
+
   /** The average rate per second over the samples. */
   get perSecond(): number {
     let sum = 0;

@@ -3,7 +3,9 @@
  * `workerData` (client ids, client count, per-thread counters) and the messages of the hub
  * through which a worker asks all workers something (CLIENT LIST/KILL, CONFIG SET).
  */
+import { COMMAND_SPECS } from './commands/spec.generated';
 import type { Config } from './config';
+import { commandStatsBytes } from './stats';
 
 /** Slots of one worker's row in the per-thread counters (a Float64Array, one row per worker). */
 export const ThreadSlot = {
@@ -32,6 +34,8 @@ export interface SharedBuffers {
   readonly clients: SharedArrayBuffer;
   /** Float64Array(threads * THREAD_STRIDE): each worker writes only its own row. */
   readonly threads: SharedArrayBuffer;
+  /** Float64Array: per worker, per command, the counters of INFO commandstats (stats.ts). */
+  readonly commandStats: SharedArrayBuffer;
 }
 
 /** What a worker receives at start. */
@@ -49,7 +53,9 @@ export interface WorkerData {
 export type Ask =
   | { readonly kind: 'clientList'; readonly filter: ClientFilter }
   | { readonly kind: 'clientKill'; readonly filter: ClientFilter; readonly skipId: number }
-  | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] };
+  | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] }
+  | { readonly kind: 'resetStats' }
+  | { readonly kind: 'publishStats' };
 
 /** Which clients a CLIENT LIST / CLIENT KILL concerns; every field set must match. */
 export interface ClientFilter {
@@ -80,6 +86,7 @@ export function createShared(threads: number): SharedBuffers {
     ids: new SharedArrayBuffer(8),
     clients: new SharedArrayBuffer(4),
     threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
+    commandStats: new SharedArrayBuffer(commandStatsBytes(threads, COMMAND_SPECS.size)),
   };
 }
 

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
-import { buildTable, type CommandTable, NameIndex } from './commands/table';
+import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
@@ -17,6 +17,7 @@ import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
 import { RateMeter } from './rates';
 import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { WorkerStats } from './stats';
 import { NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
 
@@ -48,6 +49,8 @@ export class WorkerServer implements UringHost {
   readonly index: number;
   readonly startedAtMs: number;
   commandsProcessed = 0;
+  /** INFO commandstats / errorstats counters of this worker. */
+  readonly stats: WorkerStats;
   private connectionsReceived = 0;
   private rejected = 0;
   private netInput = 0;
@@ -74,6 +77,7 @@ export class WorkerServer implements UringHost {
     this.addon = loadAddon();
     const ops = this.addon.initKeyspace(this.config.databases, this.config.segments);
     this.table = buildTable(ops);
+    this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
     this.addon.startActiveExpiry();
     this.allRows = new Float64Array(data.shared.threads);
@@ -280,7 +284,28 @@ export class WorkerServer implements UringHost {
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
         if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
         return true;
+      case 'resetStats':
+        this.resetStats();
+        return true;
+      case 'publishStats':
+        this.publishStats();
+        return true;
     }
+  }
+
+  /** CONFIG RESETSTAT: this worker's share of what Redis's resetServerStats zeroes. */
+  private resetStats(): void {
+    this.commandsProcessed = 0;
+    this.connectionsReceived = 0;
+    this.rejected = 0;
+    this.netInput = 0;
+    // The ring counts what it sent since it started: count from here on.
+    this.netOutput = -(this.uring?.ring.bytesSent() ?? 0);
+    this.opsRate.reset();
+    this.inputRate.reset();
+    this.outputRate.reset();
+    this.stats.reset();
+    this.publishStats();
   }
 
   private matching(f: ClientFilter): Connection[] {

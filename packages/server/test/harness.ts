@@ -4,8 +4,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const SHRIKE_BIN = join(ROOT, 'packages', 'server', 'bin', 'shrike-server.js');
@@ -93,15 +94,45 @@ export async function startShrike(
   return running(port, proc, out);
 }
 
+/** The script that builds (once per machine) and prints the reference redis-server 7.2.6. */
+const REDIS_REF_BUILD = join(ROOT, '..', 'shared', 'redis-ref', 'build.sh');
+
+let redisServer: string | undefined;
+
+/**
+ * The reference redis-server: $SHRIKE_REDIS_SERVER when set (.ci/run sets it), else the 7.2.6
+ * that ../shared/redis-ref/build.sh builds and prints, else `redis-server` on PATH (Debian's
+ * 7.0) where ../shared is absent. Shrike follows 7.2, so a 7.0 reference reports 7.0-vs-7.2
+ * differences as Shrike's.
+ */
+export function redisServerPath(): string {
+  if (redisServer !== undefined) return redisServer;
+  redisServer = process.env.SHRIKE_REDIS_SERVER || 'redis-server';
+  if (!process.env.SHRIKE_REDIS_SERVER && existsSync(REDIS_REF_BUILD)) {
+    const built = spawnSync(REDIS_REF_BUILD, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const path = built.stdout?.trim() ?? '';
+    if (built.status === 0 && path !== '') redisServer = path;
+  }
+  return redisServer;
+}
+
+/** A tool that ships beside the reference redis-server (`redis-cli`, `redis-benchmark`), or the one on PATH. */
+export function redisToolPath(tool: 'redis-cli' | 'redis-benchmark'): string {
+  const server = redisServerPath();
+  if (server === 'redis-server') return tool;
+  const beside = join(dirname(server), tool);
+  return existsSync(beside) ? beside : tool;
+}
+
 /** True when a real redis-server is installed (differential tests need it). */
 export function haveRedis(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
+  return spawnSync(redisServerPath(), ['--version']).status === 0;
 }
 
 /** Start a real redis-server with persistence off on a free port. */
 export async function startRedis(args: readonly string[] = []): Promise<Running> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+  const proc = spawn(redisServerPath(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = track(proc);

@@ -241,8 +241,8 @@ t.test('DEBUG is refused unless enable-debug-command allows it', async (t) => {
   const b = await RawClient.open(local.port);
   t.teardown(() => b.close());
   t.equal(await b.call(cmd('DEBUG', 'SLEEP', '0.01'), 5), '+OK\r\n', 'a loopback client may run it with "local"');
-  t.equal(await b.call(cmd('DEBUG', 'ERROR', 'BOOM here'), 16), '-ERR BOOM here\r\n');
-  t.equal(await b.call(cmd('DEBUG', 'ERROR', '-MYERR x'), 10), '-MYERR x\r\n');
+  t.equal(await b.call(cmd('DEBUG', 'ERROR', 'BOOM here'), 12), '-BOOM here\r\n', 'the message verbatim, as Redis 7.2');
+  t.equal(await b.call(cmd('DEBUG', 'ERROR', '-MYERR x'), 11), '--MYERR x\r\n', 'a leading - is part of the message');
   const bad = "-ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG HELP.\r\n";
   t.equal(await b.call(cmd('DEBUG', 'nope'), bad.length), bad);
   const arity = "-ERR wrong number of arguments for 'debug' command\r\n";

@@ -658,7 +658,7 @@ pub(crate) fn object_help(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), 
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ];
     ctx.out.array(HELP.len());
     for line in HELP {

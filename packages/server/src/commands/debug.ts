@@ -10,7 +10,6 @@ import { replyHelp } from './help';
 import type { TsEntry } from './types';
 
 const OK = Buffer.from('+OK\r\n');
-const ERR_PREFIX = Buffer.from('ERR ');
 
 const HELP = [
   'ERROR <string>',
@@ -44,9 +43,10 @@ function debug(c: Connection, argv: Buffer[]): void {
     c.server.log.warn({ client: c.id }, `DEBUG LOG: ${(argv[2] as Buffer).toString()}`);
     c.w.raw(OK);
   } else if (sub === 'error' && argv.length === 3) {
-    // addReplyError: a message that does not start with '-' gets Redis's generic ERR code.
-    const msg = argv[2] as Buffer;
-    c.w.errorBytes(msg[0] === 0x2d ? msg.subarray(1) : Buffer.concat([ERR_PREFIX, msg]));
+    // Redis 7.2 (debug.c) sends '-' + <msg> verbatim, line breaks as spaces, through
+    // addReplySds: no ERR code is added, and no error counter sees it.
+    c.w.errorBytes(argv[2] as Buffer);
+    c.uncountedError = true;
   } else {
     c.w.error(subcommandSyntax('debug', (argv[1] as Buffer).toString('latin1')));
   }

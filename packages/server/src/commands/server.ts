@@ -5,11 +5,21 @@
  */
 import { createHash } from 'node:crypto';
 import { arch, release, type } from 'node:os';
-import { allowProtectedAction, applyParam, type Config, findParam, formatParam, PARAMS } from '../config';
+import { allowProtectedAction, applyParam, type Config, findParam, formatParam, PARAM_NAMES } from '../config';
 import type { Connection } from '../connection';
 import { applyMaxclients } from '../limits';
 import { ThreadSlot } from '../shared';
-import { commandAll, commandCount, commandDocs, commandGetKeys, commandInfo, commandList } from './command';
+import { safeInfoName } from '../stats';
+import {
+  commandAll,
+  commandCount,
+  commandDocs,
+  commandGetKeys,
+  commandGetKeysAndFlags,
+  commandInfo,
+  commandList,
+  type SpecLookup,
+} from './command';
 import { REDIS_VERSION } from './connection';
 import { replyHelp } from './help';
 import { implementedSpecs } from './table';
@@ -17,9 +27,43 @@ import type { TsEntry } from './types';
 
 const OK = Buffer.from('+OK\r\n');
 
-/** Sections INFO prints with no argument (and with `default`), in Redis's order. */
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace', 'threads'] as const;
-type Section = (typeof DEFAULT_SECTIONS)[number];
+/**
+ * INFO's sections in Redis 7.2's order (server.c genRedisInfoString). Shrike's own `threads`
+ * comes last, where Redis prints the sections modules add.
+ */
+const SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'modules',
+  'commandstats',
+  'errorstats',
+  'latencystats',
+  'cluster',
+  'keyspace',
+  'threads',
+] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** What INFO, and INFO default, print (genInfoSectionDict's defaults; `module_list` is Modules). */
+const DEFAULT_SECTIONS: readonly string[] = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'module_list',
+  'errorstats',
+  'cluster',
+  'keyspace',
+  'threads',
+];
 
 let peakMemory = 0;
 
@@ -59,6 +103,8 @@ function section(c: Connection, name: Section): string[] {
         'arch_bits:64',
         'monotonic_clock:POSIX clock_gettime',
         'multiplexing_api:epoll',
+        'atomicvar_api:c11-builtin',
+        'gcc_version:0.0.0',
         `process_id:${process.pid}`,
         'process_supervised:no',
         `run_id:${processId(c, 'run')}`,
@@ -138,24 +184,60 @@ function section(c: Connection, name: Section): string[] {
       ];
     case 'stats': {
       const ks = s.addon.keyspaceStats();
+      // Redis 7.2's fields in its order; what Shrike has no machinery for (replication,
+      // forks, defrag, tracking, eviction) is zero, as on a Redis that never used it.
       return [
         '# Stats',
         `total_connections_received:${sum(ThreadSlot.ConnectionsReceived)}`,
         `total_commands_processed:${sum(ThreadSlot.Commands)}`,
+        `instantaneous_ops_per_sec:${Math.trunc(sum(ThreadSlot.OpsPerSec))}`,
         `total_net_input_bytes:${sum(ThreadSlot.NetInput)}`,
         `total_net_output_bytes:${sum(ThreadSlot.NetOutput)}`,
-        `instantaneous_ops_per_sec:${Math.trunc(sum(ThreadSlot.OpsPerSec))}`,
+        'total_net_repl_input_bytes:0',
+        'total_net_repl_output_bytes:0',
         `instantaneous_input_kbps:${(sum(ThreadSlot.InputPerSec) / 1024).toFixed(2)}`,
         `instantaneous_output_kbps:${(sum(ThreadSlot.OutputPerSec) / 1024).toFixed(2)}`,
+        'instantaneous_input_repl_kbps:0.00',
+        'instantaneous_output_repl_kbps:0.00',
         `rejected_connections:${sum(ThreadSlot.Rejected)}`,
+        'sync_full:0',
+        'sync_partial_ok:0',
+        'sync_partial_err:0',
         `expired_keys:${ks.expiredKeys}`,
+        'expired_stale_perc:0.00',
+        'expired_time_cap_reached_count:0',
+        'expire_cycle_cpu_milliseconds:0',
         'evicted_keys:0',
+        'evicted_clients:0',
+        'total_eviction_exceeded_time:0',
+        'current_eviction_exceeded_time:0',
         `keyspace_hits:${ks.keyspaceHits}`,
         `keyspace_misses:${ks.keyspaceMisses}`,
         'pubsub_channels:0',
         'pubsub_patterns:0',
-        'pubsub_shardchannels:0',
-        'total_error_replies:0',
+        'pubsubshard_channels:0',
+        'latest_fork_usec:0',
+        'total_forks:0',
+        'migrate_cached_sockets:0',
+        'slave_expires_tracked_keys:0',
+        'active_defrag_hits:0',
+        'active_defrag_misses:0',
+        'active_defrag_key_hits:0',
+        'active_defrag_key_misses:0',
+        'total_active_defrag_time:0',
+        'current_active_defrag_time:0',
+        'tracking_total_keys:0',
+        'tracking_total_items:0',
+        'tracking_total_prefixes:0',
+        'unexpected_error_replies:0',
+        `total_error_replies:${s.addon.totalErrorReplies()}`,
+        'dump_payload_sanitizations:0',
+        'io_threaded_reads_processed:0',
+        'io_threaded_writes_processed:0',
+        'acl_access_denied_auth:0',
+        'acl_access_denied_cmd:0',
+        'acl_access_denied_key:0',
+        'acl_access_denied_channel:0',
       ];
     }
     case 'replication':
@@ -183,6 +265,26 @@ function section(c: Connection, name: Section): string[] {
         'used_cpu_user_children:0.000000',
       ];
     }
+    case 'modules':
+      return ['# Modules'];
+    case 'commandstats':
+      return [
+        '# Commandstats',
+        ...s.stats
+          .commandStats()
+          .map(
+            (k) =>
+              `cmdstat_${safeInfoName(k.name)}:calls=${k.calls},usec=${k.usec},usec_per_call=${(k.calls === 0 ? 0 : k.usec / k.calls).toFixed(2)},rejected_calls=${k.rejected},failed_calls=${k.failed}`,
+          ),
+      ];
+    case 'errorstats':
+      return ['# Errorstats', ...s.addon.errorStats().map((e) => `errorstat_${safeInfoName(e.prefix)}:count=${e.count}`)];
+    case 'latencystats':
+      // Shrike keeps no latency histograms yet: the section is empty, as Redis's is with
+      // latency-tracking off.
+      return ['# Latencystats'];
+    case 'cluster':
+      return ['# Cluster', 'cluster_enabled:0'];
     case 'keyspace':
       return ['# Keyspace', ...s.addon.keyspaceInfo().map((d) => `db${d.db}:keys=${d.keys},expires=${d.expires},avg_ttl=${d.avgTtl}`)];
     case 'threads':
@@ -196,17 +298,28 @@ function section(c: Connection, name: Section): string[] {
   }
 }
 
-/** INFO [section [section ...]] */
+/**
+ * INFO [section [section ...]]: `default` adds the default sections, `all` and `everything`
+ * select every section; names are case-insensitive (genInfoSectionDict).
+ */
 function info(c: Connection, argv: Buffer[]): void {
-  let wanted: Section[];
-  if (argv.length === 1) wanted = [...DEFAULT_SECTIONS];
-  else {
-    const names = new Set(argv.slice(1).map((b) => b.toString('latin1').toLowerCase()));
-    const all = names.has('all') || names.has('everything') || names.has('default');
-    wanted = DEFAULT_SECTIONS.filter((s) => all || names.has(s));
+  const names = new Set<string>(argv.length === 1 ? DEFAULT_SECTIONS : []);
+  let all = false;
+  for (const b of argv.slice(1)) {
+    const name = b.toString('latin1').toLowerCase();
+    if (name === 'default') for (const d of DEFAULT_SECTIONS) names.add(d);
+    else if (name === 'all' || name === 'everything') all = true;
+    else names.add(name);
   }
-  const text = wanted.map((s) => section(c, s).join('\r\n')).join('\r\n\r\n');
-  c.w.verbatim('txt', wanted.length === 0 ? '' : `${text}\r\n`);
+  const wanted = SECTIONS.filter((s) => all || names.has(s) || (s === 'modules' && names.has('module_list')));
+  // Workers publish their counters every 100 ms; ask them all first, so that INFO right after
+  // CONFIG RESETSTAT or a command on another worker counts it, as on Redis's one thread.
+  c.suspend();
+  c.server.ask({ kind: 'publishStats' }, () => {
+    const text = wanted.map((s) => section(c, s).join('\r\n')).join('\r\n\r\n');
+    c.w.verbatim('txt', wanted.length === 0 ? '' : `${text}\r\n`);
+    c.resume();
+  });
 }
 
 /** Redis glob for CONFIG GET patterns (`*`, `?`, `[...]`), case-insensitive. */
@@ -232,22 +345,29 @@ function globToRegExp(p: string): RegExp {
   return new RegExp(`^${re}$`, 'is');
 }
 
-/** CONFIG GET parameter [parameter ...] */
+/**
+ * CONFIG GET parameter [parameter ...]: one map over every pattern (Redis 7), each name once.
+ * A name without glob characters is looked up (aliases too) and echoed as typed; a glob
+ * matches every name and alias (config.c configGetCommand).
+ */
 function configGet(c: Connection, argv: Buffer[]): void {
-  const found = new Map<string, string>();
+  // By lower-case name (Redis's matches dict ignores case): the name as shown, and its value.
+  const found = new Map<string, [string, string]>();
   for (const b of argv.slice(2)) {
     const pat = b.toString('latin1');
-    const exact = findParam(pat);
-    if (exact !== undefined) {
-      // Redis echoes an exact (non-glob) name as the client typed it.
-      found.set(pat, formatParam(c.server.config, exact.name));
+    if (!/[[*?]/.test(pat)) {
+      const exact = findParam(pat);
+      const key = pat.toLowerCase();
+      if (exact !== undefined && !found.has(key)) found.set(key, [pat, formatParam(c.server.config, exact.name)]);
       continue;
     }
     const re = globToRegExp(pat);
-    for (const p of PARAMS) if (re.test(p.name)) found.set(p.name, formatParam(c.server.config, p.name));
+    for (const [name, p] of PARAM_NAMES) {
+      if (!found.has(name) && re.test(name)) found.set(name, [name, formatParam(c.server.config, p.name)]);
+    }
   }
   c.w.mapHeader(found.size);
-  for (const [k, v] of found) {
+  for (const [k, v] of found.values()) {
     c.w.bulk(k);
     c.w.bulk(v);
   }
@@ -297,11 +417,19 @@ function configSet(c: Connection, argv: Buffer[]): void {
   });
 }
 
-/** CONFIG RESETSTAT */
+/**
+ * CONFIG RESETSTAT: what Redis's resetServerStats, resetCommandTableStats and
+ * resetErrorTableStats zero, in the core and then on every worker.
+ */
 function configResetstat(c: Connection): void {
   c.server.addon.resetKeyspaceStats();
+  c.server.addon.resetCommandStats();
   peakMemory = 0;
-  c.w.raw(OK);
+  c.suspend();
+  c.server.ask({ kind: 'resetStats' }, () => {
+    c.w.raw(OK);
+    c.resume();
+  });
 }
 
 /** CONFIG HELP */
@@ -355,35 +483,52 @@ function lastsave(c: Connection): void {
   c.w.integer(Math.floor(c.server.startedAtMs / 1000));
 }
 
-/** COMMAND [subcommand ...] */
-function command(c: Connection): void {
-  commandAll(c.w, implementedSpecs(c.server.table));
+/**
+ * The specs of what this server implements, by full name ('get', 'client|kill'): COMMAND
+ * describes only those, subcommands included, and grows with the table.
+ */
+function implemented(c: Connection): SpecLookup {
+  const table = c.server.table;
+  return (name) => {
+    const bar = name.indexOf('|');
+    if (bar < 0) return table.get(name)?.spec;
+    return table.get(name.slice(0, bar))?.subcommands?.get(name.slice(bar + 1))?.spec;
+  };
 }
 
+/** COMMAND */
+function command(c: Connection): void {
+  commandAll(c.w, implementedSpecs(c.server.table), implemented(c));
+}
+
+/** COMMAND COUNT */
 function commandCountH(c: Connection): void {
   commandCount(c.w, implementedSpecs(c.server.table));
 }
 
+/** COMMAND INFO [command-name ...] */
 function commandInfoH(c: Connection, argv: Buffer[]): void {
-  commandInfo(c.w, implementedSpecs(c.server.table), argv.slice(2));
+  commandInfo(c.w, implementedSpecs(c.server.table), argv.slice(2), implemented(c));
 }
 
+/** COMMAND DOCS [command-name ...] */
 function commandDocsH(c: Connection, argv: Buffer[]): void {
-  commandDocs(c.w, implementedSpecs(c.server.table), argv.slice(2));
+  commandDocs(c.w, implementedSpecs(c.server.table), argv.slice(2), implemented(c));
 }
 
+/** COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern] */
 function commandListH(c: Connection, argv: Buffer[]): void {
-  commandList(c.w, implementedSpecs(c.server.table), argv.slice(2));
+  commandList(c.w, implementedSpecs(c.server.table), argv.slice(2), implemented(c));
 }
 
+/** COMMAND GETKEYS command [arg ...] */
 function commandGetKeysH(c: Connection, argv: Buffer[]): void {
-  commandGetKeys(c.w, (name) => c.server.table.get(name)?.spec ?? lookupSub(c, name), argv.slice(2));
+  commandGetKeys(c.w, implemented(c), argv.slice(2));
 }
 
-function lookupSub(c: Connection, name: string): ReturnType<typeof implementedSpecs>[number] | undefined {
-  const bar = name.indexOf('|');
-  if (bar < 0) return undefined;
-  return c.server.table.get(name.slice(0, bar))?.subcommands?.get(name.slice(bar + 1))?.spec;
+/** COMMAND GETKEYSANDFLAGS command [arg ...] */
+function commandGetKeysAndFlagsH(c: Connection, argv: Buffer[]): void {
+  commandGetKeysAndFlags(c.w, implemented(c), argv.slice(2));
 }
 
 export const entries: readonly TsEntry[] = [
@@ -400,5 +545,6 @@ export const entries: readonly TsEntry[] = [
   { name: 'command|docs', handler: commandDocsH },
   { name: 'command|list', handler: commandListH },
   { name: 'command|getkeys', handler: commandGetKeysH },
+  { name: 'command|getkeysandflags', handler: commandGetKeysAndFlagsH },
   { name: 'command|help', handler: commandHelp },
 ];

@@ -12,6 +12,13 @@ import type { Command, Handler } from './types';
 /** Lookup by lower-case command name. */
 export type CommandTable = ReadonlyMap<string, Command>;
 
+/**
+ * Every command and subcommand name of the spec, in spec order: the rows of INFO
+ * commandstats (stats.ts), the same in every worker.
+ */
+export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
+const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
+
 /** Every TypeScript-handled command, from the family files. */
 const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries];
 
@@ -37,6 +44,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       arity: spec.arity,
       op: i?.op ?? -1,
       handler: i?.handler,
+      statIndex: STAT_INDEX.get(spec.name) ?? 0,
       noAuth: spec.flags.includes('no_auth'),
       subcommands,
     };

@@ -19,6 +19,8 @@ export interface Command {
   /** Op id in the Rust core, or -1 when `handler` runs it in TypeScript. */
   readonly op: number;
   readonly handler: Handler | undefined;
+  /** Row of its INFO commandstats counters (stats.ts): its index in COMMAND_NAMES. */
+  readonly statIndex: number;
   /** May run before AUTH (Redis's `no_auth` flag). */
   readonly noAuth: boolean;
   /** Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name. */
