@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cmd, RawClient, type Running, startShrike, startUnderTest } from './harness';
+import { cmd, RawClient, type Running, redisToolPath, startShrike, startUnderTest } from './harness';
 
 const PASS = 'pässwört-密码';
 const UTF8 = Buffer.from(PASS, 'utf8');
@@ -19,7 +19,9 @@ const LATIN1 = Buffer.from('pässwört', 'latin1');
 /** Run redis-cli with `-a PASS`; resolve to its stdout. */
 function cli(port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('redis-cli', ['-p', String(port), '-a', PASS, '--no-auth-warning', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(redisToolPath('redis-cli'), ['-p', String(port), '-a', PASS, '--no-auth-warning', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
