@@ -40,7 +40,8 @@ export class RequestSizer {
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 /**
- * sides: [{ key, server }] in run order. loads: [{ id, test, pipeline, dataSize?, guessRps }].
+ * sides: [{ key, server }] in run order. loads: [{ id, test, pipeline, dataSize?, keyspace?, guessRps }]
+ * (keyspace: keys for that load, fewer for big values so both servers' memory stays small).
  * Returns one record per load with every round's raw result and the medians per side.
  */
 export async function runAlternating({ section, sides, loads, rounds, sizer, clientCpu, log }) {
@@ -52,9 +53,9 @@ export async function runAlternating({ section, sides, loads, rounds, sizer, cli
       for (const { key, server } of sides) {
         if (rec.test === 'get') {
           // Every GET must hit, with the value size under test, whatever ran before.
-          await loadKeys(server.port, { count: KEYSPACE, valueSize: rec.dataSize ?? DEFAULT_VALUE_SIZE });
+          await loadKeys(server.port, { count: rec.keyspace ?? KEYSPACE, valueSize: rec.dataSize ?? DEFAULT_VALUE_SIZE });
         }
-        const res = await runRedisBenchmark(server, rec, { requests, keyspace: KEYSPACE, clientCpu });
+        const res = await runRedisBenchmark(server, rec, { requests, keyspace: rec.keyspace ?? KEYSPACE, clientCpu });
         sizer.observe(rec, res.rps);
         entry[key] = res;
         log(

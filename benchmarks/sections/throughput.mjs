@@ -11,15 +11,21 @@ const BASE = [
   { name: 'MSET', test: 'mset', guess: [50e3, 150e3] },
   { name: 'SET 1KiB', test: 'set', dataSize: 1024, guess: [50e3, 200e3] },
   { name: 'GET 1KiB', test: 'get', dataSize: 1024, guess: [50e3, 250e3] },
+  // Big values: the reply path's copies show here. Fewer keys keep both servers under 1 GB.
+  { name: 'SET 16KiB', test: 'set', dataSize: 16 * 1024, keyspace: 10000, guess: [30e3, 60e3] },
+  { name: 'GET 16KiB', test: 'get', dataSize: 16 * 1024, keyspace: 10000, guess: [30e3, 80e3] },
+  { name: 'SET 512KiB', test: 'set', dataSize: 512 * 1024, keyspace: 1000, guess: [2e3, 3e3] },
+  { name: 'GET 512KiB', test: 'get', dataSize: 512 * 1024, keyspace: 1000, guess: [2e3, 3e3] },
 ];
 
 export const THROUGHPUT_LOADS = [1, 16].flatMap((pipeline, i) =>
   BASE.map((b) => ({
-    id: `${b.test}${b.dataSize ? '-1k' : ''} P${pipeline}`,
+    id: `${b.test}${b.dataSize ? `-${b.dataSize / 1024}k` : ''} P${pipeline}`,
     name: b.name,
     test: b.test,
     pipeline,
     ...(b.dataSize ? { dataSize: b.dataSize } : {}),
+    ...(b.keyspace ? { keyspace: b.keyspace } : {}),
     guessRps: b.guess[i],
   })),
 );
