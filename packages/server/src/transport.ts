@@ -56,8 +56,9 @@ export interface Transport {
 
 /** A Node socket as a transport: one 'data' callback per read, one write per batch. */
 export class NetTransport implements Transport {
-  /** Output passed the high-water mark: reading is paused until 'drain'. */
+  /** The connection is held back for its output: reading is paused until it drains. */
   private over = false;
+  private events: TransportEvents | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -69,23 +70,39 @@ export class NetTransport implements Transport {
 
   attach(c: TransportEvents): void {
     const socket = this.socket;
+    this.events = c;
     socket.on('data', (chunk: Buffer) => c.onData(chunk));
-    socket.on('drain', () => {
-      if (!this.over || socket.destroyed) return;
-      this.over = false;
-      socket.resume();
-      c.onDrain();
-    });
+    socket.on('drain', this.drained);
     socket.on('error', () => {
       // 'close' follows; a reset client is not worth a log line.
     });
     socket.on('close', () => c.onClose());
   }
 
+  /** The output the connection waits on has gone: read again and run what waited. */
+  private readonly drained = (): void => {
+    if (!this.over || this.socket.destroyed) return;
+    this.over = false;
+    this.socket.resume();
+    this.events?.onDrain();
+  };
+
+  /**
+   * The connection now waits for `onDrain`. 'drain' comes only after a write that filled the
+   * socket's buffer; when Node already wrote everything synchronously, drain on the next turn.
+   */
+  private hold(): void {
+    this.over = true;
+    this.socket.pause();
+    if (!this.socket.writableNeedDrain) setImmediate(this.drained);
+  }
+
   write(data: Buffer): boolean {
     this.noteOutput(data.length);
     this.socket.write(data);
-    return this.checkOver();
+    if (this.socket.writableLength <= OUTPUT_HIGH_WATER) return false;
+    this.hold();
+    return true;
   }
 
   runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number, count: number): number {
@@ -97,14 +114,10 @@ export class NetTransport implements Transport {
       this.noteOutput(out.length);
       this.socket.write(out);
     }
-    return this.checkOver() ? (ran | OUTPUT_OVER) >>> 0 : ran;
-  }
-
-  private checkOver(): boolean {
-    if (this.socket.writableLength <= OUTPUT_HIGH_WATER) return false;
-    this.over = true;
-    this.socket.pause();
-    return true;
+    // A batch cut short waits for onDrain as much as a full buffer does.
+    if (ran >= count && this.socket.writableLength <= OUTPUT_HIGH_WATER) return ran;
+    this.hold();
+    return (ran | OUTPUT_OVER) >>> 0;
   }
 
   outputUse(): number[] {
