@@ -848,6 +848,7 @@ module.exports.keyspaceStats = nativeBinding.keyspaceStats
 module.exports.listenReuseport = nativeBinding.listenReuseport
 module.exports.localPort = nativeBinding.localPort
 module.exports.pinCurrentThread = nativeBinding.pinCurrentThread
+module.exports.releaseFreeMemory = nativeBinding.releaseFreeMemory
 module.exports.resetKeyspaceStats = nativeBinding.resetKeyspaceStats
 module.exports.startActiveExpiry = nativeBinding.startActiveExpiry
 module.exports.usedMemory = nativeBinding.usedMemory

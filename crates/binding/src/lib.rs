@@ -18,6 +18,7 @@ mod resp;
 mod thread;
 mod uring;
 
+pub use alloc::release_free_memory;
 pub use batch::*;
 pub use expiry::*;
 pub use net::*;
