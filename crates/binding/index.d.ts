@@ -166,6 +166,9 @@ export interface OpenFilesLimit {
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void
 
+/** Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own. */
+export declare function releaseFreeMemory(): void
+
 /**
  * CONFIG RESETSTAT: zero the core's command counters and the error table
  * (Redis's resetCommandTableStats and resetErrorTableStats).

@@ -852,6 +852,7 @@ module.exports.listenReuseport = nativeBinding.listenReuseport
 module.exports.localPort = nativeBinding.localPort
 module.exports.noteErrorReply = nativeBinding.noteErrorReply
 module.exports.pinCurrentThread = nativeBinding.pinCurrentThread
+module.exports.releaseFreeMemory = nativeBinding.releaseFreeMemory
 module.exports.resetCommandStats = nativeBinding.resetCommandStats
 module.exports.resetKeyspaceStats = nativeBinding.resetKeyspaceStats
 module.exports.startActiveExpiry = nativeBinding.startActiveExpiry

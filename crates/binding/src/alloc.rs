@@ -1,8 +1,11 @@
 //! The process allocator for Rust-side memory, wrapped to count live bytes so that INFO
-//! `used_memory` reports what the keyspace really holds rather than an estimate.
+//! `used_memory` reports what the keyspace really holds rather than an estimate, and the call
+//! that hands the C heap's free pages back to the OS.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use napi_derive::napi;
 
 struct Counting;
 
@@ -77,8 +80,36 @@ pub fn note_big_free() {
     {
         return;
     }
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
+    trim_in_background();
+}
+
+/// A trim is running; a request meanwhile has nothing left to add.
+static TRIMMING: AtomicBool = AtomicBool::new(false);
+
+/// Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own.
+#[napi(catch_unwind)]
+pub fn release_free_memory() {
+    trim_in_background();
+}
+
+fn trim_in_background() {
+    // glibc gives back only the top of an arena on its own: the holes that closed connections
+    // leave between live blocks stay resident until someone asks, and RSS ratchets up. A trim
+    // took 0.1 to 43 ms, median 0.8, on 2 busy cores (it walks every arena and madvises each
+    // free page): too long for a worker's JS thread.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if !TRIMMING.swap(true, Ordering::AcqRel) {
+        let spawned = std::thread::Builder::new()
+            .name("shrike-trim".into())
+            .spawn(|| {
+                // SAFETY: malloc_trim takes each arena's lock itself and may run on any thread.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+                TRIMMING.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            TRIMMING.store(false, Ordering::Release);
+        }
     }
 }

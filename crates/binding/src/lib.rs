@@ -19,6 +19,7 @@ mod stats;
 mod thread;
 mod uring;
 
+pub use alloc::release_free_memory;
 pub use batch::*;
 pub use expiry::*;
 pub use limits::*;

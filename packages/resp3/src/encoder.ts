@@ -42,6 +42,11 @@ const HEADER_MAX = 20;
 
 /** The default slab size: one socket write's worth of small replies. */
 const DEFAULT_SLAB_SIZE = 16 * 1024;
+/**
+ * The first slab; each next one doubles up to the slab size. A server holds one writer per
+ * client, and most clients never need 16 KB: 10,000 of them at 16 KB each were 160 MB.
+ */
+const FIRST_SLAB_SIZE = 512;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -60,7 +65,8 @@ export class ReplyWriter {
 
   constructor(initialSize: number = DEFAULT_SLAB_SIZE) {
     this.slabSize = Math.max(64, Math.floor(initialSize));
-    this.buf = Buffer.allocUnsafeSlow(this.slabSize);
+    // Nothing until the first reply: a client that never gets one costs no slab.
+    this.buf = EMPTY;
   }
 
   /** Bytes written since the last take(). */
@@ -349,7 +355,8 @@ export class ReplyWriter {
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const pending = this.pos - this.start;
-    const size = Math.max(this.slabSize, pending * 2, pending + n);
+    const slab = Math.min(this.slabSize, Math.max(FIRST_SLAB_SIZE, this.buf.length * 2));
+    const size = Math.max(slab, pending * 2, pending + n);
     const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;

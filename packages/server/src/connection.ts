@@ -69,8 +69,11 @@ export class Connection implements TransportEvents {
   /** Unparsed bytes carried over between reads; rbuf[0, rlen) is live. */
   private rbuf: Buffer = Buffer.alloc(0);
   private rlen = 0;
-  /** The pending core batch: per command op, argc, then (start, end) pairs into batchSrc. */
-  private batch = new Uint32Array(1024);
+  /**
+   * The pending core batch: per command op, argc, then (start, end) pairs into batchSrc.
+   * Starts small and grows with the pipeline: every client holds one, most send one command at a time.
+   */
+  private batch = new Uint32Array(64);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
   /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
