@@ -38,6 +38,7 @@ export interface Config extends CompatConfig {
   'enable-protected-configs': string;
   'enable-module-command': string;
   'io-uring': string;
+  'cpu-affinity': string;
   /** hard, soft, soft seconds for each class in OBUF_CLASSES order (Redis's client_obuf_limits). */
   'client-output-buffer-limit': number[];
 }
@@ -111,6 +112,7 @@ export const PARAMS: readonly Param[] = [
   // Shrike loads no modules; the setting exists so that configs written for Redis 7 load.
   { name: 'enable-module-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
+  { name: 'cpu-affinity', kind: 'enum', mutable: false, values: ['auto', 'yes', 'no'] },
   { name: 'client-output-buffer-limit', kind: 'obuf', mutable: true },
   ...COMPAT_PARAMS,
 ];
@@ -162,6 +164,7 @@ export function defaultConfig(): Config {
     'enable-protected-configs': 'no',
     'enable-module-command': 'no',
     'io-uring': 'yes',
+    'cpu-affinity': 'yes',
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
     ...compatDefaults(),

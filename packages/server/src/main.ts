@@ -35,6 +35,21 @@ interface Pending {
   readonly results: unknown[];
 }
 
+/**
+ * Whether workers pin themselves to CPUs (`cpu-affinity`): `yes`, `no`, or `auto`, which
+ * pins only on machines with more than AUTO_PIN_MIN_CPUS CPUs. On a small machine the
+ * server usually shares its CPUs with its clients; a worker pinned to the CPU a busy client
+ * runs on cannot move away from it, and its clients wait (measured: see benchmarks/README.md).
+ */
+export function pinWorkers(mode: string, cpus: number): boolean {
+  if (mode === 'yes') return true;
+  if (mode === 'no') return false;
+  return cpus > AUTO_PIN_MIN_CPUS;
+}
+
+/** `cpu-affinity auto` leaves machines with this many CPUs or fewer unpinned. */
+const AUTO_PIN_MIN_CPUS = 2;
+
 /** Supervises the workers and relays the hub. */
 class Supervisor {
   private readonly slots: Slot[] = [];
@@ -54,7 +69,8 @@ class Supervisor {
   ) {
     this.config = { ...config, bind: [...config.bind] };
     this.shared = createShared(config.threads);
-    const cpus = this.addon.allowedCpus();
+    const allowed = this.addon.allowedCpus();
+    const cpus = pinWorkers(config['cpu-affinity'], allowed.length) ? allowed : [];
     for (let i = 0; i < config.threads; i++) {
       const cpu = cpus.length > 0 ? (cpus[i % cpus.length] as number) : -1;
       this.slots.push({ worker: undefined, index: i, cpu, crashes: 0, spawnedAtMs: 0, wakeFd: this.addon.createWakeFd() });

@@ -68,6 +68,21 @@ t.test('two workers: two SO_REUSEPORT listeners, pinned to different CPUs, conne
   t.ok(readdirSync(`/proc/${s.proc.pid}/task`).length >= 3, 'main thread plus workers');
 });
 
+t.test('cpu-affinity no leaves the workers free to run on any CPU', async (t) => {
+  const s = await startShrike(['--threads', '2', '--cpu-affinity', 'no']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  const info = await bulkReply(c, cmd('INFO', 'threads'));
+  const tids = [...info.matchAll(/tid=(\d+)/g)].map((m) => m[1]);
+  t.equal(tids.length, 2, 'two workers');
+  const all = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))?.[1];
+  for (const tid of tids) {
+    const status = readFileSync(`/proc/${s.proc.pid}/task/${tid}/status`, 'utf8');
+    t.equal(/Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1], all, `thread ${tid} may run wherever the process may`);
+  }
+});
+
 t.test('--threads 1 works and INFO has every section Redis clients read', async (t) => {
   const s = await startShrike(['--threads', '1']);
   t.teardown(() => s.stop());
