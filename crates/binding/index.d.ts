@@ -31,6 +31,26 @@ export declare class Ring {
    */
   execute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number
   /**
+   * Receive the rest of a client's last argument, of `len` bytes, into a buffer of its own:
+   * `received` is what JavaScript already has of it (the request's other arguments stay
+   * there). From now on the client's bytes go to that buffer, not to JavaScript, until it
+   * holds the argument and its CRLF; a BIGARG event then says so.
+   */
+  bigArgBegin(slot: number, gen: number, len: number, received: Uint8Array): void
+  /**
+   * Add bytes JavaScript got for a client after `bigArgBegin` (read in the same turn,
+   * before the ring knew). Returns how many it took; the argument is whole once JavaScript
+   * has given it all it lacked, and no BIGARG event comes for it then.
+   */
+  bigArgFeed(slot: number, gen: number, bytes: Uint8Array): number
+  /**
+   * Free a client's big argument, whole or not (the client went, or its command was
+   * refused before it ran).
+   */
+  bigArgDrop(slot: number, gen: number): void
+  /** A client's big argument as CLIENT LIST counts it: `[bytes received, bytes allocated]`. */
+  bigArgUse(slot: number, gen: number): Array<number>
+  /**
    * Queue reply bytes written in JavaScript for a client, after everything queued before.
    * Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
    */

@@ -69,7 +69,7 @@ pub fn execute(
 ) -> Result<Buffer> {
     let cmds = cmds.get(..len as usize).ok_or_else(bad_batch)?;
     let mut sink = ReplySink::resp(Vec::new(), flags & FLAG_RESP3 != 0);
-    let ran = run_batch(buf, cmds, db, flags, &mut sink, limit as usize)?;
+    let ran = run_batch(buf, cmds, db, flags, &mut sink, limit as usize, &mut None)?;
     LAST_RAN.with(|n| n.set(ran));
     Ok(sink.into_vec().into())
 }
@@ -86,9 +86,15 @@ pub fn last_batch_ran() -> u32 {
     LAST_RAN.with(|n| n.get())
 }
 
+/// A command's last (start, end) pair is this when the argument is `big`, a buffer the ring
+/// received it into (uring.rs `big_arg_begin`), rather than a range of the batch's bytes.
+pub(crate) const BIG_ARG_MARK: u32 = u32::MAX;
+
 /// Run the commands of a batch, writing their replies to `sink`, until one leaves the sink
 /// holding more than `limit` bytes; returns how many ran. The rest stay with the caller,
-/// which runs them once the client has read its replies.
+/// which runs them once the client has read its replies. A command whose last argument is
+/// `BIG_ARG_MARK` takes `big` (the keyspace may keep it as a value; else it is freed when
+/// that command ends).
 pub(crate) fn run_batch(
     buf: &[u8],
     cmds: &[u32],
@@ -96,6 +102,7 @@ pub(crate) fn run_batch(
     flags: u32,
     sink: &mut ReplySink,
     limit: usize,
+    big: &mut Option<Vec<u8>>,
 ) -> Result<u32> {
     let ks = keyspace()?;
     let mut sess = Session {
@@ -117,6 +124,12 @@ pub(crate) fn run_batch(
         let ranges = cmds.get(i..i + 2 * argc).ok_or_else(bad_batch)?;
         i += 2 * argc;
         argv.clear();
+        let (ranges, owned) = match ranges {
+            [head @ .., BIG_ARG_MARK, BIG_ARG_MARK] => {
+                (head, Some(big.take().ok_or_else(bad_batch)?))
+            }
+            _ => (ranges, None),
+        };
         for r in ranges.chunks_exact(2) {
             let (start, end) = match r {
                 [s, e] => (*s as usize, *e as usize),
@@ -125,7 +138,12 @@ pub(crate) fn run_batch(
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
-        crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out));
+        match owned {
+            Some(last) => crate::stats::timed(op, sink, |out| {
+                ks.run_owned(&mut sess, op, &argv, last, out)
+            }),
+            None => crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out)),
+        }
         ran += 1;
         if discard {
             sink.truncate(mark);

@@ -13,8 +13,16 @@
 //! when a DRAINED event tells JavaScript to run the input it held back: a client that
 //! pipelines faster than it reads is slowed, and its output costs about its own size.
 //!
+//! Big arguments: when a request's last argument is a big bulk string, JavaScript calls
+//! `bigArgBegin` and from then on that client's bytes are copied into one buffer of exactly
+//! the argument's size, owned here, instead of into JavaScript's input; once it is whole, a
+//! BIGARG event says so, and the command runs with that buffer as its last argument, which
+//! the keyspace may keep as the value (`execute`, batch.rs `BIG_ARG_MARK`). A 600 MB SET then
+//! costs 600 MB once, and no copy of it holds the worker up when it runs.
+//!
 //! Events out, 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
-//! `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE; DRAINED).
+//! `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE; DRAINED;
+//! BIGARG: the big argument of (slot, gen) is whole).
 //!
 //! A slot is reused only after its CLOSED event, and `gen` tells an old connection's ops
 //! from a new one's, so a late reply can never reach the wrong client.
@@ -37,6 +45,7 @@ const EV_DATA: u32 = 2;
 const EV_CLOSED: u32 = 3;
 const EV_WAKE: u32 = 4;
 const EV_DRAINED: u32 = 5;
+const EV_BIGARG: u32 = 6;
 
 /// Words per event record.
 const REC: usize = 5;
@@ -113,11 +122,36 @@ impl Conn {
     }
 }
 
+/// A big last argument being received for one connection (see the module doc). It is kept
+/// apart from `Conn` because it outlives it: a client that sends a whole SET and closes still
+/// has it run, as Redis runs what it read before it saw the close.
+struct BigArg {
+    gen: u32,
+    /// The argument's bytes so far, then its CRLF; capacity `len + 2`, allocated once.
+    buf: Vec<u8>,
+    /// Declared length of the argument.
+    len: usize,
+}
+
+impl BigArg {
+    fn whole(&self) -> bool {
+        self.buf.len() >= self.len + 2
+    }
+
+    /// Take up to what is still missing from `bytes`; returns how many bytes it took.
+    fn feed(&mut self, bytes: &[u8]) -> usize {
+        let take = (self.len + 2 - self.buf.len()).min(bytes.len());
+        self.buf
+            .extend_from_slice(bytes.get(..take).unwrap_or_default());
+        take
+    }
+}
+
 /// What the ring owes JavaScript, delivered in order.
 enum Pending {
     Accept(usize, u32),
-    /// Bytes read into pool buffer `bid`: (slot, gen, bid, len).
-    Data(usize, u32, u16, u32),
+    /// Bytes read into pool buffer `bid`: (slot, gen, bid, offset, len).
+    Data(usize, u32, u16, u32, u32),
     Closed(usize, u32),
     Wake,
     /// A client held back for its output has drained.
@@ -148,6 +182,8 @@ pub struct Ring {
     starved: Vec<usize>,
     /// Bytes sent to clients since the ring started (INFO total_net_output_bytes).
     bytes_sent: u64,
+    /// Big arguments by slot (see `BigArg`).
+    bigs: Vec<Option<BigArg>>,
 }
 
 fn os_error(what: &str) -> Error {
@@ -192,6 +228,7 @@ impl Ring {
             bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
             bytes_sent: 0,
+            bigs: Vec::new(),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
         // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
@@ -262,17 +299,78 @@ impl Ring {
             .ok_or_else(|| Error::new(Status::InvalidArg, "malformed command batch"))?;
         let slot = slot as usize;
         let resp3 = flags & FLAG_RESP3 != 0;
+        // A whole big argument goes to the batch; whatever the batch does not keep of it is
+        // freed when its command ends.
+        let mut big = self.take_big(slot, gen);
         let Some(c) = self.conn_mut(slot, gen).filter(|c| !c.dying) else {
             let mut sink = ReplySink::resp(Vec::new(), resp3);
-            return run_batch(buf, cmds, db, flags, &mut sink, usize::MAX);
+            return run_batch(buf, cmds, db, flags, &mut sink, usize::MAX, &mut big);
         };
         let in_flight = c.sending.len() - c.sent;
         let mut sink = ReplySink::resp(std::mem::take(&mut c.queued), resp3);
         let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
-        let ran = run_batch(buf, cmds, db, flags, &mut sink, limit);
+        let ran = run_batch(buf, cmds, db, flags, &mut sink, limit, &mut big);
         c.queued = sink.into_vec();
         let ran = ran?;
         Ok(ran | self.after_output(slot)?)
+    }
+
+    /// Receive the rest of a client's last argument, of `len` bytes, into a buffer of its own:
+    /// `received` is what JavaScript already has of it (the request's other arguments stay
+    /// there). From now on the client's bytes go to that buffer, not to JavaScript, until it
+    /// holds the argument and its CRLF; a BIGARG event then says so.
+    #[napi(catch_unwind)]
+    pub fn big_arg_begin(&mut self, slot: u32, gen: u32, len: f64, received: &[u8]) -> Result<()> {
+        let slot = slot as usize;
+        let len = len as usize;
+        let want = len.saturating_add(2);
+        if self.conn(slot, gen).is_none() || received.len() >= want {
+            return Err(Error::new(Status::InvalidArg, "no big argument to receive"));
+        }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(want)
+            .map_err(|_| Error::new(Status::GenericFailure, "no memory for a big argument"))?;
+        buf.extend_from_slice(received);
+        if self.bigs.len() <= slot {
+            self.bigs.resize_with(slot + 1, || None);
+        }
+        if let Some(b) = self.bigs.get_mut(slot) {
+            *b = Some(BigArg { gen, buf, len });
+        }
+        Ok(())
+    }
+
+    /// Add bytes JavaScript got for a client after `bigArgBegin` (read in the same turn,
+    /// before the ring knew). Returns how many it took; the argument is whole once JavaScript
+    /// has given it all it lacked, and no BIGARG event comes for it then.
+    #[napi(catch_unwind)]
+    pub fn big_arg_feed(&mut self, slot: u32, gen: u32, bytes: &[u8]) -> u32 {
+        match self.big_mut(slot as usize, gen) {
+            Some(b) => b.feed(bytes) as u32,
+            None => 0,
+        }
+    }
+
+    /// Free a client's big argument, whole or not (the client went, or its command was
+    /// refused before it ran).
+    #[napi(catch_unwind)]
+    pub fn big_arg_drop(&mut self, slot: u32, gen: u32) {
+        let slot = slot as usize;
+        if self.big_mut(slot, gen).is_some() {
+            if let Some(b) = self.bigs.get_mut(slot) {
+                *b = None;
+            }
+            crate::alloc::note_big_free();
+        }
+    }
+
+    /// A client's big argument as CLIENT LIST counts it: `[bytes received, bytes allocated]`.
+    #[napi(catch_unwind)]
+    pub fn big_arg_use(&mut self, slot: u32, gen: u32) -> Vec<f64> {
+        match self.big_mut(slot as usize, gen) {
+            Some(b) => vec![b.buf.len() as f64, b.buf.capacity() as f64],
+            None => vec![0.0, 0.0],
+        }
     }
 
     /// Queue reply bytes written in JavaScript for a client, after everything queued before.
@@ -439,6 +537,24 @@ impl Ring {
             .get(slot)
             .and_then(|c| c.as_ref())
             .filter(|c| c.gen == gen)
+    }
+
+    fn big_mut(&mut self, slot: usize, gen: u32) -> Option<&mut BigArg> {
+        self.bigs
+            .get_mut(slot)
+            .and_then(|b| b.as_mut())
+            .filter(|b| b.gen == gen)
+    }
+
+    /// The big argument of (slot, gen), if whole, without its CRLF (the keyspace keeps the
+    /// bytes as they are; `truncate` frees nothing and copies nothing).
+    fn take_big(&mut self, slot: usize, gen: u32) -> Option<Vec<u8>> {
+        if !self.big_mut(slot, gen)?.whole() {
+            return None;
+        }
+        let mut b = self.bigs.get_mut(slot)?.take()?;
+        b.buf.truncate(b.len);
+        Some(b.buf)
     }
 
     fn conn_mut(&mut self, slot: usize, gen: u32) -> Option<&mut Conn> {
@@ -706,6 +822,10 @@ impl Ring {
             }
             None => 0,
         };
+        // A big argument of the slot's last client that JavaScript never ran or dropped.
+        if let Some(b) = self.bigs.get_mut(slot) {
+            *b = None;
+        }
         if let Some(entry) = self.conns.get_mut(slot) {
             *entry = Some(Conn {
                 fd,
@@ -732,7 +852,7 @@ impl Ring {
             // Delivered even if the client is already closing: what it sent before going (a
             // last SET, then EOF) still runs, as Redis reads before it sees the close.
             self.pending
-                .push_back(Pending::Data(slot, gen, bid, res as u32));
+                .push_back(Pending::Data(slot, gen, bid, 0, res as u32));
         } else if let Some(bid) = bid {
             self.recycle(bid);
         }
@@ -806,8 +926,33 @@ impl Ring {
                 Pending::Closed(slot, gen) => [EV_CLOSED, slot as u32, gen, 0, 0],
                 Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
                 Pending::Drained(slot, gen) => [EV_DRAINED, slot as u32, gen, 0, 0],
-                Pending::Data(slot, gen, bid, len) => {
-                    let len = len as usize;
+                Pending::Data(slot, gen, bid, off, len) => {
+                    let (off, len) = (off as usize, len as usize);
+                    let from = usize::from(bid) * RECV_LEN + off;
+                    let big = self.bigs.get_mut(slot).and_then(|b| b.as_mut());
+                    if let Some(b) = big.filter(|b| b.gen == gen && !b.whole()) {
+                        // A big argument on its way: its bytes go to its buffer, not to JS.
+                        let took = b.feed(self.pool.get(from..from + len).unwrap_or_default());
+                        let whole = b.whole();
+                        if took < len {
+                            // What follows it in this read (pipelined requests) goes to JS next.
+                            if let Some(Pending::Data(_, _, _, o, l)) = self.pending.front_mut() {
+                                *o += took as u32;
+                                *l -= took as u32;
+                            }
+                        } else {
+                            self.pending.pop_front();
+                            self.recycle(bid);
+                        }
+                        if !whole {
+                            continue;
+                        }
+                        if let Some(dst) = events.get_mut(n * REC..(n + 1) * REC) {
+                            dst.copy_from_slice(&[EV_BIGARG, slot as u32, gen, 0, 0]);
+                        }
+                        n += 1;
+                        continue;
+                    }
                     let Some(dst) = input.get_mut(at..at + len) else {
                         if n == 0 {
                             return Err(Error::new(
@@ -817,7 +962,6 @@ impl Ring {
                         }
                         break;
                     };
-                    let from = usize::from(bid) * RECV_LEN;
                     dst.copy_from_slice(self.pool.get(from..from + len).unwrap_or_default());
                     self.recycle(bid);
                     let rec = [EV_DATA, slot as u32, gen, at as u32, len as u32];

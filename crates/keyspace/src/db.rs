@@ -399,6 +399,17 @@ impl Entry {
         )
     }
 
+    /// A string entry `key` = `val` that keeps `val`'s own buffer (a big argument the caller
+    /// received into it): Redis's raw encoding, with no copy of the bytes.
+    pub(crate) fn new_raw(key: &[u8], val: Vec<u8>, access: u32) -> Entry {
+        Entry::alloc(
+            (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
+            0,
+            key,
+            Val::Obj(Box::new(Obj::Raw(val))),
+        )
+    }
+
     /// The key.
     #[inline]
     pub(crate) fn key(&self) -> &[u8] {
@@ -472,6 +483,15 @@ impl Entry {
             // The old block, and its Obj if any, are dropped by the assignment.
             *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Inline(val));
         }
+    }
+
+    /// Replace the value with `val`'s own buffer (see `new_raw`), keeping key, TTL and access
+    /// clock as `set_str` does.
+    pub(crate) fn set_raw(&mut self, val: Vec<u8>) {
+        let meta = (self.meta() & !ENC_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT);
+        let obj = Box::new(Obj::Raw(val));
+        // The old block, and its Obj if any, are dropped by the assignment.
+        *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Obj(obj));
     }
 
     /// The string value as a growable buffer, converting an inline value first (Redis's

@@ -142,6 +142,20 @@ impl<'t, 'ks> Keys<'t, 'ks> {
     /// unless `keep_ttl`. An existing key is touched (Redis looks it up for writing first)
     /// and keeps that clock (`dbSetValue`); a new one starts a fresh clock.
     pub(crate) fn set_str(&mut self, key: &[u8], val: &[u8], enc: StrEnc, keep_ttl: bool) {
+        self.set_value(key, NewStr::Copy(val, enc), keep_ttl);
+    }
+
+    /// `set_str` of a value the caller owns: a value Redis would keep raw is adopted as it
+    /// is (no copy, so a 600 MB SET costs 600 MB once); a small one is copied inline with
+    /// the encoding Redis would give it, and its buffer freed.
+    pub(crate) fn set_str_owned(&mut self, key: &[u8], val: Vec<u8>, keep_ttl: bool) {
+        match StrEnc::for_value(&val) {
+            StrEnc::Raw => self.set_value(key, NewStr::Adopt(val), keep_ttl),
+            enc => self.set_value(key, NewStr::Copy(&val, enc), keep_ttl),
+        }
+    }
+
+    fn set_value(&mut self, key: &[u8], val: NewStr<'_>, keep_ttl: bool) {
         let access = self.new_access();
         let now = self.now_ms;
         let touch = self.touch;
@@ -160,11 +174,18 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                 if touch {
                     touch_entry(e, lfu, now, rand01);
                 }
-                e.set_str(val, enc);
+                match val {
+                    NewStr::Copy(val, enc) => e.set_str(val, enc),
+                    NewStr::Adopt(val) => e.set_raw(val),
+                }
                 !keep_ttl && e.expire_at().is_some()
             }
             Lookup::Missing | Lookup::Expired => {
-                db.insert_new(h, Entry::new_str(key, val, enc, access), hs);
+                let e = match val {
+                    NewStr::Copy(val, enc) => Entry::new_str(key, val, enc, access),
+                    NewStr::Adopt(val) => Entry::new_raw(key, val, access),
+                };
+                db.insert_new(h, e, hs);
                 false
             }
         };
@@ -198,6 +219,13 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let hs = &self.ks.hasher;
         self.tx.seg(s).dbs[self.db].set_expire(h, key, when, hs)
     }
+}
+
+/// A string value on its way into the db: bytes to copy (with their encoding), or a buffer
+/// to keep as the raw value.
+enum NewStr<'v> {
+    Copy(&'v [u8], StrEnc),
+    Adopt(Vec<u8>),
 }
 
 /// Update the access clock of `e` on an access (Redis's `updateLFU` or `LRU_CLOCK()`).

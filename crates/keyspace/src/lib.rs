@@ -251,20 +251,69 @@ impl Keyspace {
         argv: &[&[u8]],
         out: &mut ReplySink,
     ) {
-        let Some(spec) = OPS.get(usize::from(op)) else {
+        let handler = OPS.get(usize::from(op)).map(|s| s.handler);
+        let ran = self.run_checked(tx, sess, op, argv.len(), out, |ctx| match handler {
+            Some(h) => h(ctx, argv),
+            None => Ok(()),
+        });
+        if let Err(e) = ran {
+            out.command_error(e, argv);
+        }
+    }
+
+    /// `run` for a command whose last argument the caller owns as a buffer (a big argument
+    /// received straight into it by the server's ring); `head` is argv without it. A
+    /// SET-family command whose value it is keeps the buffer as the value, with no copy;
+    /// any other command borrows it. Unless kept, it is freed when the command ends.
+    pub fn run_owned(
+        &self,
+        sess: &mut Session,
+        op: u16,
+        head: &[&[u8]],
+        last: Vec<u8>,
+        out: &mut ReplySink,
+    ) {
+        let mut last = Some(last);
+        let mut tx = self.lock_command(op, &with_last(head, &last));
+        let Some(op_id) = Op::from_id(op) else {
             out.error(b"ERR unknown command");
             return;
         };
-        if !spec.arity_ok(argv.len()) {
+        let ran = self.run_checked(&mut tx, sess, op, head.len() + 1, out, |ctx| {
+            cmd::run_owned(ctx, op_id, head, &mut last)
+        });
+        if let Err(e) = ran {
+            // A command that fails has kept nothing, so its argv is whole for the error text.
+            out.command_error(e, &with_last(head, &last));
+        }
+    }
+
+    /// The checks every command passes (known op, arity, db index), then `handler` in the
+    /// command's context. Its error comes back for the caller to reply with, anything it
+    /// wrote before failing dropped, as in Redis.
+    fn run_checked<'ks>(
+        &'ks self,
+        tx: &mut Tx<'ks>,
+        sess: &mut Session,
+        op: u16,
+        argc: usize,
+        out: &mut ReplySink,
+        handler: impl FnOnce(&mut Ctx<'_, 'ks>) -> Result<(), KsError>,
+    ) -> Result<(), KsError> {
+        let Some(spec) = OPS.get(usize::from(op)) else {
+            out.error(b"ERR unknown command");
+            return Ok(());
+        };
+        if !spec.arity_ok(argc) {
             // Only a caller bug gets here: the TS dispatcher checks arity first.
             out.error(
                 format!("ERR wrong number of arguments for '{}' command", spec.name).as_bytes(),
             );
-            return;
+            return Ok(());
         }
         if sess.db as usize >= self.databases {
             out.error(&KsError::DbIndexOutOfRange);
-            return;
+            return Ok(());
         }
         let mark = out.len();
         let mut ctx = Ctx {
@@ -275,10 +324,7 @@ impl Keyspace {
             touch: true,
         };
         ctx.touch = !ctx.sess.no_touch || op == Op::Touch as u16;
-        if let Err(e) = (spec.handler)(&mut ctx, argv) {
-            ctx.out.truncate(mark);
-            ctx.out.command_error(e, argv);
-        }
+        handler(&mut ctx).inspect_err(|_| ctx.out.truncate(mark))
     }
 
     /// One bounded step of active expiry: removes expired keys, at most `max_keys`, returns
@@ -381,6 +427,16 @@ impl Keyspace {
             .map(|c| c.lock.lock().dbs[db].len() as u64)
             .sum()
     }
+}
+
+/// argv from `head` and an owned last argument, borrowed (empty once the command kept it).
+pub(crate) fn with_last<'a>(
+    head: &[&'a [u8]],
+    last: &'a Option<Vec<u8>>,
+) -> SmallVec<[&'a [u8]; 8]> {
+    let mut argv: SmallVec<[&[u8]; 8]> = head.iter().copied().collect();
+    argv.push(last.as_deref().unwrap_or_default());
+    argv
 }
 
 /// Free the tables FLUSHDB/FLUSHALL ASYNC took out, on a thread of their own, as Redis's

@@ -94,6 +94,12 @@ export class Request {
    * connection sizes its read buffer by it for a big argument, as Redis does past 32 KB.
    */
   pendingNeed = 0;
+  /**
+   * With pendingNeed: where that bulk argument's data starts, counted from the start of
+   * the request (its length is pendingNeed - pendingData - 2). A connection can then take
+   * a big last argument out of its read buffer (the io_uring transport receives it apart).
+   */
+  pendingData = 0;
 
   /** Argument i as a view of `src` (allocates a Buffer object; for tests and slow paths). */
   arg(i: number): Buffer {
@@ -240,6 +246,7 @@ export class RequestParser {
       if (end - dataStart < len + 2) {
         this.suspend(out, argc, i, p, pos);
         out.pendingNeed = dataStart + len + 2 - pos;
+        out.pendingData = dataStart - pos;
         return -1;
       }
       starts[i] = dataStart;

@@ -8,7 +8,7 @@ import type pino from 'pino';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
-import { NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
+import { BIG_ARG_MARK, NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
 
 /** CLIENT REPLY modes. */
@@ -21,8 +21,14 @@ const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
 
-/** A request's argument past this size gets a read buffer of exactly its declared size. */
+/**
+ * A request's argument past this size gets a read buffer of exactly its declared size, or,
+ * when it is the last one and the transport can, is received apart (`bigArgFrom`).
+ */
 const BIG_ARG = 32 * 1024;
+
+/** bigArgUse() when no big argument is held. */
+const NO_BIG_ARG: readonly number[] = [0, 0];
 
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
@@ -63,6 +69,13 @@ export class Connection implements TransportEvents {
   softSinceMs = 0;
   /** The error reply being written is one Redis does not count (DEBUG ERROR); see stats.ts. */
   uncountedError = false;
+  /**
+   * Bytes still to come of a big last argument the transport receives apart (0: none). The
+   * request's head waits in rbuf[0, rlen) meanwhile; `onBigArg` runs it.
+   */
+  private bigLeft = 0;
+  /** Where the last `run` stopped inside a request for want of bytes (-1: it did not). */
+  private partialAt = -1;
 
   private parser: RequestParser;
   private readonly req = new Request();
@@ -141,17 +154,33 @@ export class Connection implements TransportEvents {
     this.server.noteInput(chunk.length);
     if (this.closed) return;
     this.lastActiveMs = Date.now();
+    let bytes = chunk;
+    if (this.bigLeft > 0) {
+      // Read in the same turn as the bytes that began the big argument, before the
+      // transport knew: they are its next bytes, and what follows them is new input.
+      const took = this.transport.bigArgFeed(bytes);
+      this.bigLeft -= took;
+      if (took === 0) {
+        this.log.error('big argument lost by the transport; closing client');
+        this.destroy();
+        return;
+      }
+      if (this.bigLeft > 0) return;
+      this.onBigArg();
+      if (took >= bytes.length || this.closed) return;
+      bytes = bytes.subarray(took);
+    }
     if (this.waiting || this.held) {
-      this.append(chunk);
+      this.append(bytes);
       this.checkQueryLimit();
       return;
     }
     try {
       if (this.rlen === 0) {
-        const pos = this.run(chunk, 0);
-        if (pos < chunk.length) this.append(chunk.subarray(pos));
+        const pos = this.run(bytes, 0);
+        if (pos < bytes.length && !this.bigArgFrom(bytes, pos, bytes.length)) this.append(bytes.subarray(pos));
       } else {
-        this.append(chunk);
+        this.append(bytes);
         this.consume();
       }
       this.checkQueryLimit();
@@ -175,6 +204,8 @@ export class Connection implements TransportEvents {
         this.req.reset();
         this.server.releasedBuffer(size);
       }
+    } else if (this.bigArgFrom(this.rbuf, pos, this.rlen)) {
+      // The big argument's bytes left rbuf; its request's head stays.
     } else if (pos > 0) {
       this.rbuf.copyWithin(0, pos, this.rlen);
       this.rlen -= pos;
@@ -188,8 +219,8 @@ export class Connection implements TransportEvents {
       // size the request declared, as Redis allocates past 32 KB, instead of doubling, so a
       // 600 MB value costs 600 MB here and is copied into this buffer once.
       const declared = this.req.pendingNeed;
-      const size =
-        declared > BIG_ARG && declared >= need && !this.waiting && !this.held ? declared : Math.max(need, this.rbuf.length * 2, 16 * 1024);
+      const sized = declared > BIG_ARG && declared >= need && !this.waiting && !this.held && this.bigLeft === 0;
+      const size = sized ? declared : Math.max(need, this.rbuf.length * 2, 16 * 1024);
       const next = Buffer.allocUnsafe(size);
       this.rbuf.copy(next, 0, 0, this.rlen);
       this.rbuf = next;
@@ -206,10 +237,93 @@ export class Connection implements TransportEvents {
     }
   }
 
+  /**
+   * When the request at src[at, end) waits for the rest of a big last argument, have the
+   * transport receive that argument apart and keep only the request's head in rbuf: with
+   * io_uring the bytes then go straight into the buffer the core keeps as the value, so a
+   * 600 MB SET costs 600 MB once and no copy of it holds this worker up. Only for a command
+   * that runs in the core (TypeScript commands read their arguments here), and not past
+   * client-query-buffer-limit, which the usual path enforces as the bytes come, as Redis.
+   */
+  private bigArgFrom(src: Buffer, at: number, end: number): boolean {
+    const req = this.req;
+    if (!this.transport.bigArgs || this.partialAt !== at || this.held || this.waiting || this.closeAfterReply || this.closed) {
+      return false;
+    }
+    const need = req.pendingNeed;
+    const head = req.pendingData;
+    const len = need - head - 2;
+    const last = req.pendingArgc - 1;
+    if (len <= BIG_ARG || last < 1 || req.pendingDone !== last) return false;
+    if (need > this.server.config['client-query-buffer-limit']) return false;
+    const cmd = this.server.commandIndex.get(src, req.starts[0] as number, req.ends[0] as number);
+    if (cmd === undefined || cmd.op < 0 || cmd.subcommands !== undefined) return false;
+    this.transport.bigArgBegin(len, src.subarray(at + head, end));
+    this.bigLeft = need - (end - at);
+    if (src === this.rbuf) {
+      this.rbuf.copyWithin(0, at, at + head);
+      this.rlen = head;
+    } else {
+      this.append(src.subarray(at, at + head));
+    }
+    return true;
+  }
+
+  /**
+   * The transport holds the whole big argument (`bigArgFrom`): run its request, the head
+   * parsed again from rbuf (under the limits in force now) and the last argument named by
+   * BIG_ARG_MARK for the core. Whatever the core did not keep of it is freed here.
+   */
+  onBigArg(): void {
+    this.bigLeft = 0;
+    if (this.closed) {
+      this.transport.bigArgDrop();
+      return;
+    }
+    const req = this.req;
+    try {
+      req.reset();
+      this.frameStart = 0;
+      try {
+        this.parser.parse(this.rbuf.subarray(0, this.rlen), 0, req);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.w.error(e.reply);
+        this.server.stats.error(e.reply);
+        this.closeAfterReply = true;
+      }
+      if (!this.closeAfterReply) {
+        const last = req.pendingArgc - 1;
+        if (req.pendingNeed === 0 || req.pendingData !== this.rlen || req.pendingDone !== last) {
+          throw new Error('big argument without its request');
+        }
+        req.argc = req.pendingArgc;
+        req.src = this.rbuf;
+        req.starts[last] = BIG_ARG_MARK;
+        req.ends[last] = BIG_ARG_MARK;
+        this.dispatch(req);
+        this.flushBatch();
+      }
+      req.reset();
+      this.rlen = 0;
+      this.transport.bigArgDrop();
+      if (this.rbuf.length > READ_BUF_KEEP) {
+        const size = this.rbuf.length;
+        this.rbuf = Buffer.alloc(0);
+        this.server.releasedBuffer(size);
+      }
+      this.flush();
+    } catch (err) {
+      this.log.error({ err }, 'closing client after an internal error');
+      this.destroy();
+    }
+  }
+
   /** Run every whole request in buf[pos, end); returns the offset of the first byte not consumed. */
   private run(buf: Buffer, pos: number, end: number = buf.length): number {
     const view = end === buf.length ? buf : buf.subarray(0, end);
     const req = this.req;
+    this.partialAt = -1;
     while (!this.waiting && !this.closeAfterReply && !this.closed && !this.held) {
       let next: number;
       this.frameStart = pos;
@@ -225,7 +339,10 @@ export class Connection implements TransportEvents {
         this.log.debug({ reply: e.reply }, 'protocol error');
         return end;
       }
-      if (next < 0) break;
+      if (next < 0) {
+        this.partialAt = pos;
+        break;
+      }
       pos = next;
       if (req.argc > 0) this.dispatch(req);
     }
@@ -467,6 +584,8 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
+    if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);
   }
 
@@ -488,11 +607,14 @@ export class Connection implements TransportEvents {
     const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
+    const [bigHeld = 0, bigAlloc = 0] = this.bigArgUse();
+    const qbuf = this.rlen + bigHeld;
+    const rbs = this.rbuf.length + bigAlloc;
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
       `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
-      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${this.rlen} qbuf-free=${this.rbuf.length - this.rlen} ` +
-      `argv-mem=0 multi-mem=0 rbs=${this.rbuf.length} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${this.rbuf.length + oalloc} ` +
+      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
+      `argv-mem=0 multi-mem=0 rbs=${rbs} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${rbs + oalloc} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
       `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );
@@ -503,11 +625,17 @@ export class Connection implements TransportEvents {
    * (the ring reports its clients' output buffers itself, in one call).
    */
   memoryUse(): number {
-    return this.rbuf.length + (this.transport instanceof NetTransport ? (this.transport.outputUse()[2] ?? 0) : 0);
+    const big = this.bigArgUse()[1] ?? 0;
+    return this.rbuf.length + big + (this.transport instanceof NetTransport ? (this.transport.outputUse()[2] ?? 0) : 0);
   }
 
-  /** Bytes of unparsed input held (CLIENT LIST qbuf). */
+  /** Bytes of unparsed input held (CLIENT LIST qbuf), a big argument received apart included. */
   get queryBufferLength(): number {
-    return this.rlen;
+    return this.rlen + (this.bigArgUse()[0] ?? 0);
+  }
+
+  /** `[received, allocated]` of a big argument the transport receives apart. */
+  private bigArgUse(): readonly number[] {
+    return this.bigLeft > 0 ? this.transport.bigArgUse() : NO_BIG_ARG;
   }
 }

@@ -21,6 +21,8 @@ export interface TransportEvents {
   onData(chunk: Buffer): void;
   /** Output held back by OUTPUT_OVER has drained: run the input that waited. */
   onDrain(): void;
+  /** The big argument given to `bigArgBegin` is whole: run its request. */
+  onBigArg(): void;
   onClose(): void;
 }
 
@@ -52,10 +54,32 @@ export interface Transport {
   readonly fd: number;
   /** Start delivering events to `c`. */
   attach(c: TransportEvents): void;
+  /**
+   * Whether the transport can receive a request's big last argument apart from the input
+   * (`bigArgBegin`), so the core can keep it without a copy: io_uring yes, Node sockets no.
+   */
+  readonly bigArgs: boolean;
+  /**
+   * Receive the rest of the last argument, `len` bytes, apart: `received` is what has come
+   * of it so far. The client's next bytes go there (no `onData`) until `onBigArg`; the
+   * request's batch then names it with BIG_ARG_MARK.
+   */
+  bigArgBegin(len: number, received: Buffer): void;
+  /** Bytes of the big argument that reached `onData` before the transport knew; returns how many it took. */
+  bigArgFeed(bytes: Buffer): number;
+  /** Free the big argument, whole or not. */
+  bigArgDrop(): void;
+  /** `[received, allocated]` bytes of the big argument held (0 when none). */
+  bigArgUse(): number[];
 }
+
+/** A batch's (start, end) pair for the argument received apart (`Transport.bigArgBegin`). */
+export const BIG_ARG_MARK = 0xffffffff;
 
 /** A Node socket as a transport: one 'data' callback per read, one write per batch. */
 export class NetTransport implements Transport {
+  /** Node owns the socket's reads: every byte reaches `onData`. */
+  readonly bigArgs = false;
   /** The connection is held back for its output: reading is paused until it drains. */
   private over = false;
   private events: TransportEvents | undefined;
@@ -151,5 +175,19 @@ export class NetTransport implements Transport {
 
   get fd(): number {
     return (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  }
+
+  bigArgBegin(): void {
+    throw new Error('a Node socket receives no argument apart');
+  }
+
+  bigArgFeed(): number {
+    return 0;
+  }
+
+  bigArgDrop(): void {}
+
+  bigArgUse(): number[] {
+    return [0, 0];
   }
 }

@@ -19,6 +19,7 @@ const EV_DATA = 2;
 const EV_CLOSED = 3;
 const EV_WAKE = 4;
 const EV_DRAINED = 5;
+const EV_BIGARG = 6;
 
 /** How long an idle ring waits in the kernel before Node's loop gets a turn. */
 const IDLE_WAIT_MS = 20;
@@ -91,6 +92,24 @@ export class UringTransport implements Transport {
 
   get fd(): number {
     return this.loop.ring.fd(this.slot, this.gen);
+  }
+
+  readonly bigArgs = true;
+
+  bigArgBegin(len: number, received: Buffer): void {
+    this.loop.ring.bigArgBegin(this.slot, this.gen, len, received);
+  }
+
+  bigArgFeed(bytes: Buffer): number {
+    return this.loop.ring.bigArgFeed(this.slot, this.gen, bytes);
+  }
+
+  bigArgDrop(): void {
+    this.loop.ring.bigArgDrop(this.slot, this.gen);
+  }
+
+  bigArgUse(): number[] {
+    return this.loop.ring.bigArgUse(this.slot, this.gen);
   }
 }
 
@@ -169,6 +188,11 @@ export class UringLoop {
         case EV_DRAINED: {
           const t = this.clients[slot];
           if (t !== undefined && t.gen === gen) t.events?.onDrain();
+          break;
+        }
+        case EV_BIGARG: {
+          const t = this.clients[slot];
+          if (t !== undefined && t.gen === gen) t.events?.onBigArg();
           break;
         }
       }

@@ -112,6 +112,32 @@ impl<'a, 'ks> Ctx<'a, 'ks> {
     }
 }
 
+/// Run `op` on argv `head` plus a last argument the caller owns (see `Keyspace::run_owned`):
+/// the SET family may keep it as the stored value; every other command borrows it.
+pub(crate) fn run_owned(
+    ctx: &mut Ctx<'_, '_>,
+    op: Op,
+    head: &[&[u8]],
+    last: &mut Option<Vec<u8>>,
+) -> Result<(), KsError> {
+    match op {
+        Op::Set | Op::SetNx | Op::SetEx | Op::PSetEx | Op::GetSet => {
+            string::set_adopt(ctx, head, last, op)
+        }
+        _ => run_borrowed(ctx, op, head, last),
+    }
+}
+
+/// Run `op`'s own handler on `head` plus the owned last argument, borrowed.
+pub(crate) fn run_borrowed(
+    ctx: &mut Ctx<'_, '_>,
+    op: Op,
+    head: &[&[u8]],
+    last: &Option<Vec<u8>>,
+) -> Result<(), KsError> {
+    (OPS[op as usize].handler)(ctx, &crate::with_last(head, last))
+}
+
 const fn keys(first: u8, last: i8, step: u8) -> KeySpec {
     KeySpec::Range { first, last, step }
 }
@@ -323,5 +349,119 @@ mod tests {
         assert_eq!(ix(keys(2, 2, 1), 2), Vec::<usize>::new());
         assert_eq!(ix(keys(1, -1, 2), 1), Vec::<usize>::new());
         assert_eq!(ix(KeySpec::All, 3), Vec::<usize>::new());
+    }
+
+    const T0: i64 = 1_700_000_000_000;
+
+    /// Run `line` plus `last` as an owned last argument (`Keyspace::run_owned`).
+    fn run_owned(ks: &Keyspace, line: &str, last: Vec<u8>) -> Reply {
+        let head: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let op = Op::from_name(line.split(' ').next().unwrap_or("")).expect("op");
+        let mut out = ReplySink::new();
+        let mut sess = Session::new(T0);
+        ks.run_owned(&mut sess, op as u16, &head, last, &mut out);
+        decode(out.as_bytes()).unwrap().remove(0)
+    }
+
+    /// Where the string value of `key` in db 0 lives, and its length.
+    fn value_at(ks: &Keyspace, key: &[u8]) -> Option<(*const u8, usize)> {
+        let h = key_hash(&ks.hasher, key);
+        let seg = ks.segment_of(key);
+        let mut cell = ks.cells[seg].lock.lock();
+        match cell.dbs[0].lookup(h, key, T0, &ks.hasher) {
+            crate::db::Lookup::Found(e) => e.str_value().map(|v| (v.as_ptr(), v.len())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn set_family_keeps_an_owned_value_without_a_copy() {
+        let ks = with_list();
+        for (line, reply) in [
+            ("set k", Reply::simple("OK")),
+            ("setnx n", Reply::Int(1)),
+            ("setex e 100", Reply::simple("OK")),
+            ("psetex p 100000", Reply::simple("OK")),
+            ("getset g", Reply::Null),
+        ] {
+            let mut big = Vec::with_capacity(70_002);
+            big.resize(70_000, b'v');
+            let at = big.as_ptr();
+            let key = line.split(' ').nth(1).unwrap();
+            assert_eq!(run_owned(&ks, line, big), reply, "{line}");
+            assert_eq!(value_at(&ks, key.as_bytes()), Some((at, 70_000)), "{line}");
+            assert_eq!(
+                run(&ks, &format!("object encoding {key}")),
+                Reply::bulk(b"raw")
+            );
+            assert_eq!(run(&ks, &format!("strlen {key}")), Reply::Int(70_000));
+        }
+        assert_eq!(run(&ks, "ttl e"), Reply::Int(100));
+        assert_eq!(run(&ks, "ttl p"), Reply::Int(100));
+        // Replacing an adopted value frees it and keeps Redis's SET semantics (TTL dropped).
+        assert_eq!(
+            run_owned(&ks, "set e", b"x".repeat(50)),
+            Reply::simple("OK")
+        );
+        assert_eq!(run(&ks, "ttl e"), Reply::Int(-1));
+        assert_eq!(run(&ks, "append e y"), Reply::Int(51));
+    }
+
+    #[test]
+    fn an_owned_value_gets_the_encoding_redis_gives_it() {
+        let ks = with_list();
+        for (val, enc) in [
+            (&b"123"[..], &b"int"[..]),
+            (b"-7", b"int"),
+            (b"short", b"embstr"),
+            (&[b'x'; 44], b"embstr"),
+            (&[b'x'; 45], b"raw"),
+        ] {
+            assert_eq!(run_owned(&ks, "set k", val.to_vec()), Reply::simple("OK"));
+            assert_eq!(run(&ks, "object encoding k"), Reply::bulk(enc));
+            assert_eq!(run(&ks, "get k"), Reply::bulk(val));
+        }
+    }
+
+    #[test]
+    fn owned_and_borrowed_last_arguments_answer_alike() {
+        let cases: &[&[&str]] = &[
+            &["set k v"],
+            &["set k old", "setnx k v", "get k"],
+            &["setnx k v", "get k"],
+            &["set k old", "expire k 100", "set k v", "ttl k"],
+            &["set k old", "expire k 100", "set k v keepttl", "ttl k"],
+            &["set k old", "set k v nx", "set k v xx", "get k"],
+            &["set k v ex 10", "ttl k"],
+            &["set k v ex 0"],
+            &["set k v px"],
+            &["set k v get", "set k w get"],
+            &["setex k 0 v", "exists k"],
+            &["setex k x v"],
+            &["psetex k -5 v"],
+            &["set k old", "getset k v", "get k"],
+            &["getset list v", "type list"],
+            &["set list v get", "type list"],
+            &["append k v", "get k"],
+            &["get v"],
+            &["mset a 1 b v", "mget a b"],
+            &["del k v"],
+        ];
+        for script in cases {
+            let (owned, borrowed) = (with_list(), with_list());
+            for line in *script {
+                let expect = run(&borrowed, line);
+                let (head, last) = line.rsplit_once(' ').unwrap();
+                let got = run_owned(&owned, head, last.as_bytes().to_vec());
+                assert_eq!(got, expect, "{line} in {script:?}");
+            }
+            for key in ["k", "list", "a", "b"] {
+                assert_eq!(
+                    run(&owned, &format!("get {key}")),
+                    run(&borrowed, &format!("get {key}")),
+                    "{key} after {script:?}"
+                );
+            }
+        }
     }
 }

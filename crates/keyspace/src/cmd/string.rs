@@ -1,7 +1,7 @@
 //! The string group: SET and its variants, GET and its variants, counters, ranges and LCS,
 //! after Redis's `t_string.c` (same checks, in the same order, with the same replies).
 
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, Op};
 use crate::db::StrEnc;
 use crate::error::{ArgCountCmd, ExpireCmd, KsError};
 use crate::keys::Keys;
@@ -137,11 +137,20 @@ enum SetReply {
     OneOrZero,
 }
 
+/// The value a SET-family command stores: an argument to copy, or the caller's own buffer
+/// holding it (a big last argument, see `Keyspace::run_owned`), which is kept without a copy.
+/// The buffer leaves its `Option` only when it is stored: on an error or an NX/XX miss it
+/// stays with the caller, which frees it when the command ends.
+enum StrArg<'v> {
+    Borrowed(&'v [u8]),
+    Owned(&'v mut Option<Vec<u8>>),
+}
+
 /// `setGenericCommand`.
 fn set_generic(
     ctx: &mut Ctx<'_, '_>,
     key: &[u8],
-    val: &[u8],
+    val: StrArg<'_>,
     a: &ExtArgs<'_>,
     cmd: ExpireCmd,
     reply: SetReply,
@@ -167,12 +176,11 @@ fn set_generic(
         }
         return Ok(());
     }
-    keys.set_str(
-        key,
-        val,
-        StrEnc::for_value(val),
-        a.keep_ttl || when.is_some(),
-    );
+    let keep_ttl = a.keep_ttl || when.is_some();
+    match val {
+        StrArg::Borrowed(val) => keys.set_str(key, val, StrEnc::for_value(val), keep_ttl),
+        StrArg::Owned(val) => keys.set_str_owned(key, val.take().unwrap_or_default(), keep_ttl),
+    }
     if let Some(when) = when {
         // A time already past leaves a logically expired key, as Redis 7.0/7.2 do: the next
         // access or the active cycle deletes it.
@@ -200,7 +208,7 @@ pub(crate) fn set(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> 
     set_generic(
         ctx,
         argv[1],
-        argv[2],
+        StrArg::Borrowed(argv[2]),
         &a,
         ExpireCmd::Set,
         SetReply::OkOrNull,
@@ -216,7 +224,7 @@ pub(crate) fn setnx(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     set_generic(
         ctx,
         argv[1],
-        argv[2],
+        StrArg::Borrowed(argv[2]),
         &a,
         ExpireCmd::Set,
         SetReply::OneOrZero,
@@ -232,7 +240,7 @@ pub(crate) fn setex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     set_generic(
         ctx,
         argv[1],
-        argv[3],
+        StrArg::Borrowed(argv[3]),
         &a,
         ExpireCmd::SetEx,
         SetReply::OkOrNull,
@@ -248,7 +256,7 @@ pub(crate) fn psetex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     set_generic(
         ctx,
         argv[1],
-        argv[3],
+        StrArg::Borrowed(argv[3]),
         &a,
         ExpireCmd::PSetEx,
         SetReply::OkOrNull,
@@ -304,6 +312,47 @@ pub(crate) fn getset(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     get_generic(&mut keys, out, argv[1])?;
     keys.set_str(argv[1], argv[2], StrEnc::for_value(argv[2]), false);
     Ok(())
+}
+
+/// SET, SETNX, SETEX, PSETEX and GETSET when the caller owns the last argument (`head` is
+/// argv without it): the value, when it is that argument, is stored without a copy. SET with
+/// options has an option last, so it takes the borrowed path like every other command.
+pub(crate) fn set_adopt(
+    ctx: &mut Ctx<'_, '_>,
+    head: &[&[u8]],
+    last: &mut Option<Vec<u8>>,
+    op: Op,
+) -> Result<(), KsError> {
+    let (a, cmd, reply) = match (op, head) {
+        (Op::Set, [_, _]) => (ExtArgs::default(), ExpireCmd::Set, SetReply::OkOrNull),
+        (Op::SetNx, [_, _]) => {
+            let a = ExtArgs {
+                nx: true,
+                ..ExtArgs::default()
+            };
+            (a, ExpireCmd::Set, SetReply::OneOrZero)
+        }
+        (Op::SetEx | Op::PSetEx, [_, _, ttl]) => {
+            let (unit, cmd) = if op == Op::SetEx {
+                (ExpireUnit::Ex, ExpireCmd::SetEx)
+            } else {
+                (ExpireUnit::Px, ExpireCmd::PSetEx)
+            };
+            let a = ExtArgs {
+                expire: Some((unit, *ttl)),
+                ..ExtArgs::default()
+            };
+            (a, cmd, SetReply::OkOrNull)
+        }
+        (Op::GetSet, [_, key]) => {
+            let (mut keys, out) = ctx.split();
+            get_generic(&mut keys, out, key)?;
+            keys.set_str_owned(key, last.take().unwrap_or_default(), false);
+            return Ok(());
+        }
+        _ => return crate::cmd::run_borrowed(ctx, op, head, last),
+    };
+    set_generic(ctx, head[1], StrArg::Owned(last), &a, cmd, reply)
 }
 
 /// MGET key [key ...]
