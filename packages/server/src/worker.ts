@@ -229,6 +229,9 @@ export class WorkerServer implements UringHost {
     if (this.closedSinceTrim < TRIM_AFTER_CLOSES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
     this.closedSinceTrim = 0;
     this.lastTrimMs = now;
+    // Closed clients' buffers and (on Node sockets) their libuv handles are freed only when
+    // V8 collects them; collecting first means the trim returns them now, not some GC later.
+    collectGarbage?.();
     this.addon.releaseFreeMemory();
   }
 
