@@ -11,7 +11,7 @@ Runs the same loads against redis-server and Shrike, alternating A/B, and report
 
   --rounds N           A/B rounds per load (default 3; 1 with --quick)
   --quick              short smoke run: ~0.3 s per run, 1 round, 2 s open-loop runs
-  --threads N          Shrike worker threads for throughput/openloop/memory (default 2)
+  --threads N          Shrike worker threads for throughput/openloop/memory (default: Shrike's own)
   --only LIST          sections to run, comma-separated: ${SECTIONS.join(',')}
   --client-cpu N       pin redis-benchmark and loadgen to CPU N with taskset
   --out DIR            where results go (default benchmarks/results)
@@ -69,7 +69,7 @@ export function parseOptions(argv) {
     help: values.help,
     quick,
     rounds: values.rounds ? positiveNumber('rounds', values.rounds, { integer: true }) : quick ? 1 : 3,
-    threads: values.threads ? positiveNumber('threads', values.threads, { integer: true }) : 2,
+    threads: values.threads ? positiveNumber('threads', values.threads, { integer: true }) : undefined,
     sections: SECTIONS.filter((s) => only.includes(s)),
     clientCpu,
     out: values.out,

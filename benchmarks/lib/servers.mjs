@@ -114,7 +114,8 @@ export async function startRedis({ redisServer = referenceRedisServer(), extraAr
   return { ...server, kind: 'redis', command: [redisServer, ...argv] };
 }
 
-export async function startShrike({ threads = 2, extraArgs = [] } = {}) {
+/** Shrike with `threads` workers, or with its own default when `threads` is undefined. */
+export async function startShrike({ threads, extraArgs = [] } = {}) {
   if (!existsSync(shrikeBin)) throw new Error(`${shrikeBin} not found`);
   const port = await freePort();
   const argv = [
@@ -123,14 +124,13 @@ export async function startShrike({ threads = 2, extraArgs = [] } = {}) {
     String(port),
     '--bind',
     '127.0.0.1',
-    '--threads',
-    String(threads),
+    ...(threads === undefined ? [] : ['--threads', String(threads)]),
     '--loglevel',
     'warning',
     ...extraArgs,
   ];
-  const server = await launch(`shrike(threads=${threads})`, process.execPath, { port, argv });
-  return { ...server, kind: 'shrike', threads, command: [process.execPath, ...argv] };
+  const server = await launch(`shrike(threads=${threads ?? 'default'})`, process.execPath, { port, argv });
+  return { ...server, kind: 'shrike', threads: threads ?? 'default', command: [process.execPath, ...argv] };
 }
 
 /**

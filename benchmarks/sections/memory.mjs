@@ -17,7 +17,7 @@ async function snapshot(server) {
 export async function memorySection(ctx) {
   const { opts, log } = ctx;
   const keys = opts.memoryKeys;
-  log(`[memory] starting fresh redis-server and shrike (--threads ${opts.threads})`);
+  log(`[memory] starting fresh redis-server and shrike (--threads ${opts.threads ?? 'default'})`);
   const starters = [() => startRedis({ redisServer: opts.redisServer }), () => startShrike({ threads: opts.threads })];
   return withServers(starters, async (redis, shrike) => {
     const out = { keys, keyBytes: 16, valueBytes: 32 };

@@ -32,7 +32,7 @@ export const THROUGHPUT_LOADS = [1, 16].flatMap((pipeline, i) =>
 
 export async function throughputSection(ctx) {
   const { opts, log } = ctx;
-  log(`[throughput] starting redis-server and shrike (--threads ${opts.threads})`);
+  log(`[throughput] starting redis-server and shrike (--threads ${opts.threads ?? 'default'})`);
   const starters = [() => startRedis({ redisServer: opts.redisServer }), () => startShrike({ threads: opts.threads })];
   return withServers(starters, async (redis, shrike) => {
     const records = await runAlternating({
@@ -52,7 +52,7 @@ export async function throughputSection(ctx) {
       clients: 50,
       keyspace: 100000,
       rounds: opts.rounds,
-      shrikeThreads: opts.threads,
+      shrikeThreads: opts.threads ?? 'default',
       clientCpu: opts.clientCpu ?? null,
       servers: { redis: redis.command.join(' '), shrike: shrike.command.join(' ') },
       loads: records,

@@ -133,12 +133,24 @@ const BY_NAME: ReadonlyMap<string, Param> = new Map(
   ),
 );
 
+/**
+ * Worker threads when `threads` is not set: one per CPU, except on machines with 2 CPUs or
+ * fewer, where the server almost always shares its CPUs with its clients (a small VM beside
+ * the application, redis-benchmark on the same box). There every extra worker takes a CPU
+ * the clients need: on 2 CPUs with the client local, one worker served 1.06x Redis's GET
+ * rate at -P 1 with Redis's p99 (under 1 ms), two served 0.72x (pinned) or 0.90x (unpinned)
+ * with p99 of 2-4 ms, and one worker also led at -P 16 (benchmarks/README.md).
+ */
+export function defaultThreads(cpus: number): number {
+  return cpus > 2 ? cpus : 1;
+}
+
 /** The defaults, as redis-server 7 has them where Redis has the parameter. */
 export function defaultConfig(): Config {
   return {
     port: 6379,
     bind: ['127.0.0.1'],
-    threads: availableParallelism(),
+    threads: defaultThreads(availableParallelism()),
     requirepass: '',
     databases: 16,
     loglevel: 'notice',
@@ -164,7 +176,7 @@ export function defaultConfig(): Config {
     'enable-protected-configs': 'no',
     'enable-module-command': 'no',
     'io-uring': 'yes',
-    'cpu-affinity': 'yes',
+    'cpu-affinity': 'auto',
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
     ...compatDefaults(),

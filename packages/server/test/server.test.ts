@@ -26,7 +26,7 @@ async function bulkReply(c: RawClient, data: Buffer): Promise<string> {
 }
 
 t.test('two workers: two SO_REUSEPORT listeners, pinned to different CPUs, connections spread', async (t) => {
-  const s = await startShrike(['--threads', '2']);
+  const s = await startShrike(['--threads', '2', '--cpu-affinity', 'yes']);
   t.teardown(() => s.stop());
   // Two LISTEN sockets on the port (state 0A in /proc/net/tcp).
   // PING answers as soon as one worker listens; give the other a moment.
