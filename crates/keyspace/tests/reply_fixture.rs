@@ -2,6 +2,9 @@
 //! and must give exactly the bytes listed, in RESP2 and RESP3. `@shrike/resp3`'s ReplyWriter
 //! is held to the same file, so the two writers of RESP agree byte for byte.
 
+mod common;
+
+use common::split as words;
 use shrike_keyspace::ReplySink;
 
 /// One fixture case: its name, writes, and the expected bytes per protocol.
@@ -10,53 +13,6 @@ struct Case {
     writes: Vec<Vec<Vec<u8>>>,
     resp2: Vec<u8>,
     resp3: Vec<u8>,
-}
-
-/// Split a line into words; double-quoted words take `\r \n \t \\ \" \xHH` escapes.
-fn words(line: &str) -> Vec<Vec<u8>> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-        if i >= b.len() {
-            break;
-        }
-        let mut w = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' {
-                    let e = b[i + 1];
-                    i += 2;
-                    match e {
-                        b'r' => w.push(b'\r'),
-                        b'n' => w.push(b'\n'),
-                        b't' => w.push(b'\t'),
-                        b'x' => {
-                            let hex = std::str::from_utf8(&b[i..i + 2]).unwrap();
-                            w.push(u8::from_str_radix(hex, 16).unwrap());
-                            i += 2;
-                        }
-                        other => w.push(other),
-                    }
-                } else {
-                    w.push(b[i]);
-                    i += 1;
-                }
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                w.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(w);
-    }
-    out
 }
 
 fn cases() -> Vec<Case> {

@@ -538,7 +538,12 @@ export class Connection implements TransportEvents {
   onDrain(): void {
     if (!this.held) return;
     this.held = false;
-    if (this.closed || this.waiting) return;
+    if (!this.waiting) this.runWaitingInput();
+  }
+
+  /** Run the input that arrived while the client was suspended or held back, and flush. */
+  private runWaitingInput(): void {
+    if (this.closed) return;
     try {
       if (this.rlen > 0) this.consume();
       this.flush();
@@ -565,14 +570,7 @@ export class Connection implements TransportEvents {
   resume(): void {
     this.waiting = false;
     this.server.stats.resumed(this);
-    if (this.closed || this.held) return;
-    try {
-      if (this.rlen > 0) this.consume();
-      this.flush();
-    } catch (err) {
-      this.log.error({ err }, 'closing client after an internal error');
-      this.destroy();
-    }
+    if (!this.held) this.runWaitingInput();
   }
 
   /** Close now, dropping unsent replies (CLIENT KILL, limits). */

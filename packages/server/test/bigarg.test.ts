@@ -5,14 +5,8 @@
  * comes back after DEL, pipelined requests after it still run, and a client that goes in
  * the middle of one gives its memory back.
  */
-import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { cmd, RawClient, startShrike } from './harness';
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
+import { cmd, RawClient, rssMiB, startShrike } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;

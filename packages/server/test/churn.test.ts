@@ -5,10 +5,9 @@
  * to 60 MB. The heaps (V8's and glibc's) take a few rounds to reach their working size, so
  * the bound applies to the later rounds only, with room for garbage V8 has not collected yet.
  */
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
-import { cmd, RawClient, startShrike } from './harness';
+import { cmd, RawClient, rssMiB, startShrike } from './harness';
 
 const ROUNDS = 16;
 const CLIENTS_PER_ROUND = 6000;
@@ -30,13 +29,6 @@ const MAX_GROWTH_MB_PER_ROUND = 3;
 const MAX_PLATEAU_MB = 160;
 
 const PING = cmd('PING');
-
-/** The process's resident set in MB, from /proc. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  if (m === null) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) / 1024;
-}
 
 /** Connect, PING, and resolve with the socket once +PONG came back. */
 function pingedClient(port: number): Promise<Socket> {
@@ -91,12 +83,12 @@ for (const mode of ['yes', 'no']) {
     const probe = await RawClient.open(s.port);
     t.teardown(() => probe.close());
 
-    const idle = rssMb(pid);
+    const idle = rssMiB(pid);
     const rss: number[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       await round(s.port);
       await settle(probe);
-      rss.push(rssMb(pid));
+      rss.push(rssMiB(pid));
     }
     t.comment(`RSS MB idle ${idle.toFixed(0)}, after each round: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
     const slope = theilSenSlope(rss.slice(FIRST_MEASURED - 1));

@@ -4,12 +4,19 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const SHRIKE_BIN = join(ROOT, 'packages', 'server', 'bin', 'shrike-server.js');
+
+/** A process's resident set in MiB, from /proc (memory checks in tests). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  if (m === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) / 1024;
+}
 
 /** A free TCP port on loopback (bound then released). */
 export async function freePort(): Promise<number> {

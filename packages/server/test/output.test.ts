@@ -4,15 +4,8 @@
  * in CLIENT LIST and INFO; client-output-buffer-limit closes a client over it, with Redis's
  * log line; memory freed goes back to the system. Both transports.
  */
-import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
-
-/** Resident set size of a process, in MiB, from /proc. */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
+import { cmd, haveRedis, RawClient, type Running, rssMiB, startRedis, startShrike } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
