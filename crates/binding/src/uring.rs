@@ -63,6 +63,8 @@ const RECV_LEN: usize = 64 * 1024;
 const RECV_BUFS: u16 = 64;
 const BUF_GROUP: u16 = 0;
 const TAG_CANCEL: u64 = 5;
+/// A plain recv straight into a big argument's buffer (see `arm_big_recv`).
+const TAG_BIGRECV: u64 = 6;
 
 /// Stop reading from a client whose unsent replies pass this, until they drain.
 const OUTPUT_HIGH_WATER: usize = 8 * 1024 * 1024;
@@ -131,6 +133,10 @@ struct BigArg {
     buf: Vec<u8>,
     /// Declared length of the argument.
     len: usize,
+    /// A recv into `buf`'s spare capacity is in flight: `buf` must not move or be freed.
+    in_flight: bool,
+    /// Dropped while a recv was in flight: freed when it completes.
+    dropped: bool,
 }
 
 impl BigArg {
@@ -156,6 +162,8 @@ enum Pending {
     Wake,
     /// A client held back for its output has drained.
     Drained(usize, u32),
+    /// A big argument received straight into its buffer is whole.
+    BigDone(usize, u32),
 }
 
 /// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript.
@@ -327,6 +335,13 @@ impl Ring {
         if self.conn(slot, gen).is_none() || received.len() >= want {
             return Err(Error::new(Status::InvalidArg, "no big argument to receive"));
         }
+        if matches!(self.bigs.get(slot), Some(Some(b)) if b.in_flight) {
+            // The kernel still writes into the last one; it must not be replaced (freed).
+            return Err(Error::new(
+                Status::InvalidArg,
+                "a big argument is still arriving",
+            ));
+        }
         let mut buf = Vec::new();
         buf.try_reserve_exact(want)
             .map_err(|_| Error::new(Status::GenericFailure, "no memory for a big argument"))?;
@@ -335,7 +350,26 @@ impl Ring {
             self.bigs.resize_with(slot + 1, || None);
         }
         if let Some(b) = self.bigs.get_mut(slot) {
-            *b = Some(BigArg { gen, buf, len });
+            *b = Some(BigArg {
+                gen,
+                buf,
+                len,
+                in_flight: false,
+                dropped: false,
+            });
+        }
+        // The rest of the argument is best read straight into its buffer (one copy, the
+        // kernel's, as Redis reads a big argument): stop the multishot read, whose end arms
+        // that recv (`arm_recv`). The cancel goes in with the next submit, after JavaScript
+        // has handed over what it already read (`bigArgFeed`), so the bytes keep their order.
+        if let Some(c) = self.conn_mut(slot, gen) {
+            if c.recv_armed && !c.cancelling && !c.dying {
+                c.cancelling = true;
+                let sqe = opcode::AsyncCancel::new(user_data(TAG_RECV, slot, gen))
+                    .build()
+                    .user_data(user_data(TAG_CANCEL, slot, gen));
+                self.push(sqe)?;
+            }
         }
         Ok(())
     }
@@ -356,7 +390,12 @@ impl Ring {
     #[napi(catch_unwind)]
     pub fn big_arg_drop(&mut self, slot: u32, gen: u32) {
         let slot = slot as usize;
-        if self.big_mut(slot, gen).is_some() {
+        if let Some(b) = self.big_mut(slot, gen) {
+            if b.in_flight {
+                // The kernel may still write into it: freed when its recv completes.
+                b.dropped = true;
+                return;
+            }
             if let Some(b) = self.bigs.get_mut(slot) {
                 *b = None;
             }
@@ -611,6 +650,12 @@ impl Ring {
         if c.recv_armed || c.dying || c.backlog() > OUTPUT_HIGH_WATER {
             return Ok(());
         }
+        if self.arm_big_recv(slot)? {
+            return Ok(());
+        }
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return Ok(());
+        };
         // One multishot read per client: it keeps completing, one buffer per arrival, until
         // the client goes, the pool runs dry, or a backlog cancels it.
         c.recv_armed = true;
@@ -618,6 +663,107 @@ impl Ring {
             .build()
             .user_data(user_data(TAG_RECV, slot, c.gen));
         self.push(sqe)
+    }
+
+    /// Arm a plain recv straight into `slot`'s big argument, when it has one still missing
+    /// bytes that the reads already queued for JavaScript will not complete; those queued
+    /// bytes come first, so they are moved into the buffer before the recv starts. Returns
+    /// whether it armed one (else the multishot read goes on, and `deliver` diverts).
+    fn arm_big_recv(&mut self, slot: usize) -> Result<bool> {
+        let Some(Some(c)) = self.conns.get(slot) else {
+            return Ok(false);
+        };
+        let (fd, gen) = (c.fd, c.gen);
+        let Some(b) = self.bigs.get(slot).and_then(|b| b.as_ref()) else {
+            return Ok(false);
+        };
+        if b.gen != gen || b.whole() || b.in_flight || b.dropped {
+            return Ok(false);
+        }
+        let missing = b.len + 2 - b.buf.len();
+        let queued: usize = self
+            .pending
+            .iter()
+            .map(|p| match *p {
+                Pending::Data(s, g, _, _, len) if s == slot && g == gen => len as usize,
+                _ => 0,
+            })
+            .sum();
+        if queued >= missing {
+            return Ok(false);
+        }
+        // Move this client's queued reads into the buffer, in order, and free their buffers.
+        let mut kept = VecDeque::with_capacity(self.pending.len());
+        let mut freed: Vec<u16> = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            match p {
+                Pending::Data(s, g, bid, off, len) if s == slot && g == gen => {
+                    let from = usize::from(bid) * RECV_LEN + off as usize;
+                    let bytes = self.pool.get(from..from + len as usize).unwrap_or_default();
+                    if let Some(Some(b)) = self.bigs.get_mut(slot) {
+                        b.feed(bytes);
+                    }
+                    freed.push(bid);
+                }
+                other => kept.push_back(other),
+            }
+        }
+        self.pending = kept;
+        for bid in freed {
+            self.recycle(bid);
+        }
+        let Some(Some(b)) = self.bigs.get_mut(slot) else {
+            return Ok(false);
+        };
+        let left = b.len + 2 - b.buf.len();
+        b.in_flight = true;
+        let ptr = b.buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        if let Some(Some(c)) = self.conns.get_mut(slot) {
+            c.recv_armed = true;
+        }
+        // SAFETY (for the SQE): `ptr` points at `left` bytes of the buffer's spare capacity;
+        // the buffer is never grown, moved or freed while `in_flight` (big_arg_drop defers).
+        let sqe = opcode::Recv::new(types::Fd(fd), ptr, left as u32)
+            .build()
+            .user_data(user_data(TAG_BIGRECV, slot, gen));
+        self.push(sqe)?;
+        Ok(true)
+    }
+
+    /// A recv into a big argument's buffer completed.
+    fn on_big_recv(&mut self, slot: usize, gen: u32, res: i32) -> Result<()> {
+        if let Some(Some(b)) = self.bigs.get_mut(slot) {
+            if b.gen == gen && b.in_flight {
+                b.in_flight = false;
+                if b.dropped {
+                    if let Some(e) = self.bigs.get_mut(slot) {
+                        *e = None;
+                    }
+                    crate::alloc::note_big_free();
+                } else if res > 0 {
+                    let n = (res as usize).min(b.buf.capacity() - b.buf.len());
+                    // SAFETY: the kernel wrote `res` bytes into the spare capacity the recv
+                    // was given, which was at most capacity - len bytes long.
+                    unsafe { b.buf.set_len(b.buf.len() + n) };
+                    if b.whole() {
+                        self.pending.push_back(Pending::BigDone(slot, gen));
+                    }
+                }
+            }
+        }
+        let Some(c) = self.conn_mut(slot, gen) else {
+            return Ok(());
+        };
+        c.recv_armed = false;
+        if c.dying {
+            self.maybe_free(slot);
+        } else if res > 0 || res == -libc::EINTR || res == -libc::EAGAIN {
+            // Still missing bytes: another recv into the buffer; whole: the multishot again.
+            self.arm_recv(slot)?;
+        } else {
+            self.kill(slot); // EOF or a reset in the middle of the argument
+        }
+        Ok(())
     }
 
     /// Stop reading from a client whose unsent replies passed the high-water mark.
@@ -760,6 +906,7 @@ impl Ring {
             match tag {
                 TAG_ACCEPT => self.on_accept(slot, res, flags)?,
                 TAG_RECV => self.on_recv(slot, gen, res, flags)?,
+                TAG_BIGRECV => self.on_big_recv(slot, gen, res)?,
                 TAG_SEND => self.on_send(slot, gen, res)?,
                 TAG_WAKE => {
                     self.wake_armed = false;
@@ -926,6 +1073,7 @@ impl Ring {
                 Pending::Closed(slot, gen) => [EV_CLOSED, slot as u32, gen, 0, 0],
                 Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
                 Pending::Drained(slot, gen) => [EV_DRAINED, slot as u32, gen, 0, 0],
+                Pending::BigDone(slot, gen) => [EV_BIGARG, slot as u32, gen, 0, 0],
                 Pending::Data(slot, gen, bid, off, len) => {
                     let (off, len) = (off as usize, len as usize);
                     let from = usize::from(bid) * RECV_LEN + off;

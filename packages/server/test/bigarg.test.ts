@@ -110,6 +110,34 @@ for (const mode of ['yes', 'no']) {
   });
 }
 
+t.test('a big value sent in uneven pieces comes back byte for byte', async (t) => {
+  for (const mode of ['yes', 'no']) {
+    const s = await startShrike(['--threads', '1', '--io-uring', mode]);
+    const c = await RawClient.open(s.port);
+    const size = 5 * MiB + 77;
+    const value = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) value[i] = (i * 131 + (i >> 13)) & 0xff;
+    // The request head with the value's first bytes, then pieces of odd sizes with pauses
+    // (the server's reads then end anywhere: in its 64 KiB buffers or straight into the
+    // value's), and the value's last bytes in one write with the next request.
+    const head = Buffer.from(`*3\r\n$3\r\nSET\r\n$4\r\nbig2\r\n$${size}\r\n`);
+    c.send(Buffer.concat([head, value.subarray(0, 1000)]));
+    let at = 1000;
+    for (const piece of [7, 65536, 131071, 1, 300000, 999999, 2 * MiB]) {
+      await sleep(15);
+      c.send(value.subarray(at, at + piece));
+      at += piece;
+    }
+    c.send(Buffer.concat([value.subarray(at), Buffer.from('\r\n'), cmd('GET', 'big2')]));
+    const want = Buffer.concat([Buffer.from(`+OK\r\n$${size}\r\n`), value, Buffer.from('\r\n')]);
+    const got = await c.read(want.length, 20000);
+    t.equal(got.length, want.length, `io-uring ${mode}: whole reply`);
+    t.ok(got.equals(want), `io-uring ${mode}: the value comes back byte for byte`);
+    c.close();
+    await s.stop();
+  }
+});
+
 t.test('a client that goes in the middle of a big value gives its memory back (io_uring)', async (t) => {
   const s = await startShrike(['--threads', '1', '--io-uring', 'yes', '--proto-max-bulk-len', '1gb']);
   t.teardown(() => s.stop());
