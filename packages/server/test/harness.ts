@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import t from 'tap';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const SHRIKE_BIN = join(ROOT, 'packages', 'server', 'bin', 'shrike-server.js');
@@ -244,4 +245,22 @@ export class RawClient {
  */
 export async function startUnderTest(shrikeArgs: readonly string[] = [], redisArgs: readonly string[] = []): Promise<Running> {
   return process.env.SHRIKE_TEST_AGAINST === 'redis' ? startRedis(redisArgs) : startShrike(shrikeArgs);
+}
+
+/**
+ * One server under test for a whole test file (startUnderTest with `shrikeArgs`): started
+ * before the file's first test, stopped after its last. Returns the running server.
+ */
+export function serverPerFile(shrikeArgs: readonly string[]): () => Running {
+  let server: Running | undefined;
+  t.before(async () => {
+    server = await startUnderTest(shrikeArgs);
+  });
+  t.teardown(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('server not started');
+    return server;
+  };
 }

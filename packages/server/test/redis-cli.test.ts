@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import t from 'tap';
-import { cmd, type Running, redisToolPath, startUnderTest } from './harness';
+import { cmd, redisToolPath, serverPerFile } from './harness';
 
 const REDIS_CLI = redisToolPath('redis-cli');
 const haveCli = spawnSync(REDIS_CLI, ['--version']).status === 0;
@@ -41,17 +41,8 @@ function cli(
 if (!haveCli) {
   t.plan(0, 'redis-cli is not installed');
 } else {
-  let server: Running | undefined;
-  const port = (): number => {
-    if (server === undefined) throw new Error('server not started');
-    return server.port;
-  };
-  t.before(async () => {
-    server = await startUnderTest(['--threads', '2']);
-  });
-  t.teardown(async () => {
-    await server?.stop();
-  });
+  const server = serverPerFile(['--threads', '2']);
+  const port = (): number => server().port;
 
   t.test('ping, set, get', async (t) => {
     t.same(await cli(port(), ['ping']), { code: 0, stdout: 'PONG\n', stderr: '' });

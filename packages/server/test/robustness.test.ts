@@ -5,7 +5,7 @@
  * well-behaved client keeps getting correct replies and the server stays up.
  */
 import t, { type Test } from 'tap';
-import { cmd, RawClient, type Running, startUnderTest } from './harness';
+import { cmd, RawClient, serverPerFile, startUnderTest } from './harness';
 
 /** A small seeded PRNG (mulberry32), so that a failing run can be replayed with its seed. */
 function prng(seed: number): () => number {
@@ -89,18 +89,8 @@ async function openServed(port: number): Promise<RawClient> {
   }
 }
 
-let server: Running | undefined;
-const port = (): number => {
-  if (server === undefined) throw new Error('server not started');
-  return server.port;
-};
-
-t.before(async () => {
-  server = await startUnderTest(['--threads', '2']);
-});
-t.teardown(async () => {
-  await server?.stop();
-});
+const server = serverPerFile(['--threads', '2']);
+const port = (): number => server().port;
 
 t.test(`50 connections of garbage while a good client works (seed ${SEED})`, async (t) => {
   const rand = prng(SEED);
@@ -268,7 +258,7 @@ t.test('a bulk over proto-max-bulk-len (CONFIG SET proto-max-bulk-len 1mb)', asy
 });
 
 t.test('the server survived', async (t) => {
-  t.equal(server?.proc.exitCode, null, 'process alive');
+  t.equal(server().proc.exitCode, null, 'process alive');
   const c = await RawClient.open(port());
   t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n', 'answers PING');
   t.equal(await c.call('PING\r\n', 7), '+PONG\r\n', 'answers an inline PING');

@@ -3,24 +3,15 @@
  * inline commands). SHRIKE_TEST_AGAINST=redis runs the same checks against redis-server.
  */
 import t from 'tap';
-import { cmd, RawClient, type Running, startUnderTest } from './harness';
+import { cmd, RawClient, serverPerFile } from './harness';
 
 const WARNING =
   'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. ' +
   'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. ' +
   'Connection from 127.0.0.1:';
 
-let server: Running | undefined;
-const port = (): number => {
-  if (server === undefined) throw new Error('server not started');
-  return server.port;
-};
-t.before(async () => {
-  server = await startUnderTest(['--threads', '2']);
-});
-t.teardown(async () => {
-  await server?.stop();
-});
+const server = serverPerFile(['--threads', '2']);
+const port = (): number => server().port;
 
 /** Send `request` on a fresh connection; resolve to what came back and whether the server closed it. */
 async function send(request: string): Promise<{ reply: string; closed: boolean }> {
@@ -46,8 +37,8 @@ t.test('an HTTP POST is cut off at its first line: no reply, closed, body not ru
   t.same(got, { reply: '', closed: true }, 'closed without a reply');
   t.equal(await bystander.call(cmd('EXISTS', 'xproto'), 4), ':0\r\n', 'the body was not executed');
   t.equal(await bystander.call(cmd('PING'), 7), '+PONG\r\n', 'another client is unaffected');
-  for (let i = 0; i < 50 && !server?.output().includes(WARNING); i++) await new Promise((r) => setTimeout(r, 20));
-  t.ok(server?.output().includes(WARNING), "Redis's warning, naming the peer, is logged");
+  for (let i = 0; i < 50 && !server().output().includes(WARNING); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(server().output().includes(WARNING), "Redis's warning, naming the peer, is logged");
 });
 
 t.test('a Host: line closes too, after the commands before it ran; any case, multibulk too', async (t) => {
