@@ -85,6 +85,12 @@ export declare function adjustOpenFilesLimit(want: number): OpenFilesLimit
 /** CPUs this process may run on (its affinity mask at start), in ascending order. */
 export declare function allowedCpus(): Array<number>
 
+/**
+ * Apply the config parameter `name` = `value` (already validated by the config code) to the
+ * keyspace; false when the keyspace has no use for that parameter.
+ */
+export declare function configureKeyspace(name: string, value: string): boolean
+
 /** One core command's counters summed over every thread. */
 export interface CoreCommandStat {
   /** The op's command name (`get`, `object|encoding`). */
@@ -141,6 +147,9 @@ export declare function execute(buf: Uint8Array, cmds: Uint32Array, len: number,
  * Returns the names of the commands the core executes; index = op id for `execute`.
  */
 export declare function initKeyspace(databases: number, segments: number): Array<string>
+
+/** Changes to the keyspace since the last save (INFO `rdb_changes_since_last_save`). */
+export declare function keyspaceChanges(): number
 
 /** Per-database key counts for INFO keyspace (non-empty databases only). */
 export declare function keyspaceInfo(): Array<DbKeys>

@@ -109,6 +109,7 @@ pub(crate) fn run_batch(
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
+        ..Session::default()
     };
     let discard = flags & FLAG_DISCARD != 0;
     let mark = sink.len();

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use napi::Result;
 use napi_derive::napi;
+use shrike_keyspace::Effects;
 
 use crate::batch::{keyspace, now_ms};
 
@@ -21,11 +22,18 @@ pub fn start_active_expiry() -> Result<()> {
     ACTIVE_EXPIRY.call_once(|| {
         let spawned = std::thread::Builder::new()
             .name("shrike-expire".into())
-            .spawn(move || loop {
-                std::thread::sleep(Duration::from_millis(100));
-                // Keep going while a tick fills its budget: a burst of expiries drains fast.
-                while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK) >= EXPIRE_KEYS_PER_TICK
-                {
+            .spawn(move || {
+                let mut fx = Effects::default();
+                loop {
+                    std::thread::sleep(Duration::from_millis(100));
+                    // Keep going while a tick fills its budget: a burst of expiries drains fast.
+                    while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
+                        >= EXPIRE_KEYS_PER_TICK
+                    {
+                        // Delivering `expired` events to subscribers comes with pub/sub.
+                        fx.clear();
+                    }
+                    fx.clear();
                 }
             });
         drop(spawned);

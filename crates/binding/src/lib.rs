@@ -12,6 +12,7 @@
 
 mod alloc;
 mod batch;
+mod config;
 mod expiry;
 mod limits;
 mod net;
@@ -21,6 +22,7 @@ mod uring;
 
 pub use alloc::release_free_memory;
 pub use batch::*;
+pub use config::*;
 pub use expiry::*;
 pub use limits::*;
 pub use net::*;

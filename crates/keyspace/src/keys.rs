@@ -5,9 +5,22 @@
 //! The side effects of a lookup live here, in one place, as in Redis's `lookupKey`: a key past
 //! its TTL is deleted (and counted in expired_keys), reads count keyspace hits and misses, and
 //! an access updates the key's LRU clock or LFU counter unless the client is in NO-TOUCH mode.
+//!
+//! So does the mutation path. A command reaches a value as a type through `read_as`,
+//! `write_as` or `write_or_create` (WRONGTYPE comes from there), and reports each change
+//! with `changed` or `deleted`, which bump the key's slot version (WATCH), count the change
+//! (`rdb_changes_since_last_save`), record the keyspace event, and delete a collection the
+//! change emptied. Keys that appear (`new`, and "ready" for blocked clients) and keys that
+//! expire are recorded where that happens, here too. Nothing else in the crate writes a key.
 
-use crate::db::{key_hash, lfu_initial, lfu_touch, lru_clock, Entry, Lookup, StrEnc};
+use crate::db::{
+    key_hash, lfu_initial, lfu_touch, lru_clock, Entry, Kind, Lookup, StrEnc, Upserted,
+};
+use crate::error::KsError;
+use crate::notify::{self, Effects, Event, KeyEvent};
 use crate::segment::{SegmentCell, Tx};
+use crate::slot::key_hash_slot;
+use crate::types::Typed;
 use crate::Keyspace;
 
 /// How a lookup behaves (Redis's LOOKUP_* flags that matter here).
@@ -27,8 +40,11 @@ pub(crate) struct Keys<'t, 'ks> {
     pub(crate) now_ms: i64,
     /// False when the client runs CLIENT NO-TOUCH (and the command is not TOUCH).
     pub(crate) touch: bool,
+    /// Where events and ready keys are recorded.
+    pub(crate) fx: &'t mut Effects,
 }
 
+#[allow(dead_code)] // The aggregate families land on the typed accessors next; remove then.
 impl<'t, 'ks> Keys<'t, 'ks> {
     /// The same view on database `db` (MOVE, COPY ... DB).
     pub(crate) fn with_db(&mut self, db: usize) -> Keys<'_, 'ks> {
@@ -38,6 +54,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
             db,
             now_ms: self.now_ms,
             touch: self.touch,
+            fx: &mut *self.fx,
         }
     }
 
@@ -87,10 +104,10 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                 None
             }
             Lookup::Expired => {
-                SegmentCell::bump(&cell.expired);
                 if flags.stats {
                     SegmentCell::bump(&cell.misses);
                 }
+                expired(self.ks, cell, self.fx, self.db, key);
                 None
             }
         }
@@ -161,6 +178,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let touch = self.touch;
         let lfu = self.ks.lfu_policy();
         let (s, h) = self.locate(key);
+        let cell = self.tx.cell(s);
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
         let rand01 = if lfu && touch {
@@ -180,13 +198,17 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                 }
                 !keep_ttl && e.expire_at().is_some()
             }
-            Lookup::Missing | Lookup::Expired => {
+            found => {
+                if matches!(found, Lookup::Expired) {
+                    expired(self.ks, cell, self.fx, self.db, key);
+                }
                 let e = match val {
                     NewStr::Copy(val, enc) => Entry::new_str(key, val, enc, access),
                     NewStr::Adopt(val) => Entry::new_raw(key, val, access),
                 };
                 db.insert_new(h, e, hs);
-                false
+                record(self.ks, self.fx, self.db, notify::NEW_EVENT, key);
+                return;
             }
         };
         if clear_ttl {
@@ -194,23 +216,112 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         }
     }
 
-    /// `dbAdd` of a whole entry (keyed by its own key), which must be absent.
+    /// `dbAdd` of a whole entry (keyed by its own key), which must be absent: records `new`
+    /// and, for a list or sorted set, that the key is ready for blocked clients.
     pub(crate) fn add(&mut self, entry: Entry) {
         let (s, h) = self.locate(entry.key());
         let hs = &self.ks.hasher;
-        self.tx.seg(s).dbs[self.db].insert_new(h, entry, hs);
+        let kind = entry.kind();
+        let e = self.tx.seg(s).dbs[self.db].insert_new(h, entry, hs);
+        created(self.ks, self.fx, self.db, e.key(), kind);
     }
 
-    /// Remove `key` and return its entry, expired or not (callers look it up first).
+    /// Remove `key` and return its entry, expired or not (callers look it up first and
+    /// report the change with `changed`).
     pub(crate) fn take(&mut self, key: &[u8]) -> Option<Entry> {
         let (s, h) = self.locate(key);
         let hs = &self.ks.hasher;
         self.tx.seg(s).dbs[self.db].remove(h, key, hs)
     }
 
-    /// `dbDelete`: true when the key was there.
-    pub(crate) fn remove(&mut self, key: &[u8]) -> bool {
-        self.take(key).is_some()
+    /// `dbDelete` plus the mutation path: remove `key` and report `ev` for it; true when
+    /// the key was there (callers look it up first, so an expired key is already gone).
+    pub(crate) fn deleted(&mut self, key: &[u8], ev: Event) -> bool {
+        match self.take(key) {
+            Some(gone) => {
+                crate::lazyfree::drop_entry(gone);
+                self.changed(key, ev);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The mutation path: report that the command changed `key` (Redis's
+    /// `signalModifiedKey` + `notifyKeyspaceEvent` + `server.dirty++`). Bumps the version
+    /// of the key's slot, counts the change, records `ev`, and deletes the key when it
+    /// holds a collection the change emptied (recording `del` after `ev`, as Redis does).
+    pub(crate) fn changed(&mut self, key: &[u8], ev: Event) {
+        let (s, h) = self.locate(key);
+        let cell = self.tx.cell(s);
+        cell.bump_version(key_hash_slot(key));
+        SegmentCell::bump(&cell.changes);
+        record(self.ks, self.fx, self.db, ev, key);
+        let hs = &self.ks.hasher;
+        let db = &mut self.tx.seg(s).dbs[self.db];
+        if db.find(h, key).is_some_and(Entry::is_empty_collection) {
+            if let Some(gone) = db.remove(h, key, hs) {
+                crate::lazyfree::drop_entry(gone);
+            }
+            record(self.ks, self.fx, self.db, notify::DEL, key);
+        }
+    }
+
+    /// The value of `key` as type `T` for reading (`lookupKeyRead`); None when missing,
+    /// WRONGTYPE when it holds another type.
+    pub(crate) fn read_as<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&mut T>, KsError> {
+        self.read(key).map(Entry::typed_mut::<T>).transpose()
+    }
+
+    /// The value of `key` as type `T` for writing (`lookupKeyWrite`); None when missing,
+    /// WRONGTYPE when it holds another type.
+    pub(crate) fn write_as<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&mut T>, KsError> {
+        self.write(key).map(Entry::typed_mut::<T>).transpose()
+    }
+
+    /// The string value of `key` for reading; None when missing, WRONGTYPE for another type.
+    pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, KsError> {
+        self.read(key).map(|e| e.string()).transpose()
+    }
+
+    /// The value of `key` as type `T` for writing, created by `make` when the key is missing
+    /// (`lookupKeyWrite` then `dbAdd`, recording `new`); WRONGTYPE for another type. A
+    /// command validates its arguments before calling this, and reports what it did with
+    /// `changed` (which deletes the new value again if it stayed empty).
+    pub(crate) fn write_or_create<T: Typed>(
+        &mut self,
+        key: &[u8],
+        make: impl FnOnce() -> T,
+    ) -> Result<&mut T, KsError> {
+        let access = self.new_access();
+        let now = self.now_ms;
+        let touch = self.touch;
+        let lfu = self.ks.lfu_policy();
+        let (s, h) = self.locate(key);
+        let cell = self.tx.cell(s);
+        let hs = &self.ks.hasher;
+        let seg = self.tx.seg(s);
+        let rand01 = if lfu && touch {
+            seg.rng.next_f64()
+        } else {
+            0.0
+        };
+        let (e, how) = seg.dbs[self.db].upsert(h, key, now, hs, || {
+            Entry::new_obj(key, make().into_obj(), access)
+        });
+        match how {
+            Upserted::Found => {
+                if touch {
+                    touch_entry(e, lfu, now, rand01);
+                }
+            }
+            Upserted::Created => created(self.ks, self.fx, self.db, key, T::KIND),
+            Upserted::ReplacedExpired => {
+                expired(self.ks, cell, self.fx, self.db, key);
+                created(self.ks, self.fx, self.db, key, T::KIND);
+            }
+        }
+        e.typed_mut::<T>()
     }
 
     /// `setExpire` (`Some`) or `removeExpire` (`None`); false when the key is absent.
@@ -219,6 +330,35 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let hs = &self.ks.hasher;
         self.tx.seg(s).dbs[self.db].set_expire(h, key, when, hs)
     }
+}
+
+/// Record `ev` on `key` when anyone listens for it (`notifyKeyspaceEvent`).
+#[inline]
+fn record(ks: &Keyspace, fx: &mut Effects, db: usize, ev: Event, key: &[u8]) {
+    if ks.listeners.wants(ev) {
+        fx.events.push(KeyEvent {
+            event: ev,
+            db: db as u32,
+            key: key.to_vec(),
+        });
+    }
+}
+
+/// A key that was absent now holds a value of `kind` (`dbAdd`): records `new`, and that the
+/// key is ready when it is a type clients block on (`signalKeyAsReady`).
+fn created(ks: &Keyspace, fx: &mut Effects, db: usize, key: &[u8], kind: Kind) {
+    record(ks, fx, db, notify::NEW_EVENT, key);
+    if matches!(kind, Kind::List | Kind::ZSet | Kind::Stream) && ks.listeners.any_blocked() {
+        fx.ready.push((db as u32, key.to_vec()));
+    }
+}
+
+/// `key` was just deleted because its TTL passed (lazily, or by the active cycle): count it,
+/// bump its version (a WATCH on it fails) and record `expired`.
+pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: usize, key: &[u8]) {
+    SegmentCell::bump(&cell.expired);
+    cell.bump_version(key_hash_slot(key));
+    record(ks, fx, db, notify::EXPIRED_EVENT, key);
 }
 
 /// A string value on its way into the db: bytes to copy (with their encoding), or a buffer

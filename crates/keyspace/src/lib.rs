@@ -27,14 +27,18 @@
 
 mod cmd;
 mod db;
+pub mod encoding;
 pub mod error;
 mod expiry;
 pub mod glob;
 mod keys;
+mod lazyfree;
+pub mod notify;
 pub mod number;
 pub mod reply;
 mod segment;
 pub mod slot;
+mod types;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -44,10 +48,12 @@ pub use cmd::Op;
 use cmd::{Ctx, KeySpec, OPS};
 pub use db::Kind;
 use db::{Db, KeyHasher};
+pub use encoding::Limits;
 pub use error::KsError;
+pub use notify::Effects;
 pub use reply::{Reply, ReplySink};
 use segment::SegmentCell;
-pub use segment::Tx;
+pub use segment::{Retry, Tx};
 
 /// Keyspace settings fixed at creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +74,7 @@ impl Default for Config {
 }
 
 /// Per-client state the core needs; owned by the caller (the TS connection), passed per call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Session {
     /// The SELECTed database.
     pub db: u32,
@@ -76,6 +82,9 @@ pub struct Session {
     pub now_ms: i64,
     /// CLIENT NO-TOUCH: reads leave the LRU/LFU clock alone (except TOUCH).
     pub no_touch: bool,
+    /// What the session's commands did that others must hear of (keyspace events, ready
+    /// keys); the caller drains it.
+    pub fx: Effects,
 }
 
 impl Session {
@@ -85,6 +94,7 @@ impl Session {
             db: 0,
             now_ms,
             no_touch: false,
+            fx: Effects::default(),
         }
     }
 }
@@ -124,6 +134,10 @@ pub struct Keyspace {
     lfu: AtomicBool,
     /// Where the next active expiry cycle starts, so successive cycles cover all segments.
     expire_cursor: AtomicUsize,
+    /// Which keyspace events are recorded, and whether ready keys are.
+    listeners: notify::Listeners,
+    /// When small collections leave their compact encodings.
+    encodings: encoding::Encodings,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -142,7 +156,10 @@ impl Keyspace {
         let segments = cfg.segments.clamp(1, slot::SLOTS).next_power_of_two();
         let hasher = KeyHasher::default();
         let cells: Box<[SegmentCell]> = (0..segments)
-            .map(|i| SegmentCell::new(databases, db::key_hash(&hasher, &i.to_le_bytes())))
+            .map(|i| {
+                let seed = db::key_hash(&hasher, &i.to_le_bytes());
+                SegmentCell::new(databases, seed, segments)
+            })
             .collect();
         Keyspace {
             cells,
@@ -151,7 +168,53 @@ impl Keyspace {
             hasher,
             lfu: AtomicBool::new(false),
             expire_cursor: AtomicUsize::new(0),
+            listeners: notify::Listeners::default(),
+            encodings: encoding::Encodings::default(),
         }
+    }
+
+    /// Record keyspace events of the classes in `flags` (`notify` bits, as
+    /// `notify-keyspace-events` sets them; see `notify::flags_from_letters`).
+    pub fn set_notify_flags(&self, flags: u32) {
+        self.listeners.set_flags(flags);
+    }
+
+    /// The recorded keyspace event classes.
+    pub fn notify_flags(&self) -> u32 {
+        self.listeners.flags()
+    }
+
+    /// Tell the core how many clients are blocked on keys: while any are, writes that add a
+    /// list or sorted set record the key as ready.
+    pub fn set_blocked_clients(&self, n: usize) {
+        self.listeners.set_blocked(n);
+    }
+
+    /// Set the encoding limit named by its config name (`hash-max-listpack-entries`, or the
+    /// old `ziplist` spelling); false when there is no such limit.
+    pub fn set_encoding_limit(&self, name: &str, value: i64) -> bool {
+        self.encodings.set(name, value)
+    }
+
+    /// The encoding limits now.
+    pub fn encoding_limits(&self) -> Limits {
+        self.encodings.snapshot()
+    }
+
+    /// The write version of `key`'s slot in database `db`: it changes whenever a command
+    /// changes, deletes or expires a key of that slot, or flushes or swaps a db (what WATCH
+    /// compares; other keys of the slot may change it too, which makes EXEC fail safe).
+    pub fn key_version(&self, key: &[u8]) -> u64 {
+        let slot = slot::key_hash_slot(key);
+        self.cells[usize::from(slot) & self.seg_mask].version(slot)
+    }
+
+    /// Changes since the last save (INFO `rdb_changes_since_last_save`).
+    pub fn changes(&self) -> u64 {
+        self.cells
+            .iter()
+            .map(|c| c.changes.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Lower-case command names, index == op id. Subcommands as "object|encoding".
@@ -236,6 +299,37 @@ impl Keyspace {
         Tx::lock_sorted(&self.cells, &segs)
     }
 
+    /// Run `unit` (a script, say) under a lock set that starts as the segments of `keys` and
+    /// grows as `unit` meets other keys (`Keyspace::grow`). When growing could deadlock,
+    /// `grow` says `Retry`: `unit` returns it before it has written anything, and runs again
+    /// holding the larger set. Never locks more than the segments the unit touches.
+    pub fn run_unit<'ks, R>(
+        &'ks self,
+        keys: &[&[u8]],
+        mut unit: impl FnMut(&mut Tx<'ks>) -> Result<R, Retry>,
+    ) -> R {
+        let mut segs: SmallVec<[usize; 8]> = keys.iter().map(|k| self.segment_of(k)).collect();
+        loop {
+            segs.sort_unstable();
+            segs.dedup();
+            let mut tx = Tx::lock_sorted(&self.cells, &segs);
+            match unit(&mut tx) {
+                Ok(r) => return r,
+                Err(Retry(seg)) => {
+                    // Keep what the unit grew into too, so the next round needs fewer tries.
+                    segs.extend(tx.held_segments());
+                    segs.push(seg);
+                }
+            }
+        }
+    }
+
+    /// Make `tx` hold the segment of `key`: at once when it can do so safely, or `Retry`
+    /// (see `run_unit`).
+    pub fn grow(&self, tx: &mut Tx<'_>, key: &[u8]) -> Result<(), Retry> {
+        tx.grow(self.segment_of(key))
+    }
+
     /// Lock every segment (for a unit of work that will touch keys it cannot name upfront).
     pub fn lock_all(&self) -> Tx<'_> {
         Tx::lock_all(&self.cells)
@@ -316,6 +410,7 @@ impl Keyspace {
             return Ok(());
         }
         let mark = out.len();
+        let events = sess.fx.events.len();
         let mut ctx = Ctx {
             ks: self,
             tx,
@@ -324,13 +419,16 @@ impl Keyspace {
             touch: true,
         };
         ctx.touch = !ctx.sess.no_touch || op == Op::Touch as u16;
-        handler(&mut ctx).inspect_err(|_| ctx.out.truncate(mark))
+        handler(&mut ctx).inspect_err(|_| {
+            ctx.out.truncate(mark);
+            debug_assert_eq!(ctx.sess.fx.events.len(), events, "a failed command wrote");
+        })
     }
 
     /// One bounded step of active expiry: removes expired keys, at most `max_keys`, returns
-    /// how many. Each lock is held for at most a small batch of deletions, so workers wait
-    /// microseconds, never the whole cycle.
-    pub fn active_expire_cycle(&self, now_ms: i64, max_keys: usize) -> usize {
+    /// how many; their `expired` events go to `fx`. Each lock is held for at most a small
+    /// batch of deletions, so workers wait microseconds, never the whole cycle.
+    pub fn active_expire_cycle(&self, now_ms: i64, max_keys: usize, fx: &mut Effects) -> usize {
         // Keys deleted per lock hold: bounds how long one worker can wait on the cycle.
         const BATCH: usize = 64;
         let n = self.cells.len();
@@ -346,14 +444,16 @@ impl Keyspace {
                 let budget = BATCH.min(max_keys - removed);
                 let mut seg = cell.lock.lock();
                 let mut got = 0;
-                for db in seg.dbs.iter_mut() {
+                for (i, db) in seg.dbs.iter_mut().enumerate() {
                     if got >= budget {
                         break;
                     }
-                    got += db.expire_due(now_ms, budget - got, &self.hasher);
+                    got += db.expire_due(now_ms, budget - got, &self.hasher, |e| {
+                        keys::expired(self, cell, fx, i, e.key());
+                        lazyfree::drop_entry(e);
+                    });
                 }
                 drop(seg);
-                cell.expired.fetch_add(got as u64, Ordering::Relaxed);
                 removed += got;
                 if got < budget || removed >= max_keys {
                     break;

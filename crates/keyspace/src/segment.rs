@@ -6,9 +6,12 @@
 //! one `parking_lot::Mutex`: commands are short and the lock is almost never contended, which
 //! is what parking_lot's small uncontended fast path is for.
 //!
-//! Deadlock freedom: a `Tx` takes its locks once, in ascending segment order, and never adds
-//! one later. Commands over the whole db either take every lock (still in order) or hold
-//! none and visit segments one at a time (KEYS, SCAN, RANDOMKEY), taking each lock alone.
+//! Deadlock freedom: a `Tx` takes its locks in ascending segment order. Commands over the
+//! whole db either take every lock (still in order) or hold none and visit segments one at a
+//! time (KEYS, SCAN, RANDOMKEY), taking each lock alone. A unit of work that meets a key it
+//! did not declare (a script) grows its set with `Tx::grow`: it waits for a segment above
+//! all it holds (still ascending order, so no cycle), only tries one below, and when that
+//! fails backs out (`Retry`) to start again with the larger set, never waiting out of order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -68,16 +71,58 @@ pub(crate) struct SegmentCell {
     pub(crate) misses: AtomicU64,
     /// expired_keys deleted in this segment, lazily or by the active cycle.
     pub(crate) expired: AtomicU64,
+    /// Changes made in this segment since the last save (INFO rdb_changes_since_last_save).
+    pub(crate) changes: AtomicU64,
+    /// One write version per hash slot of this segment (for every db): what WATCH reads.
+    /// Written only under the lock; atomics so that a reader needs no lock.
+    versions: Box<[AtomicU64]>,
+    /// Added to every version of the segment; bumped when a whole db changes at once
+    /// (FLUSHDB, FLUSHALL, SWAPDB), so those need not visit each slot.
+    epoch: AtomicU64,
 }
 
 impl SegmentCell {
-    pub(crate) fn new(databases: usize, seed: u64) -> SegmentCell {
+    /// Segment `index` of `segments`, for `databases` dbs.
+    pub(crate) fn new(databases: usize, seed: u64, segments: usize) -> SegmentCell {
         SegmentCell {
             lock: Mutex::new(Segment::new(databases, seed)),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             expired: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            versions: (0..(crate::slot::SLOTS / segments.max(1)).max(1))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    /// Where slot `slot` keeps its version: the segment's slots are `s, s + n, s + 2n...`
+    /// for n segments, so slot / n numbers them 0, 1, 2...
+    #[inline]
+    fn version_index(&self, slot: u16) -> usize {
+        let per_segment = crate::slot::SLOTS / self.versions.len();
+        (usize::from(slot) / per_segment) % self.versions.len()
+    }
+
+    /// The version of hash slot `slot` (one of this segment's), as WATCH compares it.
+    pub(crate) fn version(&self, slot: u16) -> u64 {
+        let v = self.versions[self.version_index(slot)].load(Ordering::Acquire);
+        v.wrapping_add(self.epoch.load(Ordering::Acquire))
+    }
+
+    /// Record a write to a key of hash slot `slot`. The caller holds the segment's lock, so
+    /// a plain load and store suffice (no locked instruction on the write path).
+    #[inline]
+    pub(crate) fn bump_version(&self, slot: u16) {
+        let v = &self.versions[self.version_index(slot)];
+        v.store(v.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+    }
+
+    /// Record a write to every key of the segment (the caller holds its lock).
+    pub(crate) fn bump_epoch(&self) {
+        let e = self.epoch.load(Ordering::Relaxed);
+        self.epoch.store(e.wrapping_add(1), Ordering::Release);
     }
 
     /// Count one event. Counters are sharded per segment, so this is an uncontended atomic on
@@ -87,6 +132,11 @@ impl SegmentCell {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// A unit of work must release its locks and start again with segment `.0` added to its
+/// set (see `Tx::grow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry(pub usize);
 
 /// The segment locks a command runs under. Obtained from `Keyspace::lock_keys`,
 /// `Keyspace::lock_all` or `Keyspace::lock_none`, then passed to `Keyspace::run_locked` once
@@ -133,6 +183,32 @@ impl<'ks> Tx<'ks> {
             held,
             all: true,
         }
+    }
+
+    /// Add segment `seg` to the held set without risking deadlock: wait for it when it is
+    /// above every held segment, else take it only if it is free. `Err(Retry)` means the
+    /// caller must release everything and start again with `seg` in its set.
+    pub(crate) fn grow(&mut self, seg: usize) -> Result<(), Retry> {
+        if self.holds(seg) {
+            return Ok(());
+        }
+        let Some(cell) = self.cells.get(seg) else {
+            return Ok(());
+        };
+        let at = self.held.partition_point(|(s, _)| *s < seg);
+        if at == self.held.len() {
+            self.held.push((seg, cell.lock.lock()));
+        } else {
+            let guard = cell.lock.try_lock().ok_or(Retry(seg))?;
+            self.held.insert(at, (seg, guard));
+        }
+        self.all = self.held.len() == self.cells.len();
+        Ok(())
+    }
+
+    /// The held segments, ascending.
+    pub(crate) fn held_segments(&self) -> impl Iterator<Item = usize> + '_ {
+        self.held.iter().map(|(s, _)| *s)
     }
 
     /// True when every segment is locked.
@@ -191,7 +267,9 @@ mod tests {
     use super::*;
 
     fn cells(n: usize) -> Vec<SegmentCell> {
-        (0..n).map(|i| SegmentCell::new(2, i as u64 + 1)).collect()
+        (0..n)
+            .map(|i| SegmentCell::new(2, i as u64 + 1, n))
+            .collect()
     }
 
     #[test]
@@ -229,6 +307,25 @@ mod tests {
         assert!(all.holds_all() && all.holds(3));
         assert_eq!(all.visit(3, |seg| seg.dbs.len()), 2);
         assert!(c[3].lock.try_lock().is_none());
+    }
+
+    #[test]
+    fn grow_waits_only_in_order_and_backs_out_otherwise() {
+        let c = cells(8);
+        let mut mine = Tx::lock_sorted(&c, &[5]);
+        let theirs = Tx::lock_sorted(&c, &[2, 7]);
+        // Below what it holds and taken: waiting could deadlock, so it says retry.
+        assert_eq!(mine.grow(2), Err(Retry(2)));
+        // Below and free: taken at once, kept in order.
+        assert_eq!(mine.grow(1), Ok(()));
+        assert_eq!(mine.held_segments().collect::<Vec<_>>(), vec![1, 5]);
+        drop(theirs);
+        // Above everything held: waiting is safe (here it is free).
+        assert_eq!(mine.grow(7), Ok(()));
+        assert_eq!(mine.grow(5), Ok(()));
+        assert_eq!(mine.held_segments().collect::<Vec<_>>(), vec![1, 5, 7]);
+        assert!(mine.holds(7) && !mine.holds(2));
+        assert!(c[7].lock.try_lock().is_none());
     }
 
     #[test]

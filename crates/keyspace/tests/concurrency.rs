@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::*;
 use shrike_keyspace::reply::Reply;
 use shrike_keyspace::slot::key_hash_slot;
+use shrike_keyspace::Effects;
 
 const T0: i64 = 1_700_000_000_000;
 const THREADS: usize = 4;
@@ -230,9 +231,68 @@ fn whole_db_commands_and_active_expiry_do_not_deadlock() {
             let mut now = T0;
             while !stop.load(Ordering::Relaxed) {
                 now += 5;
-                ks.active_expire_cycle(now, 100);
+                ks.active_expire_cycle(now, 100, &mut Effects::default());
                 ks.keyspace_info(now);
             }
         });
     });
+}
+
+/// Units that declare one key and then touch others they did not declare (as scripts do)
+/// grow their lock sets without deadlock and without losing an update: each unit reads
+/// three counters and writes their increments, so a unit that ran without holding all three
+/// segments would let another unit's write slip in between and the totals would be short.
+#[test]
+fn growing_lock_sets_neither_deadlock_nor_break_atomicity() {
+    use shrike_keyspace::{Op, ReplySink, Session};
+    let ks = keyspace();
+    let keys = spread_keys();
+    const PER_THREAD: usize = 3_000;
+    let retries = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (ks, keys, retries) = (&ks, &keys, &retries);
+            s.spawn(move || {
+                let mut sess = Session::new(T0);
+                let mut out = ReplySink::new();
+                let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (t as u64 + 1);
+                let mut next = || {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    (rng % keys.len() as u64) as usize
+                };
+                for _ in 0..PER_THREAD {
+                    let picks = [next(), next(), next()];
+                    let declared = keys[picks[0]].as_bytes();
+                    let mut first = true;
+                    ks.run_unit(&[declared], |tx| {
+                        if !first {
+                            retries.fetch_add(1, Ordering::Relaxed);
+                        }
+                        first = false;
+                        // Grow first, write after: a unit backs out only before it writes.
+                        for &p in &picks[1..] {
+                            ks.grow(tx, keys[p].as_bytes())?;
+                        }
+                        for &p in &picks {
+                            let argv: [&[u8]; 2] = [b"incr", keys[p].as_bytes()];
+                            ks.run_locked(tx, &mut sess, Op::Incr as u16, &argv, &mut out);
+                        }
+                        Ok(())
+                    });
+                    out.clear();
+                }
+            });
+        }
+    });
+    let mut c = Client::new(&ks, T0);
+    let mut sum = 0;
+    for k in &keys {
+        if let Reply::Bulk(v) = c.cmd(&format!("get {k}")) {
+            sum += std::str::from_utf8(&v).unwrap().parse::<usize>().unwrap();
+        }
+    }
+    assert_eq!(sum, THREADS * PER_THREAD * 3);
+    eprintln!("retries: {}", retries.load(Ordering::Relaxed));
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use shrike_keyspace::{Config, DbInfo, Keyspace, Stats};
+use shrike_keyspace::{Config, DbInfo, Effects, Keyspace, Stats};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -118,12 +118,18 @@ fn active_cycle_removes_exactly_the_due_keys() {
     for i in 0..500 {
         c.cmd(&format!("set {{tag}}{i} v px 50"));
     }
-    assert_eq!(ks.active_expire_cycle(T0 + 10, 1000), 0);
-    assert_eq!(ks.active_expire_cycle(T0 + 20, 1000), 10);
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 10, 1000, &mut Effects::default()),
+        0
+    );
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 20, 1000, &mut Effects::default()),
+        10
+    );
     // Bounded by max_keys, and the lead's loop calls again while it returns the max.
     let mut total = 0;
     loop {
-        let n = ks.active_expire_cycle(T0 + 1000, 64);
+        let n = ks.active_expire_cycle(T0 + 1000, 64, &mut Effects::default());
         assert!(n <= 64);
         total += n;
         if n < 64 {
@@ -133,7 +139,10 @@ fn active_cycle_removes_exactly_the_due_keys() {
     assert_eq!(total, 90 + 500);
     assert_eq!(c.cmd("dbsize"), int(200));
     assert_eq!(ks.stats().expired_keys, 600);
-    assert_eq!(ks.active_expire_cycle(T0 + 1000, 1000), 0);
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 1000, 1000, &mut Effects::default()),
+        0
+    );
 }
 
 #[test]
@@ -146,7 +155,10 @@ fn persist_and_overwrite_take_keys_out_of_the_active_cycle() {
     c.cmd("persist a");
     c.cmd("set b v2");
     c.cmd("pexpire c 100000");
-    assert_eq!(ks.active_expire_cycle(T0 + 50, 100), 0);
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 50, 100, &mut Effects::default()),
+        0
+    );
     assert_eq!(c.cmd("dbsize"), int(3));
 }
 
@@ -156,11 +168,17 @@ fn swapdb_and_flush_carry_the_expiry_index() {
     let mut c = Client::new(&ks, T0);
     c.cmd("set a v px 10");
     c.cmd("swapdb 0 3");
-    assert_eq!(ks.active_expire_cycle(T0 + 50, 100), 1);
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 50, 100, &mut Effects::default()),
+        1
+    );
     assert_eq!(ks.dbsize(3), 0);
     c.cmd("set b v px 10");
     c.cmd("flushdb");
-    assert_eq!(ks.active_expire_cycle(T0 + 50, 100), 0);
+    assert_eq!(
+        ks.active_expire_cycle(T0 + 50, 100, &mut Effects::default()),
+        0
+    );
     assert_eq!(ks.keyspace_info(T0), vec![]);
 }
 
@@ -232,7 +250,7 @@ fn randomkey_finds_the_live_key_among_thousands_of_expired() {
     // all 5000 when the live key comes last), so only the sum is checked.
     let met = ks.stats().expired_keys;
     assert_eq!(
-        ks.active_expire_cycle(c.sess.now_ms, 10_000) as u64,
+        ks.active_expire_cycle(c.sess.now_ms, 10_000, &mut Effects::default()) as u64,
         5000 - met
     );
 }

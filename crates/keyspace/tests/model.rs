@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use common::*;
 use proptest::prelude::*;
 use shrike_keyspace::reply::Reply;
-use shrike_keyspace::{Config, Keyspace};
+use shrike_keyspace::{Config, Effects, Keyspace};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -333,7 +333,7 @@ proptest! {
                     continue;
                 }
                 Cmd::ActiveExpire => {
-                    ks.active_expire_cycle(m.now, 3);
+                    ks.active_expire_cycle(m.now, 3, &mut Effects::default());
                     continue;
                 }
                 _ => {}

@@ -9,19 +9,30 @@ use crate::cmd::Ctx;
 use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
 use crate::error::{ExpireCmd, KsError};
 use crate::glob;
+use crate::notify::{self, Effects, Event, GENERIC};
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
 use crate::segment::{Segment, SegmentCell};
 
+const RENAME_FROM: Event = Event::new(GENERIC, "rename_from");
+const RENAME_TO: Event = Event::new(GENERIC, "rename_to");
+const MOVE_FROM: Event = Event::new(GENERIC, "move_from");
+const MOVE_TO: Event = Event::new(GENERIC, "move_to");
+const COPY_TO: Event = Event::new(GENERIC, "copy_to");
+/// `expire`: a key got a TTL (EXPIRE family, SET EX, GETEX EX...).
+pub(crate) const EXPIRE: Event = Event::new(GENERIC, "expire");
+/// `persist`: a key lost its TTL.
+pub(crate) const PERSIST: Event = Event::new(GENERIC, "persist");
+
 /// DEL key [key ...] (also UNLINK key [key ...])
 ///
-/// Redis's UNLINK frees big aggregates on a background thread; a string is one allocation,
-/// so for now both free in place.
+/// Both free a big collection on the lazyfree thread (`lazyfree.rs`), as Redis's UNLINK
+/// does; a string is one allocation and is freed in place.
 pub(crate) fn del(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
     let mut n = 0;
     for key in &argv[1..] {
         // expireIfNeeded first: an expired key counts as expired, not deleted.
-        if keys.exists_quiet(key) && keys.remove(key) {
+        if keys.exists_quiet(key) && keys.deleted(key, notify::DEL) {
             n += 1;
         }
     }
@@ -108,13 +119,15 @@ fn scan_segment(
     seg: &mut Segment,
     cell: &SegmentCell,
     db: usize,
-    hs: &crate::db::KeyHasher,
+    ks: &crate::Keyspace,
+    fx: &mut Effects,
     pos: u64,
     target: usize,
     now: i64,
     filter: &ScanFilter<'_>,
     found: &mut Vec<Vec<u8>>,
 ) -> (usize, Option<u64>) {
+    let hs = &ks.hasher;
     let table: &Db = &seg.dbs[db];
     let mut cand: Vec<(u64, &[u8])> = table
         .iter()
@@ -139,6 +152,7 @@ fn scan_segment(
         .collect();
     let n = cand.len();
     drop(cand);
+    let db_index = db;
     let db = &mut seg.dbs[db];
     for key in taken {
         let h = key_hash(hs, &key);
@@ -152,7 +166,7 @@ fn scan_segment(
             }
             Lookup::Missing => false,
             Lookup::Expired => {
-                SegmentCell::bump(&cell.expired);
+                crate::keys::expired(ks, cell, fx, db_index, &key);
                 if filter.kind.is_some() {
                     SegmentCell::bump(&cell.misses);
                 }
@@ -204,7 +218,8 @@ pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     let nsegs = ctx.tx.segment_count();
     let db = ctx.sess.db as usize;
     let now = ctx.sess.now_ms;
-    let hs = &ctx.ks.hasher;
+    let ks = ctx.ks;
+    let fx = &mut ctx.sess.fx;
     let mut seg = (cursor >> SCAN_POS_BITS) as usize;
     let mut pos = cursor & (SCAN_POS_END - 1);
     let mut found = Vec::new();
@@ -216,7 +231,8 @@ pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
                 s,
                 cell,
                 db,
-                hs,
+                ks,
+                fx,
                 pos,
                 count - taken,
                 now,
@@ -258,7 +274,9 @@ pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 pub(crate) fn randomkey(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError> {
     let db = ctx.sess.db as usize;
     let now = ctx.sess.now_ms;
-    let hs = &ctx.ks.hasher;
+    let ks = ctx.ks;
+    let hs = &ks.hasher;
+    let fx = &mut ctx.sess.fx;
     let nsegs = ctx.tx.segment_count();
     let mut sizes = vec![0usize; nsegs];
     // Each round deletes the expired keys it meets, so this ends; the bound only guards
@@ -302,10 +320,13 @@ pub(crate) fn randomkey(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), Ks
                 // Redis deletes an expired key it draws and draws again. Where there is one
                 // there are often many, so clear what is due in this segment at once.
                 let h = key_hash(hs, &key);
-                let mut gone = u64::from(matches!(d.lookup(h, &key, now, hs), Lookup::Expired));
-                gone += d.expire_due(now, 1024, hs) as u64;
-                cell.expired
-                    .fetch_add(gone, std::sync::atomic::Ordering::Relaxed);
+                if matches!(d.lookup(h, &key, now, hs), Lookup::Expired) {
+                    crate::keys::expired(ks, cell, fx, db, &key);
+                }
+                d.expire_due(now, 1024, hs, |e| {
+                    crate::keys::expired(ks, cell, fx, db, e.key());
+                    crate::lazyfree::drop_entry(e);
+                });
             }
             None
         });
@@ -339,11 +360,15 @@ fn rename_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], nx: bool) -> Result<(),
             out.int(0);
             return Ok(());
         }
-        keys.remove(dst);
+        if let Some(old) = keys.take(dst) {
+            crate::lazyfree::drop_entry(old);
+        }
     }
     if let Some(e) = keys.take(src) {
         keys.add(e.rekey(dst));
     }
+    keys.changed(src, RENAME_FROM);
+    keys.changed(dst, RENAME_TO);
     if nx {
         out.int(1);
     } else {
@@ -386,6 +411,8 @@ pub(crate) fn move_(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     if let Some(e) = keys.take(key) {
         keys.with_db(dst).add(e);
     }
+    keys.changed(key, MOVE_FROM);
+    keys.with_db(dst).changed(key, MOVE_TO);
     out.int(1);
     Ok(())
 }
@@ -424,12 +451,15 @@ pub(crate) fn copy(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
             out.int(0);
             return Ok(());
         }
-        target.remove(dst);
+        if let Some(old) = target.take(dst) {
+            crate::lazyfree::drop_entry(old);
+        }
     }
     target.add(copy);
     if ttl.is_some() {
         target.set_expire(dst, ttl);
     }
+    target.changed(dst, COPY_TO);
     out.int(1);
     Ok(())
 }
@@ -503,9 +533,10 @@ fn expire_generic(
     }
     if when <= now {
         // checkAlreadyExpired: a time not in the future deletes the key at once.
-        keys.remove(key);
+        keys.deleted(key, notify::DEL);
     } else {
         keys.set_expire(key, Some(when));
+        keys.changed(key, EXPIRE);
     }
     out.int(1);
     Ok(())
@@ -584,6 +615,7 @@ pub(crate) fn persist(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErr
     let had_ttl = keys.write(argv[1]).is_some_and(|e| e.expire_at().is_some());
     if had_ttl {
         keys.set_expire(argv[1], None);
+        keys.changed(argv[1], PERSIST);
     }
     out.int(i64::from(had_ttl));
     Ok(())

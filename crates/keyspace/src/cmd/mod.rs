@@ -106,6 +106,7 @@ impl<'a, 'ks> Ctx<'a, 'ks> {
                 db: self.sess.db as usize,
                 now_ms: self.sess.now_ms,
                 touch: self.touch,
+                fx: &mut self.sess.fx,
             },
             &mut *self.out,
         )
@@ -257,7 +258,11 @@ mod tests {
         let seg = ks.segment_of(b"list");
         ks.cells[seg].lock.lock().dbs[0].insert_new(
             h,
-            Entry::new_other(b"list", crate::Kind::List),
+            Entry::new_obj(
+                b"list",
+                crate::db::Obj::List(crate::types::list::List::of(&[b"x"])),
+                0,
+            ),
             &ks.hasher,
         );
         ks

@@ -6,6 +6,8 @@ use crate::cmd::Ctx;
 use crate::db::Db;
 use crate::error::KsError;
 use crate::number::arg_i32;
+use crate::segment::SegmentCell;
+use std::sync::atomic::Ordering;
 
 /// DBSIZE
 pub(crate) fn dbsize(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError> {
@@ -30,15 +32,19 @@ fn flush_async(argv: &[&[u8]]) -> Result<bool, KsError> {
 }
 
 /// Empty database `db` (every database when None) in every segment; with `lazy`, the old
-/// tables are freed on a background thread.
+/// tables are freed on a background thread. Every version moves (a WATCH anywhere fails,
+/// as Redis's `touchAllWatchedKeysInDb` makes it) and each removed key counts as a change.
 fn flush(ctx: &mut Ctx<'_, '_>, db: Option<usize>, lazy: bool) {
     let mut taken: Vec<Db> = Vec::new();
     for s in 0..ctx.tx.segment_count() {
+        let cell = ctx.tx.cell(s);
+        cell.bump_epoch();
         let seg = ctx.tx.seg(s);
         for (i, d) in seg.dbs.iter_mut().enumerate() {
             if db.is_some_and(|db| db != i) {
                 continue;
             }
+            cell.changes.fetch_add(d.len() as u64, Ordering::Relaxed);
             if lazy {
                 taken.push(d.take());
             } else {
@@ -81,8 +87,10 @@ pub(crate) fn swapdb(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     }
     // Every segment is locked: no command sees one db half swapped.
     for s in 0..ctx.tx.segment_count() {
+        ctx.tx.cell(s).bump_epoch();
         ctx.tx.seg(s).dbs.swap(a, b);
     }
+    SegmentCell::bump(&ctx.tx.cell(0).changes);
     ctx.out.simple(b"OK");
     Ok(())
 }

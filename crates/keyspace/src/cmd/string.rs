@@ -1,11 +1,19 @@
 //! The string group: SET and its variants, GET and its variants, counters, ranges and LCS,
 //! after Redis's `t_string.c` (same checks, in the same order, with the same replies).
 
+use crate::cmd::generic::{EXPIRE, PERSIST};
 use crate::cmd::{Ctx, Op};
 use crate::db::StrEnc;
 use crate::error::{ArgCountCmd, ExpireCmd, KsError};
 use crate::keys::Keys;
+use crate::notify::{self, Event, STRING};
 use crate::number::{self, arg_i64, IntBuf};
+
+const SET: Event = Event::new(STRING, "set");
+const APPEND: Event = Event::new(STRING, "append");
+const SETRANGE: Event = Event::new(STRING, "setrange");
+const INCRBY: Event = Event::new(STRING, "incrby");
+const INCRBYFLOAT: Event = Event::new(STRING, "incrbyfloat");
 
 /// Redis's default proto-max-bulk-len: no string may grow past 512 MB.
 pub(crate) const PROTO_MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
@@ -123,7 +131,7 @@ fn get_generic(
 ) -> Result<(), KsError> {
     match keys.read(key) {
         None => out.null(),
-        Some(e) => out.bulk(e.str_value().ok_or(KsError::WrongType)?),
+        Some(e) => out.bulk(e.string()?),
     }
     Ok(())
 }
@@ -181,10 +189,12 @@ fn set_generic(
         StrArg::Borrowed(val) => keys.set_str(key, val, StrEnc::for_value(val), keep_ttl),
         StrArg::Owned(val) => keys.set_str_owned(key, val.take().unwrap_or_default(), keep_ttl),
     }
+    keys.changed(key, SET);
     if let Some(when) = when {
         // A time already past leaves a logically expired key, as Redis 7.0/7.2 do: the next
         // access or the active cycle deletes it.
         keys.set_expire(key, Some(when));
+        keys.changed(key, EXPIRE);
     }
     if !a.get {
         match reply {
@@ -274,7 +284,8 @@ pub(crate) fn getex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         out.null();
         return Ok(());
     };
-    let val = e.str_value().ok_or(KsError::WrongType)?;
+    let e_ttl = e.expire_at().is_some();
+    let val = e.string()?;
     // Redis validates the time only once the key is known to exist and be a string.
     let when = match a.expire {
         Some((unit, arg)) => Some(expire_at_ms(unit, arg, now, ExpireCmd::GetEx)?),
@@ -285,13 +296,15 @@ pub(crate) fn getex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     match when {
         // checkAlreadyExpired: an absolute time not in the future deletes the key now.
         Some(when) if absolute && when <= now => {
-            keys.remove(key);
+            keys.deleted(key, notify::DEL);
         }
         Some(when) => {
             keys.set_expire(key, Some(when));
+            keys.changed(key, EXPIRE);
         }
-        None if a.persist => {
+        None if a.persist && e_ttl => {
             keys.set_expire(key, None);
+            keys.changed(key, PERSIST);
         }
         None => {}
     }
@@ -302,7 +315,7 @@ pub(crate) fn getex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
 pub(crate) fn getdel(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
     get_generic(&mut keys, out, argv[1])?;
-    keys.remove(argv[1]);
+    keys.deleted(argv[1], notify::DEL);
     Ok(())
 }
 
@@ -311,6 +324,7 @@ pub(crate) fn getset(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     let (mut keys, out) = ctx.split();
     get_generic(&mut keys, out, argv[1])?;
     keys.set_str(argv[1], argv[2], StrEnc::for_value(argv[2]), false);
+    keys.changed(argv[1], SET);
     Ok(())
 }
 
@@ -348,6 +362,7 @@ pub(crate) fn set_adopt(
             let (mut keys, out) = ctx.split();
             get_generic(&mut keys, out, key)?;
             keys.set_str_owned(key, last.take().unwrap_or_default(), false);
+            keys.changed(key, SET);
             return Ok(());
         }
         _ => return crate::cmd::run_borrowed(ctx, op, head, last),
@@ -389,6 +404,7 @@ fn mset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], nx: bool) -> Result<(), K
     }
     for kv in argv[1..].chunks_exact(2) {
         keys.set_str(kv[0], kv[1], StrEnc::for_value(kv[1]), false);
+        keys.changed(kv[0], SET);
     }
     if nx {
         out.int(1);
@@ -418,13 +434,14 @@ pub(crate) fn append(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
             tail.len()
         }
         Some(e) => {
-            let cur = e.str_value().ok_or(KsError::WrongType)?.len();
+            let cur = e.string()?.len();
             check_string_length(cur as i64, tail.len() as i64)?;
             let raw = e.str_raw_mut().ok_or(KsError::WrongType)?;
             raw.extend_from_slice(tail);
             raw.len()
         }
     };
+    keys.changed(key, APPEND);
     out.int(total as i64);
     Ok(())
 }
@@ -434,7 +451,7 @@ pub(crate) fn strlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     let (mut keys, out) = ctx.split();
     let n = match keys.read(argv[1]) {
         None => 0,
-        Some(e) => e.str_value().ok_or(KsError::WrongType)?.len(),
+        Some(e) => e.string()?.len(),
     };
     out.int(n as i64);
     Ok(())
@@ -449,7 +466,7 @@ pub(crate) fn getrange(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
         out.bulk(b"");
         return Ok(());
     };
-    let s = e.str_value().ok_or(KsError::WrongType)?;
+    let s = e.string()?;
     let len = s.len() as i64;
     if start < 0 && end < 0 && start > end {
         out.bulk(b"");
@@ -502,7 +519,7 @@ pub(crate) fn setrange(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
             offset as usize + value.len()
         }
         Some(e) => {
-            let cur = e.str_value().ok_or(KsError::WrongType)?.len();
+            let cur = e.string()?.len();
             if value.is_empty() {
                 out.int(cur as i64);
                 return Ok(());
@@ -518,6 +535,7 @@ pub(crate) fn setrange(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
             raw.len()
         }
     };
+    keys.changed(key, SETRANGE);
     out.int(len as i64);
     Ok(())
 }
@@ -528,7 +546,7 @@ fn incr_decr(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> Result<(), KsError> 
     let mut digits = IntBuf::new();
     let new = match keys.write(key) {
         Some(e) => {
-            let s = e.str_value().ok_or(KsError::WrongType)?;
+            let s = e.string()?;
             let cur = number::parse_i64(s).ok_or(KsError::NotInteger)?;
             let new = cur.checked_add(by).ok_or(KsError::Overflow)?;
             // dbReplaceValue: the TTL stays.
@@ -540,6 +558,7 @@ fn incr_decr(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> Result<(), KsError> 
             by
         }
     };
+    keys.changed(key, INCRBY);
     out.int(new);
     Ok(())
 }
@@ -574,17 +593,20 @@ pub(crate) fn incrbyfloat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
     let key = argv[1];
     let (mut keys, out) = ctx.split();
     let new = match keys.write(key) {
-        None => number::incr_by_float(None, argv[2])?,
         Some(e) => {
-            let s = e.str_value().ok_or(KsError::WrongType)?;
+            let s = e.string()?;
             let new = number::incr_by_float(Some(s), argv[2])?;
             // dbReplaceValue keeps the TTL; the value is a plain string, never int-encoded.
             e.set_str(&new, StrEnc::for_text(&new));
-            out.bulk(&new);
-            return Ok(());
+            new
+        }
+        None => {
+            let new = number::incr_by_float(None, argv[2])?;
+            keys.set_str(key, &new, StrEnc::for_text(&new), false);
+            new
         }
     };
-    keys.set_str(key, &new, StrEnc::for_text(&new), false);
+    keys.changed(key, INCRBYFLOAT);
     out.bulk(&new);
     Ok(())
 }

@@ -1,0 +1,294 @@
+//! Every write goes through the mutation path: the test drives each write command of the op
+//! table and checks what the path does — the key's version moves (WATCH), the change is
+//! counted (`rdb_changes_since_last_save`), Redis's keyspace events are recorded in order —
+//! and that read commands do none of it. A command missing from both tables fails the test,
+//! so a new command cannot skip the path unnoticed.
+
+mod common;
+
+use common::{keyspace, Client};
+use shrike_keyspace::notify::{self, flags_from_letters};
+use shrike_keyspace::{Effects, Keyspace};
+
+/// A write command: the lines that set it up, the command, the keys whose version must
+/// move, and the event names Redis 7.2 publishes for it (with `notify-keyspace-events`
+/// `KEA` plus `n`), in order.
+struct Write {
+    setup: &'static [&'static str],
+    cmd: &'static str,
+    keys: &'static [&'static str],
+    events: &'static [&'static str],
+}
+
+const fn w(
+    setup: &'static [&'static str],
+    cmd: &'static str,
+    keys: &'static [&'static str],
+    events: &'static [&'static str],
+) -> Write {
+    Write {
+        setup,
+        cmd,
+        keys,
+        events,
+    }
+}
+
+/// One example of each write command (some commands have several).
+const WRITES: &[Write] = &[
+    // string
+    w(&[], "set k v", &["k"], &["new", "set"]),
+    w(&["set k v"], "set k v2 ex 100", &["k"], &["set", "expire"]),
+    w(&[], "setnx k v", &["k"], &["new", "set"]),
+    w(&[], "setex k 100 v", &["k"], &["new", "set", "expire"]),
+    w(&[], "psetex k 100000 v", &["k"], &["new", "set", "expire"]),
+    w(&["set k v"], "getset k w", &["k"], &["set"]),
+    w(&["set k v"], "getdel k", &["k"], &["del"]),
+    w(&["set k v"], "getex k ex 100", &["k"], &["expire"]),
+    w(&["set k v ex 100"], "getex k persist", &["k"], &["persist"]),
+    w(
+        &[],
+        "mset a 1 b 2",
+        &["a", "b"],
+        &["new", "set", "new", "set"],
+    ),
+    w(
+        &[],
+        "msetnx a 1 b 2",
+        &["a", "b"],
+        &["new", "set", "new", "set"],
+    ),
+    w(&["set k v"], "append k w", &["k"], &["append"]),
+    w(&["set k v"], "setrange k 1 xyz", &["k"], &["setrange"]),
+    w(&[], "incr k", &["k"], &["new", "incrby"]),
+    w(&["set k 5"], "decr k", &["k"], &["incrby"]),
+    w(&["set k 5"], "incrby k 2", &["k"], &["incrby"]),
+    w(&["set k 5"], "decrby k 2", &["k"], &["incrby"]),
+    w(&["set k 5"], "incrbyfloat k 1.5", &["k"], &["incrbyfloat"]),
+    // generic
+    w(&["set k v"], "del k", &["k"], &["del"]),
+    w(&["set k v"], "unlink k", &["k"], &["del"]),
+    w(
+        &["set k v"],
+        "rename k j",
+        &["k", "j"],
+        &["new", "rename_from", "rename_to"],
+    ),
+    w(
+        &["set k v"],
+        "renamenx k j",
+        &["k", "j"],
+        &["new", "rename_from", "rename_to"],
+    ),
+    w(&["set k v"], "copy k j", &["j"], &["new", "copy_to"]),
+    w(
+        &["set k v"],
+        "move k 1",
+        &["k"],
+        &["new", "move_from", "move_to"],
+    ),
+    w(&["set k v"], "expire k 100", &["k"], &["expire"]),
+    w(&["set k v"], "pexpire k 100000", &["k"], &["expire"]),
+    w(&["set k v"], "expireat k 1", &["k"], &["del"]),
+    w(
+        &["set k v"],
+        "pexpireat k 99999999999999",
+        &["k"],
+        &["expire"],
+    ),
+    w(&["set k v ex 100"], "persist k", &["k"], &["persist"]),
+    // server (whole-db writes: every version moves, no per-key events, as in Redis)
+    w(&["set k v"], "flushdb", &["k", "other"], &[]),
+    w(&["set k v"], "flushall", &["k", "other"], &[]),
+    w(&["set k v"], "swapdb 0 1", &["k", "other"], &[]),
+];
+
+/// Commands that never write (their own lookups may still expire a key lazily).
+const READS: &[&str] = &[
+    "get",
+    "mget",
+    "strlen",
+    "getrange",
+    "substr",
+    "lcs",
+    "exists",
+    "type",
+    "keys",
+    "scan",
+    "randomkey",
+    "ttl",
+    "pttl",
+    "expiretime",
+    "pexpiretime",
+    "touch",
+    "object|encoding",
+    "object|idletime",
+    "object|freq",
+    "object|refcount",
+    "object|help",
+    "dbsize",
+];
+
+/// The name of the command a line runs, as the op table spells it.
+fn op_name(line: &str) -> String {
+    let mut words = line.split(' ');
+    let name = words.next().unwrap_or("").to_lowercase();
+    match name.as_str() {
+        "object" => format!("object|{}", words.next().unwrap_or("")),
+        _ => name,
+    }
+}
+
+/// A keyspace recording every event class, as `notify-keyspace-events KEAn` would.
+fn listening() -> Keyspace {
+    let ks = keyspace();
+    ks.set_notify_flags(flags_from_letters(b"KEAn").unwrap());
+    ks
+}
+
+#[test]
+fn every_command_is_known_to_be_a_write_or_a_read() {
+    for name in Keyspace::op_names() {
+        let written = WRITES.iter().any(|w| op_name(w.cmd) == *name);
+        let read = READS.contains(name);
+        assert!(
+            written != read,
+            "{name}: add it to WRITES (with what it must record) or to READS"
+        );
+    }
+}
+
+#[test]
+fn every_write_moves_versions_counts_and_records_its_events() {
+    for w in WRITES {
+        let ks = listening();
+        let mut c = Client::new(&ks, 1_700_000_000_000);
+        for line in w.setup {
+            c.cmd(line);
+        }
+        c.sess.fx.clear();
+        let before: Vec<u64> = w
+            .keys
+            .iter()
+            .map(|k| ks.key_version(k.as_bytes()))
+            .collect();
+        let changes = ks.changes();
+        let reply = c.cmd(w.cmd);
+        assert!(
+            !matches!(reply, shrike_keyspace::reply::Reply::Error(_)),
+            "{}: {reply:?}",
+            w.cmd
+        );
+        for (k, v) in w.keys.iter().zip(&before) {
+            assert_ne!(
+                ks.key_version(k.as_bytes()),
+                *v,
+                "{}: version of {k}",
+                w.cmd
+            );
+        }
+        assert!(ks.changes() > changes, "{}: not counted", w.cmd);
+        let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
+        assert_eq!(names, w.events, "{}", w.cmd);
+        for e in &c.sess.fx.events {
+            // Events name a key of the command and the db it happened in.
+            let key = String::from_utf8_lossy(&e.key);
+            assert!(w.keys.contains(&key.as_ref()), "{}: {key}", w.cmd);
+            let db = if e.event.name.starts_with("move_to")
+                || w.cmd.starts_with("move") && e.event.name == "new"
+            {
+                1
+            } else {
+                0
+            };
+            assert_eq!(e.db, db, "{}: {}", w.cmd, e.event.name);
+        }
+    }
+}
+
+#[test]
+fn reads_leave_versions_and_counts_alone() {
+    let ks = listening();
+    let mut c = Client::new(&ks, 1_700_000_000_000);
+    c.cmd("set k v");
+    c.cmd("set j hello");
+    let version = ks.key_version(b"k");
+    let changes = ks.changes();
+    c.sess.fx.clear();
+    for line in [
+        "get k",
+        "mget k j",
+        "strlen k",
+        "getrange k 0 1",
+        "substr k 0 1",
+        "lcs k j",
+        "exists k",
+        "type k",
+        "keys *",
+        "scan 0",
+        "randomkey",
+        "ttl k",
+        "pttl k",
+        "expiretime k",
+        "pexpiretime k",
+        "touch k",
+        "object encoding k",
+        "object idletime k",
+        "object refcount k",
+        "object help",
+        "dbsize",
+    ] {
+        assert!(READS.contains(&op_name(line).as_str()), "{line}");
+        c.cmd(line);
+        assert_eq!(ks.key_version(b"k"), version, "{line}");
+        assert_eq!(ks.changes(), changes, "{line}");
+        assert!(c.sess.fx.is_empty(), "{line}: {:?}", c.sess.fx);
+    }
+}
+
+#[test]
+fn expiry_moves_the_version_and_records_expired_everywhere_it_happens() {
+    let ks = listening();
+    let mut c = Client::new(&ks, 1_000_000);
+    // Lazily, on access.
+    c.cmd("set a v px 10");
+    let v = ks.key_version(b"a");
+    c.sess.fx.clear();
+    c.advance(20);
+    c.cmd("get a");
+    assert_ne!(ks.key_version(b"a"), v);
+    let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
+    assert_eq!(names, ["expired"]);
+    // By a write that finds the key expired and creates it anew.
+    c.cmd("set b v px 10");
+    c.advance(20);
+    c.sess.fx.clear();
+    c.cmd("set b w");
+    let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
+    assert_eq!(names, ["expired", "new", "set"]);
+    // By the active cycle.
+    c.cmd("set d v px 10");
+    let v = ks.key_version(b"d");
+    let mut fx = Effects::default();
+    assert_eq!(ks.active_expire_cycle(c.sess.now_ms + 20, 100, &mut fx), 1);
+    assert_ne!(ks.key_version(b"d"), v);
+    assert_eq!(fx.events.len(), 1);
+    assert_eq!(
+        (fx.events[0].event, &fx.events[0].key[..]),
+        (notify::EXPIRED_EVENT, &b"d"[..])
+    );
+}
+
+#[test]
+fn nothing_is_recorded_unless_someone_listens() {
+    let ks = keyspace();
+    let mut c = Client::new(&ks, 1_000_000);
+    c.cmd("set k v");
+    c.cmd("del k");
+    assert!(c.sess.fx.is_empty());
+    ks.set_notify_flags(notify::GENERIC | notify::KEYEVENT);
+    c.cmd("set k v");
+    c.cmd("del k");
+    let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
+    assert_eq!(names, ["del"], "only the generic class is on");
+}
