@@ -12,7 +12,7 @@ import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './comma
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
-import { type Addon, loadAddon } from './core';
+import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
 import { RateMeter } from './rates';
@@ -81,6 +81,7 @@ export class WorkerServer implements UringHost {
     this.log = createLogger(pinoLevel(this.config.loglevel), this.config.logfile, 'shrike').child({ worker: data.index });
     this.addon = loadAddon();
     const ops = this.addon.initKeyspace(this.config.databases, this.config.segments);
+    configureKeyspace(this.addon, this.config);
     this.table = buildTable(ops);
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
@@ -306,6 +307,11 @@ export class WorkerServer implements UringHost {
       }
       case 'configSet':
         for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
+        configureKeyspace(
+          this.addon,
+          this.config,
+          ask.pairs.map(([k]) => k),
+        );
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
         if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
         return true;

@@ -168,7 +168,7 @@ function section(c: Connection, name: Section): string[] {
         'async_loading:0',
         'current_cow_peak:0',
         'current_cow_size:0',
-        'rdb_changes_since_last_save:0',
+        `rdb_changes_since_last_save:${s.addon.keyspaceChanges()}`,
         'rdb_bgsave_in_progress:0',
         `rdb_last_save_time:${Math.floor(s.startedAtMs / 1000)}`,
         'rdb_last_bgsave_status:ok',
