@@ -535,3 +535,308 @@ fn atoi(arg: &[u8]) -> i32 {
     let v = v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
     v as i32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key-spec flag names by bit, as COMMAND GETKEYSANDFLAGS prints them.
+    const FLAG_NAMES: [&str; 11] = [
+        "RO",
+        "RW",
+        "OW",
+        "RM",
+        "access",
+        "update",
+        "insert",
+        "delete",
+        "not_key",
+        "incomplete",
+        "variable_flags",
+    ];
+
+    /// The spec name a client's argv runs (`lookupCommand`), or "" when none: the caller's
+    /// routing, which the server does in TypeScript.
+    fn resolve(argv: &[&[u8]]) -> String {
+        let Some(first) = argv.first() else {
+            return String::new();
+        };
+        let name = String::from_utf8_lossy(first).to_ascii_lowercase();
+        if name.contains('|') {
+            return String::new();
+        }
+        match (find(&name), argv.get(1)) {
+            (Some(spec), Some(sub)) if spec.container => {
+                format!(
+                    "{name}|{}",
+                    String::from_utf8_lossy(sub).to_ascii_lowercase()
+                )
+            }
+            _ => name,
+        }
+    }
+
+    /// COMMAND GETKEYSANDFLAGS as (key, "flag flag") pairs, or the error text.
+    fn getkeys(argv: &[&str]) -> Result<Vec<(String, String)>, &'static str> {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        let keys = command_get_keys(&resolve(&argv), &argv).map_err(KsError::text)?;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let flags: Vec<&str> = (0..FLAG_NAMES.len())
+                    .filter(|b| k.flags & (1 << b) != 0)
+                    .map(|b| FLAG_NAMES[b])
+                    .collect();
+                (
+                    String::from_utf8_lossy(argv[k.pos]).into_owned(),
+                    flags.join(" "),
+                )
+            })
+            .collect())
+    }
+
+    #[test]
+    fn flag_names_follow_the_generated_bits() {
+        assert_eq!(key_flag::RO, 1);
+        assert_eq!(key_flag::ACCESS, 1 << 4);
+        assert_eq!(key_flag::VARIABLE_FLAGS, 1 << 10);
+    }
+
+    /// Redis 7.2.6's answers (also the TypeScript COMMAND tests' table).
+    #[test]
+    fn getkeys_answers_as_redis() {
+        type Expected = Result<&'static [(&'static str, &'static str)], &'static str>;
+        let cases: &[(&[&str], Expected)] = &[
+            (&["get", "k"], Ok(&[("k", "RO access")])),
+            (
+                &["get"],
+                Err("ERR Invalid number of arguments specified for command"),
+            ),
+            (&["set", "k", "v"], Ok(&[("k", "OW update")])),
+            (
+                &["set", "k", "v", "ex", "10", "get"],
+                Ok(&[("k", "RW access update")]),
+            ),
+            (
+                &["mset", "a", "1", "", "2"],
+                Ok(&[("a", "OW update"), ("", "OW update")]),
+            ),
+            (
+                &["lcs", "a", ""],
+                Ok(&[("a", "RO access"), ("", "RO access")]),
+            ),
+            (&["object", "encoding", "k"], Ok(&[("k", "RO")])),
+            (&["object"], Err("ERR The command has no key arguments")),
+            (
+                &["client", "kill", "x"],
+                Err("ERR The command has no key arguments"),
+            ),
+            (&["nosuch", "a"], Err("ERR Invalid command specified")),
+            (&["ping"], Err("ERR The command has no key arguments")),
+            (&["client|kill", "x"], Err("ERR Invalid command specified")),
+            (
+                &["zunionstore", "d", "2", "a", ""],
+                Ok(&[("d", "OW update"), ("a", "RO access"), ("", "RO access")]),
+            ),
+            (
+                &["zunionstore", "d", "x", "a", ""],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (
+                &["zunionstore", "d", "5", "a", ""],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (
+                &["zunion", "2", "a", ""],
+                Ok(&[("a", "RO access"), ("", "RO access")]),
+            ),
+            (
+                &["sintercard", "0", "a"],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (&["eval", "s", "0"], Ok(&[])),
+            (
+                &["eval", "s", "2", "a", "", "c"],
+                Ok(&[("a", "RW access update"), ("", "RW access update")]),
+            ),
+            (&["eval", "s", "x"], Ok(&[])),
+            (&["eval", "s", "99999999999999999999", "a"], Ok(&[])),
+            (&["fcall_ro", "f", "1", "a"], Ok(&[("a", "RO access")])),
+            (
+                &["blmpop", "0", "2", "a", "", "left"],
+                Ok(&[("a", "RW access delete"), ("", "RW access delete")]),
+            ),
+            (
+                &["bzmpop", "1", "x", "a", "max"],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (&["sort", "k"], Ok(&[("k", "RO access")])),
+            (
+                &["sort", "k", "by", "x", "get", "y", "store", "d"],
+                Ok(&[("k", "RO access"), ("d", "OW update")]),
+            ),
+            (
+                &["sort", "k", "store", "d", "store", "e"],
+                Ok(&[("k", "RO access"), ("e", "OW update")]),
+            ),
+            (&["sort_ro", "k", "by", "x"], Ok(&[("k", "RO access")])),
+            (
+                &["migrate", "h", "1", "k", "0", "10"],
+                Ok(&[("k", "RW access delete")]),
+            ),
+            (
+                &[
+                    "migrate", "h", "1", "", "0", "10", "auth2", "u", "p", "keys", "a", "",
+                ],
+                Ok(&[("a", "RW access delete"), ("", "RW access delete")]),
+            ),
+            (
+                &["migrate", "h", "1", "k", "0", "10", "keys", "a", ""],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (
+                &[
+                    "georadius",
+                    "k",
+                    "1",
+                    "2",
+                    "3",
+                    "m",
+                    "store",
+                    "d",
+                    "storedist",
+                    "e",
+                ],
+                Ok(&[("k", "RO access"), ("d", "OW update"), ("e", "OW update")]),
+            ),
+            (
+                &[
+                    "xread", "count", "1", "block", "0", "streams", "a", "", "0", "0",
+                ],
+                Ok(&[("a", "RO access"), ("", "RO access")]),
+            ),
+            (
+                &["xread", "streams", "a", "", "c"],
+                Ok(&[("a", "RO access")]),
+            ),
+            (
+                &[
+                    "xreadgroup",
+                    "group",
+                    "g",
+                    "c",
+                    "noack",
+                    "streams",
+                    "s1",
+                    "0",
+                ],
+                Ok(&[("s1", "RO access")]),
+            ),
+            (
+                &["bitfield", "k", "get", "u8", "0"],
+                Ok(&[("k", "RO access")]),
+            ),
+            (
+                &["bitfield", "k", "set", "u8", "0", "1"],
+                Ok(&[("k", "RW access update")]),
+            ),
+            (
+                &["bitfield", "k", "bogus"],
+                Ok(&[("k", "RW access update")]),
+            ),
+            (
+                &["bitfield_ro", "k", "get", "u8", "0"],
+                Ok(&[("k", "RO access")]),
+            ),
+            (
+                &["rename", "a", ""],
+                Ok(&[("a", "RW access delete"), ("", "OW update")]),
+            ),
+            (
+                &["smove", "a", "", "m"],
+                Ok(&[("a", "RW access delete"), ("", "RW insert")]),
+            ),
+            (
+                &["blmove", "a", "", "left", "right", "0"],
+                Ok(&[("a", "RW access delete"), ("", "RW insert")]),
+            ),
+            (
+                &["copy", "a", ""],
+                Ok(&[("a", "RO access"), ("", "OW update")]),
+            ),
+            (&["xinfo", "stream", "s"], Ok(&[("s", "RO access")])),
+            (&["memory", "usage", "k"], Ok(&[("k", "RO")])),
+            (
+                &["sunsubscribe", "a"],
+                Err("ERR The command has no key arguments"),
+            ),
+            (
+                &["spublish", "c", "m"],
+                Err("ERR The command has no key arguments"),
+            ),
+            (
+                &["set", "k", "v", "get\0x"],
+                Ok(&[("k", "RW access update")]),
+            ),
+            // Keyword searches: the keyword as the last argument starts nothing, and a
+            // keyword search from the end stops before the name.
+            (
+                &["georadius", "k", "1", "2", "3", "m", "store"],
+                Ok(&[("k", "RO access")]),
+            ),
+            (
+                &["xread", "streams"],
+                Err("ERR Invalid number of arguments specified for command"),
+            ),
+            (
+                &["xread", "count", "1", "streams"],
+                Err("ERR Invalid arguments specified for command"),
+            ),
+            (
+                &["lmpop", "2", "a", "b", "left"],
+                Ok(&[("a", "RW access delete"), ("b", "RW access delete")]),
+            ),
+            (
+                &["zinterstore", "d", "1", "a", "weights", "2"],
+                Ok(&[("d", "OW update"), ("a", "RO access")]),
+            ),
+            (
+                &["fcall", "f", "2", "a", "b"],
+                Ok(&[("a", "RW access update"), ("b", "RW access update")]),
+            ),
+        ];
+        for (argv, expected) in cases {
+            let want = expected.map(|keys| {
+                keys.iter()
+                    .map(|(k, f)| (k.to_string(), f.to_string()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(getkeys(argv), want, "{}", argv.join(" "));
+        }
+    }
+
+    #[test]
+    fn native_callbacks_read_numbers_as_c_does() {
+        assert_eq!(atoi(b" 12abc"), 12);
+        assert_eq!(atoi(b"+3"), 3);
+        assert_eq!(atoi(b"-7"), -7);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(atoi(b"4\x005"), 4);
+        // strtol saturates at the long range, then the int cast keeps the low 32 bits.
+        assert_eq!(atoi(b"99999999999999999999"), -1);
+        assert_eq!(atoi(b"4294967297"), 1);
+    }
+
+    #[test]
+    fn the_table_is_sorted_and_every_name_is_found() {
+        for w in COMMANDS.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+        for c in COMMANDS {
+            assert_eq!(find(c.name).map(|s| s.name), Some(c.name));
+        }
+        assert!(find("GET").is_none(), "names are lower-case");
+        assert_eq!(find("hexpire").map(|s| s.arity), Some(-6));
+        assert!(find("object|encoding").is_some());
+    }
+}
