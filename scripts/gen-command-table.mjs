@@ -501,6 +501,9 @@ export const COMMAND_SPEC_LIST: readonly CommandSpec[] = [
 ${body}
 ];
 
+/** Key-spec flag names by bit, as the core reports them (key_flag in crates/keyspace/src/cmd/spec.rs). */
+export const KEY_SPEC_FLAG_NAMES: readonly string[] = ${inline(KEY_FLAGS.map(([, printed]) => printed))};
+
 /** Every command and subcommand, keyed by its lower-case name ('get', 'client|kill'). */
 export const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(
   COMMAND_SPEC_LIST.map((spec): [string, CommandSpec] => [spec.name, spec]),

@@ -12,6 +12,7 @@
 
 mod alloc;
 mod batch;
+mod command;
 mod expiry;
 mod limits;
 mod net;
@@ -21,6 +22,7 @@ mod uring;
 
 pub use alloc::release_free_memory;
 pub use batch::*;
+pub use command::*;
 pub use expiry::*;
 pub use limits::*;
 pub use net::*;
