@@ -3,9 +3,13 @@
 //! `db.c`, `expire.c` and `object.c`).
 //!
 //! What fails before a command reaches the core (unknown command, arity, protocol, NOAUTH)
-//! belongs to the TypeScript side and is not here. Nothing here allocates: a variant maps to a
-//! `&'static str`, and the one error that echoes the client's text (`Unsupported option`)
-//! carries the argument's index so the reply writer can copy it from argv.
+//! belongs to the TypeScript side; the core's arity guard (a caller bug) and MSET's own
+//! count check share `WrongArgCount`. Errors that name their command carry no name: the
+//! reply writer prints the running command's spec name (`names_command`).
+//!
+//! Nothing here allocates: a variant maps to a `&'static str`, and the one error that echoes
+//! the client's text (`Unsupported option`) carries the argument's index so the reply writer
+//! can copy it from argv.
 
 /// Why a keyspace command failed; each variant is exactly one Redis error reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -317,7 +317,7 @@ impl Keyspace {
             out.error(b"ERR unknown command");
             return Ok(());
         };
-        if !row.spec().arity_ok(argc) {
+        if !row.arity_ok(argc) {
             // Only a caller bug gets here: the TS dispatcher checks arity first.
             return Err(KsError::WrongArgCount);
         }

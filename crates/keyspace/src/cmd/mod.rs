@@ -121,6 +121,8 @@ pub(crate) struct OpSpec {
     pub(crate) handler: Handler,
     /// Its row in the generated spec table.
     spec: u16,
+    /// The spec's arity, copied at compile time so the per-command check reads this row only.
+    arity: i32,
     pub(crate) lock: Lock,
 }
 
@@ -128,6 +130,17 @@ impl OpSpec {
     /// The command's spec: arity, flags, key specs.
     pub(crate) fn spec(&self) -> &'static CommandSpec {
         &COMMANDS[usize::from(self.spec)]
+    }
+
+    /// True when `argc` (name included) satisfies the spec's arity.
+    #[inline]
+    pub(crate) fn arity_ok(&self, argc: usize) -> bool {
+        let (argc, a) = (argc as i64, i64::from(self.arity));
+        if a >= 0 {
+            argc == a
+        } else {
+            argc >= -a
+        }
     }
 }
 
@@ -198,6 +211,7 @@ macro_rules! op_table {
                 name: $name,
                 handler: $handler,
                 spec: spec_index($name),
+                arity: COMMANDS[spec_index($name) as usize].arity,
                 lock: lock_of($name, spec_index($name)),
             }, )*
         ];
@@ -387,6 +401,7 @@ mod tests {
         for (i, row) in OPS.iter().enumerate() {
             // The join is by name at compile time; a row the spec lacks does not build.
             assert_eq!(row.spec().name, row.name, "op {i}");
+            assert_eq!(row.arity, row.spec().arity, "op {i}");
         }
         let lock = |op: Op| OPS[op as usize].lock;
         assert_eq!(lock(Op::Get), Lock::Single(1));
