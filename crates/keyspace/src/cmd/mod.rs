@@ -301,6 +301,11 @@ impl Op {
     pub fn name(self) -> &'static str {
         NAMES[self as usize]
     }
+
+    /// True when Redis's spec flags the command `write` (it may change the keyspace).
+    pub fn writes(self) -> bool {
+        OPS[self as usize].spec().flags & spec::flag::WRITE != 0
+    }
 }
 
 #[cfg(test)]
