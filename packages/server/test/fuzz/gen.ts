@@ -97,6 +97,23 @@ export function scanCommand(g: Gen, head: readonly Arg[], patterns: readonly str
   return { args, compare: { kind: 'scan', pairs, resumed: cursor !== '0' } };
 }
 
+/**
+ * A random pick (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) with an optional count and one of
+ * `withOptions`, then `read` of the whole key, whose elements the picks are checked against.
+ */
+export function randomPick(g: Gen, name: string, withOptions: readonly string[], read: (key: string) => FuzzCommand): FuzzCommand[] {
+  const key = g.key();
+  const args: Arg[] = [name, key];
+  if (g.rng.chance(0.8)) {
+    args.push(g.int(-6, 6));
+    if (withOptions.length > 0 && g.rng.chance(0.5)) args.push(g.option(withOptions));
+  }
+  return [
+    { args, compare: { kind: 'random', from: 1 } },
+    { ...read(key), fixed: true },
+  ];
+}
+
 /** The keys every generator draws from: few, so that commands collide. */
 export const KEYS: readonly string[] = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 

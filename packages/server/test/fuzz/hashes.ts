@@ -3,7 +3,7 @@
  * integer and float edges, HRANDFIELD (random: compared by membership), HSCAN. Redis 7.4's
  * HSCAN NOVALUES and the HEXPIRE family are left out: the reference is 7.2.
  */
-import { type Arg, c, type FuzzCommand, fuzzType, type Gen, scanCommand } from './gen';
+import { type Arg, c, fuzzType, type Gen, randomPick, scanCommand } from './gen';
 
 /** Field names: a few that collide, numbers, empty, one past the 64-byte listpack limit. */
 const FIELDS: readonly Arg[] = ['f1', 'f2', 'f3', 'f4', 'a', '1', '-1', '', 'x y', 'g'.repeat(65)];
@@ -17,19 +17,6 @@ function pairs(g: Gen): Arg[] {
   const out: Arg[] = [];
   for (let i = 0; i < n; i++) out.push(n > 20 ? `field:${g.rng.int(200)}` : g.value(FIELDS), g.value(HVALUES));
   return out;
-}
-
-function hrandfield(g: Gen): FuzzCommand[] {
-  const key = g.key();
-  const args: Arg[] = ['HRANDFIELD', key];
-  if (g.rng.chance(0.8)) {
-    args.push(g.int(-6, 6));
-    if (g.rng.chance(0.5)) args.push(g.option(['WITHVALUES', 'WITHVALUES', 'WITHSCORES']));
-  }
-  return [
-    { args, compare: { kind: 'random', from: 1 } },
-    { args: ['HGETALL', key], compare: { kind: 'set', pairs: true }, fixed: true },
-  ];
 }
 
 /** The hashes generator. */
@@ -57,7 +44,11 @@ export const hashes = fuzzType(
     },
     (g) => c('HINCRBY', g.key(), g.value(FIELDS), g.int(-100, 100)),
     (g) => c('HINCRBYFLOAT', g.key(), g.value(FIELDS), g.float()),
-    hrandfield,
+    (g) =>
+      randomPick(g, 'HRANDFIELD', ['WITHVALUES', 'WITHVALUES', 'WITHSCORES'], (key) => ({
+        args: ['HGETALL', key],
+        compare: { kind: 'set', pairs: true },
+      })),
     (g) => scanCommand(g, ['HSCAN', g.key()], ['f*', '*1', 'field:1*', '[', ''], true),
     (g) => c('OBJECT', 'ENCODING', g.key()),
   ],

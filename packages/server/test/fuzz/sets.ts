@@ -5,7 +5,7 @@
  * (sorted, so compared byte for byte), bursts cross the 128-entry listpack and 512-entry intset
  * limits.
  */
-import { type Arg, c, type FuzzCommand, fuzzType, type Gen, scanCommand } from './gen';
+import { type Arg, c, type FuzzCommand, fuzzType, type Gen, randomPick, scanCommand } from './gen';
 
 /** Integer members: an intset while only these are added. */
 const INT_MEMBERS: readonly Arg[] = ['1', '2', '3', '-5', '0', '100', '9223372036854775807', '-9223372036854775808'];
@@ -54,15 +54,6 @@ function spop(g: Gen): FuzzCommand[] {
   ];
 }
 
-function srandmember(g: Gen): FuzzCommand[] {
-  const key = g.key();
-  const count = g.rng.chance(0.7) ? [g.int(-6, 6)] : [];
-  return [
-    { args: ['SRANDMEMBER', key, ...count], compare: { kind: 'random', from: 1 } },
-    { args: ['SMEMBERS', key], compare: { kind: 'set' }, fixed: true },
-  ];
-}
-
 /** The sets generator. */
 export const sets = fuzzType('sets', (g, key) => ['SADD', key, ...g.many(g.rng.range(1, 4), () => g.rng.pick(MEMBERS))], [
   (g) => c('SADD', g.key(), ...members(g)),
@@ -77,7 +68,7 @@ export const sets = fuzzType('sets', (g, key) => ['SADD', key, ...g.many(g.rng.r
   (g) => c('SMISMEMBER', g.key(), ...g.many(g.rng.range(1, 3), () => g.value(MEMBERS))),
   (g) => c('SCARD', g.key()),
   spop,
-  srandmember,
+  (g) => randomPick(g, 'SRANDMEMBER', [], (key) => ({ args: ['SMEMBERS', key], compare: { kind: 'set' } })),
   (g) => c('SMOVE', g.key(), g.key(), g.value(MEMBERS)),
   algebra,
   algebra,

@@ -5,7 +5,7 @@
  * compared by membership), ZUNION/ZINTER/ZDIFF with WEIGHTS and AGGREGATE and their STOREs,
  * ZINTERCARD, ZSCAN. Order is by score then member, so everything else compares byte for byte.
  */
-import { type Arg, c, type FuzzCommand, fuzzType, type Gen, LEX_KEYS, scanCommand } from './gen';
+import { type Arg, c, type FuzzCommand, fuzzType, type Gen, LEX_KEYS, randomPick, scanCommand } from './gen';
 
 /** Members: a few that collide, lex neighbours, numbers, empty, long. */
 const MEMBERS: readonly Arg[] = ['a', 'b', 'c', 'd', 'e', 'aa', 'ab', '1', '10', '', 'x y', 'z'.repeat(65)];
@@ -93,19 +93,6 @@ function combine(g: Gen): FuzzCommand {
   return c(...args);
 }
 
-function zrandmember(g: Gen): FuzzCommand[] {
-  const key = g.key();
-  const args: Arg[] = ['ZRANDMEMBER', key];
-  if (g.rng.chance(0.8)) {
-    args.push(g.int(-6, 6));
-    if (g.rng.chance(0.5)) args.push(g.option(['WITHSCORES', 'WITHSCORES', 'WITHVALUES']));
-  }
-  return [
-    { args, compare: { kind: 'random', from: 1 } },
-    { args: ['ZRANGE', key, '0', '-1', 'WITHSCORES'], fixed: true },
-  ];
-}
-
 /** The sorted sets generator. */
 export const zsets = fuzzType('zsets', (g, key) => ['ZADD', key, ...g.many(g.rng.range(1, 4), () => [score(g), g.value(MEMBERS)]).flat()], [
   zadd,
@@ -139,7 +126,7 @@ export const zsets = fuzzType('zsets', (g, key) => ['ZADD', key, ...g.many(g.rng
       g.option(['MIN', 'MAX', 'MIN', 'MAX', 'MID']),
       ...(g.rng.chance(0.5) ? [g.option(['COUNT']), g.int(-1, 5)] : []),
     ),
-  zrandmember,
+  (g) => randomPick(g, 'ZRANDMEMBER', ['WITHSCORES', 'WITHSCORES', 'WITHVALUES'], (key) => c('ZRANGE', key, '0', '-1', 'WITHSCORES')),
   combine,
   combine,
   (g) => c('ZINTERCARD', ...numkeys(g), ...(g.rng.chance(0.4) ? [g.option(['LIMIT']), g.int(-1, 4)] : [])),
