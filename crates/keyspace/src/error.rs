@@ -64,6 +64,57 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// ZADD with both XX and NX.
+    ZaddXxAndNx,
+    /// ZADD with GT, LT and NX together (any two).
+    ZaddGtLtNx,
+    /// ZADD INCR with more than one score/member pair.
+    ZaddIncrPairs,
+    /// ZADD/ZINCRBY reaching NaN (inf + -inf).
+    ScoreNan,
+    /// A score range bound that is not a float (`zslParseRange`).
+    MinMaxNotFloat,
+    /// A lex range bound that is not `-`, `+`, `[x` or `(x` (`zslParseLexRange`).
+    MinMaxNotLex,
+    /// ZRANGE LIMIT without BYSCORE or BYLEX.
+    LimitNeedsByScoreOrLex,
+    /// ZRANGE BYLEX WITHSCORES.
+    WithScoresByLex,
+    /// `getPositiveLongFromObjectOrReply` without a message (ZPOPMIN count).
+    NotPositive,
+    /// ZRANDMEMBER WITHSCORES with a count past ±LONG_MAX/2.
+    ValueOutOfRange,
+    /// ZRANDMEMBER count of LONG_MIN (`getRangeLongFromObjectOrReply` -LONG_MAX..LONG_MAX).
+    RandCountRange,
+    /// WEIGHTS with a value that is not a float.
+    WeightNotFloat,
+    /// ZUNION/ZINTER/ZDIFF(STORE)/ZINTERCARD with numkeys below 1; the text names the command.
+    NeedInputKey(SetOpCmd),
+    /// ZMPOP numkeys not a positive integer.
+    NumkeysNotPositive,
+    /// ZMPOP COUNT not a positive integer.
+    CountNotPositive,
+    /// ZINTERCARD LIMIT negative or not an integer.
+    LimitNegative,
+}
+
+/// The sorted set operations whose numkeys error names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpCmd {
+    /// ZUNION
+    ZUnion,
+    /// ZINTER
+    ZInter,
+    /// ZDIFF
+    ZDiff,
+    /// ZUNIONSTORE
+    ZUnionStore,
+    /// ZINTERSTORE
+    ZInterStore,
+    /// ZDIFFSTORE
+    ZDiffStore,
+    /// ZINTERCARD
+    ZInterCard,
 }
 
 /// The commands whose "invalid expire time" error names them.
@@ -94,6 +145,10 @@ pub enum ArgCountCmd {
     MSet,
     /// MSETNX
     MSetNx,
+    /// ZRANK
+    ZRank,
+    /// ZREVRANK
+    ZRevRank,
 }
 
 impl KsError {
@@ -138,6 +193,8 @@ impl KsError {
             KsError::WrongArgCount(cmd) => match cmd {
                 ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
                 ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
+                ArgCountCmd::ZRank => "ERR wrong number of arguments for 'zrank' command",
+                ArgCountCmd::ZRevRank => "ERR wrong number of arguments for 'zrevrank' command",
             },
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
@@ -157,6 +214,42 @@ impl KsError {
                  that when switching between policies at runtime LRU and LFU data will take \
                  some time to adjust."
             }
+            KsError::ZaddXxAndNx => "ERR XX and NX options at the same time are not compatible",
+            KsError::ZaddGtLtNx => {
+                "ERR GT, LT, and/or NX options at the same time are not compatible"
+            }
+            KsError::ZaddIncrPairs => "ERR INCR option supports a single increment-element pair",
+            KsError::ScoreNan => "ERR resulting score is not a number (NaN)",
+            KsError::MinMaxNotFloat => "ERR min or max is not a float",
+            KsError::MinMaxNotLex => "ERR min or max not valid string range item",
+            KsError::LimitNeedsByScoreOrLex => {
+                "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+            }
+            KsError::WithScoresByLex => {
+                "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+            }
+            KsError::NotPositive => "ERR value is out of range, must be positive",
+            KsError::ValueOutOfRange => "ERR value is out of range",
+            KsError::RandCountRange => {
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+            }
+            KsError::WeightNotFloat => "ERR weight value is not a float",
+            KsError::NeedInputKey(cmd) => match cmd {
+                SetOpCmd::ZUnion => "ERR at least 1 input key is needed for 'zunion' command",
+                SetOpCmd::ZInter => "ERR at least 1 input key is needed for 'zinter' command",
+                SetOpCmd::ZDiff => "ERR at least 1 input key is needed for 'zdiff' command",
+                SetOpCmd::ZUnionStore => {
+                    "ERR at least 1 input key is needed for 'zunionstore' command"
+                }
+                SetOpCmd::ZInterStore => {
+                    "ERR at least 1 input key is needed for 'zinterstore' command"
+                }
+                SetOpCmd::ZDiffStore => "ERR at least 1 input key is needed for 'zdiffstore' command",
+                SetOpCmd::ZInterCard => "ERR at least 1 input key is needed for 'zintercard' command",
+            },
+            KsError::NumkeysNotPositive => "ERR numkeys should be greater than 0",
+            KsError::CountNotPositive => "ERR count should be greater than 0",
+            KsError::LimitNegative => "ERR LIMIT can't be negative",
         }
     }
 
@@ -217,6 +310,23 @@ mod tests {
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::ZaddXxAndNx,
+            KsError::ZaddGtLtNx,
+            KsError::ZaddIncrPairs,
+            KsError::ScoreNan,
+            KsError::MinMaxNotFloat,
+            KsError::MinMaxNotLex,
+            KsError::LimitNeedsByScoreOrLex,
+            KsError::WithScoresByLex,
+            KsError::NotPositive,
+            KsError::ValueOutOfRange,
+            KsError::RandCountRange,
+            KsError::WeightNotFloat,
+            KsError::NeedInputKey(SetOpCmd::ZInterCard),
+            KsError::NumkeysNotPositive,
+            KsError::CountNotPositive,
+            KsError::LimitNegative,
+            KsError::WrongArgCount(ArgCountCmd::ZRank),
         ];
         for e in all {
             let t = e.text();

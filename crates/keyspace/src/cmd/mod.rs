@@ -14,6 +14,7 @@
 
 pub(crate) mod generic;
 pub(crate) mod server;
+pub(crate) mod sorted_set;
 pub(crate) mod string;
 
 use crate::error::KsError;
@@ -222,6 +223,40 @@ op_table! {
     FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
     FlushAll = "flushall", server::flushall, -1, KeySpec::All;
     SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    // sorted_set
+    ZAdd = "zadd", sorted_set::zadd, -4, K1;
+    ZIncrBy = "zincrby", sorted_set::zincrby, 4, K1;
+    ZRem = "zrem", sorted_set::zrem, -3, K1;
+    ZRemRangeByScore = "zremrangebyscore", sorted_set::zremrangebyscore, 4, K1;
+    ZRemRangeByRank = "zremrangebyrank", sorted_set::zremrangebyrank, 4, K1;
+    ZRemRangeByLex = "zremrangebylex", sorted_set::zremrangebylex, 4, K1;
+    // keys by numkeys: precise once the generated spec lands
+    ZUnionStore = "zunionstore", sorted_set::zunionstore, -4, KeySpec::All;
+    ZInterStore = "zinterstore", sorted_set::zinterstore, -4, KeySpec::All;
+    ZDiffStore = "zdiffstore", sorted_set::zdiffstore, -4, KeySpec::All;
+    ZUnion = "zunion", sorted_set::zunion, -3, KeySpec::All;
+    ZInter = "zinter", sorted_set::zinter, -3, KeySpec::All;
+    ZInterCard = "zintercard", sorted_set::zintercard, -3, KeySpec::All;
+    ZDiff = "zdiff", sorted_set::zdiff, -3, KeySpec::All;
+    ZMPop = "zmpop", sorted_set::zmpop, -4, KeySpec::All;
+    ZRange = "zrange", sorted_set::zrange, -4, K1;
+    ZRangeStore = "zrangestore", sorted_set::zrangestore, -5, keys(1, 2, 1);
+    ZRangeByScore = "zrangebyscore", sorted_set::zrangebyscore, -4, K1;
+    ZRevRangeByScore = "zrevrangebyscore", sorted_set::zrevrangebyscore, -4, K1;
+    ZRangeByLex = "zrangebylex", sorted_set::zrangebylex, -4, K1;
+    ZRevRangeByLex = "zrevrangebylex", sorted_set::zrevrangebylex, -4, K1;
+    ZCount = "zcount", sorted_set::zcount, 4, K1;
+    ZLexCount = "zlexcount", sorted_set::zlexcount, 4, K1;
+    ZRevRange = "zrevrange", sorted_set::zrevrange, -4, K1;
+    ZCard = "zcard", sorted_set::zcard, 2, K1;
+    ZScore = "zscore", sorted_set::zscore, 3, K1;
+    ZMScore = "zmscore", sorted_set::zmscore, -3, K1;
+    ZRank = "zrank", sorted_set::zrank, -3, K1;
+    ZRevRank = "zrevrank", sorted_set::zrevrank, -3, K1;
+    ZScan = "zscan", sorted_set::zscan, -3, K1;
+    ZPopMin = "zpopmin", sorted_set::zpopmin, -2, K1;
+    ZPopMax = "zpopmax", sorted_set::zpopmax, -2, K1;
+    ZRandMember = "zrandmember", sorted_set::zrandmember, -2, K1;
 }
 
 impl Op {
