@@ -820,6 +820,9 @@ impl Big {
     fn remove_ranks(&mut self, start: usize, end: usize, mut f: impl FnMut(&[u8], f64)) {
         let (mut ci, mut off) = self.locate(start);
         let mut left = end - start;
+        // The Fenwick tree is rebuilt only when chunks go away; a pop from a big set
+        // otherwise costs one update, not a pass over every chunk.
+        let mut reshaped = false;
         while left > 0 && ci < self.chunks.len() {
             let hi = self.chunks[ci].len().min(off + left);
             let gone: smallvec::SmallVec<[Ent; CHUNK]> = self.chunks[ci].drain(off..hi).collect();
@@ -831,7 +834,11 @@ impl Big {
             self.len -= gone.len();
             if self.chunks[ci].is_empty() {
                 self.chunks.remove(ci);
+                reshaped = true;
             } else {
+                if !reshaped {
+                    self.fen_add(ci, -(gone.len() as isize));
+                }
                 ci += 1;
             }
             off = 0;
@@ -843,8 +850,11 @@ impl Big {
         {
             let next = self.chunks.remove(ci);
             self.chunks[ci - 1].extend(next);
+            reshaped = true;
         }
-        self.rebuild_fen();
+        if reshaped {
+            self.rebuild_fen();
+        }
     }
 }
 
@@ -977,5 +987,77 @@ mod tests {
         z.shrink_if_fits(4, &Limits::default());
         assert!(z.is_listpack());
         assert_eq!(all(&z, false), v[950..].to_vec());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u16, i8),
+        Remove(u16),
+        RemoveRanks(u16, u16),
+        Check(u16),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            8 => (0u16..3000, -50i8..50).prop_map(|(m, s)| Op::Insert(m, s)),
+            3 => (0u16..3000).prop_map(Op::Remove),
+            1 => (0u16..3000, 0u16..200).prop_map(|(a, n)| Op::RemoveRanks(a, n)),
+            1 => (0u16..3000).prop_map(Op::Check),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+        /// The big encoding across many chunks (splits, merges, Fenwick updates) against a
+        /// sorted model.
+        #[test]
+        fn big_matches_a_sorted_model(ops in proptest::collection::vec(op(), 1..3000)) {
+            let l = limits(0, 0);
+            let mut z = ZSet::default();
+            let mut model: std::collections::BTreeMap<Vec<u8>, f64> = Default::default();
+            let sorted = |m: &std::collections::BTreeMap<Vec<u8>, f64>| {
+                let mut v: Vec<(Vec<u8>, f64)> = m.iter().map(|(k, s)| (k.clone(), *s)).collect();
+                v.sort_by(|a, b| cmp_key(a.1, &a.0, b.1, &b.0));
+                v
+            };
+            for o in &ops {
+                match o {
+                    Op::Insert(m, s) => {
+                        let key = format!("m{m}").into_bytes();
+                        let added = model.insert(key.clone(), f64::from(*s)).is_none();
+                        proptest::prop_assert_eq!(z.insert(&key, f64::from(*s), &l), added);
+                    }
+                    Op::Remove(m) => {
+                        let key = format!("m{m}").into_bytes();
+                        proptest::prop_assert_eq!(z.remove(&key), model.remove(&key));
+                    }
+                    Op::RemoveRanks(a, n) => {
+                        let v = sorted(&model);
+                        let a = usize::from(*a).min(v.len());
+                        let b = (a + usize::from(*n)).min(v.len());
+                        let mut got = Vec::new();
+                        z.remove_ranks(a, b, |m, s| got.push((m.to_vec(), s)));
+                        proptest::prop_assert_eq!(&got[..], &v[a..b]);
+                        for (m, _) in &v[a..b] {
+                            model.remove(m);
+                        }
+                    }
+                    Op::Check(r) => {
+                        let v = sorted(&model);
+                        let r = usize::from(*r);
+                        proptest::prop_assert_eq!(z.at(r).map(|(m, s)| (m.to_vec(), s)), v.get(r).cloned());
+                        if let Some((m, s)) = v.get(r) {
+                            proptest::prop_assert_eq!(z.rank(m), Some((r, *s)));
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(z.len(), model.len());
+            }
+            proptest::prop_assert_eq!(all(&z, false), sorted(&model));
+            let mut back = all(&z, true);
+            back.reverse();
+            proptest::prop_assert_eq!(back, sorted(&model));
+        }
     }
 }
