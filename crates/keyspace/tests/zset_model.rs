@@ -228,3 +228,45 @@ proptest! {
         }
     }
 }
+
+/// ZRANDMEMBER with a count: distinct members of the set for a positive count (each of
+/// Redis's sampling cases), any members for a negative one.
+#[test]
+fn zrandmember_samples_members() {
+    let ks = keyspace();
+    let mut c = Client::new(&ks, 1_700_000_000_000);
+    let members: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+    let line: Vec<String> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{i} {m}"))
+        .collect();
+    c.cmd(&format!("zadd z {}", line.join(" ")));
+    for count in [1i64, 5, 99, 100, 101, 250, 299, 300, 500, -7, -400] {
+        let Reply::Array(items) = c.cmd(&format!("zrandmember z {count} withscores")) else {
+            panic!("not an array");
+        };
+        let pairs: Vec<(Vec<u8>, f64)> = items
+            .chunks(2)
+            .map(|p| match p {
+                [Reply::Bulk(m), Reply::Double(s)] => (m.clone(), *s),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let want = if count < 0 {
+            count.unsigned_abs() as usize
+        } else {
+            (count as usize).min(300)
+        };
+        assert_eq!(pairs.len(), want, "count {count}");
+        for (m, s) in &pairs {
+            let i: usize = std::str::from_utf8(&m[1..]).unwrap().parse().unwrap();
+            assert_eq!(*s, i as f64);
+        }
+        if count > 0 {
+            let distinct: std::collections::BTreeSet<&Vec<u8>> =
+                pairs.iter().map(|p| &p.0).collect();
+            assert_eq!(distinct.len(), pairs.len(), "count {count}");
+        }
+    }
+}

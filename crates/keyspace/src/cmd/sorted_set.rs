@@ -873,6 +873,19 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
         // The whole set, from the highest down (Redis walks it with `zuiNext`).
         out.scored_array(size, withscores);
         z.for_range(0, size, true, |m, s| out.scored(m, s, withscores));
+    } else if count * 3 <= size {
+        // Few distinct members of many: draw ranks until enough differ (Redis's CASE 4).
+        let mut picked: hashbrown::HashSet<usize, foldhash::fast::RandomState> =
+            hashbrown::HashSet::with_capacity_and_hasher(count, Default::default());
+        out.scored_array(count, withscores);
+        while picked.len() < count {
+            let r = draw.below(size);
+            if picked.insert(r) {
+                if let Some((m, s)) = z.at(r) {
+                    out.scored(m, s, withscores);
+                }
+            }
+        }
     } else {
         // Distinct members: a partial Fisher-Yates over the ranks.
         let mut ranks: Vec<usize> = (0..size).collect();
