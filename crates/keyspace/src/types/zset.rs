@@ -167,6 +167,8 @@ impl ZSet {
             Enc::Small(s) => {
                 let (_, at, score) = s.find(member)?;
                 s.delete_at(at);
+                // A listpack gives the bytes back on delete (lpDelete reallocs).
+                s.buf.shrink_to_fit();
                 Some(score)
             }
             Enc::Big(b) => b.remove(member),
