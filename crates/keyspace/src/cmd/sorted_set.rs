@@ -8,7 +8,7 @@
 
 use crate::cmd::Ctx;
 use crate::db::Kind;
-use crate::error::{ArgCountCmd, KsError, SetOpCmd};
+use crate::error::KsError;
 use crate::glob;
 use crate::keys::Keys;
 use crate::notify::{self, Event, ZSET};
@@ -329,11 +329,7 @@ pub(crate) fn zrevrank(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
 
 fn zrank_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], rev: bool) -> Result<(), KsError> {
     if argv.len() > 4 {
-        return Err(KsError::WrongArgCount(if rev {
-            ArgCountCmd::ZRevRank
-        } else {
-            ArgCountCmd::ZRank
-        }));
+        return Err(KsError::WrongArgCount);
     }
     let withscore = match argv.get(3) {
         Some(a) if is(a, "withscore") => true,
@@ -935,61 +931,37 @@ fn aggregate(target: &mut f64, v: f64, how: Aggregate) {
 
 /// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 pub(crate) fn zunion(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(ctx, argv, None, 1, SetOp::Union, SetOpCmd::ZUnion, false)
+    setop_generic(ctx, argv, None, 1, SetOp::Union, false)
 }
 
 /// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 pub(crate) fn zinter(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(ctx, argv, None, 1, SetOp::Inter, SetOpCmd::ZInter, false)
+    setop_generic(ctx, argv, None, 1, SetOp::Inter, false)
 }
 
 /// ZDIFF numkeys key [key ...] [WITHSCORES]
 pub(crate) fn zdiff(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(ctx, argv, None, 1, SetOp::Diff, SetOpCmd::ZDiff, false)
+    setop_generic(ctx, argv, None, 1, SetOp::Diff, false)
 }
 
 /// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE ...]
 pub(crate) fn zunionstore(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(
-        ctx,
-        argv,
-        Some(argv[1]),
-        2,
-        SetOp::Union,
-        SetOpCmd::ZUnionStore,
-        false,
-    )
+    setop_generic(ctx, argv, Some(argv[1]), 2, SetOp::Union, false)
 }
 
 /// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE ...]
 pub(crate) fn zinterstore(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(
-        ctx,
-        argv,
-        Some(argv[1]),
-        2,
-        SetOp::Inter,
-        SetOpCmd::ZInterStore,
-        false,
-    )
+    setop_generic(ctx, argv, Some(argv[1]), 2, SetOp::Inter, false)
 }
 
 /// ZDIFFSTORE destination numkeys key [key ...]
 pub(crate) fn zdiffstore(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(
-        ctx,
-        argv,
-        Some(argv[1]),
-        2,
-        SetOp::Diff,
-        SetOpCmd::ZDiffStore,
-        false,
-    )
+    setop_generic(ctx, argv, Some(argv[1]), 2, SetOp::Diff, false)
 }
 
 /// ZINTERCARD numkeys key [key ...] [LIMIT limit]
 pub(crate) fn zintercard(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    setop_generic(ctx, argv, None, 1, SetOp::Inter, SetOpCmd::ZInterCard, true)
+    setop_generic(ctx, argv, None, 1, SetOp::Inter, true)
 }
 
 /// Visit the members of the sorted set or set at `key` (a set's members score 1), or
@@ -1034,12 +1006,11 @@ fn setop_generic(
     dst: Option<&[u8]>,
     numkeys_at: usize,
     op: SetOp,
-    cmd: SetOpCmd,
     card_only: bool,
 ) -> Result<(), KsError> {
     let setnum = arg_i64(argv[numkeys_at])?;
     if setnum < 1 {
-        return Err(KsError::NeedInputKey(cmd));
+        return Err(KsError::NeedInputKey);
     }
     let first = numkeys_at + 1;
     if setnum > (argv.len() - first) as i64 {
