@@ -31,6 +31,7 @@ pub mod encoding;
 pub mod error;
 mod expiry;
 pub mod glob;
+mod hll;
 mod keys;
 mod lazyfree;
 pub mod notify;

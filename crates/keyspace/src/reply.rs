@@ -213,20 +213,21 @@ impl ReplySink {
     /// An error: either a `KsError` or a full text such as `b"ERR syntax error"`. CR and LF
     /// become spaces on the wire, so an error line can never break framing (as in Redis).
     pub fn error<E: AsRef<[u8]> + ?Sized>(&mut self, e: &E) {
-        self.error_parts(e.as_ref(), b"");
+        self.error_parts(e.as_ref(), b"", b"");
     }
 
-    fn error_parts(&mut self, text: &[u8], arg: &[u8]) {
+    fn error_parts(&mut self, text: &[u8], arg: &[u8], suffix: &[u8]) {
         let clean = |b: &u8| if *b == b'\r' || *b == b'\n' { b' ' } else { *b };
         match self.mode {
             Mode::Values => {
                 self.buf.push(tag::ERROR);
-                self.put_len(text.len() + arg.len());
+                self.put_len(text.len() + arg.len() + suffix.len());
             }
             _ => self.buf.push(b'-'),
         }
         self.buf.extend(text.iter().map(clean));
         self.buf.extend(arg.iter().map(clean));
+        self.buf.extend_from_slice(suffix);
         if self.mode != Mode::Values {
             self.buf.extend_from_slice(b"\r\n");
         }
@@ -236,7 +237,11 @@ impl ReplySink {
     /// (with `\r`/`\n` replaced by spaces, as Redis's `addReplyErrorLength` does).
     pub fn command_error(&mut self, e: KsError, argv: &[&[u8]]) {
         let echoed = e.echoed_arg().and_then(|i| argv.get(i)).copied();
-        self.error_parts(e.text().as_bytes(), echoed.unwrap_or_default());
+        self.error_parts(
+            e.text().as_bytes(),
+            echoed.unwrap_or_default(),
+            e.echoed_suffix().as_bytes(),
+        );
     }
 
     /// An integer.

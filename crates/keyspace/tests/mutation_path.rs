@@ -97,6 +97,25 @@ const WRITES: &[Write] = &[
         &["expire"],
     ),
     w(&["set k v ex 100"], "persist k", &["k"], &["persist"]),
+    // bitmap
+    w(&[], "setbit k 7 1", &["k"], &["new", "setbit"]),
+    w(&["set k a"], "setbit k 7 0", &["k"], &["setbit"]),
+    w(&["set a x"], "bitop not d a", &["d"], &["new", "set"]),
+    w(&["set d x"], "bitop and d nokey", &["d"], &["del"]),
+    w(&[], "bitfield k set u8 0 5", &["k"], &["new", "setbit"]),
+    w(
+        &["set k a"],
+        "bitfield k incrby i8 0 1",
+        &["k"],
+        &["setbit"],
+    ),
+    // hyperloglog
+    w(&[], "pfadd h a", &["h"], &["new", "pfadd"]),
+    w(&["pfadd h a"], "pfadd h b c", &["h"], &["pfadd"]),
+    w(&["pfadd a x"], "pfmerge h a", &["h"], &["new", "pfadd"]),
+    // PFCOUNT caching the cardinality changes the value: WATCH and the change counter see
+    // it, subscribers do not (Redis signals the key without an event).
+    w(&["pfadd h a"], "pfcount h", &["h"], &[]),
     // server (whole-db writes: every version moves, no per-key events, as in Redis)
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
@@ -127,6 +146,13 @@ const READS: &[&str] = &[
     "object|refcount",
     "object|help",
     "dbsize",
+    "getbit",
+    "bitcount",
+    "bitpos",
+    "bitfield_ro",
+    // PFDEBUG only counts a change when it converts to dense, and signals nothing.
+    "pfdebug",
+    "pfselftest",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -212,6 +238,8 @@ fn reads_leave_versions_and_counts_alone() {
     let mut c = Client::new(&ks, 1_700_000_000_000);
     c.cmd("set k v");
     c.cmd("set j hello");
+    c.cmd("pfadd h a");
+    c.cmd("pfcount h");
     let version = ks.key_version(b"k");
     let changes = ks.changes();
     c.sess.fx.clear();
@@ -237,6 +265,13 @@ fn reads_leave_versions_and_counts_alone() {
         "object refcount k",
         "object help",
         "dbsize",
+        "getbit k 3",
+        "bitcount k",
+        "bitcount k 0 -1 bit",
+        "bitpos k 1",
+        "bitfield_ro k get u8 0",
+        "pfdebug encoding h",
+        "pfdebug decode h",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);
