@@ -24,8 +24,7 @@ async function reply(c: RawClient, data: Buffer): Promise<Buffer> {
   }
 }
 
-const text = async (c: RawClient, ...args: (string | Buffer)[]): Promise<string> =>
-  (await reply(c, cmd(...args))).toString('latin1');
+const text = async (c: RawClient, ...args: (string | Buffer)[]): Promise<string> => (await reply(c, cmd(...args))).toString('latin1');
 
 /** `n` distinct elements named `prefix<i>`. */
 const elements = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -68,4 +67,15 @@ t.test('an HLL copied with GET/SET keeps working on the other server', { skip: !
     t.ok((await reply(to, cmd('GET', 'merged'))).equals(await reply(from, cmd('GET', 'merged'))), `${name}: merged bytes agree`);
     for (const c of [redis, shrike]) await text(c, 'FLUSHALL');
   }
+});
+
+t.test("PFSELFTEST passes Redis's own checks", async (t) => {
+  const s = await startShrike(['--threads', '1']);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  // Ten million elements into a sparse and a dense HLL: seconds, not milliseconds.
+  t.equal(await c.call(cmd('PFSELFTEST'), 5, 60000), '+OK\r\n');
+  t.equal(await c.call(cmd('CONFIG', 'SET', 'hll-sparse-max-bytes', '100'), 5), '+OK\r\n');
+  t.equal(await c.call(cmd('PFSELFTEST'), 5, 60000), '+OK\r\n');
 });
