@@ -653,5 +653,41 @@ mod tests {
             }
             prop_assert_eq!(registers(&m), model);
         }
+
+        /// Corrupted values (as a client can SET them) never panic: each operation answers
+        /// or reports the corruption, as Redis's fuzzing test of hyperloglog.tcl expects.
+        #[test]
+        fn corrupt_values_are_answered_or_refused(
+            seed in prop::collection::vec(any::<u32>(), 0..200),
+            edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..12),
+            tail in prop::collection::vec(any::<u8>(), 0..6),
+            dense in any::<bool>(),
+        ) {
+            let mut v = new_sparse();
+            for e in &seed {
+                add(&mut v, &e.to_le_bytes(), 3000).unwrap();
+            }
+            if dense {
+                to_dense(&mut v).unwrap();
+            }
+            for (at, b) in edits {
+                let at = HDR + at % (v.len() - HDR);
+                v[at] = b;
+            }
+            if !dense {
+                v.extend_from_slice(&tail);
+            }
+            prop_assert!(is_valid(&v));
+            let _ = count(&v);
+            let _ = merge_into(&mut [0u8; REGISTERS], &v);
+            let _ = decode_sparse(&v);
+            let _ = to_dense(&mut v.clone());
+            for e in &seed {
+                let _ = add(&mut v, &e.wrapping_add(7).to_le_bytes(), 3000);
+            }
+            for j in (0..REGISTERS).step_by(997) {
+                let _ = set_register(&mut v, j, 40, 3000);
+            }
+        }
     }
 }
