@@ -8,7 +8,7 @@ mod common;
 
 use common::{keyspace, Client};
 use shrike_keyspace::notify::{self, flags_from_letters};
-use shrike_keyspace::{Effects, Keyspace};
+use shrike_keyspace::{Effects, Keyspace, Op};
 
 /// A write command: the lines that set it up, the command, the keys whose version must
 /// move, and the event names Redis 7.2 publishes for it (with `notify-keyspace-events`
@@ -113,9 +113,9 @@ const WRITES: &[Write] = &[
     w(&[], "pfadd h a", &["h"], &["new", "pfadd"]),
     w(&["pfadd h a"], "pfadd h b c", &["h"], &["pfadd"]),
     w(&["pfadd a x"], "pfmerge h a", &["h"], &["new", "pfadd"]),
-    // PFCOUNT caching the cardinality changes the value: WATCH and the change counter see
-    // it, subscribers do not (Redis signals the key without an event).
-    w(&["pfadd h a"], "pfcount h", &["h"], &[]),
+    // PFDEBUG's conversion to dense counts as a change but signals no key (Redis does only
+    // `server.dirty++`), so no version moves and nothing is published.
+    w(&["pfadd h a"], "pfdebug todense h", &[], &[]),
     // server (whole-db writes: every version moves, no per-key events, as in Redis)
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
@@ -150,8 +150,9 @@ const READS: &[&str] = &[
     "bitcount",
     "bitpos",
     "bitfield_ro",
-    // PFDEBUG only counts a change when it converts to dense, and signals nothing.
-    "pfdebug",
+    // Read-only in the spec, but caching a cardinality is a quiet change (see
+    // `pfcount_caching_is_a_change_without_an_event`).
+    "pfcount",
     "pfselftest",
 ];
 
@@ -181,6 +182,9 @@ fn every_command_is_known_to_be_a_write_or_a_read() {
             written != read,
             "{name}: add it to WRITES (with what it must record) or to READS"
         );
+        // The spec's `write` flag agrees: a write command cannot hide among the reads.
+        let writes = Op::from_name(name).is_some_and(Op::writes);
+        assert_eq!(writes, written, "{name}: the spec says write = {writes}");
     }
 }
 
@@ -270,8 +274,8 @@ fn reads_leave_versions_and_counts_alone() {
         "bitcount k 0 -1 bit",
         "bitpos k 1",
         "bitfield_ro k get u8 0",
-        "pfdebug encoding h",
-        "pfdebug decode h",
+        "pfcount h",
+        "pfcount h k2",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);
@@ -326,4 +330,24 @@ fn nothing_is_recorded_unless_someone_listens() {
     c.cmd("del k");
     let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
     assert_eq!(names, ["del"], "only the generic class is on");
+}
+
+#[test]
+fn pfcount_caching_is_a_change_without_an_event() {
+    let ks = listening();
+    let mut c = Client::new(&ks, 1_700_000_000_000);
+    c.cmd("pfadd h a b c");
+    let (version, changes) = (ks.key_version(b"h"), ks.changes());
+    c.sess.fx.clear();
+    // The cached cardinality was invalid: PFCOUNT stores it in the value, which Redis
+    // signals (WATCH fails) and counts, without a keyspace event.
+    assert_eq!(c.cmd("pfcount h"), shrike_keyspace::reply::Reply::Int(3));
+    assert_ne!(ks.key_version(b"h"), version);
+    assert_eq!(ks.changes(), changes + 1);
+    assert!(c.sess.fx.is_empty(), "{:?}", c.sess.fx);
+    // Cached now: a second PFCOUNT changes nothing.
+    let (version, changes) = (ks.key_version(b"h"), ks.changes());
+    assert_eq!(c.cmd("pfcount h"), shrike_keyspace::reply::Reply::Int(3));
+    assert_eq!(ks.key_version(b"h"), version);
+    assert_eq!(ks.changes(), changes);
 }
