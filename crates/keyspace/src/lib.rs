@@ -300,7 +300,7 @@ impl Keyspace {
                     segs.extend(argv.get(usize::from(i)).map(|k| self.segment_of(k)))
                 }
                 Lock::Keys => {
-                    for k in cmd::getkeys::get_keys(row.spec(), argv) {
+                    for k in cmd::getkeys::lock_keys(row.spec(), argv) {
                         segs.extend(argv.get(k.pos).map(|k| self.segment_of(k)));
                     }
                 }
