@@ -108,7 +108,16 @@ fn popcount(s: &[u8]) -> i64 {
 /// string counts as padded with zeroes, for a set bit there is none (-1).
 fn bitpos_in(s: &[u8], bit: bool) -> i64 {
     let skip = if bit { 0 } else { 0xff };
-    match s.iter().position(|&b| b != skip) {
+    // Whole words first, as Redis does: bitmaps hold long runs of the other bit.
+    let words = s
+        .chunks_exact(8)
+        .take_while(|w| {
+            let w = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            w == u64::from_ne_bytes([skip; 8])
+        })
+        .count();
+    let from = words * 8;
+    match s[from..].iter().position(|&b| b != skip).map(|i| i + from) {
         Some(i) => {
             let b = if bit { s[i] } else { !s[i] };
             (i as i64) * 8 + i64::from(b.leading_zeros())
