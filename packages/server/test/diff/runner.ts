@@ -15,7 +15,17 @@ import { cmd } from '../harness';
 export const DIFF_DIR = __dirname;
 
 /** The scripts, in the order they run. */
-export const SCRIPTS = ['strings.txt', 'keys.txt', 'expiry.txt', 'errors.txt', 'server.txt', 'connection.txt', 'sorted_set.txt'] as const;
+export const SCRIPTS = [
+  'strings.txt',
+  'keys.txt',
+  'expiry.txt',
+  'errors.txt',
+  'server.txt',
+  'connection.txt',
+  'bitmap.txt',
+  'hyperloglog.txt',
+  'sorted_set.txt',
+] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
 export const RAW_SCRIPT = 'protocol.txt';
