@@ -64,6 +64,16 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// A count that must not be negative (SPOP).
+    NotPositive,
+    /// A count below -LONG_MAX (SRANDMEMBER).
+    CountRange,
+    /// SINTERCARD's numkeys below 1.
+    NumKeysZero,
+    /// numkeys beyond the arguments.
+    NumKeysTooMany,
+    /// SINTERCARD LIMIT below 0.
+    LimitNegative,
 }
 
 /// The commands whose "invalid expire time" error names them.
@@ -135,6 +145,13 @@ impl KsError {
             KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
+            KsError::NotPositive => "ERR value is out of range, must be positive",
+            KsError::CountRange => {
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+            }
+            KsError::NumKeysZero => "ERR numkeys should be greater than 0",
+            KsError::NumKeysTooMany => "ERR Number of keys can't be greater than number of args",
+            KsError::LimitNegative => "ERR LIMIT can't be negative",
             KsError::WrongArgCount(cmd) => match cmd {
                 ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
                 ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
@@ -217,6 +234,11 @@ mod tests {
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::NotPositive,
+            KsError::CountRange,
+            KsError::NumKeysZero,
+            KsError::NumKeysTooMany,
+            KsError::LimitNegative,
         ];
         for e in all {
             let t = e.text();

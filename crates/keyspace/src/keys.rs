@@ -44,7 +44,6 @@ pub(crate) struct Keys<'t, 'ks> {
     pub(crate) fx: &'t mut Effects,
 }
 
-#[allow(dead_code)] // The aggregate families land on the typed accessors next; remove then.
 impl<'t, 'ks> Keys<'t, 'ks> {
     /// The same view on database `db` (MOVE, COPY ... DB).
     pub(crate) fn with_db(&mut self, db: usize) -> Keys<'_, 'ks> {
@@ -279,6 +278,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         self.write(key).map(Entry::typed_mut::<T>).transpose()
     }
 
+    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The string value of `key` for reading; None when missing, WRONGTYPE for another type.
     pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, KsError> {
         self.read(key).map(|e| e.string()).transpose()
@@ -322,6 +322,32 @@ impl<'t, 'ks> Keys<'t, 'ks> {
             }
         }
         e.typed_mut::<T>()
+    }
+
+    /// A random u64 from the generator of `key`'s segment (SPOP, SRANDMEMBER).
+    pub(crate) fn random_u64(&mut self, key: &[u8]) -> u64 {
+        let (s, _) = self.locate(key);
+        self.tx.seg(s).rng.next_u64()
+    }
+
+    /// Redis's `setKey` for a collection result (SINTERSTORE...): replace the value of
+    /// `key`, dropping its TTL, or add the key (recording `new`).
+    pub(crate) fn set_obj<T: Typed>(&mut self, key: &[u8], val: T) {
+        let access = self.new_access();
+        if self.write(key).is_some() {
+            if let Some(old) = self.take(key) {
+                crate::lazyfree::drop_entry(old);
+            }
+            let (s, h) = self.locate(key);
+            let hs = &self.ks.hasher;
+            self.tx.seg(s).dbs[self.db].insert_new(
+                h,
+                Entry::new_obj(key, val.into_obj(), access),
+                hs,
+            );
+        } else {
+            self.add(Entry::new_obj(key, val.into_obj(), access));
+        }
     }
 
     /// `setExpire` (`Some`) or `removeExpire` (`None`); false when the key is absent.

@@ -101,6 +101,51 @@ const WRITES: &[Write] = &[
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
     w(&["set k v"], "swapdb 0 1", &["k", "other"], &[]),
+    // set
+    w(&[], "sadd k a b", &["k"], &["new", "sadd"]),
+    w(&["sadd k a"], "sadd k b", &["k"], &["sadd"]),
+    w(&["sadd k a b"], "srem k a", &["k"], &["srem"]),
+    w(&["sadd k a"], "srem k a b", &["k"], &["srem", "del"]),
+    w(
+        &["sadd k a b"],
+        "smove k j a",
+        &["k", "j"],
+        &["srem", "new", "sadd"],
+    ),
+    w(
+        &["sadd k a", "sadd j b"],
+        "smove k j a",
+        &["k", "j"],
+        &["srem", "del", "sadd"],
+    ),
+    w(&["sadd k a b"], "spop k", &["k"], &["spop"]),
+    w(&["sadd k a"], "spop k", &["k"], &["spop", "del"]),
+    w(&["sadd k a b c"], "spop k 2", &["k"], &["spop"]),
+    w(&["sadd k a b c"], "spop k 3", &["k"], &["spop", "del"]),
+    w(
+        &["sadd a 1 2", "sadd b 2 3"],
+        "sinterstore k a b",
+        &["k"],
+        &["new", "sinterstore"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 3", "set k v"],
+        "sinterstore k a b",
+        &["k"],
+        &["del"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 2 3", "sadd k x"],
+        "sunionstore k a b",
+        &["k"],
+        &["sunionstore"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 2 3"],
+        "sdiffstore k a b",
+        &["k"],
+        &["new", "sdiffstore"],
+    ),
 ];
 
 /// Commands that never write (their own lookups may still expire a key lazily).
@@ -127,6 +172,16 @@ const READS: &[&str] = &[
     "object|refcount",
     "object|help",
     "dbsize",
+    "sismember",
+    "smismember",
+    "scard",
+    "smembers",
+    "srandmember",
+    "sinter",
+    "sintercard",
+    "sunion",
+    "sdiff",
+    "sscan",
 ];
 
 /// The name of the command a line runs, as the op table spells it.

@@ -14,6 +14,7 @@
 
 pub(crate) mod generic;
 pub(crate) mod server;
+pub(crate) mod set;
 pub(crate) mod string;
 
 use crate::error::KsError;
@@ -222,6 +223,25 @@ op_table! {
     FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
     FlushAll = "flushall", server::flushall, -1, KeySpec::All;
     SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    // set
+    SAdd = "sadd", set::sadd, -3, K1;
+    SRem = "srem", set::srem, -3, K1;
+    SMove = "smove", set::smove, 4, keys(1, 2, 1);
+    SIsMember = "sismember", set::sismember, 3, K1;
+    SMIsMember = "smismember", set::smismember, -3, K1;
+    SCard = "scard", set::scard, 2, K1;
+    SMembers = "smembers", set::smembers, 2, K1;
+    SPop = "spop", set::spop, -2, K1;
+    SRandMember = "srandmember", set::srandmember, -2, K1;
+    SInter = "sinter", set::sinter, -2, keys(1, -1, 1);
+    // keys by numkeys: precise once the generated spec lands
+    SInterCard = "sintercard", set::sintercard, -3, KeySpec::All;
+    SInterStore = "sinterstore", set::sinterstore, -3, keys(1, -1, 1);
+    SUnion = "sunion", set::sunion, -2, keys(1, -1, 1);
+    SUnionStore = "sunionstore", set::sunionstore, -3, keys(1, -1, 1);
+    SDiff = "sdiff", set::sdiff, -2, keys(1, -1, 1);
+    SDiffStore = "sdiffstore", set::sdiffstore, -3, keys(1, -1, 1);
+    SScan = "sscan", set::sscan, -3, K1;
 }
 
 impl Op {
