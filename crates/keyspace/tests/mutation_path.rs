@@ -292,6 +292,16 @@ fn reads_leave_versions_and_counts_alone() {
         "object refcount k",
         "object help",
         "dbsize",
+        "sismember k a",
+        "smismember k a b",
+        "scard k",
+        "smembers k",
+        "srandmember k",
+        "sinter k j",
+        "sintercard 1 k",
+        "sunion k j",
+        "sdiff k j",
+        "sscan k 0",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);

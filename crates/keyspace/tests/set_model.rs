@@ -298,3 +298,55 @@ proptest! {
         }
     }
 }
+
+/// SRANDMEMBER and SPOP draw uniformly in every encoding: over many draws each member's
+/// count stays near the mean (a chi-square-like bound far above chance failure).
+#[test]
+fn random_draws_are_uniform_in_every_encoding() {
+    let ks = keyspace();
+    let mut c = Client::new(&ks, T0);
+    let cases: [(&str, Vec<String>); 3] = [
+        ("ints", (0..100).map(|i| (i * 3).to_string()).collect()),
+        ("pack", (0..100).map(|i| format!("m{i}")).collect()),
+        ("table", (0..300).map(|i| format!("member{i}")).collect()),
+    ];
+    for (key, members) in &cases {
+        let mut argv: Vec<&[u8]> = vec![b"sadd", key.as_bytes()];
+        argv.extend(members.iter().map(String::as_bytes));
+        c.run(&argv);
+        let mut counts: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        let rounds = 200;
+        for _ in 0..rounds {
+            let got = items(c.run(&[b"srandmember", key.as_bytes(), b"-300"]));
+            for m in got {
+                *counts.entry(m).or_default() += 1;
+            }
+        }
+        let mean = (rounds * 300) as f64 / members.len() as f64;
+        assert_eq!(counts.len(), members.len(), "{key}: every member drawn");
+        for (m, n) in &counts {
+            let dev = (*n as f64 - mean).abs() / mean.sqrt();
+            assert!(dev < 6.0, "{key}: {m:?} drawn {n} times, mean {mean}");
+        }
+        // SPOP of one member: over many refills, every member comes out.
+        let mut popped = BTreeSet::new();
+        for _ in 0..(members.len() * 20) {
+            if let Reply::Bulk(m) = c.run(&[b"spop", key.as_bytes()]) {
+                c.run(&[b"sadd", key.as_bytes(), &m]);
+                popped.insert(m);
+            }
+        }
+        assert_eq!(
+            popped.len(),
+            members.len(),
+            "{key}: SPOP reaches every member"
+        );
+        let enc = c.run(&[b"object", b"encoding", key.as_bytes()]);
+        let want: &[u8] = match *key {
+            "ints" => b"intset",
+            "pack" => b"listpack",
+            _ => b"hashtable",
+        };
+        assert_eq!(enc, Reply::Bulk(want.to_vec()));
+    }
+}
