@@ -275,7 +275,7 @@ impl Set {
     pub(crate) fn iter(&self) -> Iter<'_> {
         match self {
             Set::Ints(is) => Iter::Ints(is, 0),
-            Set::Pack(p) => Iter::Pack(&p.buf, 0),
+            Set::Pack(p) => Iter::Pack(&p.buf, PACK_HEAD),
             Set::Table(t) => Iter::Table(t.t.iter()),
         }
     }
@@ -379,19 +379,11 @@ fn reserve_slim(v: &mut Vec<u8>, extra: usize) {
 // intset
 
 /// Redis's intset: sorted integers, all stored at the width of the widest (2, 4 or 8 bytes).
-#[derive(Debug, Clone)]
+/// Byte 0 of the buffer is the width (an empty buffer is an empty set of width 2), so the
+/// set fits in one `Vec` and `Set` in 32 bytes.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct IntSet {
-    width: u8,
     buf: Vec<u8>,
-}
-
-impl Default for IntSet {
-    fn default() -> IntSet {
-        IntSet {
-            width: 2,
-            buf: Vec::new(),
-        }
-    }
 }
 
 /// The width `_intsetValueEncoding` gives `v`.
@@ -406,13 +398,17 @@ fn width_of(v: i64) -> u8 {
 }
 
 impl IntSet {
+    fn width(&self) -> u8 {
+        self.buf.first().copied().unwrap_or(2)
+    }
+
     fn len(&self) -> usize {
-        self.buf.len() / usize::from(self.width)
+        self.buf.len().saturating_sub(1) / usize::from(self.width())
     }
 
     fn get(&self, i: usize) -> i64 {
-        let w = usize::from(self.width);
-        let b = &self.buf[i * w..i * w + w];
+        let w = usize::from(self.width());
+        let b = &self.buf[1 + i * w..1 + i * w + w];
         match w {
             2 => i64::from(i16::from_le_bytes([b[0], b[1]])),
             4 => i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -420,8 +416,9 @@ impl IntSet {
         }
     }
 
+    /// Write `v` at index `i` of the members (after the width byte).
     fn put(buf: &mut [u8], w: usize, i: usize, v: i64) {
-        let dst = &mut buf[i * w..i * w + w];
+        let dst = &mut buf[1 + i * w..1 + i * w + w];
         match w {
             2 => dst.copy_from_slice(&(v as i16).to_le_bytes()),
             4 => dst.copy_from_slice(&(v as i32).to_le_bytes()),
@@ -443,7 +440,7 @@ impl IntSet {
     }
 
     fn contains(&self, v: i64) -> bool {
-        width_of(v) <= self.width && self.search(v).is_ok()
+        width_of(v) <= self.width() && self.search(v).is_ok()
     }
 
     fn min(&self) -> Option<i64> {
@@ -457,28 +454,31 @@ impl IntSet {
     /// `intsetAdd`: false when present.
     fn insert(&mut self, v: i64) -> bool {
         let w = width_of(v);
-        if w > self.width {
+        if w > self.width() {
             // `intsetUpgradeAndAdd`: re-encode at the new width; v is beyond every member.
             let n = self.len();
             let nw = usize::from(w);
-            let mut nb = vec![0; (n + 1) * nw];
+            let mut nb = vec![0; 1 + (n + 1) * nw];
+            nb[0] = w;
             let front = usize::from(v < 0);
             for i in 0..n {
                 Self::put(&mut nb, nw, i + front, self.get(i));
             }
             Self::put(&mut nb, nw, if v < 0 { 0 } else { n }, v);
-            self.width = w;
             self.buf = nb;
             return true;
         }
         match self.search(v) {
             Ok(_) => false,
             Err(at) => {
-                let wd = usize::from(self.width);
+                if self.buf.is_empty() {
+                    self.buf.push(2);
+                }
+                let wd = usize::from(self.width());
                 reserve_slim(&mut self.buf, wd);
                 let old = self.buf.len();
                 self.buf.resize(old + wd, 0);
-                self.buf.copy_within(at * wd..old, at * wd + wd);
+                self.buf.copy_within(1 + at * wd..old, 1 + at * wd + wd);
                 Self::put(&mut self.buf, wd, at, v);
                 true
             }
@@ -487,7 +487,7 @@ impl IntSet {
 
     /// `intsetRemove`: false when absent.
     fn remove(&mut self, v: i64) -> bool {
-        if width_of(v) > self.width {
+        if width_of(v) > self.width() {
             return false;
         }
         match self.search(v) {
@@ -500,20 +500,21 @@ impl IntSet {
     }
 
     fn remove_at(&mut self, at: usize) {
-        let w = usize::from(self.width);
-        self.buf.drain(at * w..at * w + w);
+        let w = usize::from(self.width());
+        self.buf.drain(1 + at * w..1 + at * w + w);
+        shrink_if_slack(&mut self.buf);
     }
 
     fn retain_indexes(&mut self, keep: &[bool]) {
-        let w = usize::from(self.width);
+        let w = usize::from(self.width());
         let mut out = 0;
         for (i, k) in keep.iter().enumerate().take(self.len()) {
             if *k {
-                self.buf.copy_within(i * w..i * w + w, out * w);
+                self.buf.copy_within(1 + i * w..1 + i * w + w, 1 + out * w);
                 out += 1;
             }
         }
-        self.buf.truncate(out * w);
+        self.buf.truncate(1 + out * w);
         self.buf.shrink_to_fit();
     }
 
@@ -522,15 +523,25 @@ impl IntSet {
     }
 }
 
+/// Give back a buffer's memory once it is less than half used (Redis reallocs on delete).
+fn shrink_if_slack(v: &mut Vec<u8>) {
+    if v.capacity() > 64 && v.len() * 2 < v.capacity() {
+        v.shrink_to_fit();
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // listpack
 
-/// A listpack: members in insertion order, each a varint length then its bytes.
+/// A listpack: a 4-byte member count, then the members in insertion order, each a varint
+/// length and its bytes (an empty buffer is an empty listpack).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Pack {
-    count: u32,
     buf: Vec<u8>,
 }
+
+/// Where a listpack's members start.
+const PACK_HEAD: usize = 4;
 
 /// The member whose header starts at `at`: (start, end) of its bytes.
 fn entry_at(buf: &[u8], at: usize) -> Option<(usize, usize)> {
@@ -567,17 +578,26 @@ pub(crate) struct At {
 impl Pack {
     fn with_capacity(n: usize) -> Pack {
         Pack {
-            count: 0,
-            buf: Vec::with_capacity(n * 4),
+            buf: Vec::with_capacity(PACK_HEAD + n * 4),
         }
     }
 
     fn len(&self) -> usize {
-        self.count as usize
+        match self.buf.get(..PACK_HEAD) {
+            Some(h) => u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+            None => 0,
+        }
+    }
+
+    fn set_len(&mut self, n: usize) {
+        if self.buf.len() < PACK_HEAD {
+            self.buf.resize(PACK_HEAD, 0);
+        }
+        self.buf[..PACK_HEAD].copy_from_slice(&(n as u32).to_le_bytes());
     }
 
     fn find(&self, m: &[u8]) -> Option<At> {
-        let mut at = 0;
+        let mut at = PACK_HEAD;
         while let Some((s, e)) = entry_at(&self.buf, at) {
             if &self.buf[s..e] == m {
                 return Some(At { head: at, end: e });
@@ -587,9 +607,9 @@ impl Pack {
         None
     }
 
-    /// The `i`th member's header start and (start, end) of its bytes.
+    /// The `i`th member's (start, end) of its bytes.
     fn nth(&self, i: usize) -> Option<(usize, usize)> {
-        let mut at = 0;
+        let mut at = PACK_HEAD;
         for _ in 0..i {
             at = entry_at(&self.buf, at)?.1;
         }
@@ -597,39 +617,38 @@ impl Pack {
     }
 
     fn push(&mut self, m: &[u8]) {
-        reserve_slim(&mut self.buf, m.len() + 5);
+        let n = self.len();
+        reserve_slim(&mut self.buf, m.len() + 5 + PACK_HEAD);
+        self.set_len(n + 1);
         push_varint(&mut self.buf, m.len());
         self.buf.extend_from_slice(m);
-        self.count += 1;
     }
 
     fn remove_at(&mut self, at: impl Into<At>) {
         let at = at.into();
+        let n = self.len();
         self.buf.drain(at.head..at.end);
-        self.count -= 1;
-        if self.buf.capacity() > 64 && self.buf.len() * 2 < self.buf.capacity() {
-            self.buf.shrink_to_fit();
-        }
+        self.set_len(n - 1);
+        shrink_if_slack(&mut self.buf);
     }
 
     fn retain_indexes(&mut self, keep: &[bool]) {
-        let mut out = Vec::with_capacity(self.buf.len());
-        let mut at = 0;
-        let mut n = 0;
+        let mut out = vec![0; PACK_HEAD];
+        let mut at = PACK_HEAD;
+        let mut n = 0usize;
         for k in keep {
-            let Some((s, e)) = entry_at(&self.buf, at) else {
+            let Some((_, e)) = entry_at(&self.buf, at) else {
                 break;
             };
             if *k {
                 out.extend_from_slice(&self.buf[at..e]);
                 n += 1;
             }
-            let _ = s;
             at = e;
         }
         out.shrink_to_fit();
         self.buf = out;
-        self.count = n;
+        self.set_len(n);
     }
 }
 
@@ -952,6 +971,7 @@ mod tests {
         assert!(t.remove(&long) && !t.remove(&long));
         assert!(c.contains(&long));
         assert_eq!(std::mem::size_of::<Member>(), 16);
+        assert_eq!(std::mem::size_of::<Set>(), 32);
     }
 
     #[test]
