@@ -51,10 +51,12 @@ pub(crate) fn sadd(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     if !created {
         set.maybe_convert(hint, &lim);
     }
+    set.reserve(&argv[2..]);
     let mut added = 0;
     for m in &argv[2..] {
         added += i64::from(set.add(m, &lim));
     }
+    set.fit();
     if added > 0 {
         keys.changed(argv[1], SADD);
     }

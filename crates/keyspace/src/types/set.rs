@@ -103,6 +103,46 @@ impl Set {
         }
     }
 
+    /// Make room for `members` about to be added (SADD's arguments), so the buffer grows
+    /// once rather than once per member; `fit` gives back what duplicates left unused.
+    pub(crate) fn reserve(&mut self, members: &[&[u8]]) {
+        match self {
+            Set::Ints(is) => {
+                let w = members
+                    .iter()
+                    .filter_map(|m| parse_i64(m))
+                    .map(width_of)
+                    .max()
+                    .unwrap_or(2)
+                    .max(is.width());
+                let need = 1 + (is.len() + members.len()) * usize::from(w);
+                if w > is.width() {
+                    // Upgrade now, so the widening copy lands in a buffer of the final size.
+                    is.widen(w, need);
+                } else {
+                    is.buf.reserve_exact(need.saturating_sub(is.buf.len()));
+                }
+            }
+            Set::Pack(p) => {
+                let more: usize = members.iter().map(|m| m.len() + varint_len(m.len())).sum();
+                p.buf.reserve_exact(PACK_HEAD + more);
+            }
+            Set::Table(t) => t.t.reserve(members.len(), |x| member_hash(x.as_bytes())),
+        }
+    }
+
+    /// Give back buffer space left over after `reserve` (more than an eighth unused).
+    pub(crate) fn fit(&mut self) {
+        let buf = match self {
+            Set::Ints(is) => &mut is.buf,
+            Set::Pack(p) => &mut p.buf,
+            Set::Table(_) => return,
+        };
+        if buf.capacity() - buf.len() > buf.len() / 8 {
+            buf.shrink_to_fit();
+        }
+    }
+
     /// `setTypeMaybeConvert`: go to a hashtable now when `size_hint` more members would not
     /// fit the current encoding (SADD with that many arguments).
     pub(crate) fn maybe_convert(&mut self, size_hint: usize, lim: &Limits) {
@@ -451,6 +491,19 @@ impl IntSet {
         self.len().checked_sub(1).map(|i| self.get(i))
     }
 
+    /// Re-encode every member at width `w` (wider than now) in a buffer of `cap` bytes.
+    fn widen(&mut self, w: u8, cap: usize) {
+        let n = self.len();
+        let nw = usize::from(w);
+        let mut nb = Vec::with_capacity(cap.max(1 + n * nw));
+        nb.resize(1 + n * nw, 0);
+        nb[0] = w;
+        for i in 0..n {
+            Self::put(&mut nb, nw, i, self.get(i));
+        }
+        self.buf = nb;
+    }
+
     /// `intsetAdd`: false when present.
     fn insert(&mut self, v: i64) -> bool {
         let w = width_of(v);
@@ -558,6 +611,17 @@ fn entry_at(buf: &[u8], at: usize) -> Option<(usize, usize)> {
         shift += 7;
     }
     Some((i, i + len))
+}
+
+/// Bytes of the varint length of an `n`-byte member.
+fn varint_len(n: usize) -> usize {
+    match n {
+        n if n < 1 << 7 => 1,
+        n if n < 1 << 14 => 2,
+        n if n < 1 << 21 => 3,
+        n if n < 1 << 28 => 4,
+        _ => 5,
+    }
 }
 
 fn push_varint(buf: &mut Vec<u8>, mut n: usize) {
