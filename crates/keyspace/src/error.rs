@@ -137,6 +137,8 @@ pub enum KsError {
     PfDebugUnknown(u16),
     /// PFSELFTEST found a discrepancy.
     HllSelfTest,
+    /// numkeys beyond the arguments.
+    NumKeysTooMany,
 }
 
 impl KsError {
@@ -170,6 +172,8 @@ impl KsError {
             KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
+            KsError::NotPositive => "ERR value is out of range, must be positive",
+            KsError::NumKeysTooMany => "ERR Number of keys can't be greater than number of args",
             KsError::WrongArgCount => "ERR wrong number of arguments for '",
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
@@ -346,6 +350,7 @@ mod tests {
             KsError::HllNotSparse,
             KsError::PfDebugUnknown(1),
             KsError::HllSelfTest,
+            KsError::NumKeysTooMany,
         ];
         for e in all {
             let t = e.text();

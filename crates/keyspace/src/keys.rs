@@ -44,7 +44,6 @@ pub(crate) struct Keys<'t, 'ks> {
     pub(crate) fx: &'t mut Effects,
 }
 
-#[allow(dead_code)] // The aggregate families land on the typed accessors next; remove then.
 impl<'t, 'ks> Keys<'t, 'ks> {
     /// The same view on database `db` (MOVE, COPY ... DB).
     pub(crate) fn with_db(&mut self, db: usize) -> Keys<'_, 'ks> {
@@ -344,6 +343,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         self.write(key).map(Entry::typed_mut::<T>).transpose()
     }
 
+    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The string value of `key` for reading; None when missing, WRONGTYPE for another type.
     pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, KsError> {
         self.read(key).map(|e| e.string()).transpose()

@@ -177,6 +177,51 @@ const WRITES: &[Write] = &[
         &["j"],
         &["new", "zdiffstore"],
     ),
+    // set
+    w(&[], "sadd k a b", &["k"], &["new", "sadd"]),
+    w(&["sadd k a"], "sadd k b", &["k"], &["sadd"]),
+    w(&["sadd k a b"], "srem k a", &["k"], &["srem"]),
+    w(&["sadd k a"], "srem k a b", &["k"], &["srem", "del"]),
+    w(
+        &["sadd k a b"],
+        "smove k j a",
+        &["k", "j"],
+        &["srem", "new", "sadd"],
+    ),
+    w(
+        &["sadd k a", "sadd j b"],
+        "smove k j a",
+        &["k", "j"],
+        &["srem", "del", "sadd"],
+    ),
+    w(&["sadd k a b"], "spop k", &["k"], &["spop"]),
+    w(&["sadd k a"], "spop k", &["k"], &["spop", "del"]),
+    w(&["sadd k a b c"], "spop k 2", &["k"], &["spop"]),
+    w(&["sadd k a b c"], "spop k 3", &["k"], &["spop", "del"]),
+    w(
+        &["sadd a 1 2", "sadd b 2 3"],
+        "sinterstore k a b",
+        &["k"],
+        &["new", "sinterstore"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 3", "set k v"],
+        "sinterstore k a b",
+        &["k"],
+        &["del"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 2 3", "sadd k x"],
+        "sunionstore k a b",
+        &["k"],
+        &["sunionstore"],
+    ),
+    w(
+        &["sadd a 1 2", "sadd b 2 3"],
+        "sdiffstore k a b",
+        &["k"],
+        &["new", "sdiffstore"],
+    ),
 ];
 
 /// Commands that never write (their own lookups may still expire a key lazily).
@@ -230,6 +275,16 @@ const READS: &[&str] = &[
     // `pfcount_caching_is_a_change_without_an_event`).
     "pfcount",
     "pfselftest",
+    "sismember",
+    "smismember",
+    "scard",
+    "smembers",
+    "srandmember",
+    "sinter",
+    "sintercard",
+    "sunion",
+    "sdiff",
+    "sscan",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -352,6 +407,16 @@ fn reads_leave_versions_and_counts_alone() {
         "bitfield_ro k get u8 0",
         "pfcount h",
         "pfcount h k2",
+        "sismember k a",
+        "smismember k a b",
+        "scard k",
+        "smembers k",
+        "srandmember k",
+        "sinter k j",
+        "sintercard 1 k",
+        "sunion k j",
+        "sdiff k j",
+        "sscan k 0",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);

@@ -313,6 +313,131 @@ if (!haveRedis()) {
   }
 
   for (const proto of PROTOS) {
+    t.test(`sets RESP${proto}: hashtable and random replies (compared as sets)`, async (t) => {
+      const [refPort, sutPort] = ports();
+      const a = await Client.open(refPort, proto);
+      const b = await Client.open(sutPort, proto);
+      t.teardown(() => {
+        a.close();
+        b.close();
+      });
+      const both = async (...args: string[]): Promise<[Value, Value]> => Promise.all([a.call(...args), b.call(...args)]);
+      const sorted = (v: Value): string[] | string => (Array.isArray(v) ? v.map(asText).sort() : asText(v));
+      const same = async (...args: string[]): Promise<void> => {
+        const [ra, rb] = await both(...args);
+        t.same(sorted(rb), sorted(ra), args.join(' '));
+      };
+      const big: string[] = [];
+      for (let i = 0; i < 300; i++) big.push(`m${i}`);
+      const ints: string[] = [];
+      for (let i = 0; i < 600; i++) ints.push(String(i * 7));
+      await both('FLUSHALL');
+      await both('SADD', 'h:a', ...big);
+      await both('SADD', 'h:b', ...big.slice(100), 'x', '1', '2');
+      await both('SADD', 'h:i', ...ints);
+      await both('SADD', 'h:s', 'm1', 'm2', '1', 'm299', 'zz');
+      for (const cmd of [
+        ['OBJECT', 'ENCODING', 'h:a'],
+        ['OBJECT', 'ENCODING', 'h:i'],
+        ['SMEMBERS', 'h:a'],
+        ['SMEMBERS', 'h:i'],
+        ['SINTER', 'h:a', 'h:b'],
+        ['SINTER', 'h:b', 'h:s'],
+        ['SUNION', 'h:a', 'h:b', 'h:s'],
+        ['SDIFF', 'h:b', 'h:a'],
+        ['SDIFF', 'h:a', 'h:b'],
+        ['SINTERSTORE', 'h:d1', 'h:a', 'h:b'],
+        ['OBJECT', 'ENCODING', 'h:d1'],
+        ['SINTERSTORE', 'h:d2', 'h:i', 'h:i'],
+        ['OBJECT', 'ENCODING', 'h:d2'],
+        ['SINTERSTORE', 'h:d3', 'h:b', 'h:s'],
+        ['OBJECT', 'ENCODING', 'h:d3'],
+        ['SMEMBERS', 'h:d3'],
+        ['SUNIONSTORE', 'h:d4', 'h:s', 'h:b'],
+        ['OBJECT', 'ENCODING', 'h:d4'],
+        ['SDIFFSTORE', 'h:d5', 'h:b', 'h:a'],
+        ['OBJECT', 'ENCODING', 'h:d5'],
+        ['SMEMBERS', 'h:d5'],
+        ['SDIFFSTORE', 'h:d6', 'h:i', 'h:a'],
+        ['OBJECT', 'ENCODING', 'h:d6'],
+        ['SINTERCARD', '2', 'h:a', 'h:b', 'LIMIT', '50'],
+      ]) {
+        await same(...cmd);
+      }
+      // SSCAN over a hashtable: a full scan sees every member once at least.
+      for (const extra of [[], ['COUNT', '7'], ['MATCH', 'm1*'], ['COUNT', '1000']]) {
+        const full = async (c: Client): Promise<string[]> => {
+          const seen = new Set<string>();
+          let cursor = '0';
+          let rounds = 0;
+          do {
+            const reply = await c.call('SSCAN', 'h:a', cursor, ...extra);
+            if (!Array.isArray(reply) || !(reply[0] instanceof Buffer) || !Array.isArray(reply[1])) throw new Error('SSCAN shape');
+            cursor = reply[0].toString();
+            for (const k of reply[1]) seen.add(asText(k));
+            if (++rounds > 10000) throw new Error('SSCAN does not terminate');
+          } while (cursor !== '0');
+          return [...seen].sort();
+        };
+        t.same(await full(b), await full(a), `SSCAN h:a ${extra.join(' ')}`);
+      }
+      // Random picks: the same sizes, members of the set, distinct when the count is positive.
+      for (const [key, count] of [
+        ['h:a', '10'],
+        ['h:a', '250'],
+        ['h:a', '-20'],
+        ['h:s', '3'],
+        ['h:s', '-8'],
+        ['h:i', '5'],
+        ['h:i', '400'],
+      ] as const) {
+        const [ra, rb] = await both('SRANDMEMBER', key, count);
+        if (!Array.isArray(ra) || !Array.isArray(rb)) throw new Error('SRANDMEMBER shape');
+        t.equal(rb.length, ra.length, `SRANDMEMBER ${key} ${count} length`);
+        const members = new Set(sorted(await a.call('SMEMBERS', key)));
+        t.ok(
+          rb.every((m) => members.has(asText(m))),
+          `SRANDMEMBER ${key} ${count} members`,
+        );
+        if (!count.startsWith('-')) t.equal(new Set(rb.map(asText)).size, rb.length, `SRANDMEMBER ${key} ${count} distinct`);
+      }
+      // SPOP with a count, in each of Redis's cases, leaves the same size and encoding.
+      const pops: [string, string[], string, string[]][] = [
+        ['p:i', ints.slice(0, 50), '10', ['CONFIG', 'SET', 'set-max-intset-entries', '10']],
+        ['p:j', ints.slice(0, 51), '46', ['CONFIG', 'SET', 'set-max-intset-entries', '10']],
+        ['p:k', ints.slice(0, 600), '560', ['CONFIG', 'SET', 'set-max-intset-entries', '512']],
+        ['p:l', big.slice(0, 10), '9', []],
+        ['p:m', big.slice(0, 10), '3', []],
+        ['p:n', ints.slice(0, 10), '9', []],
+        ['p:o', ints.slice(0, 10), '2', []],
+        ['p:p', big, '290', []],
+        ['p:q', big, '100', []],
+        ['p:r', big, '200', []],
+      ];
+      for (const [key, members, count, config] of pops) {
+        if (config.length > 0) await both(...config);
+        await both('SADD', key, ...members);
+        const [ra, rb] = await both('SPOP', key, count);
+        if (!Array.isArray(ra) || !Array.isArray(rb)) throw new Error('SPOP shape');
+        t.equal(rb.length, ra.length, `SPOP ${key} ${count} length`);
+        t.ok(
+          rb.every((m) => members.includes(asText(m))),
+          `SPOP ${key} ${count} members`,
+        );
+        t.equal(new Set(rb.map(asText)).size, rb.length, `SPOP ${key} ${count} distinct`);
+        await same('SCARD', key);
+        await same('OBJECT', 'ENCODING', key);
+        const rest = sorted(await b.call('SMEMBERS', key));
+        t.same([...rest, ...rb.map(asText)].sort(), [...members].sort(), `SPOP ${key} ${count} keeps the rest`);
+      }
+      await both('CONFIG', 'SET', 'set-max-intset-entries', '512');
+      const [one] = await both('SPOP', 'h:s');
+      t.ok(['m1', 'm2', '1', 'm299', 'zz'].includes(asText(one)), 'SPOP one member');
+      await same('SCARD', 'h:s');
+    });
+  }
+
+  for (const proto of PROTOS) {
     t.test(`RESP${proto}: replies that legitimately differ have Redis's shape`, async (t) => {
       const [, sutPort] = ports();
       const c = await Client.open(sutPort, proto);

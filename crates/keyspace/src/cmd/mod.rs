@@ -20,6 +20,7 @@ pub(crate) mod getkeys;
 pub(crate) mod hyperloglog;
 pub(crate) mod server;
 pub(crate) mod sorted_set;
+pub(crate) mod set;
 // Generated: its layout is the generator's, not rustfmt's.
 #[rustfmt::skip]
 pub(crate) mod spec;
@@ -331,6 +332,24 @@ op_table! {
     PfMerge = "pfmerge", hyperloglog::pfmerge;
     PfDebug = "pfdebug", hyperloglog::pfdebug;
     PfSelfTest = "pfselftest", hyperloglog::pfselftest;
+    // set
+    SAdd = "sadd", set::sadd;
+    SRem = "srem", set::srem;
+    SMove = "smove", set::smove;
+    SIsMember = "sismember", set::sismember;
+    SMIsMember = "smismember", set::smismember;
+    SCard = "scard", set::scard;
+    SMembers = "smembers", set::smembers;
+    SPop = "spop", set::spop;
+    SRandMember = "srandmember", set::srandmember;
+    SInter = "sinter", set::sinter;
+    SInterCard = "sintercard", set::sintercard;
+    SInterStore = "sinterstore", set::sinterstore;
+    SUnion = "sunion", set::sunion;
+    SUnionStore = "sunionstore", set::sunionstore;
+    SDiff = "sdiff", set::sdiff;
+    SDiffStore = "sdiffstore", set::sdiffstore;
+    SScan = "sscan", set::sscan;
 }
 
 impl Op {

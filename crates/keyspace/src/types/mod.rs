@@ -18,6 +18,7 @@ use crate::db::{Kind, Obj};
 pub(crate) trait Typed: Sized {
     /// What TYPE prints for it.
     const KIND: Kind;
+    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The value, when `obj` holds this type.
     fn of(obj: &Obj) -> Option<&Self>;
     /// The value, mutably, when `obj` holds this type.

@@ -25,6 +25,7 @@ export const SCRIPTS = [
   'bitmap.txt',
   'hyperloglog.txt',
   'sorted_set.txt',
+  'sets.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
