@@ -172,7 +172,6 @@ impl KsError {
             KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
-            KsError::NotPositive => "ERR value is out of range, must be positive",
             KsError::NumKeysTooMany => "ERR Number of keys can't be greater than number of args",
             KsError::WrongArgCount => "ERR wrong number of arguments for '",
             KsError::LcsNotString => "ERR The specified keys must contain string values",
