@@ -137,7 +137,6 @@ impl StrEnc {
 
 /// A value that does not live inline in an `Entry`'s block.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // The aggregate families land on this next; remove then.
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
     Raw(Vec<u8>),
@@ -453,7 +452,6 @@ impl Entry {
     }
 
     /// An entry `key` holding the aggregate value `val`.
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     pub(crate) fn new_obj(key: &[u8], val: Obj, access: u32) -> Entry {
         Entry::alloc(
             (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
@@ -494,7 +492,6 @@ impl Entry {
         self.obj().and_then(T::of).ok_or(KsError::WrongType)
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// `typed`, mutably.
     pub(crate) fn typed_mut<T: Typed>(&mut self) -> Result<&mut T, KsError> {
         self.obj_mut().and_then(T::of_mut).ok_or(KsError::WrongType)
@@ -685,7 +682,6 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-#[allow(dead_code)] // The aggregate families land on this next; remove then.
 /// What `Db::upsert` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Upserted {
@@ -710,6 +706,9 @@ pub(crate) enum Lookup<'a> {
 pub(crate) struct Db {
     table: HashTable<Entry>,
     expires: ExpiryIndex,
+    /// Keys that got a hash field TTL (Redis 7.4's `db->hexpires`, without the order): the
+    /// active cycle visits them and forgets a key once it holds no field TTL.
+    hfe_keys: std::collections::HashSet<Box<[u8]>>,
 }
 
 /// Drop `(when, h)` from the expiry index for a key that no longer expires at `when`,
@@ -756,7 +755,7 @@ impl Db {
 
     /// The entry of `key`; a key past its TTL is deleted on the way (lazy expiry).
     pub(crate) fn lookup(&mut self, h: u64, key: &[u8], now_ms: i64, hs: &KeyHasher) -> Lookup<'_> {
-        let Db { table, expires } = self;
+        let Db { table, expires, .. } = self;
         match table.find_entry(h, |e| e.key() == key) {
             Err(_) => Lookup::Missing,
             Ok(occ) => {
@@ -784,7 +783,6 @@ impl Db {
             .into_mut()
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The live entry of `key`, or (absent or expired) a new one from `make`, which must
     /// have no TTL; one probe of the table when the key is there.
     pub(crate) fn upsert(
@@ -820,7 +818,7 @@ impl Db {
 
     /// Remove `key`, returning its entry.
     pub(crate) fn remove(&mut self, h: u64, key: &[u8], hs: &KeyHasher) -> Option<Entry> {
-        let Db { table, expires } = self;
+        let Db { table, expires, .. } = self;
         let occ = table.find_entry(h, |e| e.key() == key).ok()?;
         let (gone, vacant) = occ.remove();
         let table = vacant.into_table();
@@ -916,6 +914,25 @@ impl Db {
     pub(crate) fn clear(&mut self) {
         self.table = HashTable::new();
         self.expires.clear();
+        self.hfe_keys = Default::default();
+    }
+
+    /// Remember that `key` holds a hash with field TTLs (for the active cycle).
+    pub(crate) fn hfe_register(&mut self, key: &[u8]) {
+        if !self.hfe_keys.contains(key) {
+            self.hfe_keys.insert(Box::from(key));
+        }
+    }
+
+    /// Every key registered with `hfe_register`, taken out of the registry (the caller
+    /// registers again those that still hold field TTLs).
+    pub(crate) fn hfe_take(&mut self) -> Vec<Box<[u8]>> {
+        std::mem::take(&mut self.hfe_keys).into_iter().collect()
+    }
+
+    /// The live entry of `key`, mutably, without expiring it.
+    pub(crate) fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
+        self.table.find_mut(h, |e| e.key() == key)
     }
 }
 

@@ -64,6 +64,41 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// HINCRBY on a field whose value is not an integer.
+    HashValueNotInteger,
+    /// HINCRBYFLOAT on a field whose value is not a float.
+    HashValueNotFloat,
+    /// HINCRBYFLOAT with an increment that is NaN or infinite.
+    ValueNanOrInfinity,
+    /// HRANDFIELD count WITHVALUES beyond +-LONG_MAX/2.
+    ValueOutOfRange,
+    /// HRANDFIELD count outside -LONG_MAX..LONG_MAX (`getRangeLongFromObjectOrReply`).
+    CountOutOfRange,
+    /// HEXPIRE family: the FIELDS keyword is missing or misplaced.
+    MandatoryFields,
+    /// HEXPIRE family: numFields is not a positive integer.
+    NumFieldsNotPositive,
+    /// HTTL family and HPERSIST: numFields is not a positive integer.
+    NumFieldsNotPositiveInt,
+    /// HEXPIRE family: numFields does not match the fields given.
+    NumFieldsMismatch,
+    /// HEXPIRE family: a negative time.
+    HfeNegativeTime,
+    /// HEXPIRE family: a time beyond Redis 7.4's field TTL limit; the text names the command.
+    InvalidExpireTimeHfe(HfeCmd),
+}
+
+/// The HEXPIRE-family commands whose "invalid expire time" error names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HfeCmd {
+    /// HEXPIRE
+    HExpire,
+    /// HPEXPIRE
+    HPExpire,
+    /// HEXPIREAT
+    HExpireAt,
+    /// HPEXPIREAT
+    HPExpireAt,
 }
 
 /// The commands whose "invalid expire time" error names them.
@@ -94,6 +129,10 @@ pub enum ArgCountCmd {
     MSet,
     /// MSETNX
     MSetNx,
+    /// HSET
+    HSet,
+    /// HMSET
+    HMSet,
 }
 
 impl KsError {
@@ -138,6 +177,8 @@ impl KsError {
             KsError::WrongArgCount(cmd) => match cmd {
                 ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
                 ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
+                ArgCountCmd::HSet => "ERR wrong number of arguments for 'hset' command",
+                ArgCountCmd::HMSet => "ERR wrong number of arguments for 'hmset' command",
             },
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
@@ -157,6 +198,29 @@ impl KsError {
                  that when switching between policies at runtime LRU and LFU data will take \
                  some time to adjust."
             }
+            KsError::HashValueNotInteger => "ERR hash value is not an integer",
+            KsError::HashValueNotFloat => "ERR hash value is not a float",
+            KsError::ValueNanOrInfinity => "ERR value is NaN or Infinity",
+            KsError::ValueOutOfRange => "ERR value is out of range",
+            KsError::CountOutOfRange => {
+                "ERR value is out of range, value must between -9223372036854775807 and \
+                 9223372036854775807"
+            }
+            KsError::MandatoryFields => {
+                "ERR Mandatory argument FIELDS is missing or not at the right position"
+            }
+            KsError::NumFieldsNotPositive => "ERR Parameter `numFields` should be greater than 0",
+            KsError::NumFieldsNotPositiveInt => "ERR Number of fields must be a positive integer",
+            KsError::NumFieldsMismatch => {
+                "ERR The `numfields` parameter must match the number of arguments"
+            }
+            KsError::HfeNegativeTime => "ERR invalid expire time, must be >= 0",
+            KsError::InvalidExpireTimeHfe(cmd) => match cmd {
+                HfeCmd::HExpire => "ERR invalid expire time in 'hexpire' command",
+                HfeCmd::HPExpire => "ERR invalid expire time in 'hpexpire' command",
+                HfeCmd::HExpireAt => "ERR invalid expire time in 'hexpireat' command",
+                HfeCmd::HPExpireAt => "ERR invalid expire time in 'hpexpireat' command",
+            },
         }
     }
 
@@ -217,6 +281,18 @@ mod tests {
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::HashValueNotInteger,
+            KsError::HashValueNotFloat,
+            KsError::ValueNanOrInfinity,
+            KsError::ValueOutOfRange,
+            KsError::CountOutOfRange,
+            KsError::MandatoryFields,
+            KsError::NumFieldsNotPositive,
+            KsError::NumFieldsNotPositiveInt,
+            KsError::NumFieldsMismatch,
+            KsError::HfeNegativeTime,
+            KsError::InvalidExpireTimeHfe(HfeCmd::HExpire),
+            KsError::WrongArgCount(ArgCountCmd::HSet),
         ];
         for e in all {
             let t = e.text();

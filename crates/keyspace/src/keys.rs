@@ -324,6 +324,12 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         e.typed_mut::<T>()
     }
 
+    /// Register `key` as holding a hash with field TTLs, for the active cycle.
+    pub(crate) fn hfe_register(&mut self, key: &[u8]) {
+        let (s, _) = self.locate(key);
+        self.tx.seg(s).dbs[self.db].hfe_register(key);
+    }
+
     /// `setExpire` (`Some`) or `removeExpire` (`None`); false when the key is absent.
     pub(crate) fn set_expire(&mut self, key: &[u8], when: Option<i64>) -> bool {
         let (s, h) = self.locate(key);
@@ -334,7 +340,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
 
 /// Record `ev` on `key` when anyone listens for it (`notifyKeyspaceEvent`).
 #[inline]
-fn record(ks: &Keyspace, fx: &mut Effects, db: usize, ev: Event, key: &[u8]) {
+pub(crate) fn record(ks: &Keyspace, fx: &mut Effects, db: usize, ev: Event, key: &[u8]) {
     if ks.listeners.wants(ev) {
         fx.events.push(KeyEvent {
             event: ev,

@@ -101,6 +101,20 @@ const WRITES: &[Write] = &[
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
     w(&["set k v"], "swapdb 0 1", &["k", "other"], &[]),
+    // hash
+    w(&[], "hset h f v", &["h"], &["new", "hset"]),
+    w(&["hset h f v"], "hset h f w g x", &["h"], &["hset"]),
+    w(&[], "hmset h f v", &["h"], &["new", "hset"]),
+    w(&[], "hsetnx h f v", &["h"], &["new", "hset"]),
+    w(&["hset h f v g w"], "hdel h f", &["h"], &["hdel"]),
+    w(&["hset h f v"], "hdel h f g", &["h"], &["hdel", "del"]),
+    w(&[], "hincrby h f 2", &["h"], &["new", "hincrby"]),
+    w(
+        &["hset h f 1"],
+        "hincrbyfloat h f 1.5",
+        &["h"],
+        &["hincrbyfloat"],
+    ),
 ];
 
 /// Commands that never write (their own lookups may still expire a key lazily).
@@ -127,6 +141,16 @@ const READS: &[&str] = &[
     "object|refcount",
     "object|help",
     "dbsize",
+    "hget",
+    "hmget",
+    "hexists",
+    "hlen",
+    "hkeys",
+    "hvals",
+    "hgetall",
+    "hstrlen",
+    "hrandfield",
+    "hscan",
 ];
 
 /// The name of the command a line runs, as the op table spells it.

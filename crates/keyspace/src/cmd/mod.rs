@@ -13,6 +13,7 @@
 //! data before it returns an error, as in Redis.
 
 pub(crate) mod generic;
+pub(crate) mod hash;
 pub(crate) mod server;
 pub(crate) mod string;
 
@@ -222,6 +223,23 @@ op_table! {
     FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
     FlushAll = "flushall", server::flushall, -1, KeySpec::All;
     SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    // hash
+    HSet = "hset", hash::hset, -4, K1;
+    HSetNx = "hsetnx", hash::hsetnx, 4, K1;
+    HGet = "hget", hash::hget, 3, K1;
+    HMSet = "hmset", hash::hmset, -4, K1;
+    HMGet = "hmget", hash::hmget, -3, K1;
+    HDel = "hdel", hash::hdel, -3, K1;
+    HExists = "hexists", hash::hexists, 3, K1;
+    HLen = "hlen", hash::hlen, 2, K1;
+    HKeys = "hkeys", hash::hkeys, 2, K1;
+    HVals = "hvals", hash::hvals, 2, K1;
+    HGetAll = "hgetall", hash::hgetall, 2, K1;
+    HIncrBy = "hincrby", hash::hincrby, 4, K1;
+    HIncrByFloat = "hincrbyfloat", hash::hincrbyfloat, 4, K1;
+    HStrLen = "hstrlen", hash::hstrlen, 3, K1;
+    HRandField = "hrandfield", hash::hrandfield, -2, K1;
+    HScan = "hscan", hash::hscan, -3, K1;
 }
 
 impl Op {
