@@ -3,9 +3,13 @@
 //! `db.c`, `expire.c` and `object.c`).
 //!
 //! What fails before a command reaches the core (unknown command, arity, protocol, NOAUTH)
-//! belongs to the TypeScript side and is not here. Nothing here allocates: a variant maps to a
-//! `&'static str`, and the one error that echoes the client's text (`Unsupported option`)
-//! carries the argument's index so the reply writer can copy it from argv.
+//! belongs to the TypeScript side; the core's arity guard (a caller bug) and MSET's own
+//! count check share `WrongArgCount`. Errors that name their command carry no name: the
+//! reply writer prints the running command's spec name (`names_command`).
+//!
+//! Nothing here allocates: a variant maps to a `&'static str`, and the one error that echoes
+//! the client's text (`Unsupported option`) carries the argument's index so the reply writer
+//! can copy it from argv.
 
 /// Why a keyspace command failed; each variant is exactly one Redis error reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +34,8 @@ pub enum KsError {
     InvalidFirstDbIndex,
     /// SWAPDB's second index is not an integer.
     InvalidSecondDbIndex,
-    /// `addReplyErrorExpireTime`: the text names the command.
-    InvalidExpireTime(ExpireCmd),
+    /// `addReplyErrorExpireTime`: the reply names the running command (see `names_command`).
+    InvalidExpireTime,
     /// `shared.sameobjecterr` (MOVE to the same db, COPY onto itself).
     SameObject,
     /// `checkStringLength`: the result would pass proto-max-bulk-len (512 MB).
@@ -49,9 +53,10 @@ pub enum KsError {
     UnsupportedOption(u16),
     /// SCAN with a cursor that is not an unsigned 64-bit number.
     InvalidCursor,
-    /// MSET/MSETNX with an odd number of key/value arguments (checked by the command itself
-    /// in Redis, not by the arity table).
-    WrongArgCount(ArgCountCmd),
+    /// `addReplyErrorArity`: the reply names the running command (see `names_command`). Also
+    /// MSET/MSETNX with an odd number of key/value arguments (checked by the command itself in
+    /// Redis, not by the arity table).
+    WrongArgCount,
     /// LCS on a key holding a non-string.
     LcsNotString,
     /// LCS with both LEN and IDX.
@@ -64,6 +69,14 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// COMMAND GETKEYS of a command that does not exist.
+    GetKeysInvalidCommand,
+    /// COMMAND GETKEYS of a command without key arguments.
+    GetKeysNoKeyArguments,
+    /// COMMAND GETKEYS of a command whose arity is not met.
+    GetKeysInvalidArgCount,
+    /// COMMAND GETKEYS of a command whose arguments name no keys.
+    GetKeysInvalidArguments,
     /// HINCRBY on a field whose value is not an integer.
     HashValueNotInteger,
     /// HINCRBYFLOAT on a field whose value is not a float.
@@ -74,7 +87,7 @@ pub enum KsError {
     ValueOutOfRange,
     /// HRANDFIELD count outside -LONG_MAX..LONG_MAX (`getRangeLongFromObjectOrReply`).
     CountOutOfRange,
-    /// HEXPIRE family: the FIELDS keyword is missing or misplaced.
+    /// HEXPIRE family (Redis 7.4): the FIELDS keyword is missing or misplaced.
     MandatoryFields,
     /// HEXPIRE family: numFields is not a positive integer.
     NumFieldsNotPositive,
@@ -84,60 +97,12 @@ pub enum KsError {
     NumFieldsMismatch,
     /// HEXPIRE family: a negative time.
     HfeNegativeTime,
-    /// HEXPIRE family: a time beyond Redis 7.4's field TTL limit; the text names the command.
-    InvalidExpireTimeHfe(HfeCmd),
-}
-
-/// The HEXPIRE-family commands whose "invalid expire time" error names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HfeCmd {
-    /// HEXPIRE
-    HExpire,
-    /// HPEXPIRE
-    HPExpire,
-    /// HEXPIREAT
-    HExpireAt,
-    /// HPEXPIREAT
-    HPExpireAt,
-}
-
-/// The commands whose "invalid expire time" error names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpireCmd {
-    /// SET ... EX/PX/EXAT/PXAT
-    Set,
-    /// SETEX
-    SetEx,
-    /// PSETEX
-    PSetEx,
-    /// GETEX ... EX/PX/EXAT/PXAT
-    GetEx,
-    /// EXPIRE
-    Expire,
-    /// PEXPIRE
-    PExpire,
-    /// EXPIREAT
-    ExpireAt,
-    /// PEXPIREAT
-    PExpireAt,
-}
-
-/// The commands that check their own argument count beyond the arity table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgCountCmd {
-    /// MSET
-    MSet,
-    /// MSETNX
-    MSetNx,
-    /// HSET
-    HSet,
-    /// HMSET
-    HMSet,
 }
 
 impl KsError {
     /// The full error text, prefix included (`ERR ...`, `WRONGTYPE ...`). For
-    /// `UnsupportedOption` this is the text before the echoed argument.
+    /// `UnsupportedOption` this is the text before the echoed argument, for the errors that
+    /// name their command the text before the name.
     pub fn text(self) -> &'static str {
         match self {
             KsError::WrongType => {
@@ -152,16 +117,7 @@ impl KsError {
             KsError::DbIndexOutOfRange => "ERR DB index is out of range",
             KsError::InvalidFirstDbIndex => "ERR invalid first DB index",
             KsError::InvalidSecondDbIndex => "ERR invalid second DB index",
-            KsError::InvalidExpireTime(cmd) => match cmd {
-                ExpireCmd::Set => "ERR invalid expire time in 'set' command",
-                ExpireCmd::SetEx => "ERR invalid expire time in 'setex' command",
-                ExpireCmd::PSetEx => "ERR invalid expire time in 'psetex' command",
-                ExpireCmd::GetEx => "ERR invalid expire time in 'getex' command",
-                ExpireCmd::Expire => "ERR invalid expire time in 'expire' command",
-                ExpireCmd::PExpire => "ERR invalid expire time in 'pexpire' command",
-                ExpireCmd::ExpireAt => "ERR invalid expire time in 'expireat' command",
-                ExpireCmd::PExpireAt => "ERR invalid expire time in 'pexpireat' command",
-            },
+            KsError::InvalidExpireTime => "ERR invalid expire time in '",
             KsError::SameObject => "ERR source and destination objects are the same",
             KsError::StringTooLong => {
                 "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -174,12 +130,7 @@ impl KsError {
             KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
-            KsError::WrongArgCount(cmd) => match cmd {
-                ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
-                ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
-                ArgCountCmd::HSet => "ERR wrong number of arguments for 'hset' command",
-                ArgCountCmd::HMSet => "ERR wrong number of arguments for 'hmset' command",
-            },
+            KsError::WrongArgCount => "ERR wrong number of arguments for '",
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
                 "ERR If you want both the length and indexes, please just use IDX."
@@ -198,6 +149,12 @@ impl KsError {
                  that when switching between policies at runtime LRU and LFU data will take \
                  some time to adjust."
             }
+            KsError::GetKeysInvalidCommand => "ERR Invalid command specified",
+            KsError::GetKeysNoKeyArguments => "ERR The command has no key arguments",
+            KsError::GetKeysInvalidArgCount => {
+                "ERR Invalid number of arguments specified for command"
+            }
+            KsError::GetKeysInvalidArguments => "ERR Invalid arguments specified for command",
             KsError::HashValueNotInteger => "ERR hash value is not an integer",
             KsError::HashValueNotFloat => "ERR hash value is not a float",
             KsError::ValueNanOrInfinity => "ERR value is NaN or Infinity",
@@ -215,12 +172,15 @@ impl KsError {
                 "ERR The `numfields` parameter must match the number of arguments"
             }
             KsError::HfeNegativeTime => "ERR invalid expire time, must be >= 0",
-            KsError::InvalidExpireTimeHfe(cmd) => match cmd {
-                HfeCmd::HExpire => "ERR invalid expire time in 'hexpire' command",
-                HfeCmd::HPExpire => "ERR invalid expire time in 'hpexpire' command",
-                HfeCmd::HExpireAt => "ERR invalid expire time in 'hexpireat' command",
-                HfeCmd::HPExpireAt => "ERR invalid expire time in 'hpexpireat' command",
-            },
+        }
+    }
+
+    /// For an error that names the running command, the text after the name: the reply is
+    /// `text()`, the command's spec name, then this (`ERR invalid expire time in 'set' command`).
+    pub fn names_command(self) -> Option<&'static str> {
+        match self {
+            KsError::InvalidExpireTime | KsError::WrongArgCount => Some("' command"),
+            _ => None,
         }
     }
 
@@ -264,8 +224,7 @@ mod tests {
             KsError::DbIndexOutOfRange,
             KsError::InvalidFirstDbIndex,
             KsError::InvalidSecondDbIndex,
-            KsError::InvalidExpireTime(ExpireCmd::Set),
-            KsError::InvalidExpireTime(ExpireCmd::PExpireAt),
+            KsError::InvalidExpireTime,
             KsError::SameObject,
             KsError::StringTooLong,
             KsError::NanOrInfinity,
@@ -274,13 +233,17 @@ mod tests {
             KsError::ExpireGtAndLt,
             KsError::UnsupportedOption(3),
             KsError::InvalidCursor,
-            KsError::WrongArgCount(ArgCountCmd::MSet),
+            KsError::WrongArgCount,
             KsError::LcsNotString,
             KsError::LcsLenAndIdx,
             KsError::LcsTooLong,
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::GetKeysInvalidCommand,
+            KsError::GetKeysNoKeyArguments,
+            KsError::GetKeysInvalidArgCount,
+            KsError::GetKeysInvalidArguments,
             KsError::HashValueNotInteger,
             KsError::HashValueNotFloat,
             KsError::ValueNanOrInfinity,
@@ -291,8 +254,6 @@ mod tests {
             KsError::NumFieldsNotPositiveInt,
             KsError::NumFieldsMismatch,
             KsError::HfeNegativeTime,
-            KsError::InvalidExpireTimeHfe(HfeCmd::HExpire),
-            KsError::WrongArgCount(ArgCountCmd::HSet),
         ];
         for e in all {
             let t = e.text();

@@ -8,7 +8,7 @@ mod common;
 
 use common::{keyspace, Client};
 use shrike_keyspace::notify::{self, flags_from_letters};
-use shrike_keyspace::{Effects, Keyspace};
+use shrike_keyspace::{Effects, Keyspace, Op};
 
 /// A write command: the lines that set it up, the command, the keys whose version must
 /// move, and the event names Redis 7.2 publishes for it (with `notify-keyspace-events`
@@ -115,6 +115,43 @@ const WRITES: &[Write] = &[
         &["h"],
         &["hincrbyfloat"],
     ),
+    // hash field TTLs (Redis 7.4)
+    w(
+        &["hset h f v"],
+        "hexpire h 100 fields 1 f",
+        &["h"],
+        &["hexpire"],
+    ),
+    w(
+        &["hset h f v"],
+        "hpexpire h 100000 fields 1 f",
+        &["h"],
+        &["hexpire"],
+    ),
+    w(
+        &["hset h f v"],
+        "hexpireat h 9999999999 fields 1 f",
+        &["h"],
+        &["hexpire"],
+    ),
+    w(
+        &["hset h f v g w"],
+        "hpexpireat h 1 fields 1 f",
+        &["h"],
+        &["hdel"],
+    ),
+    w(
+        &["hset h f v"],
+        "hpexpireat h 1 fields 1 f",
+        &["h"],
+        &["hdel", "del"],
+    ),
+    w(
+        &["hset h f v", "hexpire h 100 fields 1 f"],
+        "hpersist h fields 1 f",
+        &["h"],
+        &["hpersist"],
+    ),
 ];
 
 /// Commands that never write (their own lookups may still expire a key lazily).
@@ -151,6 +188,10 @@ const READS: &[&str] = &[
     "hstrlen",
     "hrandfield",
     "hscan",
+    "httl",
+    "hpttl",
+    "hexpiretime",
+    "hpexpiretime",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -179,6 +220,9 @@ fn every_command_is_known_to_be_a_write_or_a_read() {
             written != read,
             "{name}: add it to WRITES (with what it must record) or to READS"
         );
+        // The spec's `write` flag agrees: a write command cannot hide among the reads.
+        let writes = Op::from_name(name).is_some_and(Op::writes);
+        assert_eq!(writes, written, "{name}: the spec says write = {writes}");
     }
 }
 

@@ -10,7 +10,7 @@
 use std::cell::Cell;
 
 use crate::cmd::Ctx;
-use crate::error::{ArgCountCmd, HfeCmd, KsError};
+use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{Event, HASH};
 use crate::number::{self, arg_i64, parse_cursor, IntBuf};
@@ -49,18 +49,18 @@ fn rand_below(n: usize) -> usize {
 
 /// HSET key field value [field value ...]
 pub(crate) fn hset(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    hset_generic(ctx, argv, ArgCountCmd::HSet)
+    hset_generic(ctx, argv, true)
 }
 
 /// HMSET key field value [field value ...]
 pub(crate) fn hmset(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    hset_generic(ctx, argv, ArgCountCmd::HMSet)
+    hset_generic(ctx, argv, false)
 }
 
 /// `hsetCommand`: HSET replies the number of new fields, HMSET `+OK`.
-fn hset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], cmd: ArgCountCmd) -> Result<(), KsError> {
+fn hset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], is_hset: bool) -> Result<(), KsError> {
     if argv.len() % 2 == 1 {
-        return Err(KsError::WrongArgCount(cmd));
+        return Err(KsError::WrongArgCount);
     }
     let key = argv[1];
     let (mut keys, out) = ctx.split();
@@ -73,9 +73,10 @@ fn hset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], cmd: ArgCountCmd) -> Resu
         created += i64::from(h.set(fv[0], fv[1], now, &lim) == SetResult::Inserted);
     }
     keys.changed(key, HSET);
-    match cmd {
-        ArgCountCmd::HSet => out.int(created),
-        _ => out.simple(b"OK"),
+    if is_hset {
+        out.int(created);
+    } else {
+        out.simple(b"OK");
     }
     Ok(())
 }
@@ -544,30 +545,26 @@ fn hfe_fields<'a, 'b>(
     Ok(&argv[at + 1..])
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HEXPIRE key seconds [NX | XX | GT | LT] FIELDS numfields field [field ...]
 pub(crate) fn hexpire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let now = ctx.sess.now_ms;
-    hexpire_generic(ctx, argv, now, true, HfeCmd::HExpire)
+    hexpire_generic(ctx, argv, now, true)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HPEXPIRE key milliseconds [NX | XX | GT | LT] FIELDS numfields field [field ...]
 pub(crate) fn hpexpire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let now = ctx.sess.now_ms;
-    hexpire_generic(ctx, argv, now, false, HfeCmd::HPExpire)
+    hexpire_generic(ctx, argv, now, false)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HEXPIREAT key unix-time-seconds [NX | XX | GT | LT] FIELDS numfields field [field ...]
 pub(crate) fn hexpireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    hexpire_generic(ctx, argv, 0, true, HfeCmd::HExpireAt)
+    hexpire_generic(ctx, argv, 0, true)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HPEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] FIELDS numfields field [field ...]
 pub(crate) fn hpexpireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    hexpire_generic(ctx, argv, 0, false, HfeCmd::HPExpireAt)
+    hexpire_generic(ctx, argv, 0, false)
 }
 
 /// Redis 7.4's `hexpireGenericCommand`: per field -2 (no such field), 0 (condition not
@@ -578,7 +575,6 @@ fn hexpire_generic(
     argv: &[&[u8]],
     base_ms: i64,
     seconds: bool,
-    cmd: HfeCmd,
 ) -> Result<(), KsError> {
     let key = argv[1];
     let (mut keys, out) = ctx.split();
@@ -591,12 +587,12 @@ fn hexpire_generic(
     }
     if seconds {
         if at > HFE_MAX_ABS_TIME_MS / 1000 {
-            return Err(KsError::InvalidExpireTimeHfe(cmd));
+            return Err(KsError::InvalidExpireTime);
         }
         at *= 1000;
     }
     if at > HFE_MAX_ABS_TIME_MS - base_ms {
-        return Err(KsError::InvalidExpireTimeHfe(cmd));
+        return Err(KsError::InvalidExpireTime);
     }
     at += base_ms;
     let opt = argv[3];
@@ -674,25 +670,21 @@ enum TtlUnit {
     PExpireTime,
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HTTL key FIELDS numfields field [field ...]
 pub(crate) fn httl(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     httl_generic(ctx, argv, TtlUnit::Ttl)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HPTTL key FIELDS numfields field [field ...]
 pub(crate) fn hpttl(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     httl_generic(ctx, argv, TtlUnit::PTtl)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HEXPIRETIME key FIELDS numfields field [field ...]
 pub(crate) fn hexpiretime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     httl_generic(ctx, argv, TtlUnit::ExpireTime)
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HPEXPIRETIME key FIELDS numfields field [field ...]
 pub(crate) fn hpexpiretime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     httl_generic(ctx, argv, TtlUnit::PExpireTime)
@@ -725,7 +717,6 @@ fn httl_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], unit: TtlUnit) -> Result<
     Ok(())
 }
 
-#[allow(dead_code)] // In the op table once the Redis 7.4 spec of the HEXPIRE family lands.
 /// HPERSIST key FIELDS numfields field [field ...]
 ///
 /// Redis 7.4: per field -2 (no such field, or expired), -1 (no TTL) or 1 (TTL removed);
@@ -772,56 +763,23 @@ pub(crate) fn hpersist(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::{Handler, Op};
+    use crate::cmd::Op;
     use crate::notify::{flags_from_letters, Effects};
     use crate::reply::{decode, Reply};
     use crate::{Config, Keyspace, Session};
 
     const T0: i64 = 1_700_000_000_000;
 
-    /// The handler of a command, including the HEXPIRE family not yet in the op table.
-    fn handler(name: &str) -> Handler {
-        match name {
-            "hexpire" => hexpire,
-            "hpexpire" => hpexpire,
-            "hexpireat" => hexpireat,
-            "hpexpireat" => hpexpireat,
-            "httl" => httl,
-            "hpttl" => hpttl,
-            "hexpiretime" => hexpiretime,
-            "hpexpiretime" => hpexpiretime,
-            "hpersist" => hpersist,
-            _ => {
-                let name = match name {
-                    "object" => "object|encoding",
-                    n => n,
-                };
-                let op = Op::from_name(name).unwrap_or_else(|| panic!("no op {name}"));
-                crate::cmd::OPS[op as usize].handler
-            }
-        }
-    }
-
-    /// Run `line` as `sess` would, holding every lock.
+    /// Run `line` as `sess` would.
     fn run(ks: &Keyspace, sess: &mut Session, line: &str) -> Reply {
         let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        let h = handler(&argv[0].to_ascii_lowercase().escape_ascii().to_string());
-        let mut tx = ks.lock_all();
-        let mut out = ReplySink::new();
-        let res = {
-            let mut ctx = Ctx {
-                ks,
-                tx: &mut tx,
-                sess,
-                out: &mut out,
-                touch: true,
-            };
-            h(&mut ctx, &argv)
+        let name = match argv[0] {
+            b"object" => "object|encoding".to_string(),
+            n => String::from_utf8_lossy(n).to_lowercase(),
         };
-        if let Err(e) = res {
-            out.clear();
-            out.command_error(e, &argv);
-        }
+        let op = Op::from_name(&name).unwrap_or_else(|| panic!("no op {name}"));
+        let mut out = ReplySink::new();
+        ks.run(sess, op as u16, &argv, &mut out);
         decode(out.as_bytes()).unwrap().remove(0)
     }
 
@@ -985,15 +943,15 @@ mod tests {
         for (line, e) in [
             ("hexpire h -1 fields 1 a", KsError::HfeNegativeTime),
             ("hexpire h x fields 1 a", KsError::NotInteger),
+            ("hexpire h 10 fields 0 a", KsError::NumFieldsNotPositive),
             (
                 "hexpire h 70368744177664 fields 1 a",
-                KsError::InvalidExpireTimeHfe(HfeCmd::HExpire),
+                KsError::InvalidExpireTime,
             ),
             (
                 "hpexpireat h 70368744177664 fields 1 a",
-                KsError::InvalidExpireTimeHfe(HfeCmd::HPExpireAt),
+                KsError::InvalidExpireTime,
             ),
-            ("hexpire h 10 fields 0 a", KsError::NumFieldsNotPositive),
             ("hexpire h 10 fields x a", KsError::NumFieldsNotPositive),
             ("hexpire h 10 fields 2 a", KsError::NumFieldsMismatch),
             ("hexpire h 10 foo 1 a", KsError::MandatoryFields),
@@ -1002,7 +960,14 @@ mod tests {
             ("httl h fieldz 1 a", KsError::MandatoryFields),
             ("hpersist h fields 2 a", KsError::NumFieldsMismatch),
         ] {
-            assert_eq!(run(&ks, &mut s, line), err(e), "{line}");
+            let want = match e {
+                KsError::InvalidExpireTime => {
+                    let cmd = line.split(' ').next().unwrap_or("");
+                    Reply::error(&format!("ERR invalid expire time in '{cmd}' command"))
+                }
+                e => err(e),
+            };
+            assert_eq!(run(&ks, &mut s, line), want, "{line}");
         }
         run(&ks, &mut s, "set str v");
         assert_eq!(
