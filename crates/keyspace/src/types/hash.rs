@@ -122,9 +122,11 @@ struct Listpack {
     len: u32,
 }
 
-/// Where a field is in a listpack: the start of its field entry, and its value's range.
+/// Where a field is in a listpack: the start of its field entry, of its value's length
+/// prefix, and its value's bytes.
 struct Found {
     start: usize,
+    value_hdr: usize,
     value: std::ops::Range<usize>,
 }
 
@@ -142,11 +144,16 @@ impl Listpack {
         while at < buf.len() {
             let start = at;
             let f = get_entry(buf, &mut at);
+            let value_hdr = at;
             let vlen = get_varint(buf, &mut at);
             let value = at..at + vlen;
             at += vlen;
             if f == field {
-                return Some(Found { start, value });
+                return Some(Found {
+                    start,
+                    value_hdr,
+                    value,
+                });
             }
         }
         None
@@ -164,14 +171,6 @@ impl Listpack {
     }
 
     fn replace_value(&mut self, found: &Found, value: &[u8]) {
-        let hdr_start = {
-            // The value's length prefix sits right before its bytes.
-            let mut s = found.value.start - 1;
-            while s > found.start && self.buf[s - 1] & 0x80 != 0 {
-                s -= 1;
-            }
-            s
-        };
         if found.value.len() == value.len() {
             self.buf[found.value.clone()].copy_from_slice(value);
             return;
@@ -183,7 +182,7 @@ impl Listpack {
             n >>= 7;
         }
         enc.push(n as u8);
-        let old = hdr_start..found.value.end;
+        let old = found.value_hdr..found.value.end;
         let new_len = enc.len() + value.len();
         if new_len > old.len() {
             self.buf.reserve_exact(new_len - old.len());
@@ -657,6 +656,22 @@ mod tests {
         }
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.get(b"d", 0), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn listpack_values_change_length_next_to_binary_fields() {
+        let l = lim(128, 1000);
+        let mut h = Hash::new();
+        // Field bytes with the high bit set sit right before the value's length prefix.
+        h.set(b"\xff\x80", b"v", 0, &l);
+        h.set(b"next", b"w", 0, &l);
+        for len in [0usize, 1, 127, 128, 300, 2, 200] {
+            let v = vec![b'x'; len];
+            assert_eq!(h.set(b"\xff\x80", &v, 0, &l), SetResult::Updated);
+            assert_eq!(h.get(b"\xff\x80", 0), Some(&v[..]));
+            assert_eq!(h.get(b"next", 0), Some(&b"w"[..]));
+        }
+        assert!(h.is_listpack());
     }
 
     #[test]
