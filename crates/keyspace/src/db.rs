@@ -485,7 +485,6 @@ impl Entry {
         self.obj().and_then(Obj::len).unwrap_or(0)
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The value as type `T`; WRONGTYPE when it holds another type (the one place that
     /// error comes from for aggregate types).
     pub(crate) fn typed<T: Typed>(&self) -> Result<&T, KsError> {

@@ -222,8 +222,18 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let (s, h) = self.locate(entry.key());
         let hs = &self.ks.hasher;
         let kind = entry.kind();
-        let e = self.tx.seg(s).dbs[self.db].insert_new(h, entry, hs);
+        // A hash with field TTLs arriving by RENAME, MOVE or COPY joins the active cycle's
+        // list under its new name.
+        let hfe = entry
+            .typed::<crate::types::hash::Hash>()
+            .is_ok_and(|v| v.has_field_ttls());
+        let db = &mut self.tx.seg(s).dbs[self.db];
+        let e = db.insert_new(h, entry, hs);
         created(self.ks, self.fx, self.db, e.key(), kind);
+        if hfe {
+            let key: Box<[u8]> = Box::from(e.key());
+            db.hfe_register(&key);
+        }
     }
 
     /// Remove `key` and return its entry, expired or not (callers look it up first and

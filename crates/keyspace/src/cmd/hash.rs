@@ -1046,4 +1046,24 @@ mod tests {
         assert_eq!(ks.active_expire_fields(later, 1000, &mut fx), 200);
         assert_eq!(run(&ks, &mut s, "exists big"), Reply::Int(0));
     }
+
+    #[test]
+    fn renamed_moved_and_copied_hashes_keep_expiring_fields() {
+        let ks = Keyspace::new(Config::default());
+        let mut s = Session::new(T0);
+        for k in ["r", "m", "c"] {
+            run(&ks, &mut s, &format!("hset {k} a 1 b 2"));
+            run(&ks, &mut s, &format!("hpexpire {k} 10 fields 1 a"));
+        }
+        run(&ks, &mut s, "rename r r2");
+        run(&ks, &mut s, "move m 1");
+        run(&ks, &mut s, "copy c c2");
+        let mut fx = crate::notify::Effects::default();
+        // r2, m (db 1), c and c2: one field each.
+        assert_eq!(ks.active_expire_fields(T0 + 20, 100, &mut fx), 4);
+        assert_eq!(run(&ks, &mut s, "hlen r2"), Reply::Int(1));
+        assert_eq!(run(&ks, &mut s, "hlen c2"), Reply::Int(1));
+        s.db = 1;
+        assert_eq!(run(&ks, &mut s, "hlen m"), Reply::Int(1));
+    }
 }
