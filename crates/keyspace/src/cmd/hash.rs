@@ -258,7 +258,8 @@ pub(crate) fn hincrby(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErr
         }
     };
     let mut ib = IntBuf::new();
-    h.set(field, ib.format(new), now, &lim);
+    // Redis 7.4 keeps the field's TTL (HASH_SET_KEEP_TTL).
+    h.set_keep_ttl(field, ib.format(new), now, &lim);
     keys.changed(key, HINCRBY);
     out.int(new);
     Ok(())
@@ -305,7 +306,7 @@ pub(crate) fn hincrbyfloat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), 
             return Err(e);
         }
     };
-    h.set(field, &new, now, &lim);
+    h.set_keep_ttl(field, &new, now, &lim);
     keys.changed(key, HINCRBYFLOAT);
     out.bulk(&new);
     Ok(())
@@ -1005,7 +1006,15 @@ mod tests {
         assert_eq!(run(&ks, &mut s, "hkeys g"), bulks(&[]));
         assert_eq!(run(&ks, &mut s, "httl h fields 1 a"), ints(&[-2]));
         assert_eq!(run(&ks, &mut s, "hlen h"), Reply::Int(2));
-        // Writing the field makes it a new one.
+        // HINCRBY keeps a live field's TTL, HSET drops it.
+        run(&ks, &mut s, "hset k n 1");
+        run(&ks, &mut s, "hpexpire k 100 fields 1 n");
+        assert_eq!(run(&ks, &mut s, "hincrby k n 1"), Reply::Int(2));
+        assert_eq!(run(&ks, &mut s, "hincrbyfloat k n 1"), Reply::bulk(b"3"));
+        assert_eq!(run(&ks, &mut s, "hpttl k fields 1 n"), ints(&[100]));
+        run(&ks, &mut s, "hset k n 1");
+        assert_eq!(run(&ks, &mut s, "hpttl k fields 1 n"), ints(&[-1]));
+        // Writing an expired field makes it a new one.
         assert_eq!(run(&ks, &mut s, "hsetnx g x 2"), Reply::Int(1));
         assert_eq!(run(&ks, &mut s, "httl g fields 1 x"), ints(&[-1]));
         assert_eq!(run(&ks, &mut s, "hpexpire g 10 fields 1 x"), ints(&[1]));

@@ -410,10 +410,39 @@ impl Hash {
         now_ms: i64,
         lim: &Limits,
     ) -> SetResult {
+        self.set_ttl_policy(field, value, now_ms, lim, false)
+    }
+
+    /// `set` that keeps a live field's TTL (Redis 7.4's HASH_SET_KEEP_TTL: HINCRBY,
+    /// HINCRBYFLOAT).
+    pub(crate) fn set_keep_ttl(
+        &mut self,
+        field: &[u8],
+        value: &[u8],
+        now_ms: i64,
+        lim: &Limits,
+    ) -> SetResult {
+        self.set_ttl_policy(field, value, now_ms, lim, true)
+    }
+
+    fn set_ttl_policy(
+        &mut self,
+        field: &[u8],
+        value: &[u8],
+        now_ms: i64,
+        lim: &Limits,
+        keep_ttl: bool,
+    ) -> SetResult {
         if let Some(t) = &mut self.ttls {
-            // A field past its TTL is replaced as a new one.
-            if t.remove(field).is_some_and(|at| at <= now_ms) {
-                self.remove(field);
+            match t.get(field).copied() {
+                // A field past its TTL is replaced as a new one.
+                Some(at) if at <= now_ms => {
+                    self.remove(field);
+                }
+                Some(_) if !keep_ttl => {
+                    t.remove(field);
+                }
+                _ => {}
             }
         }
         if let Enc::Listpack(_) = self.enc {
@@ -760,9 +789,11 @@ mod tests {
         assert_eq!(h.expire_fields(100, 10, |f| gone.push(f.to_vec())), 1);
         assert_eq!(gone, vec![b"a".to_vec()]);
         assert_eq!(h.len(), 1);
-        // HSET drops a field's TTL.
-        h.set_field_ttl(b"b", 50);
-        h.set(b"b", b"3", 0, &l);
+        // HSET drops a field's TTL; HINCRBY's write keeps it.
+        h.set_field_ttl(b"b", 500);
+        h.set_keep_ttl(b"b", b"4", 100, &l);
+        assert_eq!(h.field_ttl(b"b"), Some(500));
+        h.set(b"b", b"3", 100, &l);
         assert_eq!(h.field_ttl(b"b"), None);
     }
 }
