@@ -5,7 +5,8 @@
 //!
 //! The value type and its encodings are in `types/hash.rs`; a field past its TTL is
 //! invisible here because every read goes through `Hash::get`/`iter` with the command's
-//! clock.
+//! clock; reads of a field by name (HGET, HMGET, HEXISTS, HSTRLEN) delete it then, as
+//! Redis 7.4's lazy field expiry does, and listings skip it.
 
 use std::cell::Cell;
 
@@ -99,14 +100,33 @@ pub(crate) fn hsetnx(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     Ok(())
 }
 
+/// Redis 7.4's lazy field expiry (`hashTypeGetValue` under HFE_LAZY_EXPIRE): a field a
+/// command reads by name that is past its TTL is deleted then, publishing `hexpired` (and
+/// `del` when the hash empties). True when it was.
+fn expired_on_read(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
+    if h.field_expired(field, now_ms) {
+        h.remove(field);
+        true
+    } else {
+        false
+    }
+}
+
 /// HGET key field
 pub(crate) fn hget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
-    match keys
-        .read_as::<Hash>(argv[1])?
-        .and_then(|h| h.get(argv[2], now))
-    {
+    let Some(h) = keys.read_as::<Hash>(key)? else {
+        out.null();
+        return Ok(());
+    };
+    if expired_on_read(h, field, now) {
+        keys.changed(key, HEXPIRED);
+        out.null();
+        return Ok(());
+    }
+    match h.get(field, now) {
         Some(v) => out.bulk(v),
         None => out.null(),
     }
@@ -115,15 +135,29 @@ pub(crate) fn hget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 
 /// HMGET key field [field ...]
 pub(crate) fn hmget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let key = argv[1];
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
-    let h = keys.read_as::<Hash>(argv[1])?;
+    let mut h = keys.read_as::<Hash>(key)?;
     out.array(argv.len() - 2);
+    let mut expired = false;
     for f in &argv[2..] {
-        match h.as_ref().and_then(|h| h.get(f, now)) {
+        let Some(h) = h.as_deref_mut() else {
+            out.null();
+            continue;
+        };
+        if expired_on_read(h, f, now) {
+            expired = true;
+            out.null();
+            continue;
+        }
+        match h.get(f, now) {
             Some(v) => out.bulk(v),
             None => out.null(),
         }
+    }
+    if expired {
+        keys.changed(key, HEXPIRED);
     }
     Ok(())
 }
@@ -166,23 +200,36 @@ pub(crate) fn hlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 
 /// HSTRLEN key field
 pub(crate) fn hstrlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
-    let n = keys
-        .read_as::<Hash>(argv[1])?
-        .and_then(|h| h.get(argv[2], now))
-        .map_or(0, <[u8]>::len);
+    let n = match keys.read_as::<Hash>(key)? {
+        Some(h) if !h.field_expired(field, now) => h.get(field, now).map_or(0, <[u8]>::len),
+        Some(h) => {
+            expired_on_read(h, field, now);
+            keys.changed(key, HEXPIRED);
+            0
+        }
+        None => 0,
+    };
     out.int(n as i64);
     Ok(())
 }
 
 /// HEXISTS key field
 pub(crate) fn hexists(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
-    let found = keys
-        .read_as::<Hash>(argv[1])?
-        .is_some_and(|h| h.get(argv[2], now).is_some());
+    let found = match keys.read_as::<Hash>(key)? {
+        Some(h) if !h.field_expired(field, now) => h.get(field, now).is_some(),
+        Some(h) => {
+            expired_on_read(h, field, now);
+            keys.changed(key, HEXPIRED);
+            false
+        }
+        None => false,
+    };
     out.int(i64::from(found));
     Ok(())
 }
@@ -792,6 +839,14 @@ mod tests {
         Reply::Array(v.iter().map(|s| Reply::bulk(s.as_bytes())).collect())
     }
 
+    fn bulks_or_null(v: &[Option<&str>]) -> Reply {
+        Reply::Array(
+            v.iter()
+                .map(|s| s.map_or(Reply::Null, |s| Reply::bulk(s.as_bytes())))
+                .collect(),
+        )
+    }
+
     fn err(e: KsError) -> Reply {
         Reply::error(e.text())
     }
@@ -996,9 +1051,8 @@ mod tests {
         assert_eq!(run(&ks, &mut s, "hpexpire h 10 fields 1 a"), ints(&[1]));
         assert_eq!(run(&ks, &mut s, "hpexpire g 10 fields 1 x"), ints(&[1]));
         s.now_ms += 10;
-        // Lazily: reads do not see it; HLEN still counts it, as Redis 7.4 documents.
-        assert_eq!(run(&ks, &mut s, "hget h a"), Reply::Null);
-        assert_eq!(run(&ks, &mut s, "hexists h a"), Reply::Int(0));
+        // Lazily: listings skip it and HLEN still counts it, as Redis 7.4 documents...
+        assert_eq!(run(&ks, &mut s, "hlen h"), Reply::Int(2));
         assert_eq!(
             run(&ks, &mut s, "hgetall h"),
             Reply::Map(vec![(Reply::bulk(b"b"), Reply::bulk(b"2"))])
@@ -1006,6 +1060,26 @@ mod tests {
         assert_eq!(run(&ks, &mut s, "hkeys g"), bulks(&[]));
         assert_eq!(run(&ks, &mut s, "httl h fields 1 a"), ints(&[-2]));
         assert_eq!(run(&ks, &mut s, "hlen h"), Reply::Int(2));
+        // ...and a read of the field by name deletes it (hexpired; del with the last one).
+        s.fx.clear();
+        assert_eq!(
+            run(&ks, &mut s, "hmget h b a"),
+            bulks_or_null(&[Some("2"), None])
+        );
+        assert_eq!(s.fx.events[0].event.name, "hexpired");
+        assert_eq!(run(&ks, &mut s, "hlen h"), Reply::Int(1));
+        assert_eq!(run(&ks, &mut s, "hget h a"), Reply::Null);
+        run(&ks, &mut s, "hset lz x 1");
+        run(&ks, &mut s, "hpexpire lz 5 fields 1 x");
+        s.now_ms += 5;
+        s.fx.clear();
+        assert_eq!(run(&ks, &mut s, "hexists lz x"), Reply::Int(0));
+        let names: Vec<&str> = s.fx.events.iter().map(|e| e.event.name).collect();
+        assert_eq!(names, vec!["hexpired", "del"]);
+        assert_eq!(run(&ks, &mut s, "exists lz"), Reply::Int(0));
+        s.now_ms -= 5;
+        run(&ks, &mut s, "hset h a 1");
+        run(&ks, &mut s, "hpexpire h 10 fields 1 a");
         // HINCRBY keeps a live field's TTL, HSET drops it.
         run(&ks, &mut s, "hset k n 1");
         run(&ks, &mut s, "hpexpire k 100 fields 1 n");
