@@ -292,6 +292,7 @@ pub fn parse_cursor(s: &[u8]) -> Result<u64, KsError> {
 }
 
 extern "C" {
+    fn shrike_strtod(s: *const u8, slen: usize, strict: i32, out: *mut f64) -> i32;
     fn shrike_incrbyfloat(
         cur: *const u8,
         curlen: usize,
@@ -300,6 +301,26 @@ extern "C" {
         out: *mut u8,
         outcap: usize,
     ) -> i32;
+}
+
+fn strtod(s: &[u8], strict: bool) -> Option<f64> {
+    let mut out = 0.0f64;
+    // SAFETY: `s` is a live slice for the call; the C side copies at most `slen` bytes of it
+    // and writes one double to `out`. It keeps no pointer after returning.
+    let ok = unsafe { shrike_strtod(s.as_ptr(), s.len(), i32::from(strict), &mut out) };
+    (ok == 1).then_some(out)
+}
+
+/// Redis's `string2d` (`getDoubleFromObject`): scores, increments and weights. "inf",
+/// "-inf" and "+inf" parse; NaN, spaces, trailing bytes and out-of-range values do not.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    strtod(s, true)
+}
+
+/// `strtod` as `zslParseRange` uses it on a score range bound: the whole text must parse
+/// and not be NaN (so "" is 0 and " 1" is 1, as in Redis).
+pub fn parse_f64_loose(s: &[u8]) -> Option<f64> {
+    strtod(s, false)
 }
 
 /// Capacity of the buffer `incr_by_float` writes into (Redis's MAX_LONG_DOUBLE_CHARS).

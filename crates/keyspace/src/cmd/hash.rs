@@ -364,7 +364,7 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), Ks
     if argv.len() >= 3 {
         let l = arg_i64(argv[2])?;
         if l == i64::MIN {
-            return Err(KsError::CountOutOfRange);
+            return Err(KsError::RandCountRange);
         }
         let withvalues = match argv.len() {
             3 => false,

@@ -15,7 +15,16 @@ import { cmd } from '../harness';
 export const DIFF_DIR = __dirname;
 
 /** The scripts, in the order they run. */
-export const SCRIPTS = ['strings.txt', 'keys.txt', 'expiry.txt', 'errors.txt', 'server.txt', 'connection.txt', 'hash.txt'] as const;
+export const SCRIPTS = [
+  'strings.txt',
+  'keys.txt',
+  'expiry.txt',
+  'errors.txt',
+  'server.txt',
+  'connection.txt',
+  'hash.txt',
+  'sorted_set.txt',
+] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
 export const RAW_SCRIPT = 'protocol.txt';
@@ -394,7 +403,7 @@ class ReplyModel {
 }
 
 /** A pair of connections, one to each server, in the same protocol. */
-class Pair {
+export class Pair {
   private constructor(
     readonly ref: ReplyReader,
     readonly sut: ReplyReader,
