@@ -567,7 +567,10 @@ impl Hash {
             .map(|(i, p)| (scan_pos(pair_field(p)), i as u32))
             .filter(|(p, _)| *p >= cursor)
             .collect();
-        let count = count.max(1);
+        // Each call walks the whole table, so a big table returns more per call (as generic
+        // SCAN does per segment): a full scan then costs a bounded number of passes. COUNT
+        // is a hint; Redis too may return more.
+        let count = count.max(t.pairs.len() / 16).max(1);
         let next = if cand.len() > count {
             let (_, nth, _) = cand.select_nth_unstable_by_key(count - 1, |c| c.0);
             let bound = nth.0;
