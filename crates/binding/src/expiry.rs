@@ -34,6 +34,13 @@ pub fn start_active_expiry() -> Result<()> {
                         fx.clear();
                     }
                     fx.clear();
+                    // Then hash fields past their TTL (Redis 7.4), with the same budget.
+                    while ks.active_expire_fields(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
+                        >= EXPIRE_KEYS_PER_TICK
+                    {
+                        fx.clear();
+                    }
+                    fx.clear();
                 }
             });
         drop(spawned);

@@ -485,7 +485,6 @@ impl Entry {
         self.obj().and_then(Obj::len).unwrap_or(0)
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The value as type `T`; WRONGTYPE when it holds another type (the one place that
     /// error comes from for aggregate types).
     pub(crate) fn typed<T: Typed>(&self) -> Result<&T, KsError> {
@@ -706,6 +705,9 @@ pub(crate) enum Lookup<'a> {
 pub(crate) struct Db {
     table: HashTable<Entry>,
     expires: ExpiryIndex,
+    /// Keys that got a hash field TTL (Redis 7.4's `db->hexpires`, without the order): the
+    /// active cycle visits them and forgets a key once it holds no field TTL.
+    hfe_keys: std::collections::HashSet<Box<[u8]>>,
 }
 
 /// Drop `(when, h)` from the expiry index for a key that no longer expires at `when`,
@@ -752,7 +754,7 @@ impl Db {
 
     /// The entry of `key`; a key past its TTL is deleted on the way (lazy expiry).
     pub(crate) fn lookup(&mut self, h: u64, key: &[u8], now_ms: i64, hs: &KeyHasher) -> Lookup<'_> {
-        let Db { table, expires } = self;
+        let Db { table, expires, .. } = self;
         match table.find_entry(h, |e| e.key() == key) {
             Err(_) => Lookup::Missing,
             Ok(occ) => {
@@ -815,7 +817,7 @@ impl Db {
 
     /// Remove `key`, returning its entry.
     pub(crate) fn remove(&mut self, h: u64, key: &[u8], hs: &KeyHasher) -> Option<Entry> {
-        let Db { table, expires } = self;
+        let Db { table, expires, .. } = self;
         let occ = table.find_entry(h, |e| e.key() == key).ok()?;
         let (gone, vacant) = occ.remove();
         let table = vacant.into_table();
@@ -911,6 +913,25 @@ impl Db {
     pub(crate) fn clear(&mut self) {
         self.table = HashTable::new();
         self.expires.clear();
+        self.hfe_keys = Default::default();
+    }
+
+    /// Remember that `key` holds a hash with field TTLs (for the active cycle).
+    pub(crate) fn hfe_register(&mut self, key: &[u8]) {
+        if !self.hfe_keys.contains(key) {
+            self.hfe_keys.insert(Box::from(key));
+        }
+    }
+
+    /// Every key registered with `hfe_register`, taken out of the registry (the caller
+    /// registers again those that still hold field TTLs).
+    pub(crate) fn hfe_take(&mut self) -> Vec<Box<[u8]>> {
+        std::mem::take(&mut self.hfe_keys).into_iter().collect()
+    }
+
+    /// The live entry of `key`, mutably, without expiring it.
+    pub(crate) fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
+        self.table.find_mut(h, |e| e.key() == key)
     }
 }
 

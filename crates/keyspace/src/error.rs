@@ -77,6 +77,22 @@ pub enum KsError {
     GetKeysInvalidArgCount,
     /// COMMAND GETKEYS of a command whose arguments name no keys.
     GetKeysInvalidArguments,
+    /// HINCRBY on a field whose value is not an integer.
+    HashValueNotInteger,
+    /// HINCRBYFLOAT on a field whose value is not a float.
+    HashValueNotFloat,
+    /// HINCRBYFLOAT with an increment that is NaN or infinite.
+    ValueNanOrInfinity,
+    /// HEXPIRE family (Redis 7.4): the FIELDS keyword is missing or misplaced.
+    MandatoryFields,
+    /// HEXPIRE family: numFields is not a positive integer.
+    NumFieldsNotPositive,
+    /// HTTL family and HPERSIST: numFields is not a positive integer.
+    NumFieldsNotPositiveInt,
+    /// HEXPIRE family: numFields does not match the fields given.
+    NumFieldsMismatch,
+    /// HEXPIRE family: a negative time.
+    HfeNegativeTime,
     /// ZADD with both XX and NX.
     ZaddXxAndNx,
     /// ZADD with GT, LT and NX together (any two).
@@ -198,6 +214,18 @@ impl KsError {
                 "ERR Invalid number of arguments specified for command"
             }
             KsError::GetKeysInvalidArguments => "ERR Invalid arguments specified for command",
+            KsError::HashValueNotInteger => "ERR hash value is not an integer",
+            KsError::HashValueNotFloat => "ERR hash value is not a float",
+            KsError::ValueNanOrInfinity => "ERR value is NaN or Infinity",
+            KsError::MandatoryFields => {
+                "ERR Mandatory argument FIELDS is missing or not at the right position"
+            }
+            KsError::NumFieldsNotPositive => "ERR Parameter `numFields` should be greater than 0",
+            KsError::NumFieldsNotPositiveInt => "ERR Number of fields must be a positive integer",
+            KsError::NumFieldsMismatch => {
+                "ERR The `numfields` parameter must match the number of arguments"
+            }
+            KsError::HfeNegativeTime => "ERR invalid expire time, must be >= 0",
             KsError::ZaddXxAndNx => "ERR XX and NX options at the same time are not compatible",
             KsError::ZaddGtLtNx => {
                 "ERR GT, LT, and/or NX options at the same time are not compatible"
@@ -320,6 +348,14 @@ mod tests {
             KsError::GetKeysNoKeyArguments,
             KsError::GetKeysInvalidArgCount,
             KsError::GetKeysInvalidArguments,
+            KsError::HashValueNotInteger,
+            KsError::HashValueNotFloat,
+            KsError::ValueNanOrInfinity,
+            KsError::MandatoryFields,
+            KsError::NumFieldsNotPositive,
+            KsError::NumFieldsNotPositiveInt,
+            KsError::NumFieldsMismatch,
+            KsError::HfeNegativeTime,
             KsError::ZaddXxAndNx,
             KsError::ZaddGtLtNx,
             KsError::ZaddIncrPairs,

@@ -286,8 +286,18 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let (s, h) = self.locate(entry.key());
         let hs = &self.ks.hasher;
         let kind = entry.kind();
-        let e = self.tx.seg(s).dbs[self.db].insert_new(h, entry, hs);
+        // A hash with field TTLs arriving by RENAME, MOVE or COPY joins the active cycle's
+        // list under its new name.
+        let hfe = entry
+            .typed::<crate::types::hash::Hash>()
+            .is_ok_and(|v| v.has_field_ttls());
+        let db = &mut self.tx.seg(s).dbs[self.db];
+        let e = db.insert_new(h, entry, hs);
         created(self.ks, self.fx, self.db, e.key(), kind);
+        if hfe {
+            let key: Box<[u8]> = Box::from(e.key());
+            db.hfe_register(&key);
+        }
     }
 
     /// Remove `key` and return its entry, expired or not (callers look it up first and
@@ -389,6 +399,12 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         e.typed_mut::<T>()
     }
 
+    /// Register `key` as holding a hash with field TTLs, for the active cycle.
+    pub(crate) fn hfe_register(&mut self, key: &[u8]) {
+        let (s, _) = self.locate(key);
+        self.tx.seg(s).dbs[self.db].hfe_register(key);
+    }
+
     /// Redis's `setKey` for an aggregate value: `key` now holds `val`, whatever it held
     /// before, with no TTL; a key that was absent records `new` (the caller reports the
     /// command's own event with `changed`).
@@ -424,7 +440,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
 
 /// Record `ev` on `key` when anyone listens for it (`notifyKeyspaceEvent`).
 #[inline]
-fn record(ks: &Keyspace, fx: &mut Effects, db: usize, ev: Event, key: &[u8]) {
+pub(crate) fn record(ks: &Keyspace, fx: &mut Effects, db: usize, ev: Event, key: &[u8]) {
     if ks.listeners.wants(ev) {
         fx.events.push(KeyEvent {
             event: ev,

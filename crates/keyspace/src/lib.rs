@@ -474,6 +474,78 @@ impl Keyspace {
         removed
     }
 
+    /// One bounded step of active hash field expiry (Redis 7.4's field pass of
+    /// `activeExpireCycle`): deletes fields past their TTL, at most `max_fields`, and
+    /// returns how many. Each hash that loses fields publishes `hexpired` (and `del` when it
+    /// empties, which deletes the key). A lock is held for at most a few hashes at a time.
+    pub fn active_expire_fields(&self, now_ms: i64, max_fields: usize, fx: &mut Effects) -> usize {
+        // Hashes visited per lock hold, and fields deleted per hash per hold.
+        const KEYS_PER_HOLD: usize = 16;
+        const FIELDS_PER_HASH: usize = 64;
+        let mut removed = 0;
+        for cell in self.cells.iter() {
+            for db_i in 0..self.databases {
+                let mut pending = cell.lock.lock().dbs[db_i].hfe_take();
+                // Rounds over the hashes that may still have due fields, one lock hold per
+                // few hashes, until they are done or the budget is spent.
+                while !pending.is_empty() {
+                    let mut again = Vec::new();
+                    let mut rest = pending.chunks(KEYS_PER_HOLD);
+                    for chunk in rest.by_ref() {
+                        let mut seg = cell.lock.lock();
+                        let db = &mut seg.dbs[db_i];
+                        for key in chunk {
+                            let budget = FIELDS_PER_HASH.min(max_fields - removed);
+                            let h = db::key_hash(&self.hasher, key);
+                            let Some(hash) = db
+                                .find_mut(h, key)
+                                .and_then(|e| e.typed_mut::<types::hash::Hash>().ok())
+                            else {
+                                continue;
+                            };
+                            let got = hash.expire_fields(now_ms, budget, |_| {});
+                            let empty = hash.len() == 0;
+                            if !empty && hash.has_field_ttls() {
+                                if got == budget {
+                                    again.push(key.clone());
+                                } else {
+                                    db.hfe_register(key);
+                                }
+                            }
+                            if got > 0 {
+                                removed += got;
+                                cell.bump_version(slot::key_hash_slot(key));
+                                segment::SegmentCell::bump(&cell.changes);
+                                keys::record(self, fx, db_i, cmd::hash::HEXPIRED, key);
+                                if empty {
+                                    if let Some(gone) = db.remove(h, key, &self.hasher) {
+                                        lazyfree::drop_entry(gone);
+                                    }
+                                    keys::record(self, fx, db_i, notify::DEL, key);
+                                }
+                            }
+                        }
+                        drop(seg);
+                        if removed >= max_fields {
+                            break;
+                        }
+                    }
+                    // What this step does not finish stays registered for the next one.
+                    let left: Vec<Box<[u8]>> = rest.flatten().cloned().collect();
+                    if removed >= max_fields {
+                        let mut seg = cell.lock.lock();
+                        for key in again.iter().chain(left.iter()) {
+                            seg.dbs[db_i].hfe_register(key);
+                        }
+                        return removed;
+                    }
+                    pending = again;
+                }
+            }
+        }
+        removed
+    }
+
     /// Per-db key counts for INFO keyspace: (db, keys, keys_with_expiry, avg_ttl_ms) for
     /// non-empty dbs. Segments are read one at a time, so the numbers are a close snapshot,
     /// as INFO's are.

@@ -308,6 +308,23 @@ impl ReplySink {
         self.aggregate(tag::MAP, n);
     }
 
+    /// The header of an array of `n` field/value pairs, each started with `pair`: RESP3
+    /// (and captured values) see `n` two-element arrays, RESP2 one flat array of 2n, as
+    /// Redis's HRANDFIELD and ZRANDMEMBER WITHVALUES/WITHSCORES reply.
+    pub fn pairs(&mut self, n: usize) {
+        match self.mode {
+            Mode::Resp2 => self.header(b'*', 2 * n),
+            _ => self.aggregate(tag::ARRAY, n),
+        }
+    }
+
+    /// Start one pair of a `pairs` array.
+    pub fn pair(&mut self) {
+        if self.mode != Mode::Resp2 {
+            self.aggregate(tag::ARRAY, 2);
+        }
+    }
+
     /// The header of a set of `n` values (RESP2 sees an array).
     pub fn set(&mut self, n: usize) {
         self.aggregate(tag::SET, n);

@@ -17,10 +17,11 @@
 pub(crate) mod bitmap;
 pub(crate) mod generic;
 pub(crate) mod getkeys;
+pub(crate) mod hash;
 pub(crate) mod hyperloglog;
 pub(crate) mod server;
-pub(crate) mod sorted_set;
 pub(crate) mod set;
+pub(crate) mod sorted_set;
 // Generated: its layout is the generator's, not rustfmt's.
 #[rustfmt::skip]
 pub(crate) mod spec;
@@ -285,6 +286,32 @@ op_table! {
     FlushDb = "flushdb", server::flushdb;
     FlushAll = "flushall", server::flushall;
     SwapDb = "swapdb", server::swapdb;
+    // hash
+    HSet = "hset", hash::hset;
+    HSetNx = "hsetnx", hash::hsetnx;
+    HGet = "hget", hash::hget;
+    HMSet = "hmset", hash::hmset;
+    HMGet = "hmget", hash::hmget;
+    HDel = "hdel", hash::hdel;
+    HExists = "hexists", hash::hexists;
+    HLen = "hlen", hash::hlen;
+    HKeys = "hkeys", hash::hkeys;
+    HVals = "hvals", hash::hvals;
+    HGetAll = "hgetall", hash::hgetall;
+    HIncrBy = "hincrby", hash::hincrby;
+    HIncrByFloat = "hincrbyfloat", hash::hincrbyfloat;
+    HStrLen = "hstrlen", hash::hstrlen;
+    HRandField = "hrandfield", hash::hrandfield;
+    HScan = "hscan", hash::hscan;
+    HExpire = "hexpire", hash::hexpire;
+    HPExpire = "hpexpire", hash::hpexpire;
+    HExpireAt = "hexpireat", hash::hexpireat;
+    HPExpireAt = "hpexpireat", hash::hpexpireat;
+    HTtl = "httl", hash::httl;
+    HPTtl = "hpttl", hash::hpttl;
+    HExpireTime = "hexpiretime", hash::hexpiretime;
+    HPExpireTime = "hpexpiretime", hash::hpexpiretime;
+    HPersist = "hpersist", hash::hpersist;
     // sorted_set
     ZAdd = "zadd", sorted_set::zadd;
     ZIncrBy = "zincrby", sorted_set::zincrby;

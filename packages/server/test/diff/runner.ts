@@ -26,6 +26,7 @@ export const SCRIPTS = [
   'hyperloglog.txt',
   'sorted_set.txt',
   'sets.txt',
+  'hash.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
