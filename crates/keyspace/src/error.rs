@@ -64,6 +64,22 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// `shared.outofrangeerr` (LSET past the end).
+    IndexOutOfRange,
+    /// `getPositiveLongFromObjectOrReply` without a message (LPOP/RPOP count).
+    NotPositive,
+    /// `getRangeLongFromObjectOrReply` from -LONG_MAX to LONG_MAX (LPOS RANK of i64::MIN).
+    RankOutOfRange,
+    /// LPOS with RANK 0.
+    LposRankZero,
+    /// LPOS with a COUNT that is negative or not an integer.
+    LposCountNegative,
+    /// LPOS with a MAXLEN that is negative or not an integer.
+    LposMaxlenNegative,
+    /// LMPOP (and the other numkeys commands) with numkeys < 1 or not an integer.
+    NumkeysNotPositive,
+    /// LMPOP with COUNT < 1 or not an integer.
+    CountNotPositive,
 }
 
 /// The commands whose "invalid expire time" error names them.
@@ -94,6 +110,10 @@ pub enum ArgCountCmd {
     MSet,
     /// MSETNX
     MSetNx,
+    /// LPOP with more than one count argument
+    LPop,
+    /// RPOP with more than one count argument
+    RPop,
 }
 
 impl KsError {
@@ -138,6 +158,8 @@ impl KsError {
             KsError::WrongArgCount(cmd) => match cmd {
                 ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
                 ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
+                ArgCountCmd::LPop => "ERR wrong number of arguments for 'lpop' command",
+                ArgCountCmd::RPop => "ERR wrong number of arguments for 'rpop' command",
             },
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
@@ -157,6 +179,20 @@ impl KsError {
                  that when switching between policies at runtime LRU and LFU data will take \
                  some time to adjust."
             }
+            KsError::IndexOutOfRange => "ERR index out of range",
+            KsError::NotPositive => "ERR value is out of range, must be positive",
+            KsError::RankOutOfRange => {
+                "ERR value is out of range, value must between -9223372036854775807 and \
+                 9223372036854775807"
+            }
+            KsError::LposRankZero => {
+                "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
+                 second ... or use negative to start from the end of the list"
+            }
+            KsError::LposCountNegative => "ERR COUNT can't be negative",
+            KsError::LposMaxlenNegative => "ERR MAXLEN can't be negative",
+            KsError::NumkeysNotPositive => "ERR numkeys should be greater than 0",
+            KsError::CountNotPositive => "ERR count should be greater than 0",
         }
     }
 
@@ -217,6 +253,15 @@ mod tests {
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::IndexOutOfRange,
+            KsError::NotPositive,
+            KsError::RankOutOfRange,
+            KsError::LposRankZero,
+            KsError::LposCountNegative,
+            KsError::LposMaxlenNegative,
+            KsError::NumkeysNotPositive,
+            KsError::CountNotPositive,
+            KsError::WrongArgCount(ArgCountCmd::LPop),
         ];
         for e in all {
             let t = e.text();

@@ -13,6 +13,7 @@
 //! data before it returns an error, as in Redis.
 
 pub(crate) mod generic;
+pub(crate) mod list;
 pub(crate) mod server;
 pub(crate) mod string;
 
@@ -222,6 +223,25 @@ op_table! {
     FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
     FlushAll = "flushall", server::flushall, -1, KeySpec::All;
     SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    // list
+    LPush = "lpush", list::lpush, -3, K1;
+    RPush = "rpush", list::rpush, -3, K1;
+    LPushX = "lpushx", list::lpushx, -3, K1;
+    RPushX = "rpushx", list::rpushx, -3, K1;
+    LPop = "lpop", list::lpop, -2, K1;
+    RPop = "rpop", list::rpop, -2, K1;
+    LLen = "llen", list::llen, 2, K1;
+    LRange = "lrange", list::lrange, 4, K1;
+    LIndex = "lindex", list::lindex, 3, K1;
+    LSet = "lset", list::lset, 4, K1;
+    LInsert = "linsert", list::linsert, 5, K1;
+    LRem = "lrem", list::lrem, 4, K1;
+    LTrim = "ltrim", list::ltrim, 4, K1;
+    LPos = "lpos", list::lpos, -3, K1;
+    LMove = "lmove", list::lmove, 5, keys(1, 2, 1);
+    RPopLPush = "rpoplpush", list::rpoplpush, 3, keys(1, 2, 1);
+    // keys by numkeys: precise once the generated spec lands
+    LMPop = "lmpop", list::lmpop, -4, KeySpec::All;
 }
 
 impl Op {
