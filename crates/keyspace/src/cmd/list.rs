@@ -91,6 +91,7 @@ fn push_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], end: End, xx: bool) -> Re
         keys.write_or_create::<List>(key, List::new)?
     };
     list.grow_for(fill, items);
+    list.reserve_for(items);
     for item in items {
         list.push(end, item);
     }

@@ -599,6 +599,19 @@ impl List {
         }
     }
 
+    /// Make room for pushing all of `items` at once: a listpack grows once, to the exact
+    /// size, instead of once per element.
+    pub(crate) fn reserve_for(&mut self, items: &[&[u8]]) {
+        if let List::Pack(p) = self {
+            if items.len() > 1 {
+                let n: usize = items.iter().map(|e| stored_len(e.len())).sum();
+                if p.buf.capacity() - p.buf.len() < n {
+                    p.buf.reserve_exact(n);
+                }
+            }
+        }
+    }
+
     /// Push `e` at `end` (`listTypePush`).
     pub(crate) fn push(&mut self, end: End, e: &[u8]) {
         match self {
@@ -619,8 +632,20 @@ impl List {
                         let last = q.nodes.len() - 1;
                         q.nodes[last].push_back(e)
                     }
-                    (End::Head, false) => q.nodes.push_front(Pack::with(e)),
-                    (End::Tail, false) => q.nodes.push_back(Pack::with(e)),
+                    (End::Head, false) => {
+                        // The old head is full for good (pushes go to the new node): give
+                        // back its growth slack, as a listpack's exact realloc would have.
+                        if let Some(full) = q.nodes.front_mut() {
+                            full.buf.shrink_to_fit();
+                        }
+                        q.nodes.push_front(Pack::with(e))
+                    }
+                    (End::Tail, false) => {
+                        if let Some(full) = q.nodes.back_mut() {
+                            full.buf.shrink_to_fit();
+                        }
+                        q.nodes.push_back(Pack::with(e))
+                    }
                 }
             }
         }
