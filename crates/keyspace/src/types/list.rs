@@ -924,8 +924,127 @@ impl List {
 }
 
 #[cfg(test)]
+impl List {
+    /// Panic unless every node's count and Redis size match its entries, and a quicklist
+    /// has no empty node and the right total.
+    pub(crate) fn check(&self) {
+        let nodes: Vec<&Pack> = match self {
+            List::Pack(p) => vec![p],
+            List::Quick(q) => q.nodes.iter().collect(),
+        };
+        let mut total = 0;
+        for n in &nodes {
+            let entries: Vec<&[u8]> = n.iter().collect();
+            assert_eq!(entries.len(), n.count as usize);
+            let lp: u32 = entries.iter().map(|e| lp_entry_size(e)).sum();
+            assert_eq!(n.lp, LP_EMPTY + lp);
+            if let List::Quick(_) = self {
+                assert!(n.count > 0, "empty quicklist node");
+            }
+            total += n.count as usize;
+        }
+        assert_eq!(total, self.len());
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, Vec<u8>),
+        Pop(bool),
+        Insert(usize, bool, Vec<u8>),
+        Set(usize, Vec<u8>),
+        RemoveRange(usize, usize),
+        RemoveMatching(Vec<u8>, usize, bool),
+        Shrink,
+    }
+
+    fn elem() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::sample::select(vec![&b"a"[..], b"7", b"-5000", b"99999999999"])
+                .prop_map(<[u8]>::to_vec),
+            (0usize..200).prop_map(|n| vec![b'y'; n]),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (any::<bool>(), elem()).prop_map(|(h, e)| Op::Push(h, e)),
+            2 => any::<bool>().prop_map(Op::Pop),
+            2 => (0usize..64, any::<bool>(), elem()).prop_map(|(i, a, e)| Op::Insert(i, a, e)),
+            1 => (0usize..64, elem()).prop_map(|(i, e)| Op::Set(i, e)),
+            1 => (0usize..64, 0usize..10).prop_map(|(s, n)| Op::RemoveRange(s, n)),
+            1 => (elem(), 0usize..3, any::<bool>()).prop_map(|(e, n, t)| Op::RemoveMatching(e, n, t)),
+            1 => Just(Op::Shrink),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn nodes_stay_consistent(
+            fill in prop::sample::select(vec![-2i64, -1, 1, 2, 4]),
+            ops in prop::collection::vec(op(), 1..120),
+        ) {
+            let mut l = List::new();
+            let mut m: VecDeque<Vec<u8>> = VecDeque::new();
+            for op in ops {
+                match op {
+                    Op::Push(head, e) => {
+                        l.grow_for(fill, &[&e]);
+                        let end = if head { End::Head } else { End::Tail };
+                        l.push(end, &e);
+                        if head { m.push_front(e) } else { m.push_back(e) }
+                    }
+                    Op::Pop(head) => {
+                        let end = if head { End::Head } else { End::Tail };
+                        let want = if head { m.pop_front() } else { m.pop_back() };
+                        prop_assert_eq!(l.peek(end).map(<[u8]>::to_vec), want);
+                        l.pop(end);
+                    }
+                    Op::Insert(i, after, e) if i < m.len() => {
+                        l.grow_for(fill, &[&e]);
+                        l.insert(i, after, &e);
+                        m.insert(i + usize::from(after), e);
+                    }
+                    Op::Set(i, e) if i < m.len() => {
+                        l.set(i, &e);
+                        m[i] = e;
+                    }
+                    Op::RemoveRange(s, n) => {
+                        l.remove_range(s, n);
+                        let end = (s + n).min(m.len());
+                        if s < end {
+                            m.drain(s..end);
+                        }
+                    }
+                    Op::RemoveMatching(e, n, tail) => {
+                        let got = l.remove_matching(&e, n, tail);
+                        let mut idx: Vec<usize> = (0..m.len()).filter(|&i| m[i] == e).collect();
+                        if tail { idx.reverse(); }
+                        if n > 0 { idx.truncate(n); }
+                        idx.sort_unstable();
+                        for i in idx.iter().rev() { m.remove(*i); }
+                        prop_assert_eq!(got, idx.len());
+                    }
+                    Op::Shrink => l.shrink_check(fill),
+                    _ => {}
+                }
+                l.check();
+                prop_assert_eq!(l.len(), m.len());
+                let all: Vec<Vec<u8>> = l.iter().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(&all, &Vec::from(m.clone()));
+                if !m.is_empty() {
+                    let rev: Vec<Vec<u8>> = l.iter_from(m.len() - 1, true).map(<[u8]>::to_vec).collect();
+                    let want: Vec<Vec<u8>> = m.iter().rev().cloned().collect();
+                    prop_assert_eq!(rev, want);
+                }
+            }
+        }
+    }
 
     fn items(l: &List) -> Vec<Vec<u8>> {
         l.iter().map(<[u8]>::to_vec).collect()
