@@ -10,7 +10,7 @@
 //! and `lmoveGenericCommand`.
 
 use crate::cmd::Ctx;
-use crate::error::{ArgCountCmd, KsError};
+use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{Event, LIST};
 use crate::number::{arg_i64, parse_i64};
@@ -177,14 +177,9 @@ pub(crate) fn pop_range(
 }
 
 /// `popGenericCommand`: LPOP/RPOP key [count].
-fn pop_generic(
-    ctx: &mut Ctx<'_, '_>,
-    argv: &[&[u8]],
-    end: End,
-    arity: ArgCountCmd,
-) -> Result<(), KsError> {
+fn pop_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], end: End) -> Result<(), KsError> {
     if argv.len() > 3 {
-        return Err(KsError::WrongArgCount(arity));
+        return Err(KsError::WrongArgCount);
     }
     let count = match argv.get(2) {
         Some(c) => Some(non_negative(c, KsError::NotPositive)?),
@@ -223,12 +218,12 @@ fn pop_generic(
 
 /// LPOP key [count]
 pub(crate) fn lpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    pop_generic(ctx, argv, End::Head, ArgCountCmd::LPop)
+    pop_generic(ctx, argv, End::Head)
 }
 
 /// RPOP key [count]
 pub(crate) fn rpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    pop_generic(ctx, argv, End::Tail, ArgCountCmd::RPop)
+    pop_generic(ctx, argv, End::Tail)
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
