@@ -6,7 +6,7 @@
 //! `listTypeTryConversion(.., LIST_CONV_SHRINKING)`).
 //!
 //! The blocking variants (BLPOP, BRPOP, BLMOVE, BLMPOP) are not here yet; they reuse
-//! `pop_range` and `move_one`, as Redis's blocking code reuses `listPopRangeAndReplyWithKey`
+//! `pop_one`, `pop_range`, `mpop` and `move_one`, as Redis's blocking code reuses `listPopRangeAndReplyWithKey`
 //! and `lmoveGenericCommand`.
 
 use crate::cmd::Ctx;
@@ -187,33 +187,44 @@ fn pop_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], end: End) -> Result<(), Ks
     };
     let (mut keys, out) = ctx.split();
     let key = argv[1];
-    let fill = fill(&keys);
-    let Some(list) = keys.write_as::<List>(key)? else {
-        match count {
-            Some(_) => out.null_array(),
-            None => out.null(),
+    let Some(count) = count else {
+        // One lookup on this hot path: a missing key is `pop_one`'s false.
+        if !pop_one(&mut keys, out, key, end)? {
+            out.null();
         }
         return Ok(());
     };
-    match count {
-        Some(0) => {
-            out.array(0);
-            return Ok(());
-        }
-        Some(count) => return pop_range(&mut keys, out, key, end, count),
-        None => {}
+    if keys.write_as::<List>(key)?.is_none() {
+        out.null_array();
+    } else if count == 0 {
+        out.array(0);
+    } else {
+        pop_range(&mut keys, out, key, end, count)?;
     }
+    Ok(())
+}
+
+/// `listTypePop` plus `listElementsRemoved`: reply with the element at `end` of the list at
+/// `key` as a bulk and remove it, reporting the change; false (and no reply) when there is
+/// no such list or it is empty.
+pub(crate) fn pop_one(
+    keys: &mut Keys<'_, '_>,
+    out: &mut ReplySink,
+    key: &[u8],
+    end: End,
+) -> Result<bool, KsError> {
+    let fill = fill(keys);
+    let Some(list) = keys.write_as::<List>(key)? else {
+        return Ok(false);
+    };
     match list.peek(end) {
         Some(e) => out.bulk(e),
-        None => {
-            out.null();
-            return Ok(());
-        }
+        None => return Ok(false),
     }
     list.pop(end);
     list.shrink_check(fill);
     keys.changed(key, pop_event(end));
-    Ok(())
+    Ok(true)
 }
 
 /// LPOP key [count]
