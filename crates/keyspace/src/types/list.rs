@@ -28,7 +28,7 @@ pub(crate) enum End {
 }
 
 /// `lpBytes` of an empty listpack: the 6-byte header and the end marker.
-const LP_EMPTY: u32 = 7;
+const LP_EMPTY: u64 = 7;
 /// quicklist.c's `SIZE_SAFETY_LIMIT`: a count-limited node never passes 8 KiB.
 const SIZE_SAFETY_LIMIT: u64 = 8192;
 /// quicklist.c's `SIZE_ESTIMATE_OVERHEAD`, added to an entry's length when deciding whether
@@ -82,7 +82,7 @@ fn stored_len(len: usize) -> usize {
 /// Bytes Redis's listpack spends on `e` (`lpEncodeGetType` + `lpEncodeBacklen`): an integer
 /// in its smallest integer encoding, anything else as a string with a 1, 2 or 5 byte header,
 /// plus the back length.
-fn lp_entry_size(e: &[u8]) -> u32 {
+fn lp_entry_size(e: &[u8]) -> u64 {
     let int = if e.len() <= 20 { parse_i64(e) } else { None };
     let enc = match int {
         Some(v) if (0..=127).contains(&v) => 1,
@@ -102,7 +102,7 @@ fn lp_entry_size(e: &[u8]) -> u32 {
         2_097_151..=268_435_454 => 4,
         _ => 5,
     };
-    u32::try_from(enc + back).unwrap_or(u32::MAX)
+    (enc + back) as u64
 }
 
 /// One listpack: entries in one buffer, with their count and Redis's size for them.
@@ -111,7 +111,7 @@ pub(crate) struct Pack {
     buf: Vec<u8>,
     count: u32,
     /// What `lpBytes` would be for these entries.
-    lp: u32,
+    lp: u64,
 }
 
 impl Default for Pack {
@@ -258,7 +258,7 @@ impl Pack {
     }
 
     /// Remove the bytes `start..end`, which hold `n` entries of Redis size `lp`.
-    fn cut(&mut self, start: usize, end: usize, n: u32, lp: u32) {
+    fn cut(&mut self, start: usize, end: usize, n: u32, lp: u64) {
         self.buf.drain(start..end);
         self.count -= n;
         self.lp -= lp;
@@ -416,7 +416,7 @@ impl Quick {
         node.is_some_and(|n| {
             !exceeds_limit(
                 self.fill,
-                u64::from(n.lp) + sz as u64 + SIZE_ESTIMATE_OVERHEAD,
+                n.lp + sz as u64 + SIZE_ESTIMATE_OVERHEAD,
                 u64::from(n.count) + 1,
             )
         })
@@ -427,7 +427,7 @@ impl Quick {
         match (self.nodes.get(a), self.nodes.get(b)) {
             (Some(a), Some(b)) => !exceeds_limit(
                 self.fill,
-                u64::from(a.lp + b.lp - LP_EMPTY),
+                a.lp + b.lp - LP_EMPTY,
                 u64::from(a.count + b.count),
             ),
             _ => false,
@@ -565,11 +565,7 @@ impl List {
     pub(crate) fn grow_for(&mut self, fill: i64, args: &[&[u8]]) {
         let List::Pack(p) = self else { return };
         let add: u64 = args.iter().map(|a| a.len() as u64).sum();
-        if !exceeds_limit(
-            fill,
-            u64::from(p.lp) + add,
-            u64::from(p.count) + args.len() as u64,
-        ) {
+        if !exceeds_limit(fill, p.lp + add, u64::from(p.count) + args.len() as u64) {
             return;
         }
         let fill = fill.clamp(-5, FILL_MAX);
@@ -591,7 +587,7 @@ impl List {
         }
         let (sz_limit, count_limit) = node_limit(fill);
         let node = &q.nodes[0];
-        if u64::from(node.lp) > sz_limit / 2 || q.len as u64 > count_limit / 2 {
+        if node.lp > sz_limit / 2 || q.len as u64 > count_limit / 2 {
             return;
         }
         if let Some(pack) = q.nodes.pop_front() {
@@ -764,7 +760,7 @@ impl List {
     /// head or, with `from_tail`, from the tail (LREM); returns how many went.
     pub(crate) fn remove_matching(&mut self, e: &[u8], limit: usize, from_tail: bool) -> usize {
         let mut removed = 0;
-        let mut cuts: Vec<(usize, usize, u32)> = Vec::new();
+        let mut cuts: Vec<(usize, usize, u64)> = Vec::new();
         let nodes: &mut [Pack] = match self {
             List::Pack(p) => std::slice::from_mut(p),
             List::Quick(q) => q.nodes.make_contiguous(),
@@ -915,7 +911,7 @@ impl List {
     }
 
     /// Element counts and Redis sizes of the nodes (one node for a listpack).
-    pub(crate) fn nodes(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn nodes(&self) -> Vec<(u32, u64)> {
         match self {
             List::Pack(p) => vec![(p.count, p.lp)],
             List::Quick(q) => q.nodes.iter().map(|n| (n.count, n.lp)).collect(),
@@ -936,7 +932,7 @@ impl List {
         for n in &nodes {
             let entries: Vec<&[u8]> = n.iter().collect();
             assert_eq!(entries.len(), n.count as usize);
-            let lp: u32 = entries.iter().map(|e| lp_entry_size(e)).sum();
+            let lp: u64 = entries.iter().map(|e| lp_entry_size(e)).sum();
             assert_eq!(n.lp, LP_EMPTY + lp);
             if let List::Quick(_) = self {
                 assert!(n.count > 0, "empty quicklist node");
