@@ -155,6 +155,14 @@ pub enum KsError {
     HllSelfTest,
     /// numkeys beyond the arguments.
     NumKeysTooMany,
+    /// `shared.outofrangeerr` (LSET past the end).
+    IndexOutOfRange,
+    /// LPOS with RANK 0.
+    LposRankZero,
+    /// LPOS with a COUNT that is negative or not an integer.
+    LposCountNegative,
+    /// LPOS with a MAXLEN that is negative or not an integer.
+    LposMaxlenNegative,
 }
 
 impl KsError {
@@ -266,6 +274,13 @@ impl KsError {
             KsError::HllNotSparse => "ERR HLL encoding is not sparse",
             KsError::PfDebugUnknown(_) => "ERR Unknown PFDEBUG subcommand '",
             KsError::HllSelfTest => "ERR TESTFAILED",
+            KsError::IndexOutOfRange => "ERR index out of range",
+            KsError::LposRankZero => {
+                "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
+                 second ... or use negative to start from the end of the list"
+            }
+            KsError::LposCountNegative => "ERR COUNT can't be negative",
+            KsError::LposMaxlenNegative => "ERR MAXLEN can't be negative",
         }
     }
 
@@ -386,6 +401,10 @@ mod tests {
             KsError::PfDebugUnknown(1),
             KsError::HllSelfTest,
             KsError::NumKeysTooMany,
+            KsError::IndexOutOfRange,
+            KsError::LposRankZero,
+            KsError::LposCountNegative,
+            KsError::LposMaxlenNegative,
         ];
         for e in all {
             let t = e.text();

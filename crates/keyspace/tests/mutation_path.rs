@@ -116,6 +116,50 @@ const WRITES: &[Write] = &[
     // PFDEBUG's conversion to dense counts as a change but signals no key (Redis does only
     // `server.dirty++`), so no version moves and nothing is published.
     w(&["pfadd h a"], "pfdebug todense h", &[], &[]),
+    // list
+    w(&[], "lpush k a b", &["k"], &["new", "lpush"]),
+    w(&[], "rpush k a b", &["k"], &["new", "rpush"]),
+    w(&["rpush k a"], "lpushx k b", &["k"], &["lpush"]),
+    w(&["rpush k a"], "rpushx k b", &["k"], &["rpush"]),
+    w(&["rpush k a b"], "lpop k", &["k"], &["lpop"]),
+    w(&["rpush k a"], "lpop k 5", &["k"], &["lpop", "del"]),
+    w(&["rpush k a b"], "rpop k", &["k"], &["rpop"]),
+    w(&["rpush k a b"], "rpop k 1", &["k"], &["rpop"]),
+    w(&["rpush k a b"], "lset k 1 x", &["k"], &["lset"]),
+    w(
+        &["rpush k a b"],
+        "linsert k before b x",
+        &["k"],
+        &["linsert"],
+    ),
+    w(&["rpush k a b a"], "lrem k 0 a", &["k"], &["lrem"]),
+    w(&["rpush k a a"], "lrem k 0 a", &["k"], &["lrem", "del"]),
+    w(&["rpush k a b c"], "ltrim k 1 1", &["k"], &["ltrim"]),
+    w(&["rpush k a b"], "ltrim k 5 6", &["k"], &["ltrim", "del"]),
+    w(
+        &["rpush k a b"],
+        "lmove k j left right",
+        &["k", "j"],
+        &["new", "rpush", "lpop"],
+    ),
+    w(
+        &["rpush k a", "rpush j b"],
+        "lmove k j right left",
+        &["k", "j"],
+        &["lpush", "rpop", "del"],
+    ),
+    w(
+        &["rpush k a b"],
+        "rpoplpush k j",
+        &["k", "j"],
+        &["new", "lpush", "rpop"],
+    ),
+    w(
+        &["rpush j a b"],
+        "lmpop 2 k j right count 5",
+        &["j"],
+        &["rpop", "del"],
+    ),
     // server (whole-db writes: every version moves, no per-key events, as in Redis)
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
@@ -350,6 +394,10 @@ const READS: &[&str] = &[
     "sunion",
     "sdiff",
     "sscan",
+    "llen",
+    "lrange",
+    "lindex",
+    "lpos",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -482,6 +530,10 @@ fn reads_leave_versions_and_counts_alone() {
         "sunion k j",
         "sdiff k j",
         "sscan k 0",
+        "llen k",
+        "lrange k 0 -1",
+        "lindex k 0",
+        "lpos k v",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);

@@ -19,6 +19,7 @@ pub(crate) mod generic;
 pub(crate) mod getkeys;
 pub(crate) mod hash;
 pub(crate) mod hyperloglog;
+pub(crate) mod list;
 pub(crate) mod server;
 pub(crate) mod set;
 pub(crate) mod sorted_set;
@@ -377,6 +378,24 @@ op_table! {
     SDiff = "sdiff", set::sdiff;
     SDiffStore = "sdiffstore", set::sdiffstore;
     SScan = "sscan", set::sscan;
+    // list
+    LPush = "lpush", list::lpush;
+    RPush = "rpush", list::rpush;
+    LPushX = "lpushx", list::lpushx;
+    RPushX = "rpushx", list::rpushx;
+    LPop = "lpop", list::lpop;
+    RPop = "rpop", list::rpop;
+    LLen = "llen", list::llen;
+    LRange = "lrange", list::lrange;
+    LIndex = "lindex", list::lindex;
+    LSet = "lset", list::lset;
+    LInsert = "linsert", list::linsert;
+    LRem = "lrem", list::lrem;
+    LTrim = "ltrim", list::ltrim;
+    LPos = "lpos", list::lpos;
+    LMove = "lmove", list::lmove;
+    RPopLPush = "rpoplpush", list::rpoplpush;
+    LMPop = "lmpop", list::lmpop;
 }
 
 impl Op {

@@ -27,6 +27,7 @@ export const SCRIPTS = [
   'sorted_set.txt',
   'sets.txt',
   'hash.txt',
+  'lists.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
