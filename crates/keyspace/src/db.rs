@@ -137,7 +137,6 @@ impl StrEnc {
 
 /// A value that does not live inline in an `Entry`'s block.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // The aggregate families land on this next; remove then.
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
     Raw(Vec<u8>),
@@ -453,7 +452,6 @@ impl Entry {
     }
 
     /// An entry `key` holding the aggregate value `val`.
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     pub(crate) fn new_obj(key: &[u8], val: Obj, access: u32) -> Entry {
         Entry::alloc(
             (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
@@ -494,7 +492,6 @@ impl Entry {
         self.obj().and_then(T::of).ok_or(KsError::WrongType)
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// `typed`, mutably.
     pub(crate) fn typed_mut<T: Typed>(&mut self) -> Result<&mut T, KsError> {
         self.obj_mut().and_then(T::of_mut).ok_or(KsError::WrongType)
@@ -685,7 +682,6 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-#[allow(dead_code)] // The aggregate families land on this next; remove then.
 /// What `Db::upsert` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Upserted {
@@ -784,7 +780,6 @@ impl Db {
             .into_mut()
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The live entry of `key`, or (absent or expired) a new one from `make`, which must
     /// have no TTL; one probe of the table when the key is there.
     pub(crate) fn upsert(

@@ -935,78 +935,6 @@ pub(crate) fn format_distance(d: f64) -> NumText {
     t
 }
 
-/// `std::fmt::Write` into a fixed buffer: formatting costs no allocation.
-struct ArrayWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl std::fmt::Write for ArrayWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// A coordinate as Redis replies with it (`addReplyHumanLongDouble`: `%.17Lf` of the exact
-/// value, trailing zeros and a trailing '.' removed, "-0" as "0"). Coordinates are within
-/// [-180, 180], so the text always fits.
-pub(crate) fn format_coord(d: f64) -> NumText {
-    let mut t = NumText {
-        buf: [0; 48],
-        len: 0,
-    };
-    if d.is_nan() {
-        t.buf[..3].copy_from_slice(b"nan");
-        t.len = 3;
-        return t;
-    }
-    let mut w = ArrayWriter {
-        buf: &mut t.buf,
-        len: 0,
-    };
-    // Rust's fixed precision formatting is exact and rounds ties to even, as glibc's does.
-    if std::fmt::Write::write_fmt(&mut w, format_args!("{d:.17}")).is_err() {
-        return t;
-    }
-    let mut len = w.len;
-    if t.buf[..len].contains(&b'.') {
-        while t.buf[len - 1] == b'0' {
-            len -= 1;
-        }
-        if t.buf[len - 1] == b'.' {
-            len -= 1;
-        }
-    }
-    if &t.buf[..len] == b"-0" {
-        t.buf[0] = b'0';
-        len = 1;
-    }
-    t.len = len;
-    t
-}
-
-/// `%f` of a double, as the "invalid longitude,latitude pair" error prints it: six
-/// decimals of the exact value, "inf"/"-inf"/"nan" spelled out. Returns the length written
-/// into `buf` (big enough for any double: 317 bytes).
-pub(crate) fn format_printf_f(d: f64, buf: &mut [u8]) -> usize {
-    let mut w = ArrayWriter { buf, len: 0 };
-    let ok = if d.is_nan() {
-        std::fmt::Write::write_str(&mut w, if d.is_sign_negative() { "-nan" } else { "nan" })
-    } else if d.is_infinite() {
-        std::fmt::Write::write_str(&mut w, if d > 0.0 { "inf" } else { "-inf" })
-    } else {
-        std::fmt::Write::write_fmt(&mut w, format_args!("{d:.6}"))
-    };
-    if ok.is_err() {
-        return 0;
-    }
-    w.len
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1033,6 +961,10 @@ mod tests {
 
     fn text(t: NumText) -> String {
         String::from_utf8(t.as_bytes().to_vec()).unwrap()
+    }
+
+    fn human(x: f64) -> String {
+        String::from_utf8(crate::number::HumanBuf::new().format(x).to_vec()).unwrap()
     }
 
     /// (lon, lat, score, GEOPOS lon, GEOPOS lat, GEOHASH), read off redis-server 7.2.6.
@@ -1142,8 +1074,8 @@ mod tests {
             assert!(valid_lon_lat(lon, lat));
             assert_eq!(score_of(lon, lat), score as f64, "{lon},{lat}");
             let xy = decode_score(score as f64);
-            assert_eq!(text(format_coord(xy[0])), plon, "{lon},{lat}");
-            assert_eq!(text(format_coord(xy[1])), plat, "{lon},{lat}");
+            assert_eq!(human(xy[0]), plon, "{lon},{lat}");
+            assert_eq!(human(xy[1]), plat, "{lon},{lat}");
             assert_eq!(
                 &geohash_string(score as f64),
                 hash.as_bytes(),
@@ -1189,8 +1121,8 @@ mod tests {
             ),
         ] {
             let xy = decode_score(score);
-            assert_eq!(text(format_coord(xy[0])), want.0, "{score}");
-            assert_eq!(text(format_coord(xy[1])), want.1, "{score}");
+            assert_eq!(human(xy[0]), want.0, "{score}");
+            assert_eq!(human(xy[1]), want.1, "{score}");
             assert_eq!(&geohash_string(score), want.2.as_bytes(), "{score}");
         }
         assert_eq!(c_double_to_i64(1.5), 1);
@@ -1252,16 +1184,9 @@ mod tests {
         assert_eq!(text(format_distance(12.34565)), "12.3456");
         assert_eq!(text(format_distance(-3.25)), "-3.2500");
         assert_eq!(text(format_distance(f64::NAN)), "-922337203685477.5808");
-        assert_eq!(text(format_coord(-0.0)), "0");
-        assert_eq!(text(format_coord(-180.0)), "-180");
-        assert_eq!(text(format_coord(0.5)), "0.5");
-        let mut buf = [0u8; 400];
-        let n = format_printf_f(200.0, &mut buf);
-        assert_eq!(&buf[..n], b"200.000000");
-        let n = format_printf_f(f64::NEG_INFINITY, &mut buf);
-        assert_eq!(&buf[..n], b"-inf");
-        let n = format_printf_f(-f64::MAX, &mut buf);
-        assert_eq!(n, 317);
+        assert_eq!(human(-0.0), "0");
+        assert_eq!(human(-180.0), "-180");
+        assert_eq!(human(0.5), "0.5");
     }
 
     #[test]

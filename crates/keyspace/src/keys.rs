@@ -324,6 +324,25 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         e.typed_mut::<T>()
     }
 
+    /// Redis's `setKey` for an aggregate value: `key` now holds `val`, whatever it held
+    /// before, with no TTL; a key that was absent records `new` (the caller reports the
+    /// command's own event with `changed`).
+    pub(crate) fn set_typed<T: Typed>(&mut self, key: &[u8], val: T) {
+        let access = self.new_access();
+        let existed = self.write(key).is_some();
+        let entry = Entry::new_obj(key, val.into_obj(), access);
+        if existed {
+            if let Some(old) = self.take(key) {
+                crate::lazyfree::drop_entry(old);
+            }
+            let (s, h) = self.locate(key);
+            let hs = &self.ks.hasher;
+            self.tx.seg(s).dbs[self.db].insert_new(h, entry, hs);
+        } else {
+            self.add(entry);
+        }
+    }
+
     /// `setExpire` (`Some`) or `removeExpire` (`None`); false when the key is absent.
     pub(crate) fn set_expire(&mut self, key: &[u8], when: Option<i64>) -> bool {
         let (s, h) = self.locate(key);

@@ -30,7 +30,6 @@ mod db;
 pub mod encoding;
 pub mod error;
 mod expiry;
-#[allow(dead_code)] // The geo commands land on this next; remove then.
 mod geo;
 pub mod glob;
 mod keys;

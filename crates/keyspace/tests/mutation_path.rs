@@ -101,6 +101,44 @@ const WRITES: &[Write] = &[
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
     w(&["set k v"], "swapdb 0 1", &["k", "other"], &[]),
+    // geo (GEOADD is ZADD underneath; stores replace the destination with setKey)
+    w(&[], "geoadd k 1 1 a", &["k"], &["new", "zadd"]),
+    w(
+        &["geoadd k 1 1 a"],
+        "geoadd k ch 2 2 a 3 3 b",
+        &["k"],
+        &["zadd"],
+    ),
+    w(
+        &["geoadd k 1 1 a"],
+        "georadius k 1 1 500 km store d",
+        &["d"],
+        &["new", "georadiusstore"],
+    ),
+    w(
+        &["geoadd k 1 1 a", "set d v"],
+        "georadiusbymember k a 1 km storedist d",
+        &["d"],
+        &["georadiusstore"],
+    ),
+    w(
+        &["geoadd k 1 1 a", "set d v"],
+        "georadius k 50 50 1 m store d",
+        &["d"],
+        &["del"],
+    ),
+    w(
+        &["geoadd k 1 1 a"],
+        "geosearchstore d k fromlonlat 1 1 byradius 500 km",
+        &["d"],
+        &["new", "geosearchstore"],
+    ),
+    w(
+        &["set d v"],
+        "geosearchstore d nosuch frommember a byradius 1 km",
+        &["d"],
+        &["del"],
+    ),
 ];
 
 /// Commands that never write (their own lookups may still expire a key lazily).
@@ -127,6 +165,12 @@ const READS: &[&str] = &[
     "object|refcount",
     "object|help",
     "dbsize",
+    "geopos",
+    "geodist",
+    "geohash",
+    "georadius_ro",
+    "georadiusbymember_ro",
+    "geosearch",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -212,6 +256,7 @@ fn reads_leave_versions_and_counts_alone() {
     let mut c = Client::new(&ks, 1_700_000_000_000);
     c.cmd("set k v");
     c.cmd("set j hello");
+    c.cmd("geoadd g 1 1 a 2 2 b");
     let version = ks.key_version(b"k");
     let changes = ks.changes();
     c.sess.fx.clear();
@@ -237,6 +282,12 @@ fn reads_leave_versions_and_counts_alone() {
         "object refcount k",
         "object help",
         "dbsize",
+        "geopos g a b c",
+        "geodist g a b km",
+        "geohash g a nosuch",
+        "georadius_ro g 1 1 500 km withdist",
+        "georadiusbymember_ro g a 500 km",
+        "geosearch g frommember a bybox 500 500 km asc",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);

@@ -13,6 +13,7 @@
 //! data before it returns an error, as in Redis.
 
 pub(crate) mod generic;
+pub(crate) mod geo;
 pub(crate) mod server;
 pub(crate) mod string;
 
@@ -222,6 +223,18 @@ op_table! {
     FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
     FlushAll = "flushall", server::flushall, -1, KeySpec::All;
     SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    // geo
+    GeoAdd = "geoadd", geo::geoadd, -5, K1;
+    GeoPos = "geopos", geo::geopos, -2, K1;
+    GeoDist = "geodist", geo::geodist, -4, K1;
+    GeoHash = "geohash", geo::geohash, -2, K1;
+    // keys by STORE/STOREDIST: precise once the generated spec lands
+    GeoRadius = "georadius", geo::georadius, -6, KeySpec::All;
+    GeoRadiusByMember = "georadiusbymember", geo::georadiusbymember, -5, KeySpec::All;
+    GeoRadiusRo = "georadius_ro", geo::georadius_ro, -6, K1;
+    GeoRadiusByMemberRo = "georadiusbymember_ro", geo::georadiusbymember_ro, -5, K1;
+    GeoSearch = "geosearch", geo::geosearch, -7, K1;
+    GeoSearchStore = "geosearchstore", geo::geosearchstore, -8, keys(1, 2, 1);
 }
 
 impl Op {
