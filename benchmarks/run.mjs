@@ -18,12 +18,19 @@ import { parseOptions, SECTIONS, USAGE } from './lib/options.mjs';
 import { summaryText } from './lib/report.mjs';
 import { repoRoot } from './lib/servers.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
+import { collectionsSection } from './sections/collections.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
 
-const SECTION_RUNNERS = { throughput: throughputSection, openloop: openloopSection, memory: memorySection, scaling: scalingSection };
+const SECTION_RUNNERS = {
+  throughput: throughputSection,
+  openloop: openloopSection,
+  memory: memorySection,
+  collections: collectionsSection,
+  scaling: scalingSection,
+};
 
 const started = Date.now();
 function log(msg) {

@@ -7,7 +7,12 @@
 // ../shared/redis-spec/commands-7.2.json relative to the repo root) and writes:
 //   packages/server/src/commands/spec.generated.ts   every command and subcommand, typed
 //   compat-tests/src/command-groups.generated.ts     name -> group, for the compat report
-// Both are committed, so a build never needs ../shared. With --check nothing is written:
+//   crates/keyspace/src/cmd/spec.rs                  the same facts for the Rust core: names,
+//                                                    arity, flag bits, ACL bits, key specs and
+//                                                    native getkeys callbacks, as plain data
+// Redis 7.4's hash-field TTL commands are not in commands-7.2.json; scripts/commands-extra.json
+// holds their entries in the same shape and is read beside it.
+// All are committed, so a build never needs ../shared. With --check nothing is written:
 // the script exits 1 when a committed file differs from what it would generate.
 //
 // What each record holds is what Redis 7.2 itself derives from the same JSON
@@ -26,6 +31,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SPEC = resolve(ROOT, '../shared/redis-spec/commands-7.2.json');
 const SPEC_OUT = resolve(ROOT, 'packages/server/src/commands/spec.generated.ts');
 const GROUPS_OUT = resolve(ROOT, 'compat-tests/src/command-groups.generated.ts');
+const RUST_OUT = resolve(ROOT, 'crates/keyspace/src/cmd/spec.rs');
+const EXTRA_SPEC = resolve(ROOT, 'scripts/commands-extra.json');
 
 // Command flags by bit, as in src/server.h (CMD_WRITE is bit 0). The list order is the
 // bit order, which is also the order addReplyFlagsForCommand prints them in.
@@ -494,6 +501,9 @@ export const COMMAND_SPEC_LIST: readonly CommandSpec[] = [
 ${body}
 ];
 
+/** Key-spec flag names by bit, as the core reports them (key_flag in crates/keyspace/src/cmd/spec.rs). */
+export const KEY_SPEC_FLAG_NAMES: readonly string[] = ${inline(KEY_FLAGS.map(([, printed]) => printed))};
+
 /** Every command and subcommand, keyed by its lower-case name ('get', 'client|kill'). */
 export const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(
   COMMAND_SPEC_LIST.map((spec): [string, CommandSpec] => [spec.name, spec]),
@@ -514,17 +524,105 @@ ${rows}
 `;
 }
 
+// Redis's native getkeys callbacks (src/db.c) -> the variant of cmd::getkeys::NativeGetKeys.
+const NATIVE_GETKEYS = {
+  bitfieldGetKeys: 'Bitfield',
+  blmpopGetKeys: 'Blmpop',
+  evalGetKeys: 'Eval',
+  functionGetKeys: 'Function',
+  georadiusGetKeys: 'Georadius',
+  lmpopGetKeys: 'Lmpop',
+  migrateGetKeys: 'Migrate',
+  setGetKeys: 'Set',
+  sintercardGetKeys: 'Sintercard',
+  sortGetKeys: 'Sort',
+  sortROGetKeys: 'SortRo',
+  xreadGetKeys: 'Xread',
+  zmpopGetKeys: 'Zmpop',
+  zunionInterDiffGetKeys: 'ZunionInterDiff',
+  zunionInterDiffStoreGetKeys: 'ZunionInterDiffStore',
+};
+
+/** Rust constant name of a printed flag name ('movablekeys' -> MOVABLE_KEYS via the table). */
+function bitsExpr(table, printed, mod) {
+  const names = table.filter(([, p]) => printed.includes(p)).map(([json]) => `${mod}::${json}`);
+  return names.length === 0 ? '0' : names.join(' | ');
+}
+
+function rustKeySpec(ks) {
+  const flags = bitsExpr(KEY_FLAGS, ks.flags, 'key_flag');
+  let begin;
+  if (ks.begin_search.type === 'index') begin = `BeginSearch::Index(${ks.begin_search.spec.index})`;
+  else if (ks.begin_search.type === 'keyword') {
+    const { keyword, startfrom } = ks.begin_search.spec;
+    begin = `BeginSearch::Keyword { keyword: ${JSON.stringify(keyword)}, startfrom: ${startfrom} }`;
+  } else begin = 'BeginSearch::Unknown';
+  let find;
+  const fk = ks.find_keys;
+  if (fk.type === 'range') find = `FindKeys::Range { lastkey: ${fk.spec.lastkey}, step: ${fk.spec.keystep}, limit: ${fk.spec.limit} }`;
+  else if (fk.type === 'keynum') {
+    find = `FindKeys::Keynum { keynumidx: ${fk.spec.keynumidx}, firstkey: ${fk.spec.firstkey}, step: ${fk.spec.keystep} }`;
+  } else find = 'FindKeys::Unknown';
+  return `KeyArgSpec { flags: ${flags}, begin: ${begin}, find: ${find} }`;
+}
+
+function renderRust(specs, source) {
+  const consts = (table, mod, ty, doc) =>
+    `/// ${doc}\npub mod ${mod} {\n${table.map(([json, printed], i) => `    /// \`${printed}\`.\n    pub const ${json}: ${ty} = 1 << ${i};`).join('\n')}\n}\n`;
+  const aclTable = ACL_CATEGORIES.map((c) => [c.toUpperCase(), `@${c}`]);
+  const byName = [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rows = byName.map((s) => {
+    const native = s.getKeysFunction === undefined ? undefined : NATIVE_GETKEYS[s.getKeysFunction];
+    if (s.getKeysFunction !== undefined && native === undefined) throw new Error(`${s.name}: unknown getkeys '${s.getKeysFunction}'`);
+    const keySpecs =
+      s.keySpecs.length === 0 ? '&[]' : `&[\n${s.keySpecs.map((ks) => `            ${rustKeySpec(ks)},`).join('\n')}\n        ]`;
+    return `    CommandSpec {
+        name: ${JSON.stringify(s.name)},
+        group: ${JSON.stringify(s.group)},
+        arity: ${s.arity},
+        flags: ${bitsExpr(COMMAND_FLAGS, s.flags, 'flag')},
+        acl: ${bitsExpr(aclTable, s.aclCategories, 'acl')},
+        key_specs: ${keySpecs},
+        getkeys: ${native === undefined ? 'None' : `Some(NativeGetKeys::${native})`},
+        container: ${s.subcommands !== undefined && s.subcommands.length > 0},
+    },`;
+  });
+  return `// Generated by scripts/gen-command-table.mjs from ${source}; do not edit.
+// Facts from the Redis command specification (BSD-3-Clause, Copyright (c) Redis Ltd.), the
+// same the TypeScript table (packages/server/src/commands/spec.generated.ts) is made from.
+// Regenerate with \`npm run gen:commands\`.
+
+//! Every Redis command and subcommand as the core sees it: name, group, arity, flag and ACL
+//! bits, key specs and native getkeys callback, sorted by name for \`spec::find\`.
+
+use super::getkeys::{BeginSearch, CommandSpec, FindKeys, KeyArgSpec, NativeGetKeys};
+
+${consts(COMMAND_FLAGS, 'flag', 'u32', 'Command flags (CMD_* in src/server.h), by bit.')}
+${consts(aclTable, 'acl', 'u32', 'ACL categories (ACLCommandCategories in src/acl.c), by bit.')}
+${consts(KEY_FLAGS, 'key_flag', 'u16', 'Key-spec flags (CMD_KEY_* in src/server.h), by bit.')}
+/// Every command and subcommand (\`container|sub\`), sorted by name (byte order).
+pub static COMMANDS: &[CommandSpec] = &[
+${rows.join('\n')}
+];
+`;
+}
+
 function main(argv) {
   const check = argv.includes('--check');
   const positional = argv.filter((a) => !a.startsWith('--'));
   const specPath = positional[0] !== undefined ? resolve(positional[0]) : DEFAULT_SPEC;
   const json = JSON.parse(readFileSync(specPath, 'utf8'));
-  const specs = buildSpecs(json);
-  // Name the source by file name only, so the output does not depend on where it was read from.
-  const source = specPath.split(/[\\/]/).pop();
+  const extra = JSON.parse(readFileSync(EXTRA_SPEC, 'utf8'));
+  for (const key of Object.keys(extra)) {
+    if (key in json) throw new Error(`${key}: in both ${specPath} and ${EXTRA_SPEC}`);
+  }
+  const specs = buildSpecs({ ...json, ...extra });
+  // Name the sources by file name only, so the output does not depend on where they were read from.
+  const source = `${specPath.split(/[\\/]/).pop()} and ${EXTRA_SPEC.split(/[\\/]/).pop()}`;
   const outputs = [
     [SPEC_OUT, renderSpecs(specs, source)],
     [GROUPS_OUT, renderGroups(specs, source)],
+    [RUST_OUT, renderRust(specs, source)],
   ];
   let stale = 0;
   for (const [path, text] of outputs) {

@@ -88,6 +88,28 @@ export function summaryText(results) {
     );
   }
 
+  const col = results.collections;
+  if (col) {
+    out.push('', 'Collections: RSS added per element, fresh servers per case (8-byte members)');
+    out.push(
+      table(
+        ['case', 'keys x elements', 'redis B/elem', 'shrike B/elem', 'encoding (redis/shrike)', 'shrike/redis'],
+        col.cases.map((c) =>
+          c.error
+            ? [c.id, '', '', '', c.error.slice(0, 40), 'failed']
+            : [
+                c.id,
+                `${k(c.keys)} x ${k(c.elementsPerKey)}`,
+                fx(c.redis.bytesPerElement, 1),
+                fx(c.shrike.bytesPerElement, 1),
+                `${c.redis.encoding}/${c.shrike.encoding}`,
+                `${fx(c.ratio)}x`,
+              ],
+        ),
+      ),
+    );
+  }
+
   const sc = results.scaling;
   if (sc) {
     out.push('', `Scaling: shrike --threads 1 vs 2, redis-benchmark on CPU ${sc.clientCpu}, median of ${sc.rounds} round(s)`);

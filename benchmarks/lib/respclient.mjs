@@ -110,6 +110,20 @@ export class RespClient {
     });
   }
 
+  /**
+   * Send every command of `list` (arrays of arguments) in one write; resolves to their
+   * replies once all have come, or rejects with the first error reply.
+   */
+  async pipeline(list) {
+    const payload = list.map((args) => encodeCommand(args)).join('');
+    const replies = list.map(() => new Promise((resolve, reject) => this.pending.push({ resolve, reject })));
+    this.socket.write(payload);
+    const settled = await Promise.allSettled(replies);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => r.value);
+  }
+
   close() {
     this.socket.destroy();
   }

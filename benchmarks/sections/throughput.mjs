@@ -16,6 +16,21 @@ const BASE = [
   { name: 'GET 16KiB', test: 'get', dataSize: 16 * 1024, keyspace: 10000, guess: [30e3, 80e3] },
   { name: 'SET 512KiB', test: 'set', dataSize: 512 * 1024, keyspace: 1000, guess: [2e3, 3e3] },
   { name: 'GET 512KiB', test: 'get', dataSize: 512 * 1024, keyspace: 1000, guess: [2e3, 3e3] },
+  // redis-benchmark's other default loads: one key each (mylist, myset, ...), so they
+  // measure the collection types' hot paths. LPUSH comes before the pops and LRANGEs so
+  // they find a list to work on.
+  { name: 'LPUSH', test: 'lpush', guess: [60e3, 400e3] },
+  { name: 'RPUSH', test: 'rpush', guess: [60e3, 400e3] },
+  { name: 'LPOP', test: 'lpop', guess: [60e3, 400e3] },
+  { name: 'RPOP', test: 'rpop', guess: [60e3, 400e3] },
+  { name: 'SADD', test: 'sadd', guess: [60e3, 400e3] },
+  { name: 'HSET', test: 'hset', guess: [60e3, 400e3] },
+  { name: 'SPOP', test: 'spop', guess: [60e3, 400e3] },
+  { name: 'ZADD', test: 'zadd', guess: [60e3, 300e3] },
+  { name: 'ZPOPMIN', test: 'zpopmin', guess: [60e3, 400e3] },
+  { name: 'LRANGE_100', test: 'lrange_100', guess: [40e3, 80e3] },
+  { name: 'LRANGE_300', test: 'lrange_300', guess: [15e3, 25e3] },
+  { name: 'LRANGE_600', test: 'lrange_600', guess: [8e3, 12e3] },
 ];
 
 export const THROUGHPUT_LOADS = [1, 16].flatMap((pipeline, i) =>

@@ -86,6 +86,22 @@ export declare function adjustOpenFilesLimit(want: number): OpenFilesLimit
 export declare function allowedCpus(): Array<number>
 
 /**
+ * COMMAND GETKEYS for the command whose spec is named `name` (its full name, '' when the
+ * caller's table has none), `argv` starting at the command's name.
+ */
+export declare function commandGetKeys(name: string, argv: Array<Buffer>): CommandKeys
+
+/** The keys of a command as COMMAND GETKEYS finds them, or Redis's error text. */
+export interface CommandKeys {
+  /** The error reply's text (`ERR Invalid command specified`, ...) when there are no keys to give. */
+  error?: string
+  /** argv index of each key, in order. */
+  positions: Array<number>
+  /** Key-spec flag bits of each key (bit i is `KEY_SPEC_FLAG_NAMES[i]` of the TS spec table). */
+  flags: Array<number>
+}
+
+/**
  * Apply the config parameter `name` = `value` (already validated by the config code) to the
  * keyspace; false when the keyspace has no use for that parameter.
  */

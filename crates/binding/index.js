@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.Ring = nativeBinding.Ring
 module.exports.adjustOpenFilesLimit = nativeBinding.adjustOpenFilesLimit
 module.exports.allowedCpus = nativeBinding.allowedCpus
+module.exports.commandGetKeys = nativeBinding.commandGetKeys
 module.exports.configureKeyspace = nativeBinding.configureKeyspace
 module.exports.coreCommandStats = nativeBinding.coreCommandStats
 module.exports.createWakeFd = nativeBinding.createWakeFd

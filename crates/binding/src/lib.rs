@@ -12,6 +12,7 @@
 
 mod alloc;
 mod batch;
+mod command;
 mod config;
 mod expiry;
 mod limits;
@@ -22,6 +23,7 @@ mod uring;
 
 pub use alloc::release_free_memory;
 pub use batch::*;
+pub use command::*;
 pub use config::*;
 pub use expiry::*;
 pub use limits::*;

@@ -3,9 +3,13 @@
 //! `db.c`, `expire.c` and `object.c`).
 //!
 //! What fails before a command reaches the core (unknown command, arity, protocol, NOAUTH)
-//! belongs to the TypeScript side and is not here. Nothing here allocates: a variant maps to a
-//! `&'static str`, and the one error that echoes the client's text (`Unsupported option`)
-//! carries the argument's index so the reply writer can copy it from argv.
+//! belongs to the TypeScript side; the core's arity guard (a caller bug) and MSET's own
+//! count check share `WrongArgCount`. Errors that name their command carry no name: the
+//! reply writer prints the running command's spec name (`names_command`).
+//!
+//! Nothing here allocates: a variant maps to a `&'static str`, and the one error that echoes
+//! the client's text (`Unsupported option`) carries the argument's index so the reply writer
+//! can copy it from argv.
 
 /// Why a keyspace command failed; each variant is exactly one Redis error reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +34,8 @@ pub enum KsError {
     InvalidFirstDbIndex,
     /// SWAPDB's second index is not an integer.
     InvalidSecondDbIndex,
-    /// `addReplyErrorExpireTime`: the text names the command.
-    InvalidExpireTime(ExpireCmd),
+    /// `addReplyErrorExpireTime`: the reply names the running command (see `names_command`).
+    InvalidExpireTime,
     /// `shared.sameobjecterr` (MOVE to the same db, COPY onto itself).
     SameObject,
     /// `checkStringLength`: the result would pass proto-max-bulk-len (512 MB).
@@ -49,9 +53,10 @@ pub enum KsError {
     UnsupportedOption(u16),
     /// SCAN with a cursor that is not an unsigned 64-bit number.
     InvalidCursor,
-    /// MSET/MSETNX with an odd number of key/value arguments (checked by the command itself
-    /// in Redis, not by the arity table).
-    WrongArgCount(ArgCountCmd),
+    /// `addReplyErrorArity`: the reply names the running command (see `names_command`). Also
+    /// MSET/MSETNX with an odd number of key/value arguments (checked by the command itself in
+    /// Redis, not by the arity table).
+    WrongArgCount,
     /// LCS on a key holding a non-string.
     LcsNotString,
     /// LCS with both LEN and IDX.
@@ -99,41 +104,20 @@ pub enum KsError {
     GeoNeedBy,
     /// A geo search with ANY but no COUNT.
     GeoAnyNeedsCount,
-}
-
-/// The commands whose "invalid expire time" error names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpireCmd {
-    /// SET ... EX/PX/EXAT/PXAT
-    Set,
-    /// SETEX
-    SetEx,
-    /// PSETEX
-    PSetEx,
-    /// GETEX ... EX/PX/EXAT/PXAT
-    GetEx,
-    /// EXPIRE
-    Expire,
-    /// PEXPIRE
-    PExpire,
-    /// EXPIREAT
-    ExpireAt,
-    /// PEXPIREAT
-    PExpireAt,
-}
-
-/// The commands that check their own argument count beyond the arity table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgCountCmd {
-    /// MSET
-    MSet,
-    /// MSETNX
-    MSetNx,
+    /// COMMAND GETKEYS of a command that does not exist.
+    GetKeysInvalidCommand,
+    /// COMMAND GETKEYS of a command without key arguments.
+    GetKeysNoKeyArguments,
+    /// COMMAND GETKEYS of a command whose arity is not met.
+    GetKeysInvalidArgCount,
+    /// COMMAND GETKEYS of a command whose arguments name no keys.
+    GetKeysInvalidArguments,
 }
 
 impl KsError {
     /// The full error text, prefix included (`ERR ...`, `WRONGTYPE ...`). For
-    /// `UnsupportedOption` this is the text before the echoed argument.
+    /// `UnsupportedOption` this is the text before the echoed argument, for the errors that
+    /// name their command the text before the name.
     pub fn text(self) -> &'static str {
         match self {
             KsError::WrongType => {
@@ -148,16 +132,7 @@ impl KsError {
             KsError::DbIndexOutOfRange => "ERR DB index is out of range",
             KsError::InvalidFirstDbIndex => "ERR invalid first DB index",
             KsError::InvalidSecondDbIndex => "ERR invalid second DB index",
-            KsError::InvalidExpireTime(cmd) => match cmd {
-                ExpireCmd::Set => "ERR invalid expire time in 'set' command",
-                ExpireCmd::SetEx => "ERR invalid expire time in 'setex' command",
-                ExpireCmd::PSetEx => "ERR invalid expire time in 'psetex' command",
-                ExpireCmd::GetEx => "ERR invalid expire time in 'getex' command",
-                ExpireCmd::Expire => "ERR invalid expire time in 'expire' command",
-                ExpireCmd::PExpire => "ERR invalid expire time in 'pexpire' command",
-                ExpireCmd::ExpireAt => "ERR invalid expire time in 'expireat' command",
-                ExpireCmd::PExpireAt => "ERR invalid expire time in 'pexpireat' command",
-            },
+            KsError::InvalidExpireTime => "ERR invalid expire time in '",
             KsError::SameObject => "ERR source and destination objects are the same",
             KsError::StringTooLong => {
                 "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -170,10 +145,7 @@ impl KsError {
             KsError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
-            KsError::WrongArgCount(cmd) => match cmd {
-                ArgCountCmd::MSet => "ERR wrong number of arguments for 'mset' command",
-                ArgCountCmd::MSetNx => "ERR wrong number of arguments for 'msetnx' command",
-            },
+            KsError::WrongArgCount => "ERR wrong number of arguments for '",
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
                 "ERR If you want both the length and indexes, please just use IDX."
@@ -216,6 +188,21 @@ impl KsError {
             }
             KsError::GeoNeedBy => "ERR exactly one of BYRADIUS and BYBOX can be specified for ",
             KsError::GeoAnyNeedsCount => "ERR the ANY argument requires COUNT argument",
+            KsError::GetKeysInvalidCommand => "ERR Invalid command specified",
+            KsError::GetKeysNoKeyArguments => "ERR The command has no key arguments",
+            KsError::GetKeysInvalidArgCount => {
+                "ERR Invalid number of arguments specified for command"
+            }
+            KsError::GetKeysInvalidArguments => "ERR Invalid arguments specified for command",
+        }
+    }
+
+    /// For an error that names the running command, the text after the name: the reply is
+    /// `text()`, the command's spec name, then this (`ERR invalid expire time in 'set' command`).
+    pub fn names_command(self) -> Option<&'static str> {
+        match self {
+            KsError::InvalidExpireTime | KsError::WrongArgCount => Some("' command"),
+            _ => None,
         }
     }
 
@@ -275,8 +262,7 @@ mod tests {
             KsError::DbIndexOutOfRange,
             KsError::InvalidFirstDbIndex,
             KsError::InvalidSecondDbIndex,
-            KsError::InvalidExpireTime(ExpireCmd::Set),
-            KsError::InvalidExpireTime(ExpireCmd::PExpireAt),
+            KsError::InvalidExpireTime,
             KsError::SameObject,
             KsError::StringTooLong,
             KsError::NanOrInfinity,
@@ -285,7 +271,7 @@ mod tests {
             KsError::ExpireGtAndLt,
             KsError::UnsupportedOption(3),
             KsError::InvalidCursor,
-            KsError::WrongArgCount(ArgCountCmd::MSet),
+            KsError::WrongArgCount,
             KsError::LcsNotString,
             KsError::LcsLenAndIdx,
             KsError::LcsTooLong,
@@ -306,6 +292,10 @@ mod tests {
             KsError::GeoNeedFrom,
             KsError::GeoNeedBy,
             KsError::GeoAnyNeedsCount,
+            KsError::GetKeysInvalidCommand,
+            KsError::GetKeysNoKeyArguments,
+            KsError::GetKeysInvalidArgCount,
+            KsError::GetKeysInvalidArguments,
         ];
         for e in all {
             let t = e.text();

@@ -13,7 +13,8 @@
 //!   allocation holding LRU/LFU clock, TTL if any, key and value).
 //! - `keys.rs`: `Keys`, the db as a command sees it: Redis's `lookupKey*`/`setKey`/`dbDelete`.
 //! - `expiry.rs`: the per-segment-per-db index of volatile keys by time.
-//! - `cmd/`: the op table (the only dispatch) and one file per Redis command group.
+//! - `cmd/`: the op table (the only dispatch), the generated command spec (`spec.rs`), key
+//!   extraction (`getkeys.rs`) and one file per Redis command group.
 //! - `reply.rs`: reply values (never RESP); `error.rs`: every error text, once.
 //! - `glob.rs`, `number.rs`: Redis's pattern matching and number parsing/printing.
 //!
@@ -46,7 +47,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use smallvec::SmallVec;
 
 pub use cmd::Op;
-use cmd::{Ctx, KeySpec, OPS};
+
+/// The command spec as the core sees it (generated from Redis's JSON, like the TypeScript
+/// table) and key extraction: COMMAND GETKEYS answers from here.
+pub mod command_spec {
+    pub use crate::cmd::getkeys::{
+        command_get_keys, find, get_keys, BeginSearch, CommandSpec, FindKeys, KeyArgSpec, KeyRef,
+        KeyRefs, NativeGetKeys,
+    };
+    pub use crate::cmd::spec::{acl, flag, key_flag, COMMANDS};
+}
+use cmd::{Ctx, Lock, OPS};
 pub use db::Kind;
 use db::{Db, KeyHasher};
 pub use encoding::Limits;
@@ -260,39 +271,41 @@ impl Keyspace {
     /// The locks one command needs: its keys' segments, every segment, or none for commands
     /// that visit segments one by one.
     pub fn lock_command(&self, op: u16, argv: &[&[u8]]) -> Tx<'_> {
-        match OPS.get(usize::from(op)).map(|s| s.keys) {
-            // One key, the common case: no sorting, no set to build.
-            Some(KeySpec::Range { first, last, .. }) if i8::try_from(first) == Ok(last) => {
-                match argv.get(usize::from(first)) {
-                    Some(key) => Tx::lock_sorted(&self.cells, &[self.segment_of(key)]),
-                    None => Tx::none(&self.cells),
-                }
-            }
-            Some(KeySpec::Range { .. }) => self.lock_commands(std::iter::once((op, argv))),
-            Some(KeySpec::All) => Tx::lock_all(&self.cells),
-            Some(KeySpec::None | KeySpec::Iter) | None => Tx::none(&self.cells),
+        match OPS.get(usize::from(op)).map(|s| s.lock) {
+            // One key, the common case: no key extraction, no sorting, no set to build.
+            Some(Lock::Single(i)) => match argv.get(usize::from(i)) {
+                Some(key) => Tx::lock_sorted(&self.cells, &[self.segment_of(key)]),
+                None => Tx::none(&self.cells),
+            },
+            Some(Lock::Keys) => self.lock_commands(std::iter::once((op, argv))),
+            Some(Lock::All) => Tx::lock_all(&self.cells),
+            Some(Lock::None | Lock::Iter) | None => Tx::none(&self.cells),
         }
     }
 
     /// The locks a group of commands needs to run as one unit (MULTI/EXEC, scripts): the
-    /// union of their keys' segments, or everything when one of them spans the db.
+    /// union of their keys' segments (as COMMAND GETKEYS finds them), or everything when one
+    /// of them spans the db.
     pub fn lock_commands<'a>(
         &self,
         cmds: impl IntoIterator<Item = (u16, &'a [&'a [u8]])>,
     ) -> Tx<'_> {
         let mut segs: SmallVec<[usize; 8]> = SmallVec::new();
         for (op, argv) in cmds {
-            let Some(spec) = OPS.get(usize::from(op)) else {
+            let Some(row) = OPS.get(usize::from(op)) else {
                 continue;
             };
-            match spec.keys {
-                KeySpec::Range { .. } => {
-                    for i in spec.keys.key_indexes(argv.len()) {
-                        segs.push(self.segment_of(argv[i]));
+            match row.lock {
+                Lock::Single(i) => {
+                    segs.extend(argv.get(usize::from(i)).map(|k| self.segment_of(k)))
+                }
+                Lock::Keys => {
+                    for k in cmd::getkeys::get_keys(row.spec(), argv) {
+                        segs.extend(argv.get(k.pos).map(|k| self.segment_of(k)));
                     }
                 }
-                KeySpec::All | KeySpec::Iter => return Tx::lock_all(&self.cells),
-                KeySpec::None => {}
+                Lock::All | Lock::Iter => return Tx::lock_all(&self.cells),
+                Lock::None => {}
             }
         }
         segs.sort_unstable();
@@ -352,7 +365,7 @@ impl Keyspace {
             None => Ok(()),
         });
         if let Err(e) = ran {
-            out.command_error(e, argv);
+            out.command_error(e, op_name(op), argv);
         }
     }
 
@@ -379,7 +392,7 @@ impl Keyspace {
         });
         if let Err(e) = ran {
             // A command that fails has kept nothing, so its argv is whole for the error text.
-            out.command_error(e, &with_last(head, &last));
+            out.command_error(e, op_name(op), &with_last(head, &last));
         }
     }
 
@@ -395,16 +408,13 @@ impl Keyspace {
         out: &mut ReplySink,
         handler: impl FnOnce(&mut Ctx<'_, 'ks>) -> Result<(), KsError>,
     ) -> Result<(), KsError> {
-        let Some(spec) = OPS.get(usize::from(op)) else {
+        let Some(row) = OPS.get(usize::from(op)) else {
             out.error(b"ERR unknown command");
             return Ok(());
         };
-        if !spec.arity_ok(argc) {
+        if !row.arity_ok(argc) {
             // Only a caller bug gets here: the TS dispatcher checks arity first.
-            out.error(
-                format!("ERR wrong number of arguments for '{}' command", spec.name).as_bytes(),
-            );
-            return Ok(());
+            return Err(KsError::WrongArgCount);
         }
         if sess.db as usize >= self.databases {
             out.error(&KsError::DbIndexOutOfRange);
@@ -528,6 +538,11 @@ impl Keyspace {
             .map(|c| c.lock.lock().dbs[db].len() as u64)
             .sum()
     }
+}
+
+/// The spec name of op `op`, which errors that name their command print.
+fn op_name(op: u16) -> &'static str {
+    OPS.get(usize::from(op)).map_or("", |s| s.name)
 }
 
 /// argv from `head` and an owned last argument, borrowed (empty once the command kept it).

@@ -213,36 +213,43 @@ impl ReplySink {
     /// An error: either a `KsError` or a full text such as `b"ERR syntax error"`. CR and LF
     /// become spaces on the wire, so an error line can never break framing (as in Redis).
     pub fn error<E: AsRef<[u8]> + ?Sized>(&mut self, e: &E) {
-        self.error_parts(e.as_ref(), b"");
+        self.error_parts(&[e.as_ref()]);
     }
 
-    fn error_parts(&mut self, text: &[u8], arg: &[u8]) {
+    fn error_parts(&mut self, parts: &[&[u8]]) {
         let clean = |b: &u8| if *b == b'\r' || *b == b'\n' { b' ' } else { *b };
         match self.mode {
             Mode::Values => {
                 self.buf.push(tag::ERROR);
-                self.put_len(text.len() + arg.len());
+                self.put_len(parts.iter().map(|p| p.len()).sum());
             }
             _ => self.buf.push(b'-'),
         }
-        self.buf.extend(text.iter().map(clean));
-        self.buf.extend(arg.iter().map(clean));
+        for p in parts {
+            self.buf.extend(p.iter().map(clean));
+        }
         if self.mode != Mode::Values {
             self.buf.extend_from_slice(b"\r\n");
         }
     }
 
-    /// The reply of a failed command, echoing the client's argument when the error does
-    /// (with `\r`/`\n` replaced by spaces, as Redis's `addReplyErrorLength` does).
-    pub fn command_error(&mut self, e: KsError, argv: &[&[u8]]) {
-        let mut tail = [0u8; 640];
-        let n = e.formatted_tail(&mut tail);
+    /// The reply of a failed command `name` (its spec name, which the errors that name their
+    /// command print), echoing the client's argument when the error does (with `\r`/`\n`
+    /// replaced by spaces, as Redis's `addReplyErrorLength` does), or printing what the error
+    /// formats itself (a geo position).
+    pub fn command_error(&mut self, e: KsError, name: &str, argv: &[&[u8]]) {
+        if let Some(tail) = e.names_command() {
+            self.error_parts(&[e.text().as_bytes(), name.as_bytes(), tail.as_bytes()]);
+            return;
+        }
+        let mut formatted = [0u8; 640];
+        let n = e.formatted_tail(&mut formatted);
         if n > 0 {
-            self.error_parts(e.text().as_bytes(), &tail[..n]);
+            self.error_parts(&[e.text().as_bytes(), &formatted[..n]]);
             return;
         }
         let echoed = e.echoed_arg().and_then(|i| argv.get(i)).copied();
-        self.error_parts(e.text().as_bytes(), echoed.unwrap_or_default());
+        self.error_parts(&[e.text().as_bytes(), echoed.unwrap_or_default()]);
     }
 
     /// An integer.
@@ -646,7 +653,7 @@ mod tests {
     fn echoed_error_argument_cannot_break_framing() {
         let mut r = ReplySink::new();
         let argv: [&[u8]; 4] = [b"expire", b"k", b"10", b"a\r\nb"];
-        r.command_error(KsError::UnsupportedOption(3), &argv);
+        r.command_error(KsError::UnsupportedOption(3), "expire", &argv);
         assert_eq!(
             decode(r.as_bytes()).unwrap(),
             vec![Reply::error("ERR Unsupported option a  b")]
@@ -669,12 +676,26 @@ mod tests {
             lon: 200f64.to_bits(),
             lat: 100f64.to_bits(),
         };
-        r.command_error(e, &[b"geoadd"]);
-        r.command_error(KsError::GeoNeedFrom, &[b"GEOsearch"]);
+        r.command_error(e, "geoadd", &[b"geoadd"]);
+        r.command_error(KsError::GeoNeedFrom, "geosearch", &[b"GEOsearch"]);
         assert_eq!(
             r.as_bytes(),
             &b"-ERR invalid longitude,latitude pair 200.000000,100.000000\r\n\
                -ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOsearch\r\n"[..]
+        );
+    }
+
+    #[test]
+    fn errors_that_name_their_command_take_the_given_name() {
+        let mut r = ReplySink::new();
+        r.command_error(KsError::InvalidExpireTime, "psetex", &[]);
+        r.command_error(KsError::WrongArgCount, "msetnx", &[]);
+        assert_eq!(
+            decode(r.as_bytes()).unwrap(),
+            vec![
+                Reply::error("ERR invalid expire time in 'psetex' command"),
+                Reply::error("ERR wrong number of arguments for 'msetnx' command"),
+            ]
         );
     }
 

@@ -8,7 +8,7 @@ mod common;
 
 use common::{keyspace, Client};
 use shrike_keyspace::notify::{self, flags_from_letters};
-use shrike_keyspace::{Effects, Keyspace};
+use shrike_keyspace::{Effects, Keyspace, Op};
 
 /// A write command: the lines that set it up, the command, the keys whose version must
 /// move, and the event names Redis 7.2 publishes for it (with `notify-keyspace-events`
@@ -199,6 +199,9 @@ fn every_command_is_known_to_be_a_write_or_a_read() {
             written != read,
             "{name}: add it to WRITES (with what it must record) or to READS"
         );
+        // The spec's `write` flag agrees: a write command cannot hide among the reads.
+        let writes = Op::from_name(name).is_some_and(Op::writes);
+        assert_eq!(writes, written, "{name}: the spec says write = {writes}");
     }
 }
 

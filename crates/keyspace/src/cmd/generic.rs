@@ -7,7 +7,7 @@
 
 use crate::cmd::Ctx;
 use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
-use crate::error::{ExpireCmd, KsError};
+use crate::error::KsError;
 use crate::glob;
 use crate::notify::{self, Effects, Event, GENERIC};
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
@@ -479,7 +479,6 @@ fn expire_generic(
     argv: &[&[u8]],
     base_ms: i64,
     seconds: bool,
-    cmd: ExpireCmd,
 ) -> Result<(), KsError> {
     let mut f = ExpireFlags::default();
     for (j, opt) in argv.iter().enumerate().skip(3) {
@@ -506,12 +505,12 @@ fn expire_generic(
     let mut when = arg_i64(argv[2])?;
     if seconds {
         if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
-            return Err(KsError::InvalidExpireTime(cmd));
+            return Err(KsError::InvalidExpireTime);
         }
         when *= 1000;
     }
     if when > i64::MAX - base_ms {
-        return Err(KsError::InvalidExpireTime(cmd));
+        return Err(KsError::InvalidExpireTime);
     }
     when += base_ms;
     let now = ctx.sess.now_ms;
@@ -545,23 +544,23 @@ fn expire_generic(
 /// EXPIRE key seconds [NX | XX | GT | LT]
 pub(crate) fn expire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let now = ctx.sess.now_ms;
-    expire_generic(ctx, argv, now, true, ExpireCmd::Expire)
+    expire_generic(ctx, argv, now, true)
 }
 
 /// PEXPIRE key milliseconds [NX | XX | GT | LT]
 pub(crate) fn pexpire(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let now = ctx.sess.now_ms;
-    expire_generic(ctx, argv, now, false, ExpireCmd::PExpire)
+    expire_generic(ctx, argv, now, false)
 }
 
 /// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
 pub(crate) fn expireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    expire_generic(ctx, argv, 0, true, ExpireCmd::ExpireAt)
+    expire_generic(ctx, argv, 0, true)
 }
 
 /// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
 pub(crate) fn pexpireat(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    expire_generic(ctx, argv, 0, false, ExpireCmd::PExpireAt)
+    expire_generic(ctx, argv, 0, false)
 }
 
 /// `ttlGenericCommand`: -2 for no key, -1 for no TTL, else the TTL or the expiry time.

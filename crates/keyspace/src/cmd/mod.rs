@@ -1,11 +1,13 @@
 //! The op table — the only dispatch — and the context a handler runs in.
 //!
-//! Each row names a command (lower-case, subcommands as `object|encoding`), its handler, its
-//! Redis arity and where its keys are in argv (Redis's first/last/step key positions, or
-//! "every segment"). The row index is the op id that `Keyspace::run` takes; the binding maps
-//! names to ids once at startup with `Keyspace::op_names`. Arity is checked by the TypeScript
-//! side before a command gets here; the copy in this table only keeps a buggy caller from
-//! reaching a handler with too few arguments.
+//! Each row names a command (lower-case, subcommands as `object|encoding`) and its handler;
+//! nothing else. Arity, flags and key positions come from the generated spec (`spec.rs`, made
+//! by scripts/gen-command-table.mjs from the same JSON as the TypeScript table), joined to the
+//! row by name at compile time: a row whose name the spec lacks does not build. The row index
+//! is the op id that `Keyspace::run` takes; the binding maps names to ids once at startup with
+//! `Keyspace::op_names`. Arity is checked by the TypeScript side before a command gets here;
+//! the core checks it again only so a buggy caller cannot reach a handler with too few
+//! arguments.
 //!
 //! Handlers are plain `fn(&mut Ctx, &[&[u8]]) -> Result<(), KsError>`: they write one reply
 //! value into `ctx.out` or return an error, which `Keyspace::run_locked` turns into the error
@@ -14,7 +16,11 @@
 
 pub(crate) mod generic;
 pub(crate) mod geo;
+pub(crate) mod getkeys;
 pub(crate) mod server;
+// Generated: its layout is the generator's, not rustfmt's.
+#[rustfmt::skip]
+pub(crate) mod spec;
 pub(crate) mod string;
 
 use crate::error::KsError;
@@ -22,15 +28,19 @@ use crate::keys::Keys;
 use crate::reply::ReplySink;
 use crate::segment::Tx;
 use crate::{Keyspace, Session};
+use getkeys::{BeginSearch, CommandSpec, FindKeys};
+use spec::{key_flag, COMMANDS};
 
-/// Where a command's keys are, and so which segments it locks.
+/// Which segments a command locks, decided once per op from its spec (and `LOCK_OVERRIDES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeySpec {
+pub(crate) enum Lock {
     /// No keys (OBJECT HELP).
     None,
-    /// argv[first], argv[first+step], ... up to argv[last]; a negative `last` counts from
-    /// the end (-1 is the last argument), as in Redis's legacy key specs.
-    Range { first: u8, last: i8, step: u8 },
+    /// argv[i] is the only key (GET, SET, INCR...): locked with no key extraction, no sorting
+    /// and no set to build, which is what keeps the common case fast.
+    Single(u8),
+    /// The keys `getkeys::get_keys` finds (MGET, MSET, LCS, RENAME...).
+    Keys,
     /// The whole db, atomically: every segment is locked in order (DBSIZE, FLUSHDB, SWAPDB).
     All,
     /// The whole db, one segment at a time: Redis's guarantees for KEYS, SCAN and RANDOMKEY
@@ -38,27 +48,69 @@ pub(crate) enum KeySpec {
     Iter,
 }
 
-impl KeySpec {
-    /// The argv indexes of the keys, in order.
-    pub(crate) fn key_indexes(self, argc: usize) -> impl Iterator<Item = usize> {
-        let (first, last, step) = match self {
-            KeySpec::Range { first, last, step } => {
-                let last = if last < 0 {
-                    argc as isize + isize::from(last)
-                } else {
-                    isize::from(last)
-                };
-                (usize::from(first), last, usize::from(step.max(1)))
-            }
-            _ => (1, 0, 1),
-        };
-        let end = if last < 0 {
-            0
-        } else {
-            (last as usize + 1).min(argc)
-        };
-        (first..end.max(first)).step_by(step)
+/// Commands whose locking Redis's key specs cannot express (they have no keys in the spec
+/// but touch the whole db).
+const LOCK_OVERRIDES: &[(&str, Lock)] = &[
+    ("dbsize", Lock::All),
+    ("flushdb", Lock::All),
+    ("flushall", Lock::All),
+    ("swapdb", Lock::All),
+    ("keys", Lock::Iter),
+    ("scan", Lock::Iter),
+    ("randomkey", Lock::Iter),
+];
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The row of `name` in the spec table; a name the spec lacks stops the build.
+const fn spec_index(name: &str) -> u16 {
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        if str_eq(COMMANDS[i].name, name) {
+            return i as u16;
+        }
+        i += 1;
+    }
+    panic!("the op table names a command the spec lacks");
+}
+
+/// How the command `name` (spec row `spec`) locks.
+const fn lock_of(name: &str, spec: u16) -> Lock {
+    let mut i = 0;
+    while i < LOCK_OVERRIDES.len() {
+        if str_eq(LOCK_OVERRIDES[i].0, name) {
+            return LOCK_OVERRIDES[i].1;
+        }
+        i += 1;
+    }
+    let s = &COMMANDS[spec as usize];
+    if s.key_specs.is_empty() && s.getkeys.is_none() {
+        return Lock::None;
+    }
+    if let [ks] = s.key_specs {
+        if ks.flags & (key_flag::NOT_KEY | key_flag::INCOMPLETE) == 0 {
+            if let (BeginSearch::Index(i), FindKeys::Range { lastkey: 0, .. }) = (ks.begin, ks.find)
+            {
+                if i > 0 && i <= u8::MAX as i32 {
+                    return Lock::Single(i as u8);
+                }
+            }
+        }
+    }
+    Lock::Keys
 }
 
 /// A handler: runs one command against the locked keys, writing one reply value.
@@ -68,19 +120,27 @@ pub(crate) type Handler = for<'a, 'ks> fn(&mut Ctx<'a, 'ks>, &[&[u8]]) -> Result
 pub(crate) struct OpSpec {
     pub(crate) name: &'static str,
     pub(crate) handler: Handler,
-    /// Redis's arity: N means exactly N arguments (name included), -N at least N.
-    pub(crate) arity: i8,
-    pub(crate) keys: KeySpec,
+    /// Its row in the generated spec table.
+    spec: u16,
+    /// The spec's arity, copied at compile time so the per-command check reads this row only.
+    arity: i32,
+    pub(crate) lock: Lock,
 }
 
 impl OpSpec {
-    /// True when `argc` satisfies the arity.
+    /// The command's spec: arity, flags, key specs.
+    pub(crate) fn spec(&self) -> &'static CommandSpec {
+        &COMMANDS[usize::from(self.spec)]
+    }
+
+    /// True when `argc` (name included) satisfies the spec's arity.
+    #[inline]
     pub(crate) fn arity_ok(&self, argc: usize) -> bool {
-        let a = isize::from(self.arity);
+        let (argc, a) = (argc as i64, i64::from(self.arity));
         if a >= 0 {
-            argc as isize == a
+            argc == a
         } else {
-            argc as isize >= -a
+            argc >= -a
         }
     }
 }
@@ -140,15 +200,8 @@ pub(crate) fn run_borrowed(
     (OPS[op as usize].handler)(ctx, &crate::with_last(head, last))
 }
 
-const fn keys(first: u8, last: i8, step: u8) -> KeySpec {
-    KeySpec::Range { first, last, step }
-}
-
-/// The first argument is the only key.
-const K1: KeySpec = keys(1, 1, 1);
-
 macro_rules! op_table {
-    ($( $variant:ident = $name:literal, $handler:path, $arity:expr, $keys:expr; )*) => {
+    ($( $variant:ident = $name:literal, $handler:path; )*) => {
         /// Op ids: the index of each command in the op table, as `Keyspace::run` takes it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[repr(u16)]
@@ -156,7 +209,13 @@ macro_rules! op_table {
 
         /// The op table; row i is op id i.
         pub(crate) static OPS: &[OpSpec] = &[
-            $( OpSpec { name: $name, handler: $handler, arity: $arity, keys: $keys }, )*
+            $( OpSpec {
+                name: $name,
+                handler: $handler,
+                spec: spec_index($name),
+                arity: COMMANDS[spec_index($name) as usize].arity,
+                lock: lock_of($name, spec_index($name)),
+            }, )*
         ];
 
         /// Command names by op id.
@@ -169,72 +228,71 @@ macro_rules! op_table {
 
 op_table! {
     // string
-    Get = "get", string::get, 2, K1;
-    Set = "set", string::set, -3, K1;
-    GetEx = "getex", string::getex, -2, K1;
-    GetDel = "getdel", string::getdel, 2, K1;
-    GetSet = "getset", string::getset, 3, K1;
-    MGet = "mget", string::mget, -2, keys(1, -1, 1);
-    MSet = "mset", string::mset, -3, keys(1, -1, 2);
-    MSetNx = "msetnx", string::msetnx, -3, keys(1, -1, 2);
-    SetNx = "setnx", string::setnx, 3, K1;
-    SetEx = "setex", string::setex, 4, K1;
-    PSetEx = "psetex", string::psetex, 4, K1;
-    Append = "append", string::append, 3, K1;
-    StrLen = "strlen", string::strlen, 2, K1;
-    GetRange = "getrange", string::getrange, 4, K1;
-    SubStr = "substr", string::getrange, 4, K1;
-    SetRange = "setrange", string::setrange, 4, K1;
-    Incr = "incr", string::incr, 2, K1;
-    Decr = "decr", string::decr, 2, K1;
-    IncrBy = "incrby", string::incrby, 3, K1;
-    DecrBy = "decrby", string::decrby, 3, K1;
-    IncrByFloat = "incrbyfloat", string::incrbyfloat, 3, K1;
-    Lcs = "lcs", string::lcs, -3, keys(1, 2, 1);
+    Get = "get", string::get;
+    Set = "set", string::set;
+    GetEx = "getex", string::getex;
+    GetDel = "getdel", string::getdel;
+    GetSet = "getset", string::getset;
+    MGet = "mget", string::mget;
+    MSet = "mset", string::mset;
+    MSetNx = "msetnx", string::msetnx;
+    SetNx = "setnx", string::setnx;
+    SetEx = "setex", string::setex;
+    PSetEx = "psetex", string::psetex;
+    Append = "append", string::append;
+    StrLen = "strlen", string::strlen;
+    GetRange = "getrange", string::getrange;
+    SubStr = "substr", string::getrange;
+    SetRange = "setrange", string::setrange;
+    Incr = "incr", string::incr;
+    Decr = "decr", string::decr;
+    IncrBy = "incrby", string::incrby;
+    DecrBy = "decrby", string::decrby;
+    IncrByFloat = "incrbyfloat", string::incrbyfloat;
+    Lcs = "lcs", string::lcs;
     // generic
-    Del = "del", generic::del, -2, keys(1, -1, 1);
-    Unlink = "unlink", generic::del, -2, keys(1, -1, 1);
-    Exists = "exists", generic::exists, -2, keys(1, -1, 1);
-    Type = "type", generic::type_, 2, K1;
-    Keys = "keys", generic::keys, 2, KeySpec::Iter;
-    Scan = "scan", generic::scan, -2, KeySpec::Iter;
-    RandomKey = "randomkey", generic::randomkey, 1, KeySpec::Iter;
-    Rename = "rename", generic::rename, 3, keys(1, 2, 1);
-    RenameNx = "renamenx", generic::renamenx, 3, keys(1, 2, 1);
-    Copy = "copy", generic::copy, -3, keys(1, 2, 1);
-    Move = "move", generic::move_, 3, K1;
-    Expire = "expire", generic::expire, -3, K1;
-    PExpire = "pexpire", generic::pexpire, -3, K1;
-    ExpireAt = "expireat", generic::expireat, -3, K1;
-    PExpireAt = "pexpireat", generic::pexpireat, -3, K1;
-    Ttl = "ttl", generic::ttl, 2, K1;
-    PTtl = "pttl", generic::pttl, 2, K1;
-    ExpireTime = "expiretime", generic::expiretime, 2, K1;
-    PExpireTime = "pexpiretime", generic::pexpiretime, 2, K1;
-    Persist = "persist", generic::persist, 2, K1;
-    Touch = "touch", generic::touch, -2, keys(1, -1, 1);
-    ObjectEncoding = "object|encoding", generic::object_encoding, 3, keys(2, 2, 1);
-    ObjectIdleTime = "object|idletime", generic::object_idletime, 3, keys(2, 2, 1);
-    ObjectFreq = "object|freq", generic::object_freq, 3, keys(2, 2, 1);
-    ObjectRefCount = "object|refcount", generic::object_refcount, 3, keys(2, 2, 1);
-    ObjectHelp = "object|help", generic::object_help, 2, KeySpec::None;
+    Del = "del", generic::del;
+    Unlink = "unlink", generic::del;
+    Exists = "exists", generic::exists;
+    Type = "type", generic::type_;
+    Keys = "keys", generic::keys;
+    Scan = "scan", generic::scan;
+    RandomKey = "randomkey", generic::randomkey;
+    Rename = "rename", generic::rename;
+    RenameNx = "renamenx", generic::renamenx;
+    Copy = "copy", generic::copy;
+    Move = "move", generic::move_;
+    Expire = "expire", generic::expire;
+    PExpire = "pexpire", generic::pexpire;
+    ExpireAt = "expireat", generic::expireat;
+    PExpireAt = "pexpireat", generic::pexpireat;
+    Ttl = "ttl", generic::ttl;
+    PTtl = "pttl", generic::pttl;
+    ExpireTime = "expiretime", generic::expiretime;
+    PExpireTime = "pexpiretime", generic::pexpiretime;
+    Persist = "persist", generic::persist;
+    Touch = "touch", generic::touch;
+    ObjectEncoding = "object|encoding", generic::object_encoding;
+    ObjectIdleTime = "object|idletime", generic::object_idletime;
+    ObjectFreq = "object|freq", generic::object_freq;
+    ObjectRefCount = "object|refcount", generic::object_refcount;
+    ObjectHelp = "object|help", generic::object_help;
     // server
-    DbSize = "dbsize", server::dbsize, 1, KeySpec::All;
-    FlushDb = "flushdb", server::flushdb, -1, KeySpec::All;
-    FlushAll = "flushall", server::flushall, -1, KeySpec::All;
-    SwapDb = "swapdb", server::swapdb, 3, KeySpec::All;
+    DbSize = "dbsize", server::dbsize;
+    FlushDb = "flushdb", server::flushdb;
+    FlushAll = "flushall", server::flushall;
+    SwapDb = "swapdb", server::swapdb;
     // geo
-    GeoAdd = "geoadd", geo::geoadd, -5, K1;
-    GeoPos = "geopos", geo::geopos, -2, K1;
-    GeoDist = "geodist", geo::geodist, -4, K1;
-    GeoHash = "geohash", geo::geohash, -2, K1;
-    // keys by STORE/STOREDIST: precise once the generated spec lands
-    GeoRadius = "georadius", geo::georadius, -6, KeySpec::All;
-    GeoRadiusByMember = "georadiusbymember", geo::georadiusbymember, -5, KeySpec::All;
-    GeoRadiusRo = "georadius_ro", geo::georadius_ro, -6, K1;
-    GeoRadiusByMemberRo = "georadiusbymember_ro", geo::georadiusbymember_ro, -5, K1;
-    GeoSearch = "geosearch", geo::geosearch, -7, K1;
-    GeoSearchStore = "geosearchstore", geo::geosearchstore, -8, keys(1, 2, 1);
+    GeoAdd = "geoadd", geo::geoadd;
+    GeoPos = "geopos", geo::geopos;
+    GeoDist = "geodist", geo::geodist;
+    GeoHash = "geohash", geo::geohash;
+    GeoRadius = "georadius", geo::georadius;
+    GeoRadiusByMember = "georadiusbymember", geo::georadiusbymember;
+    GeoRadiusRo = "georadius_ro", geo::georadius_ro;
+    GeoRadiusByMemberRo = "georadiusbymember_ro", geo::georadiusbymember_ro;
+    GeoSearch = "geosearch", geo::geosearch;
+    GeoSearchStore = "geosearchstore", geo::geosearchstore;
 }
 
 impl Op {
@@ -254,6 +312,11 @@ impl Op {
     /// The command name (`get`, `object|encoding`).
     pub fn name(self) -> &'static str {
         NAMES[self as usize]
+    }
+
+    /// True when Redis's spec flags the command `write` (it may change the keyspace).
+    pub fn writes(self) -> bool {
+        OPS[self as usize].spec().flags & spec::flag::WRITE != 0
     }
 }
 
@@ -356,17 +419,44 @@ mod tests {
     }
 
     #[test]
-    fn key_indexes_follow_the_spec() {
-        let ix = |spec: KeySpec, argc| spec.key_indexes(argc).collect::<Vec<_>>();
-        assert_eq!(ix(K1, 2), vec![1]);
-        assert_eq!(ix(keys(1, -1, 2), 7), vec![1, 3, 5]);
-        assert_eq!(ix(keys(1, -1, 1), 4), vec![1, 2, 3]);
-        assert_eq!(ix(keys(1, 2, 1), 5), vec![1, 2]);
-        assert_eq!(ix(keys(2, 2, 1), 3), vec![2]);
-        // Too few arguments never index past argv.
-        assert_eq!(ix(keys(2, 2, 1), 2), Vec::<usize>::new());
-        assert_eq!(ix(keys(1, -1, 2), 1), Vec::<usize>::new());
-        assert_eq!(ix(KeySpec::All, 3), Vec::<usize>::new());
+    fn every_op_is_joined_to_its_spec_and_locks_as_redis_keys_say() {
+        for (i, row) in OPS.iter().enumerate() {
+            // The join is by name at compile time; a row the spec lacks does not build.
+            assert_eq!(row.spec().name, row.name, "op {i}");
+            assert_eq!(row.arity, row.spec().arity, "op {i}");
+        }
+        let lock = |op: Op| OPS[op as usize].lock;
+        assert_eq!(lock(Op::Get), Lock::Single(1));
+        assert_eq!(lock(Op::Set), Lock::Single(1));
+        assert_eq!(lock(Op::GetEx), Lock::Single(1));
+        assert_eq!(lock(Op::ObjectEncoding), Lock::Single(2));
+        assert_eq!(lock(Op::ObjectHelp), Lock::None);
+        for op in [Op::MGet, Op::MSet, Op::Lcs, Op::Rename, Op::Copy, Op::Del] {
+            assert_eq!(lock(op), Lock::Keys, "{op:?}");
+        }
+        for op in [Op::DbSize, Op::FlushDb, Op::FlushAll, Op::SwapDb] {
+            assert_eq!(lock(op), Lock::All, "{op:?}");
+        }
+        for op in [Op::Keys, Op::Scan, Op::RandomKey] {
+            assert_eq!(lock(op), Lock::Iter, "{op:?}");
+        }
+    }
+
+    #[test]
+    fn arity_comes_from_the_spec_and_its_error_names_the_command() {
+        let ks = Keyspace::new(crate::Config::default());
+        for (line, name) in [("get", "get"), ("object encoding", "object|encoding")] {
+            let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let op = Op::from_name(name).expect("op");
+            let mut out = ReplySink::new();
+            ks.run(&mut Session::new(T0), op as u16, &argv, &mut out);
+            assert_eq!(
+                decode(out.as_bytes()).unwrap(),
+                vec![Reply::error(&format!(
+                    "ERR wrong number of arguments for '{name}' command"
+                ))]
+            );
+        }
     }
 
     const T0: i64 = 1_700_000_000_000;

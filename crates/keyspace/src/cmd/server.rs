@@ -1,5 +1,5 @@
 //! The server group's keyspace commands: DBSIZE, FLUSHDB, FLUSHALL and SWAPDB, after
-//! Redis's `db.c`. Each holds every segment lock (op table: `KeySpec::All`), so it is atomic
+//! Redis's `db.c`. Each holds every segment lock (`Lock::All` in `LOCK_OVERRIDES`), so it is atomic
 //! against every other command, as in Redis.
 
 use crate::cmd::Ctx;

@@ -4,7 +4,7 @@
 use crate::cmd::generic::{EXPIRE, PERSIST};
 use crate::cmd::{Ctx, Op};
 use crate::db::StrEnc;
-use crate::error::{ArgCountCmd, ExpireCmd, KsError};
+use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};
 use crate::number::{self, arg_i64, IntBuf};
@@ -103,11 +103,11 @@ fn expire_unit(opt: &[u8]) -> Option<ExpireUnit> {
 
 /// `getExpireMillisecondsOrReply`: the absolute expiry time in ms of an EX/PX/EXAT/PXAT
 /// argument; non-positive values and overflow are "invalid expire time in '<cmd>'".
-fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: i64, cmd: ExpireCmd) -> Result<i64, KsError> {
+fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: i64) -> Result<i64, KsError> {
     let mut ms = arg_i64(arg)?;
     let seconds = matches!(unit, ExpireUnit::Ex | ExpireUnit::ExAt);
     if ms <= 0 || (seconds && ms > i64::MAX / 1000) {
-        return Err(KsError::InvalidExpireTime(cmd));
+        return Err(KsError::InvalidExpireTime);
     }
     if seconds {
         ms *= 1000;
@@ -117,7 +117,7 @@ fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: i64, cmd: ExpireCmd) -> Re
         ms = ms.wrapping_add(now_ms);
     }
     if ms <= 0 {
-        return Err(KsError::InvalidExpireTime(cmd));
+        return Err(KsError::InvalidExpireTime);
     }
     Ok(ms)
 }
@@ -160,12 +160,11 @@ fn set_generic(
     key: &[u8],
     val: StrArg<'_>,
     a: &ExtArgs<'_>,
-    cmd: ExpireCmd,
     reply: SetReply,
 ) -> Result<(), KsError> {
     let now = ctx.sess.now_ms;
     let when = match a.expire {
-        Some((unit, arg)) => Some(expire_at_ms(unit, arg, now, cmd)?),
+        Some((unit, arg)) => Some(expire_at_ms(unit, arg, now)?),
         None => None,
     };
     let (mut keys, out) = ctx.split();
@@ -220,7 +219,6 @@ pub(crate) fn set(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> 
         argv[1],
         StrArg::Borrowed(argv[2]),
         &a,
-        ExpireCmd::Set,
         SetReply::OkOrNull,
     )
 }
@@ -236,7 +234,6 @@ pub(crate) fn setnx(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         argv[1],
         StrArg::Borrowed(argv[2]),
         &a,
-        ExpireCmd::Set,
         SetReply::OneOrZero,
     )
 }
@@ -252,7 +249,6 @@ pub(crate) fn setex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         argv[1],
         StrArg::Borrowed(argv[3]),
         &a,
-        ExpireCmd::SetEx,
         SetReply::OkOrNull,
     )
 }
@@ -268,7 +264,6 @@ pub(crate) fn psetex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
         argv[1],
         StrArg::Borrowed(argv[3]),
         &a,
-        ExpireCmd::PSetEx,
         SetReply::OkOrNull,
     )
 }
@@ -288,7 +283,7 @@ pub(crate) fn getex(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let val = e.string()?;
     // Redis validates the time only once the key is known to exist and be a string.
     let when = match a.expire {
-        Some((unit, arg)) => Some(expire_at_ms(unit, arg, now, ExpireCmd::GetEx)?),
+        Some((unit, arg)) => Some(expire_at_ms(unit, arg, now)?),
         None => None,
     };
     out.bulk(val);
@@ -337,26 +332,26 @@ pub(crate) fn set_adopt(
     last: &mut Option<Vec<u8>>,
     op: Op,
 ) -> Result<(), KsError> {
-    let (a, cmd, reply) = match (op, head) {
-        (Op::Set, [_, _]) => (ExtArgs::default(), ExpireCmd::Set, SetReply::OkOrNull),
+    let (a, reply) = match (op, head) {
+        (Op::Set, [_, _]) => (ExtArgs::default(), SetReply::OkOrNull),
         (Op::SetNx, [_, _]) => {
             let a = ExtArgs {
                 nx: true,
                 ..ExtArgs::default()
             };
-            (a, ExpireCmd::Set, SetReply::OneOrZero)
+            (a, SetReply::OneOrZero)
         }
         (Op::SetEx | Op::PSetEx, [_, _, ttl]) => {
-            let (unit, cmd) = if op == Op::SetEx {
-                (ExpireUnit::Ex, ExpireCmd::SetEx)
+            let unit = if op == Op::SetEx {
+                ExpireUnit::Ex
             } else {
-                (ExpireUnit::Px, ExpireCmd::PSetEx)
+                ExpireUnit::Px
             };
             let a = ExtArgs {
                 expire: Some((unit, *ttl)),
                 ..ExtArgs::default()
             };
-            (a, cmd, SetReply::OkOrNull)
+            (a, SetReply::OkOrNull)
         }
         (Op::GetSet, [_, key]) => {
             let (mut keys, out) = ctx.split();
@@ -367,7 +362,7 @@ pub(crate) fn set_adopt(
         }
         _ => return crate::cmd::run_borrowed(ctx, op, head, last),
     };
-    set_generic(ctx, head[1], StrArg::Owned(last), &a, cmd, reply)
+    set_generic(ctx, head[1], StrArg::Owned(last), &a, reply)
 }
 
 /// MGET key [key ...]
@@ -387,11 +382,7 @@ pub(crate) fn mget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 /// `msetGenericCommand`.
 fn mset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], nx: bool) -> Result<(), KsError> {
     if argv.len().is_multiple_of(2) {
-        return Err(KsError::WrongArgCount(if nx {
-            ArgCountCmd::MSetNx
-        } else {
-            ArgCountCmd::MSet
-        }));
+        return Err(KsError::WrongArgCount);
     }
     let (mut keys, out) = ctx.split();
     if nx
@@ -779,27 +770,21 @@ mod tests {
 
     #[test]
     fn expire_times() {
-        let t = |u, a: &str| expire_at_ms(u, a.as_bytes(), 1000, ExpireCmd::Set);
+        let t = |u, a: &str| expire_at_ms(u, a.as_bytes(), 1000);
         assert_eq!(t(ExpireUnit::Ex, "1"), Ok(2000));
         assert_eq!(t(ExpireUnit::Px, "1"), Ok(1001));
         assert_eq!(t(ExpireUnit::ExAt, "1"), Ok(1000));
         assert_eq!(t(ExpireUnit::PxAt, "5"), Ok(5));
-        assert_eq!(
-            t(ExpireUnit::Ex, "0"),
-            Err(KsError::InvalidExpireTime(ExpireCmd::Set))
-        );
-        assert_eq!(
-            t(ExpireUnit::Px, "-1"),
-            Err(KsError::InvalidExpireTime(ExpireCmd::Set))
-        );
+        assert_eq!(t(ExpireUnit::Ex, "0"), Err(KsError::InvalidExpireTime));
+        assert_eq!(t(ExpireUnit::Px, "-1"), Err(KsError::InvalidExpireTime));
         assert_eq!(t(ExpireUnit::Ex, "x"), Err(KsError::NotInteger));
         assert_eq!(
             t(ExpireUnit::Ex, "9223372036854776"),
-            Err(KsError::InvalidExpireTime(ExpireCmd::Set))
+            Err(KsError::InvalidExpireTime)
         );
         assert_eq!(
             t(ExpireUnit::Px, "9223372036854775807"),
-            Err(KsError::InvalidExpireTime(ExpireCmd::Set))
+            Err(KsError::InvalidExpireTime)
         );
         assert_eq!(
             check_string_length(PROTO_MAX_BULK_LEN, 1),

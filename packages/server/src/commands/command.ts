@@ -4,16 +4,17 @@
  * Replies are shaped as Redis 7.2 builds them in src/server.c (addReplyCommandInfo,
  * addReplyCommandDocs, addReplyCommandKeySpecs, commandListCommand, getKeysSubcommandImpl)
  * from the generated spec table, in RESP2 and RESP3 alike; the ReplyWriter decides the
- * difference (sets and maps). Key extraction is src/db.c's getKeysFromCommandWithSpecs:
- * the key specs first, then the command's native callback (sortGetKeys, ...) when the
- * specs cannot answer. Which commands exist is the caller's business: it passes the
+ * difference (sets and maps). Key extraction (COMMAND GETKEYS) is the core's, the same
+ * that decides which segments a command locks: this file only resolves the command by name
+ * and writes the reply. Which commands exist is the caller's business: it passes the
  * implemented top-level specs and a lookup for full names ('client|kill').
  *
  * None of this is on the hot path; clarity wins over allocation here.
  */
 
 import type { ReplyWriter } from '@shrike/resp3';
-import { type ArgSpec, COMMAND_SPECS, type CommandSpec, type KeySpec } from './spec.generated';
+import { type Addon, loadAddon } from '../core';
+import { type ArgSpec, COMMAND_SPECS, type CommandSpec, KEY_SPEC_FLAG_NAMES, type KeySpec } from './spec.generated';
 
 /** Resolves a full lower-case command name ('get', 'client|kill') to its spec. */
 export type SpecLookup = (name: string) => CommandSpec | undefined;
@@ -360,51 +361,30 @@ function lookupByFullName(index: ReadonlyMap<string, CommandSpec>, raw: Buffer, 
 // ---------------------------------------------------------------------------------------
 // COMMAND GETKEYS / GETKEYSANDFLAGS
 
-/** A key found in a command: its argv position and the flags to print with it. */
-export interface KeyRef {
-  readonly pos: number;
-  readonly flags: readonly string[];
-}
+let addon: Addon | undefined;
 
-const RO_ACCESS = ['RO', 'access'];
-const OW_UPDATE = ['OW', 'update'];
-const RW_ACCESS_UPDATE = ['RW', 'access', 'update'];
-const RW_ACCESS_DELETE = ['RW', 'access', 'delete'];
-const NO_FLAGS: readonly string[] = [];
-
-/** getKeysSubcommandImpl (src/server.c). */
+/** getKeysSubcommandImpl (src/server.c): the keys and errors come from the core. */
 function getKeysReply(w: ReplyWriter, lookup: SpecLookup, argv: readonly Buffer[], withFlags: boolean): void {
-  const spec = lookupForCall(lookup, argv);
-  if (spec === undefined) {
-    w.error('ERR Invalid command specified');
+  const name = lookupForCall(lookup, argv)?.name ?? '';
+  addon ??= loadAddon();
+  const found = addon.commandGetKeys(name, argv as Buffer[]);
+  if (found.error !== undefined) {
+    w.error(found.error);
     return;
   }
-  if (!hasKeys(spec)) {
-    w.error('ERR The command has no key arguments');
-    return;
-  }
-  const argc = argv.length;
-  if ((spec.arity > 0 && spec.arity !== argc) || argc < -spec.arity) {
-    w.error('ERR Invalid number of arguments specified for command');
-    return;
-  }
-  const keys = keysOf(spec, argv);
-  if (keys.length === 0) {
-    if (spec.flags.includes('no_mandatory_keys')) w.arrayHeader(0);
-    else w.error('ERR Invalid arguments specified for command');
-    return;
-  }
-  w.arrayHeader(keys.length);
-  for (const k of keys) {
-    const arg = argv[k.pos] as Buffer;
+  w.arrayHeader(found.positions.length);
+  for (const [i, pos] of found.positions.entries()) {
+    const arg = argv[pos] as Buffer;
     if (!withFlags) {
       w.bulk(arg);
       continue;
     }
+    const bits = found.flags[i] ?? 0;
+    const names = KEY_SPEC_FLAG_NAMES.filter((_, bit) => (bits & (1 << bit)) !== 0);
     w.arrayHeader(2);
     w.bulk(arg);
-    w.setHeader(k.flags.length);
-    for (const f of k.flags) w.simple(f);
+    w.setHeader(names.length);
+    for (const f of names) w.simple(f);
   }
 }
 
@@ -419,240 +399,6 @@ function lookupForCall(lookup: SpecLookup, argv: readonly Buffer[]): CommandSpec
   const second = argv[1];
   if (base === undefined || second === undefined || base.subcommands === undefined || base.subcommands.length === 0) return base;
   return lookup(`${name}|${second.toString('latin1').toLowerCase()}`);
-}
-
-/** doesCommandHaveKeys: a native callback or a key spec that is not NOT_KEY. */
-function hasKeys(spec: CommandSpec): boolean {
-  return spec.getKeysFunction !== undefined || spec.keySpecs.some((ks) => !ks.flags.includes('not_key'));
-}
-
-/** getKeysFromCommandWithSpecs (src/db.c): the key specs when reliable, else the native callback. */
-export function keysOf(spec: CommandSpec, argv: readonly Buffer[]): KeyRef[] {
-  const hasKeySpec = spec.keySpecs.some((ks) => !ks.flags.includes('not_key'));
-  const hasVariableFlags = spec.keySpecs.some((ks) => ks.flags.includes('variable_flags'));
-  if (hasKeySpec && !hasVariableFlags) {
-    const keys = keysFromSpecs(spec, argv);
-    if (keys !== undefined) return keys;
-  }
-  const native = spec.getKeysFunction === undefined ? undefined : NATIVE_GETKEYS[spec.getKeysFunction];
-  return native === undefined ? [] : native(argv);
-}
-
-/** getKeysUsingKeySpecs without GET_KEYSPEC_RETURN_PARTIAL: undefined when a spec cannot answer. */
-function keysFromSpecs(spec: CommandSpec, argv: readonly Buffer[]): KeyRef[] | undefined {
-  const argc = argv.length;
-  const keys: KeyRef[] = [];
-  for (const ks of spec.keySpecs) {
-    if (ks.flags.includes('not_key')) continue;
-
-    let first = 0;
-    const bs = ks.begin_search;
-    if (bs.type === 'index') {
-      first = bs.spec.index;
-    } else if (bs.type === 'keyword') {
-      const { keyword, startfrom } = bs.spec;
-      const start = startfrom > 0 ? startfrom : argc + startfrom;
-      const end = startfrom > 0 ? argc - 1 : 1;
-      // As in Redis, the search stops before `end`: the last argument cannot be the keyword.
-      for (let i = start; i !== end; i = start <= end ? i + 1 : i - 1) {
-        if (i >= argc || i < 1) break;
-        if (cstrEquals(argv[i] as Buffer, keyword)) {
-          first = i + 1;
-          break;
-        }
-      }
-      if (first === 0) continue; // keyword absent: this spec has no keys here
-    } else {
-      return undefined;
-    }
-
-    let last: number;
-    let step: number;
-    const fk = ks.find_keys;
-    if (fk.type === 'range') {
-      step = fk.spec.keystep;
-      if (fk.spec.lastkey >= 0) last = first + fk.spec.lastkey;
-      else if (fk.spec.limit === 0) last = argc + fk.spec.lastkey;
-      else last = first + (Math.trunc((argc - first) / fk.spec.limit) + fk.spec.lastkey);
-    } else if (fk.type === 'keynum') {
-      step = fk.spec.keystep;
-      const numArg = argv[first + fk.spec.keynumidx];
-      if (fk.spec.keynumidx >= argc || numArg === undefined) return undefined;
-      const numkeys = string2ll(numArg);
-      if (numkeys === undefined || numkeys < 0) return undefined;
-      first += fk.spec.firstkey;
-      last = first + numkeys - 1;
-    } else {
-      return undefined;
-    }
-
-    if (last >= argc || last < first || first >= argc) return undefined;
-    for (let i = first; i <= last; i += step) {
-      keys.push({ pos: i, flags: ks.flags });
-    }
-    if (ks.flags.includes('incomplete')) return undefined;
-  }
-  return keys;
-}
-
-/** Redis's native getkeys callbacks (src/db.c), by the name the spec gives. */
-const NATIVE_GETKEYS: Readonly<Record<string, (argv: readonly Buffer[]) => KeyRef[]>> = {
-  // ZUNIONSTORE dst numkeys key ... / ZUNION numkeys key ... / EVAL script numkeys key ... etc.
-  zunionInterDiffStoreGetKeys: (argv) => genericGetKeys(1, 2, 3, 1, argv),
-  zunionInterDiffGetKeys: (argv) => genericGetKeys(0, 1, 2, 1, argv),
-  sintercardGetKeys: (argv) => genericGetKeys(0, 1, 2, 1, argv),
-  evalGetKeys: (argv) => genericGetKeys(0, 2, 3, 1, argv),
-  functionGetKeys: (argv) => genericGetKeys(0, 2, 3, 1, argv),
-  lmpopGetKeys: (argv) => genericGetKeys(0, 1, 2, 1, argv),
-  blmpopGetKeys: (argv) => genericGetKeys(0, 2, 3, 1, argv),
-  zmpopGetKeys: (argv) => genericGetKeys(0, 1, 2, 1, argv),
-  bzmpopGetKeys: (argv) => genericGetKeys(0, 2, 3, 1, argv),
-  sortROGetKeys: () => [{ pos: 1, flags: RO_ACCESS }],
-  sortGetKeys,
-  migrateGetKeys,
-  georadiusGetKeys,
-  xreadGetKeys,
-  setGetKeys,
-  bitfieldGetKeys,
-};
-
-/** genericGetKeys: numkeys at keyCountOfs (parsed with atoi), then the keys, then the store key. */
-function genericGetKeys(storeKeyOfs: number, keyCountOfs: number, firstKeyOfs: number, keyStep: number, argv: readonly Buffer[]): KeyRef[] {
-  const countArg = argv[keyCountOfs];
-  const num = countArg === undefined ? 0 : atoi(countArg);
-  // C integer division, as Redis checks it.
-  if (num < 1 || num > Math.trunc((argv.length - firstKeyOfs) / keyStep)) return [];
-  const keys: KeyRef[] = [];
-  for (let i = 0; i < num; i++) keys.push({ pos: firstKeyOfs + i * keyStep, flags: NO_FLAGS });
-  if (storeKeyOfs) keys.push({ pos: storeKeyOfs, flags: NO_FLAGS });
-  return keys;
-}
-
-/** SORT key [BY ..] [LIMIT o c] [GET ..] ... [STORE dst]: the last STORE wins, as in SORT itself. */
-function sortGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  const skip: readonly [string, number][] = [
-    ['limit', 2],
-    ['get', 1],
-    ['by', 1],
-  ];
-  let store: KeyRef | undefined;
-  for (let i = 2; i < argv.length; i++) {
-    const arg = argv[i] as Buffer;
-    // Redis tests STORE inside the loop over the skip list, so STORE is seen at its first entry.
-    for (const [name, n] of skip) {
-      if (cstrEquals(arg, name)) {
-        i += n;
-        break;
-      }
-      if (cstrEquals(arg, 'store') && i + 1 < argv.length) {
-        store = { pos: i + 1, flags: OW_UPDATE };
-        break;
-      }
-    }
-  }
-  const keys: KeyRef[] = [{ pos: 1, flags: RO_ACCESS }];
-  if (store !== undefined) keys.push(store);
-  return keys;
-}
-
-/** MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw] [KEYS key ...]. */
-function migrateGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  const argc = argv.length;
-  let first = 3;
-  let num = 1;
-  const skip: readonly [string, number][] = [
-    ['copy', 0],
-    ['replace', 0],
-    ['auth', 1],
-    ['auth2', 2],
-  ];
-  if (argc > 6) {
-    for (let i = 6; i < argc; i++) {
-      const arg = argv[i] as Buffer;
-      if (cstrEquals(arg, 'keys')) {
-        // A key argument together with KEYS is a syntax error, left to MIGRATE itself.
-        if ((argv[3] as Buffer).length > 0) num = 0;
-        else {
-          first = i + 1;
-          num = argc - first;
-        }
-        break;
-      }
-      for (const [name, n] of skip) {
-        if (cstrEquals(arg, name)) {
-          i += n;
-          break;
-        }
-      }
-    }
-  }
-  const keys: KeyRef[] = [];
-  for (let i = 0; i < num; i++) keys.push({ pos: first + i, flags: RW_ACCESS_DELETE });
-  return keys;
-}
-
-/** GEORADIUS[BYMEMBER] key ... [STORE key | STOREDIST key]: the last store option wins. */
-function georadiusGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  let stored = -1;
-  for (let i = 5; i < argv.length; i++) {
-    const arg = argv[i] as Buffer;
-    if ((cstrEquals(arg, 'store') || cstrEquals(arg, 'storedist')) && i + 1 < argv.length) {
-      stored = i + 1;
-      i++;
-    }
-  }
-  const keys: KeyRef[] = [{ pos: 1, flags: NO_FLAGS }];
-  if (stored !== -1) keys.push({ pos: stored, flags: NO_FLAGS });
-  return keys;
-}
-
-/** XREAD[GROUP] [BLOCK ms] [COUNT n] [GROUP g c] [NOACK] STREAMS key ... id ...: half the rest are keys. */
-function xreadGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  const argc = argv.length;
-  let streamsPos = -1;
-  for (let i = 1; i < argc; i++) {
-    const arg = argv[i] as Buffer;
-    if (cstrEquals(arg, 'block') || cstrEquals(arg, 'count')) i++;
-    else if (cstrEquals(arg, 'group')) i += 2;
-    else if (cstrEquals(arg, 'noack')) {
-      // no option argument
-    } else if (cstrEquals(arg, 'streams')) {
-      streamsPos = i;
-      break;
-    } else break;
-  }
-  const rest = streamsPos === -1 ? 0 : argc - streamsPos - 1;
-  if (streamsPos === -1 || rest === 0 || rest % 2 !== 0) return [];
-  const keys: KeyRef[] = [];
-  for (let i = streamsPos + 1; i < argc - rest / 2; i++) keys.push({ pos: i, flags: NO_FLAGS });
-  return keys;
-}
-
-/** SET key value [... GET ...]: the key is read too when GET is given. */
-function setGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  for (let i = 3; i < argv.length; i++) {
-    if (cstrEquals(argv[i] as Buffer, 'get')) return [{ pos: 1, flags: RW_ACCESS_UPDATE }];
-  }
-  return [{ pos: 1, flags: OW_UPDATE }];
-}
-
-/** BITFIELD key [GET ..] [SET ..] [INCRBY ..] [OVERFLOW ..]: read-only unless it writes (or is malformed). */
-function bitfieldGetKeys(argv: readonly Buffer[]): KeyRef[] {
-  let readonly = true;
-  for (let i = 2; i < argv.length; i++) {
-    const remaining = argv.length - i - 1;
-    const arg = argv[i] as Buffer;
-    if (cstrEquals(arg, 'get') && remaining >= 2) i += 2;
-    else if ((cstrEquals(arg, 'set') || cstrEquals(arg, 'incrby')) && remaining >= 3) {
-      readonly = false;
-      break;
-    } else if (cstrEquals(arg, 'overflow') && remaining >= 1) i += 1;
-    else {
-      readonly = false; // a syntax error: safer to assume a write, as Redis does
-      break;
-    }
-  }
-  return [{ pos: 1, flags: readonly ? RO_ACCESS : RW_ACCESS_UPDATE }];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -709,30 +455,6 @@ const ACL_CATEGORIES = [
   'transaction',
   'scripting',
 ];
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** string2ll: an exact base-10 int64 (no spaces, no '+', no leading zeros), else undefined. */
-function string2ll(arg: Buffer): number | undefined {
-  const s = arg.toString('latin1');
-  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return undefined;
-  const n = BigInt(s);
-  if (n < INT64_MIN || n > INT64_MAX) return undefined;
-  return Number(n);
-}
-
-/** atoi as glibc does it: (int) strtol(s, NULL, 10), saturating at the long range, then truncated to 32 bits. */
-function atoi(arg: Buffer): number {
-  const nul = arg.indexOf(0);
-  const s = arg.toString('latin1', 0, nul < 0 ? arg.length : nul);
-  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)/.exec(s);
-  if (m === null) return 0;
-  let n = BigInt(`${m[1] === '-' ? '-' : ''}${m[2]}`);
-  if (n > INT64_MAX) n = INT64_MAX;
-  if (n < INT64_MIN) n = INT64_MIN;
-  return Number(BigInt.asIntN(32, n));
-}
 
 /** stringmatchlen (src/util.c, 7.2): Redis's glob, with its nesting limit and early exit. */
 export function stringMatch(pattern: Buffer, str: Buffer, nocase: boolean): boolean {
