@@ -1430,4 +1430,73 @@ mod tests {
             vec![(0, 6), (1, 1), (1, 4), (2, 3), (3, 0), (3, 2), (3, 5)]
         );
     }
+
+    proptest::proptest! {
+        /// The nine boxes cover the shape: a search finds exactly the members a scan of every
+        /// member with `within_shape` finds (what Redis's step estimate and 7.x edge fixes
+        /// are there to guarantee), each once.
+        #[test]
+        fn search_finds_what_a_full_scan_finds(
+            center in (-179.0f64..179.0, -84.0f64..84.0),
+            offsets in proptest::collection::vec((-3.0f64..3.0, -3.0f64..3.0), 1..80),
+            size in 1.0f64..400_000.0,
+            aspect in 0.2f64..5.0,
+            rect in proptest::bool::ANY,
+        ) {
+            let members: Vec<(f64, Vec<u8>)> = offsets
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (dx, dy))| {
+                    let (lon, lat) = (center.0 + dx, center.1 + dy);
+                    valid_lon_lat(lon, lat).then(|| (score_of(lon, lat), format!("m{i}").into_bytes()))
+                })
+                .collect();
+            let z = Model::new(members);
+            let shape = Shape {
+                kind: if rect {
+                    ShapeKind::Rect { width: size, height: size * aspect }
+                } else {
+                    ShapeKind::Circle { radius: size }
+                },
+                xy: [center.0, center.1],
+                conversion: 1.0,
+            };
+            let found = search(&z, &shape, 0);
+            let mut got: Vec<Vec<u8>> = found.items.iter().map(|p| found.name(p).to_vec()).collect();
+            got.sort();
+            let n = got.len();
+            got.dedup();
+            proptest::prop_assert_eq!(got.len(), n, "a member found twice");
+            let mut want: Vec<Vec<u8>> = z
+                .0
+                .iter()
+                .filter(|(score, _)| within_shape(&shape, *score).is_some())
+                .map(|(_, m)| m.clone())
+                .collect();
+            want.sort();
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// A partial sort puts the `keep` nearest first, in order, whatever the ties.
+        #[test]
+        fn partial_sort_keeps_the_nearest(
+            dists in proptest::collection::vec(0u8..20, 1..120),
+            keep in 1usize..120,
+            desc in proptest::bool::ANY,
+        ) {
+            let mut items: Vec<Point> = dists
+                .iter()
+                .map(|&d| Point { lon: 0.0, lat: 0.0, dist: f64::from(d), score: 0.0, name_at: 0, name_len: 0 })
+                .collect();
+            let keep = keep.min(items.len());
+            let mut want: Vec<f64> = items.iter().map(|p| p.dist).collect();
+            want.sort_by(f64::total_cmp);
+            if desc {
+                want.reverse();
+            }
+            sort_points(&mut items, desc, keep);
+            let got: Vec<f64> = items[..keep].iter().map(|p| p.dist).collect();
+            proptest::prop_assert_eq!(&got[..], &want[..keep]);
+        }
+    }
 }
