@@ -464,7 +464,7 @@ fn georadius_generic(
         Some(dst) => {
             if returned > 0 {
                 // A skiplist first, back to a listpack if it fits (as Redis builds it).
-                let mut res = ZSet::with_hint(returned, usize::MAX, &limits);
+                let mut res = ZSet::new_skiplist(returned);
                 let mut maxelelen = 0;
                 for p in &found.items[..returned] {
                     let member = found.name(p);

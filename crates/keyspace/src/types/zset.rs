@@ -3,7 +3,7 @@
 //!
 //! Placeholder until the sorted set family lands: a sorted Vec with the API the geo
 //! commands use (`score`, `insert`, `partition_point`, `for_range`, `with_hint`,
-//! `maybe_convert`, `shrink_if_fits`), same signatures as the real type's.
+//! `new_skiplist`, `maybe_convert`, `shrink_if_fits`), same signatures as the real type's.
 
 use crate::encoding::Limits;
 
@@ -21,6 +21,14 @@ impl ZSet {
             members: Vec::new(),
             big: !(fits(size_hint, limits.zset_max_listpack_entries)
                 && fits(len_hint, limits.zset_max_listpack_value)),
+        }
+    }
+
+    /// An empty set in the skiplist encoding with room for `capacity` members.
+    pub(crate) fn new_skiplist(capacity: usize) -> ZSet {
+        ZSet {
+            members: Vec::with_capacity(capacity),
+            big: true,
         }
     }
 
