@@ -573,6 +573,11 @@ fn generic_commands_match_redis() {
         pexpiretime ex6
         expireat ex6 99999999999
         expiretime ex6
+        pexpireat ex6 9223372036854775807
+        expiretime ex6
+        pexpiretime ex6
+        pexpireat ex6 9223372036854775499
+        expiretime ex6
         ≈ pttl ex5
         touch ex5 ex6 nokey
         object encoding ex5

@@ -26,7 +26,7 @@ import {
   splitArgs,
   type Value,
 } from './diff/runner';
-import { haveRedis, type Running, startRedis, startUnderTest } from './harness';
+import { haveRedis, pairPerFile, startRedis } from './harness';
 
 /** Report one difference: the line in the failure, both replies in a comment that reads as written. */
 function fail(t: Test, d: Difference): void {
@@ -39,19 +39,8 @@ const asText = (v: Value | undefined): string => (v instanceof Buffer ? v.toStri
 if (!haveRedis()) {
   t.plan(0, 'redis-server is not installed');
 } else {
-  let ref: Running | undefined;
-  let sut: Running | undefined;
-
-  t.before(async () => {
-    [ref, sut] = await Promise.all([startRedis(), startUnderTest()]);
-  });
-  t.teardown(async () => {
-    await Promise.all([ref?.stop(), sut?.stop()]);
-  });
-  const ports = (): [number, number] => {
-    if (ref === undefined || sut === undefined) throw new Error('servers not started');
-    return [ref.port, sut.port];
-  };
+  const servers = pairPerFile();
+  const ports = (): [number, number] => servers.ports();
 
   t.test('scripts parse and each starts with FLUSHALL', async (t) => {
     for (const name of SCRIPTS) {
@@ -110,10 +99,7 @@ if (!haveRedis()) {
     t.test('rewrite known-differences.txt', async (t) => {
       await rewriteKnown(
         () => ports(),
-        async () => {
-          // A server that died on a line is restarted so that the search can go on.
-          if (sut !== undefined && sut.proc.exitCode !== null) sut = await startUnderTest();
-        },
+        () => servers.revive(),
       );
       t.pass('rewritten');
     });

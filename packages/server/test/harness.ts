@@ -264,3 +264,35 @@ export function serverPerFile(shrikeArgs: readonly string[]): () => Running {
     return server;
   };
 }
+
+/** A reference redis-server and the server under test, shared by a test file (see pairPerFile). */
+export interface ServerPair {
+  /** [reference port, port of the server under test]. */
+  ports(): [number, number];
+  /** Start the server under test again if it died (so that a search can go on). */
+  revive(): Promise<void>;
+}
+
+/**
+ * A reference redis-server and the server under test (startUnderTest) for a whole test file,
+ * as differential tests compare them: started before the file's first test, stopped after its last.
+ */
+export function pairPerFile(): ServerPair {
+  let ref: Running | undefined;
+  let sut: Running | undefined;
+  t.before(async () => {
+    [ref, sut] = await Promise.all([startRedis(), startUnderTest()]);
+  });
+  t.teardown(async () => {
+    await Promise.all([ref?.stop(), sut?.stop()]);
+  });
+  return {
+    ports() {
+      if (ref === undefined || sut === undefined) throw new Error('servers not started');
+      return [ref.port, sut.port];
+    },
+    async revive() {
+      if (sut !== undefined && sut.proc.exitCode !== null) sut = await startUnderTest();
+    },
+  };
+}

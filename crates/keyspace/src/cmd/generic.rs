@@ -576,7 +576,10 @@ fn ttl_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], in_ms: bool, absolute: bool) {
                 if in_ms {
                     ttl
                 } else {
-                    (ttl + 500) / 1000
+                    // Redis 7.2 computes `(ttl+500)/1000` on a value it knows is >= 0, and gcc
+                    // does it unsigned: PEXPIREAT k 9223372036854775807 then EXPIRETIME k
+                    // replies 9223372036854776, not a wrapped negative (nor a panic).
+                    ((ttl as u64 + 500) / 1000) as i64
                 }
             }
         },

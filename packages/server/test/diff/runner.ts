@@ -394,7 +394,7 @@ class ReplyModel {
 }
 
 /** A pair of connections, one to each server, in the same protocol. */
-class Pair {
+export class Pair {
   private constructor(
     readonly ref: ReplyReader,
     readonly sut: ReplyReader,
