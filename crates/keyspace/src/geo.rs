@@ -805,7 +805,7 @@ fn pqsort_at<T>(
         v.swap(a, pm);
         let mut pa = a + 1;
         let mut pb = a + 1;
-        // pc and pd can step below a + 1 (to a); kept as isize-free by offsetting by one.
+        // pc never goes below pb - 1 >= a, so these indexes never underflow.
         let mut pc = a + n - 1;
         let mut pd = a + n - 1;
         loop {
