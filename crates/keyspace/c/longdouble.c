@@ -102,3 +102,41 @@ done:
 size_t shrike_ld_chars(void) {
     return SHRIKE_LD_CHARS;
 }
+
+/* Redis's double parsers, with strtod under the "C" locale. With `strict`, util.c's
+ * string2d (scores and weights: no leading space, no overflow or underflow to zero, no NaN);
+ * without, t_zset.c's zslParseRange (strtod must consume everything and not give NaN; an
+ * empty string is 0, a leading space and an overflow to inf pass). Returns 1 and sets *out,
+ * or 0. */
+int shrike_strtod(const char *s, size_t slen, int strict, double *out) {
+    char small[128];
+    char *buf = small;
+    char *eptr;
+    double value;
+    locale_t old;
+    int ok;
+
+    if (strict && slen == 0) return 0;
+    if (slen >= sizeof(small)) {
+        buf = malloc(slen + 1);
+        if (!buf) return 0;
+    }
+    memcpy(buf, s, slen);
+    buf[slen] = '\0';
+    pthread_once(&c_locale_once, init_c_locale);
+    old = c_locale ? uselocale(c_locale) : (locale_t)0;
+    errno = 0;
+    value = strtod(buf, &eptr);
+    if (strict) {
+        ok = !(isspace((unsigned char)buf[0]) || (size_t)(eptr - buf) != slen ||
+               (errno == ERANGE &&
+                   (value == HUGE_VAL || value == -HUGE_VAL || fpclassify(value) == FP_ZERO)) ||
+               isnan(value));
+    } else {
+        ok = (size_t)(eptr - buf) == slen && !isnan(value);
+    }
+    if (c_locale) uselocale(old);
+    if (buf != small) free(buf);
+    if (ok) *out = value;
+    return ok;
+}

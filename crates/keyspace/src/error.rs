@@ -112,6 +112,39 @@ pub enum KsError {
     GetKeysInvalidArgCount,
     /// COMMAND GETKEYS of a command whose arguments name no keys.
     GetKeysInvalidArguments,
+    /// ZADD with both XX and NX.
+    ZaddXxAndNx,
+    /// ZADD with GT, LT and NX together (any two).
+    ZaddGtLtNx,
+    /// ZADD INCR with more than one score/member pair.
+    ZaddIncrPairs,
+    /// ZADD/ZINCRBY reaching NaN (inf + -inf).
+    ScoreNan,
+    /// A score range bound that is not a float (`zslParseRange`).
+    MinMaxNotFloat,
+    /// A lex range bound that is not `-`, `+`, `[x` or `(x` (`zslParseLexRange`).
+    MinMaxNotLex,
+    /// ZRANGE LIMIT without BYSCORE or BYLEX.
+    LimitNeedsByScoreOrLex,
+    /// ZRANGE BYLEX WITHSCORES.
+    WithScoresByLex,
+    /// `getPositiveLongFromObjectOrReply` without a message (ZPOPMIN count).
+    NotPositive,
+    /// ZRANDMEMBER WITHSCORES with a count past ±LONG_MAX/2.
+    ValueOutOfRange,
+    /// ZRANDMEMBER count of LONG_MIN (`getRangeLongFromObjectOrReply` -LONG_MAX..LONG_MAX).
+    RandCountRange,
+    /// WEIGHTS with a value that is not a float.
+    WeightNotFloat,
+    /// ZUNION/ZINTER/ZDIFF(STORE)/ZINTERCARD with numkeys below 1; the reply names the
+    /// running command (see `names_command`).
+    NeedInputKey,
+    /// ZMPOP numkeys not a positive integer.
+    NumkeysNotPositive,
+    /// ZMPOP COUNT not a positive integer.
+    CountNotPositive,
+    /// ZINTERCARD LIMIT negative or not an integer.
+    LimitNegative,
 }
 
 impl KsError {
@@ -194,6 +227,30 @@ impl KsError {
                 "ERR Invalid number of arguments specified for command"
             }
             KsError::GetKeysInvalidArguments => "ERR Invalid arguments specified for command",
+            KsError::ZaddXxAndNx => "ERR XX and NX options at the same time are not compatible",
+            KsError::ZaddGtLtNx => {
+                "ERR GT, LT, and/or NX options at the same time are not compatible"
+            }
+            KsError::ZaddIncrPairs => "ERR INCR option supports a single increment-element pair",
+            KsError::ScoreNan => "ERR resulting score is not a number (NaN)",
+            KsError::MinMaxNotFloat => "ERR min or max is not a float",
+            KsError::MinMaxNotLex => "ERR min or max not valid string range item",
+            KsError::LimitNeedsByScoreOrLex => {
+                "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+            }
+            KsError::WithScoresByLex => {
+                "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+            }
+            KsError::NotPositive => "ERR value is out of range, must be positive",
+            KsError::ValueOutOfRange => "ERR value is out of range",
+            KsError::RandCountRange => {
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+            }
+            KsError::WeightNotFloat => "ERR weight value is not a float",
+            KsError::NeedInputKey => "ERR at least 1 input key is needed for '",
+            KsError::NumkeysNotPositive => "ERR numkeys should be greater than 0",
+            KsError::CountNotPositive => "ERR count should be greater than 0",
+            KsError::LimitNegative => "ERR LIMIT can't be negative",
         }
     }
 
@@ -201,7 +258,9 @@ impl KsError {
     /// `text()`, the command's spec name, then this (`ERR invalid expire time in 'set' command`).
     pub fn names_command(self) -> Option<&'static str> {
         match self {
-            KsError::InvalidExpireTime | KsError::WrongArgCount => Some("' command"),
+            KsError::InvalidExpireTime | KsError::WrongArgCount | KsError::NeedInputKey => {
+                Some("' command")
+            }
             _ => None,
         }
     }
@@ -296,6 +355,22 @@ mod tests {
             KsError::GetKeysNoKeyArguments,
             KsError::GetKeysInvalidArgCount,
             KsError::GetKeysInvalidArguments,
+            KsError::ZaddXxAndNx,
+            KsError::ZaddGtLtNx,
+            KsError::ZaddIncrPairs,
+            KsError::ScoreNan,
+            KsError::MinMaxNotFloat,
+            KsError::MinMaxNotLex,
+            KsError::LimitNeedsByScoreOrLex,
+            KsError::WithScoresByLex,
+            KsError::NotPositive,
+            KsError::ValueOutOfRange,
+            KsError::RandCountRange,
+            KsError::WeightNotFloat,
+            KsError::NeedInputKey,
+            KsError::NumkeysNotPositive,
+            KsError::CountNotPositive,
+            KsError::LimitNegative,
         ];
         for e in all {
             let t = e.text();

@@ -343,6 +343,12 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         }
     }
 
+    /// A pseudo-random u64 from the generator of `key`'s segment (random members).
+    pub(crate) fn rand_u64(&mut self, key: &[u8]) -> u64 {
+        let (s, _) = self.locate(key);
+        self.tx.seg(s).rng.next_u64()
+    }
+
     /// `setExpire` (`Some`) or `removeExpire` (`None`); false when the key is absent.
     pub(crate) fn set_expire(&mut self, key: &[u8], when: Option<i64>) -> bool {
         let (s, h) = self.locate(key);

@@ -52,125 +52,6 @@ pub fn arg_i32(s: &[u8]) -> Result<i32, KsError> {
         .ok_or(KsError::NotInteger)
 }
 
-/// Redis's `string2d` (`getDoubleFromObject`): the whole argument must be what C's `strtod`
-/// reads as a number (decimal, hex `0x1p3`, `inf`/`infinity`), with no leading space; NaN,
-/// an overflow to infinity and an underflow to zero are refused, as Redis refuses them.
-pub fn parse_f64(s: &[u8]) -> Option<f64> {
-    let first = *s.first()?;
-    // C's isspace: space, \t, \n, \v, \f, \r.
-    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        return None;
-    }
-    let (neg, body) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        parse_hex_double(&body[2..])?
-    } else {
-        let text = std::str::from_utf8(body).ok()?;
-        // Rust's grammar is strtod's for a whole decimal string, except that it also takes
-        // "nan"; both round correctly.
-        if text.starts_with(['+', '-']) {
-            return None;
-        }
-        let v: f64 = text.parse().ok()?;
-        if v.is_nan() {
-            return None;
-        }
-        let literal_inf = text.as_bytes()[0].eq_ignore_ascii_case(&b'i');
-        if v.is_infinite() && !literal_inf {
-            return None; // ERANGE overflow: HUGE_VAL
-        }
-        if v == 0.0 && mantissa_has_nonzero(text.as_bytes()) {
-            return None; // ERANGE underflow to zero
-        }
-        v
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// True when the digits before any exponent are not all zero.
-fn mantissa_has_nonzero(text: &[u8]) -> bool {
-    text.iter()
-        .take_while(|b| !matches!(b, b'e' | b'E'))
-        .any(|b| matches!(b, b'1'..=b'9'))
-}
-
-/// The hex float strtod reads after "0x": hex digits with an optional point, then an
-/// optional binary exponent `p[+-]digits`.
-fn parse_hex_double(s: &[u8]) -> Option<f64> {
-    let mut mant: u128 = 0;
-    let mut exp: i64 = 0;
-    let mut digits = 0usize;
-    let mut seen_point = false;
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            b'.' if !seen_point => {
-                seen_point = true;
-                i += 1;
-                continue;
-            }
-            _ => break,
-        };
-        digits += 1;
-        if mant >> 120 == 0 {
-            mant = (mant << 4) | u128::from(d);
-            if seen_point {
-                exp -= 4;
-            }
-        } else if !seen_point {
-            exp += 4;
-        }
-        i += 1;
-    }
-    if digits == 0 {
-        return None;
-    }
-    if i < s.len() {
-        if s[i] | 0x20 != b'p' {
-            return None;
-        }
-        let e = &s[i + 1..];
-        let (eneg, edigits) = match e.first() {
-            Some(b'-') => (true, &e[1..]),
-            Some(b'+') => (false, &e[1..]),
-            _ => (false, e),
-        };
-        if edigits.is_empty() || !edigits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let mut ev: i64 = 0;
-        for &d in edigits {
-            ev = (ev * 10 + i64::from(d - b'0')).min(100_000);
-        }
-        exp += if eneg { -ev } else { ev };
-    }
-    let mut v = mant as f64;
-    // Scale in steps that stay exact until the result itself over- or underflows.
-    let mut e = exp;
-    while e > 0 {
-        let k = e.min(1000);
-        v *= 2f64.powi(k as i32);
-        e -= k;
-    }
-    while e < 0 {
-        let k = (-e).min(1000);
-        v /= 2f64.powi(k as i32);
-        e += k;
-    }
-    if v.is_infinite() || (v == 0.0 && mant != 0) {
-        return None;
-    }
-    Some(v)
-}
-
 /// A stack buffer for formatting an i64 in decimal (Redis's `ll2string`).
 pub struct IntBuf {
     buf: [u8; 20],
@@ -480,6 +361,7 @@ pub fn parse_cursor(s: &[u8]) -> Result<u64, KsError> {
 }
 
 extern "C" {
+    fn shrike_strtod(s: *const u8, slen: usize, strict: i32, out: *mut f64) -> i32;
     fn shrike_incrbyfloat(
         cur: *const u8,
         curlen: usize,
@@ -488,6 +370,26 @@ extern "C" {
         out: *mut u8,
         outcap: usize,
     ) -> i32;
+}
+
+fn strtod(s: &[u8], strict: bool) -> Option<f64> {
+    let mut out = 0.0f64;
+    // SAFETY: `s` is a live slice for the call; the C side copies at most `slen` bytes of it
+    // and writes one double to `out`. It keeps no pointer after returning.
+    let ok = unsafe { shrike_strtod(s.as_ptr(), s.len(), i32::from(strict), &mut out) };
+    (ok == 1).then_some(out)
+}
+
+/// Redis's `string2d` (`getDoubleFromObject`): scores, increments and weights. "inf",
+/// "-inf" and "+inf" parse; NaN, spaces, trailing bytes and out-of-range values do not.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    strtod(s, true)
+}
+
+/// `strtod` as `zslParseRange` uses it on a score range bound: the whole text must parse
+/// and not be NaN (so "" is 0 and " 1" is 1, as in Redis).
+pub fn parse_f64_loose(s: &[u8]) -> Option<f64> {
+    strtod(s, false)
 }
 
 /// Capacity of the buffer `incr_by_float` writes into (Redis's MAX_LONG_DOUBLE_CHARS).

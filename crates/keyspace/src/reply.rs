@@ -347,6 +347,28 @@ impl ReplySink {
         }
     }
 
+    /// The header of `n` members with their scores when `withscores`: RESP3 nests each
+    /// member and score in an array of 2, RESP2 (and captured values) lay them flat, as
+    /// Redis 7.2's ZRANGE WITHSCORES does; write each with `scored`.
+    pub fn scored_array(&mut self, n: usize, withscores: bool) {
+        if withscores && self.mode != Mode::Resp3 {
+            self.array(n * 2);
+        } else {
+            self.array(n);
+        }
+    }
+
+    /// One member of a `scored_array`.
+    pub fn scored(&mut self, member: &[u8], score: f64, withscores: bool) {
+        if withscores && self.mode == Mode::Resp3 {
+            self.array(2);
+        }
+        self.bulk(member);
+        if withscores {
+            self.double(score);
+        }
+    }
+
     /// A boolean (RESP2 sees `:1`/`:0`).
     pub fn boolean(&mut self, v: bool) {
         match self.mode {

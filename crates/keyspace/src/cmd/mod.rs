@@ -18,6 +18,7 @@ pub(crate) mod generic;
 pub(crate) mod geo;
 pub(crate) mod getkeys;
 pub(crate) mod server;
+pub(crate) mod sorted_set;
 // Generated: its layout is the generator's, not rustfmt's.
 #[rustfmt::skip]
 pub(crate) mod spec;
@@ -282,6 +283,39 @@ op_table! {
     FlushDb = "flushdb", server::flushdb;
     FlushAll = "flushall", server::flushall;
     SwapDb = "swapdb", server::swapdb;
+    // sorted_set
+    ZAdd = "zadd", sorted_set::zadd;
+    ZIncrBy = "zincrby", sorted_set::zincrby;
+    ZRem = "zrem", sorted_set::zrem;
+    ZRemRangeByScore = "zremrangebyscore", sorted_set::zremrangebyscore;
+    ZRemRangeByRank = "zremrangebyrank", sorted_set::zremrangebyrank;
+    ZRemRangeByLex = "zremrangebylex", sorted_set::zremrangebylex;
+    ZUnionStore = "zunionstore", sorted_set::zunionstore;
+    ZInterStore = "zinterstore", sorted_set::zinterstore;
+    ZDiffStore = "zdiffstore", sorted_set::zdiffstore;
+    ZUnion = "zunion", sorted_set::zunion;
+    ZInter = "zinter", sorted_set::zinter;
+    ZInterCard = "zintercard", sorted_set::zintercard;
+    ZDiff = "zdiff", sorted_set::zdiff;
+    ZMPop = "zmpop", sorted_set::zmpop;
+    ZRange = "zrange", sorted_set::zrange;
+    ZRangeStore = "zrangestore", sorted_set::zrangestore;
+    ZRangeByScore = "zrangebyscore", sorted_set::zrangebyscore;
+    ZRevRangeByScore = "zrevrangebyscore", sorted_set::zrevrangebyscore;
+    ZRangeByLex = "zrangebylex", sorted_set::zrangebylex;
+    ZRevRangeByLex = "zrevrangebylex", sorted_set::zrevrangebylex;
+    ZCount = "zcount", sorted_set::zcount;
+    ZLexCount = "zlexcount", sorted_set::zlexcount;
+    ZRevRange = "zrevrange", sorted_set::zrevrange;
+    ZCard = "zcard", sorted_set::zcard;
+    ZScore = "zscore", sorted_set::zscore;
+    ZMScore = "zmscore", sorted_set::zmscore;
+    ZRank = "zrank", sorted_set::zrank;
+    ZRevRank = "zrevrank", sorted_set::zrevrank;
+    ZScan = "zscan", sorted_set::zscan;
+    ZPopMin = "zpopmin", sorted_set::zpopmin;
+    ZPopMax = "zpopmax", sorted_set::zpopmax;
+    ZRandMember = "zrandmember", sorted_set::zrandmember;
     // geo
     GeoAdd = "geoadd", geo::geoadd;
     GeoPos = "geopos", geo::geopos;

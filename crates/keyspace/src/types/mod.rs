@@ -15,7 +15,6 @@ pub(crate) mod zset;
 use crate::db::{Kind, Obj};
 
 /// A value type a key can hold, as the typed accessors see it.
-#[allow(dead_code)] // The aggregate families land on this next; remove then.
 pub(crate) trait Typed: Sized {
     /// What TYPE prints for it.
     const KIND: Kind;

@@ -13,6 +13,18 @@ impl Set {
         self.members.len()
     }
 
+    /// Visit every member (ZUNION/ZINTER/ZDIFF read sets as scores of 1).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        for m in &self.members {
+            f(m);
+        }
+    }
+
+    /// True when `member` is in the set.
+    pub(crate) fn contains(&self, member: &[u8]) -> bool {
+        self.members.iter().any(|m| &**m == member)
+    }
+
     /// OBJECT ENCODING's answer.
     pub(crate) fn encoding_name(&self) -> &'static str {
         "listpack"
