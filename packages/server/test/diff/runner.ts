@@ -15,7 +15,16 @@ import { cmd } from '../harness';
 export const DIFF_DIR = __dirname;
 
 /** The scripts, in the order they run. */
-export const SCRIPTS = ['strings.txt', 'keys.txt', 'expiry.txt', 'errors.txt', 'server.txt', 'connection.txt', 'sorted_set.txt', 'geo.txt'] as const;
+export const SCRIPTS = [
+  'strings.txt',
+  'keys.txt',
+  'expiry.txt',
+  'errors.txt',
+  'server.txt',
+  'connection.txt',
+  'sorted_set.txt',
+  'geo.txt',
+] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
 export const RAW_SCRIPT = 'protocol.txt';
