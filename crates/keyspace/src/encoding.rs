@@ -1,4 +1,4 @@
-//! The limits at which small collections leave their compact encoding, by Redis's config
+//! The limits at which small values leave their compact encoding, by Redis's config
 //! names (`list-max-listpack-size`, `hash-max-listpack-entries`...), with Redis 7.2's
 //! defaults. Shared by every worker and settable at runtime (CONFIG SET): commands read a
 //! snapshot (`Limits`) when they start, as Redis reads `server.*` once per conversion check.
@@ -25,6 +25,8 @@ pub struct Limits {
     pub zset_max_listpack_entries: i64,
     /// `zset-max-listpack-value`
     pub zset_max_listpack_value: i64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past it turns dense.
+    pub hll_sparse_max_bytes: i64,
 }
 
 impl Default for Limits {
@@ -38,12 +40,13 @@ impl Default for Limits {
             set_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
 
 /// The config names, in the order of `Limits`'s fields (and of `Encodings::cells`).
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "list-max-listpack-size",
     "hash-max-listpack-entries",
     "hash-max-listpack-value",
@@ -52,12 +55,13 @@ const NAMES: [&str; 8] = [
     "set-max-listpack-value",
     "zset-max-listpack-entries",
     "zset-max-listpack-value",
+    "hll-sparse-max-bytes",
 ];
 
 /// The live limits, one atomic each.
 #[derive(Debug)]
 pub(crate) struct Encodings {
-    cells: [AtomicI64; 8],
+    cells: [AtomicI64; 9],
 }
 
 impl Default for Encodings {
@@ -73,6 +77,7 @@ impl Default for Encodings {
                 d.set_max_listpack_value,
                 d.zset_max_listpack_entries,
                 d.zset_max_listpack_value,
+                d.hll_sparse_max_bytes,
             ]
             .map(AtomicI64::new),
         }
@@ -82,7 +87,7 @@ impl Default for Encodings {
 impl Encodings {
     /// The limits now.
     pub(crate) fn snapshot(&self) -> Limits {
-        let [a, b, c, d, e, f, g, h] = &self.cells;
+        let [a, b, c, d, e, f, g, h, i] = &self.cells;
         let get = |x: &AtomicI64| x.load(Ordering::Relaxed);
         Limits {
             list_max_listpack_size: get(a),
@@ -93,6 +98,7 @@ impl Encodings {
             set_max_listpack_value: get(f),
             zset_max_listpack_entries: get(g),
             zset_max_listpack_value: get(h),
+            hll_sparse_max_bytes: get(i),
         }
     }
 
@@ -127,5 +133,7 @@ mod tests {
         assert_eq!(l.zset_max_listpack_value, 7);
         assert_eq!(l.list_max_listpack_size, -5);
         assert_eq!(l.set_max_intset_entries, 512);
+        assert!(e.set("hll-sparse-max-bytes", 100));
+        assert_eq!(e.snapshot().hll_sparse_max_bytes, 100);
     }
 }

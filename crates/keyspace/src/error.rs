@@ -145,6 +145,33 @@ pub enum KsError {
     CountNotPositive,
     /// ZINTERCARD LIMIT negative or not an integer.
     LimitNegative,
+    /// A bit offset that is not an integer, negative, or past proto-max-bulk-len (bitops.c
+    /// `getBitOffsetFromArgument`).
+    BitOffset,
+    /// SETBIT with a value other than 0 or 1.
+    BitValue,
+    /// BITPOS with a bit other than 0 or 1.
+    BitArgument,
+    /// BITOP NOT with more than one source.
+    BitopNotOneKey,
+    /// BITFIELD with a type other than i1..i64 or u1..u63.
+    BitfieldType,
+    /// BITFIELD OVERFLOW with an unknown behaviour.
+    BitfieldOverflow,
+    /// BITFIELD_RO with SET or INCRBY.
+    BitfieldReadOnly,
+    /// A string that is not an HLL (`isHLLObjectOrReply`).
+    HllWrongType,
+    /// A sparse HLL whose opcodes do not cover exactly the registers (`invalid_hll_err`).
+    HllCorrupt,
+    /// PFDEBUG on a missing key.
+    HllNoKey,
+    /// PFDEBUG DECODE of a dense HLL.
+    HllNotSparse,
+    /// PFDEBUG with an unknown subcommand; holds its argv index (the text echoes it, quoted).
+    PfDebugUnknown(u16),
+    /// PFSELFTEST found a discrepancy.
+    HllSelfTest,
 }
 
 impl KsError {
@@ -251,6 +278,22 @@ impl KsError {
             KsError::NumkeysNotPositive => "ERR numkeys should be greater than 0",
             KsError::CountNotPositive => "ERR count should be greater than 0",
             KsError::LimitNegative => "ERR LIMIT can't be negative",
+            KsError::BitOffset => "ERR bit offset is not an integer or out of range",
+            KsError::BitValue => "ERR bit is not an integer or out of range",
+            KsError::BitArgument => "ERR The bit argument must be 1 or 0.",
+            KsError::BitopNotOneKey => "ERR BITOP NOT must be called with a single source key.",
+            KsError::BitfieldType => {
+                "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not \
+                 supported but i64 is."
+            }
+            KsError::BitfieldOverflow => "ERR Invalid OVERFLOW type specified",
+            KsError::BitfieldReadOnly => "ERR BITFIELD_RO only supports the GET subcommand",
+            KsError::HllWrongType => "WRONGTYPE Key is not a valid HyperLogLog string value.",
+            KsError::HllCorrupt => "INVALIDOBJ Corrupted HLL object detected",
+            KsError::HllNoKey => "ERR The specified key does not exist",
+            KsError::HllNotSparse => "ERR HLL encoding is not sparse",
+            KsError::PfDebugUnknown(_) => "ERR Unknown PFDEBUG subcommand '",
+            KsError::HllSelfTest => "ERR TESTFAILED",
         }
     }
 
@@ -268,7 +311,7 @@ impl KsError {
     /// The argv index whose text the reply echoes after `text()`, if any.
     pub fn echoed_arg(self) -> Option<usize> {
         match self {
-            KsError::UnsupportedOption(i) => Some(usize::from(i)),
+            KsError::UnsupportedOption(i) | KsError::PfDebugUnknown(i) => Some(usize::from(i)),
             KsError::GeoNeedFrom | KsError::GeoNeedBy => Some(0),
             _ => None,
         }
@@ -286,6 +329,14 @@ impl KsError {
                 n + 1 + m
             }
             _ => 0,
+        }
+    }
+
+    /// What follows the echoed argument, if anything.
+    pub fn echoed_suffix(self) -> &'static str {
+        match self {
+            KsError::PfDebugUnknown(_) => "'",
+            _ => "",
         }
     }
 }
@@ -371,10 +422,28 @@ mod tests {
             KsError::NumkeysNotPositive,
             KsError::CountNotPositive,
             KsError::LimitNegative,
+            KsError::BitOffset,
+            KsError::BitValue,
+            KsError::BitArgument,
+            KsError::BitopNotOneKey,
+            KsError::BitfieldType,
+            KsError::BitfieldOverflow,
+            KsError::BitfieldReadOnly,
+            KsError::HllWrongType,
+            KsError::HllCorrupt,
+            KsError::HllNoKey,
+            KsError::HllNotSparse,
+            KsError::PfDebugUnknown(1),
+            KsError::HllSelfTest,
         ];
         for e in all {
             let t = e.text();
-            assert!(t.starts_with("ERR ") || t.starts_with("WRONGTYPE "), "{t}");
+            assert!(
+                t.starts_with("ERR ")
+                    || t.starts_with("WRONGTYPE ")
+                    || t.starts_with("INVALIDOBJ "),
+                "{t}"
+            );
             assert!(!t.contains('\r') && !t.contains('\n'), "{t}");
             assert!(!t.contains("  "), "double space in {t}");
         }

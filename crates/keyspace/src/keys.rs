@@ -172,6 +172,71 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         }
     }
 
+    /// `set_str` of a buffer Redis would keep raw whatever its size (`createObject` of an
+    /// sds: BITOP's result), adopted without a copy.
+    pub(crate) fn set_raw_owned(&mut self, key: &[u8], val: Vec<u8>, keep_ttl: bool) {
+        self.set_value(key, NewStr::Adopt(val), keep_ttl);
+    }
+
+    /// The entry of `key` for writing (`lookupKeyWrite`), created as the raw string `make()`
+    /// when missing (`dbAdd`, recording `new`); true when it was created. The caller checks
+    /// the type (`Entry::string`) before it unshares the value (`Entry::str_raw_mut`), as
+    /// SETBIT, BITFIELD and PFADD do in Redis.
+    pub(crate) fn write_str_or_create(
+        &mut self,
+        key: &[u8],
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> (&mut Entry, bool) {
+        let access = self.new_access();
+        let now = self.now_ms;
+        let touch = self.touch;
+        let lfu = self.ks.lfu_policy();
+        let (s, h) = self.locate(key);
+        let cell = self.tx.cell(s);
+        let hs = &self.ks.hasher;
+        let seg = self.tx.seg(s);
+        let rand01 = if lfu && touch {
+            seg.rng.next_f64()
+        } else {
+            0.0
+        };
+        let (e, how) =
+            seg.dbs[self.db].upsert(h, key, now, hs, || Entry::new_raw(key, make(), access));
+        match how {
+            Upserted::Found => {
+                if touch {
+                    touch_entry(e, lfu, now, rand01);
+                }
+                (e, false)
+            }
+            Upserted::Created => {
+                created(self.ks, self.fx, self.db, key, Kind::String);
+                (e, true)
+            }
+            Upserted::ReplacedExpired => {
+                expired(self.ks, cell, self.fx, self.db, key);
+                created(self.ks, self.fx, self.db, key, Kind::String);
+                (e, true)
+            }
+        }
+    }
+
+    /// `signalModifiedKey` plus `server.dirty++` with no keyspace event: PFCOUNT caching a
+    /// cardinality in the value it read.
+    pub(crate) fn modified_quietly(&mut self, key: &[u8]) {
+        let (s, _) = self.locate(key);
+        let cell = self.tx.cell(s);
+        cell.bump_version(key_hash_slot(key));
+        SegmentCell::bump(&cell.changes);
+    }
+
+    /// `server.dirty++` alone: PFDEBUG converting a value to dense (Redis propagates it but
+    /// signals no change to WATCH).
+    pub(crate) fn dirtied(&mut self, key: &[u8]) {
+        let (s, _) = self.locate(key);
+        SegmentCell::bump(&self.tx.cell(s).changes);
+    }
+
     fn set_value(&mut self, key: &[u8], val: NewStr<'_>, keep_ttl: bool) {
         let access = self.new_access();
         let now = self.now_ms;

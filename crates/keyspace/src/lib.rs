@@ -33,6 +33,7 @@ pub mod error;
 mod expiry;
 mod geo;
 pub mod glob;
+mod hll;
 mod keys;
 mod lazyfree;
 pub mod notify;
@@ -300,7 +301,7 @@ impl Keyspace {
                     segs.extend(argv.get(usize::from(i)).map(|k| self.segment_of(k)))
                 }
                 Lock::Keys => {
-                    for k in cmd::getkeys::get_keys(row.spec(), argv) {
+                    for k in cmd::getkeys::lock_keys(row.spec(), argv) {
                         segs.extend(argv.get(k.pos).map(|k| self.segment_of(k)));
                     }
                 }

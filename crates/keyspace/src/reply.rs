@@ -249,7 +249,11 @@ impl ReplySink {
             return;
         }
         let echoed = e.echoed_arg().and_then(|i| argv.get(i)).copied();
-        self.error_parts(&[e.text().as_bytes(), echoed.unwrap_or_default()]);
+        self.error_parts(&[
+            e.text().as_bytes(),
+            echoed.unwrap_or_default(),
+            e.echoed_suffix().as_bytes(),
+        ]);
     }
 
     /// An integer.

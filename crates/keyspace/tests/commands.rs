@@ -393,3 +393,16 @@ fn op_table_lists_every_command() {
         assert!(names.contains(&n), "{n} missing");
     }
 }
+
+#[test]
+fn pfmerge_with_no_sources_locks_its_destination() {
+    // Redis's key specs find no keys in `PFMERGE dest` (the sources' spec starts past argv),
+    // yet the command writes dest: the lock must cover it all the same.
+    let ks = keyspace();
+    let mut c = Client::new(&ks, 1_700_000_000_000);
+    assert_eq!(c.cmd("pfmerge h"), ok());
+    assert_eq!(c.cmd("pfcount h"), int(0));
+    assert_eq!(c.cmd("pfadd h a"), int(1));
+    assert_eq!(c.cmd("pfmerge h"), ok());
+    assert_eq!(c.cmd("pfcount h"), int(1));
+}

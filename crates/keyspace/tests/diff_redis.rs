@@ -672,3 +672,105 @@ fn keyspace_wide_commands_match_redis() {
         "#,
     );
 }
+
+/// A deterministic stream of numbers for generated scripts (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+}
+
+/// A random script of bitmap and HyperLogLog commands, with GETs that compare the bytes of
+/// every value (an HLL's sparse opcodes, dense registers and cached cardinality included).
+fn random_bits_script(seed: u64, lines: usize) -> String {
+    let mut r = Rng(seed);
+    let mut s = String::new();
+    let unit = |r: &mut Rng| ["", " byte", " bit", " BIT"][r.below(4) as usize];
+    for _ in 0..lines {
+        let h = r.below(4);
+        let b = r.below(4);
+        let line = match r.below(14) {
+            0..=2 => {
+                let most = if r.below(8) == 0 { 600 } else { 30 };
+                let n = 1 + r.below(most);
+                let elems: Vec<String> = (0..n).map(|_| format!("e{}", r.below(20_000))).collect();
+                format!("pfadd h{h} {}", elems.join(" "))
+            }
+            3 => format!("pfcount h{h}"),
+            4 => format!("pfcount h{h} h{}", r.below(5)),
+            5 => format!("pfmerge h{h} h{} h{}", r.below(5), r.below(5)),
+            6 => format!("get h{h}"),
+            7 => format!("setbit b{b} {} {}", r.below(400), r.below(2)),
+            8 => {
+                let signed = r.below(2) == 0;
+                let bits = if signed {
+                    1 + r.below(64)
+                } else {
+                    1 + r.below(63)
+                };
+                let ty = if signed { "i" } else { "u" };
+                let ow = ["wrap", "sat", "fail"][r.below(3) as usize];
+                let op = if r.below(2) == 0 { "incrby" } else { "set" };
+                format!(
+                    "bitfield b{b} overflow {ow} {op} {ty}{bits} {} {} get {ty}{bits} {}",
+                    r.below(300),
+                    r.range(-(1 << 40), 1 << 40),
+                    r.below(300)
+                )
+            }
+            9 => {
+                let u = unit(&mut r);
+                if u.is_empty() {
+                    format!("bitcount b{b}")
+                } else {
+                    format!("bitcount b{b} {} {}{u}", r.range(-60, 60), r.range(-60, 60))
+                }
+            }
+            10 => {
+                let bit = r.below(2);
+                match r.below(3) {
+                    0 => format!("bitpos b{b} {bit}"),
+                    1 => format!("bitpos b{b} {bit} {}", r.range(-60, 60)),
+                    _ => format!(
+                        "bitpos b{b} {bit} {} {}{}",
+                        r.range(-60, 60),
+                        r.range(-60, 60),
+                        unit(&mut r)
+                    ),
+                }
+            }
+            11 => {
+                let op = ["and", "or", "xor", "not"][r.below(4) as usize];
+                if op == "not" {
+                    format!("bitop not b{b} b{}", r.below(5))
+                } else {
+                    format!("bitop {op} b{b} b{} b{}", r.below(5), r.below(5))
+                }
+            }
+            12 => format!("bitfield_ro b{b} get i{} {}", 1 + r.below(64), r.below(400)),
+            _ => format!("get b{b}"),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    for k in 0..4 {
+        s.push_str(&format!("get h{k}\nget b{k}\n"));
+    }
+    s
+}
+
+#[test]
+fn bitmap_and_hyperloglog_random_scripts_match_redis() {
+    for seed in [0x9e37_79b9_7f4a_7c15, 42, 0xdead_beef] {
+        diff(&random_bits_script(seed, 400));
+    }
+}

@@ -97,6 +97,25 @@ const WRITES: &[Write] = &[
         &["expire"],
     ),
     w(&["set k v ex 100"], "persist k", &["k"], &["persist"]),
+    // bitmap
+    w(&[], "setbit k 7 1", &["k"], &["new", "setbit"]),
+    w(&["set k a"], "setbit k 7 0", &["k"], &["setbit"]),
+    w(&["set a x"], "bitop not d a", &["d"], &["new", "set"]),
+    w(&["set d x"], "bitop and d nokey", &["d"], &["del"]),
+    w(&[], "bitfield k set u8 0 5", &["k"], &["new", "setbit"]),
+    w(
+        &["set k a"],
+        "bitfield k incrby i8 0 1",
+        &["k"],
+        &["setbit"],
+    ),
+    // hyperloglog
+    w(&[], "pfadd h a", &["h"], &["new", "pfadd"]),
+    w(&["pfadd h a"], "pfadd h b c", &["h"], &["pfadd"]),
+    w(&["pfadd a x"], "pfmerge h a", &["h"], &["new", "pfadd"]),
+    // PFDEBUG's conversion to dense counts as a change but signals no key (Redis does only
+    // `server.dirty++`), so no version moves and nothing is published.
+    w(&["pfadd h a"], "pfdebug todense h", &[], &[]),
     // server (whole-db writes: every version moves, no per-key events, as in Redis)
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
@@ -247,6 +266,14 @@ const READS: &[&str] = &[
     "zinter",
     "zdiff",
     "zintercard",
+    "getbit",
+    "bitcount",
+    "bitpos",
+    "bitfield_ro",
+    // Read-only in the spec, but caching a cardinality is a quiet change (see
+    // `pfcount_caching_is_a_change_without_an_event`).
+    "pfcount",
+    "pfselftest",
 ];
 
 /// The name of the command a line runs, as the op table spells it.
@@ -336,6 +363,8 @@ fn reads_leave_versions_and_counts_alone() {
     c.cmd("set k v");
     c.cmd("set j hello");
     c.cmd("geoadd g 1 1 a 2 2 b");
+    c.cmd("pfadd h a");
+    c.cmd("pfcount h");
     let version = ks.key_version(b"k");
     let changes = ks.changes();
     c.sess.fx.clear();
@@ -367,6 +396,13 @@ fn reads_leave_versions_and_counts_alone() {
         "georadius_ro g 1 1 500 km withdist",
         "georadiusbymember_ro g a 500 km",
         "geosearch g frommember a bybox 500 500 km asc",
+        "getbit k 3",
+        "bitcount k",
+        "bitcount k 0 -1 bit",
+        "bitpos k 1",
+        "bitfield_ro k get u8 0",
+        "pfcount h",
+        "pfcount h k2",
     ] {
         assert!(READS.contains(&op_name(line).as_str()), "{line}");
         c.cmd(line);
@@ -421,4 +457,24 @@ fn nothing_is_recorded_unless_someone_listens() {
     c.cmd("del k");
     let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
     assert_eq!(names, ["del"], "only the generic class is on");
+}
+
+#[test]
+fn pfcount_caching_is_a_change_without_an_event() {
+    let ks = listening();
+    let mut c = Client::new(&ks, 1_700_000_000_000);
+    c.cmd("pfadd h a b c");
+    let (version, changes) = (ks.key_version(b"h"), ks.changes());
+    c.sess.fx.clear();
+    // The cached cardinality was invalid: PFCOUNT stores it in the value, which Redis
+    // signals (WATCH fails) and counts, without a keyspace event.
+    assert_eq!(c.cmd("pfcount h"), shrike_keyspace::reply::Reply::Int(3));
+    assert_ne!(ks.key_version(b"h"), version);
+    assert_eq!(ks.changes(), changes + 1);
+    assert!(c.sess.fx.is_empty(), "{:?}", c.sess.fx);
+    // Cached now: a second PFCOUNT changes nothing.
+    let (version, changes) = (ks.key_version(b"h"), ks.changes());
+    assert_eq!(c.cmd("pfcount h"), shrike_keyspace::reply::Reply::Int(3));
+    assert_eq!(ks.key_version(b"h"), version);
+    assert_eq!(ks.changes(), changes);
 }

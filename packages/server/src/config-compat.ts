@@ -24,6 +24,7 @@ export interface CompatConfig {
   'set-max-listpack-value': number;
   'zset-max-listpack-entries': number;
   'zset-max-listpack-value': number;
+  'hll-sparse-max-bytes': number;
   'stream-node-max-bytes': number;
   'stream-node-max-entries': number;
   'maxmemory-samples': number;
@@ -126,6 +127,7 @@ export const COMPAT_PARAMS: readonly CompatParam[] = [
   { name: 'set-max-listpack-value', kind: 'int', mutable: true, min: 0, max: LONG_MAX },
   { name: 'zset-max-listpack-entries', kind: 'int', mutable: true, min: 0, max: LONG_MAX, alias: 'zset-max-ziplist-entries' },
   { name: 'zset-max-listpack-value', kind: 'memory', mutable: true, min: 0, max: LONG_MAX, alias: 'zset-max-ziplist-value' },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', mutable: true, min: 0, max: LONG_MAX },
   { name: 'stream-node-max-bytes', kind: 'memory', mutable: true, min: 0, max: LONG_MAX },
   { name: 'stream-node-max-entries', kind: 'int', mutable: true, min: 0, max: LONG_MAX },
   { name: 'maxmemory-samples', kind: 'int', mutable: true, min: 1, max: 64 },
@@ -179,6 +181,7 @@ export function compatDefaults(): CompatConfig {
     'set-max-listpack-value': 64,
     'zset-max-listpack-entries': 128,
     'zset-max-listpack-value': 64,
+    'hll-sparse-max-bytes': 3000,
     'stream-node-max-bytes': 4096,
     'stream-node-max-entries': 100,
     'maxmemory-samples': 5,

@@ -24,6 +24,7 @@ const KEYSPACE_PARAMS = [
   'set-max-listpack-value',
   'zset-max-listpack-entries',
   'zset-max-listpack-value',
+  'hll-sparse-max-bytes',
 ] as const satisfies readonly (keyof Config)[];
 
 /**

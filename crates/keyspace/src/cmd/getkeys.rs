@@ -193,7 +193,7 @@ pub fn get_keys(spec: &CommandSpec, argv: &[&[u8]]) -> KeyRefs {
         .iter()
         .any(|ks| ks.is(key_flag::VARIABLE_FLAGS));
     if has_key_spec && !variable {
-        if let Some(keys) = keys_from_specs(spec, argv) {
+        if let Some(keys) = keys_from_specs(spec, argv, false) {
             return keys;
         }
     }
@@ -203,8 +203,22 @@ pub fn get_keys(spec: &CommandSpec, argv: &[&[u8]]) -> KeyRefs {
     }
 }
 
-/// `getKeysUsingKeySpecs` without GET_KEYSPEC_RETURN_PARTIAL: None when a spec cannot answer.
-fn keys_from_specs(spec: &CommandSpec, argv: &[&[u8]]) -> Option<KeyRefs> {
+/// The keys to lock for a command: `get_keys`, or, when that finds none because one spec
+/// cannot answer for these arguments, what the other specs name (Redis's
+/// GET_KEYSPEC_RETURN_PARTIAL). PFMERGE with a destination and no sources is valid, yet its
+/// second spec starts past argv, so Redis's GETKEYS answers nothing: the destination must
+/// still be locked.
+pub fn lock_keys(spec: &CommandSpec, argv: &[&[u8]]) -> KeyRefs {
+    let keys = get_keys(spec, argv);
+    if !keys.is_empty() || !spec.has_keys() {
+        return keys;
+    }
+    keys_from_specs(spec, argv, true).unwrap_or_default()
+}
+
+/// `getKeysUsingKeySpecs`: None when a spec cannot answer, unless `partial` (then that spec
+/// adds no keys, or those it found before it proved incomplete).
+fn keys_from_specs(spec: &CommandSpec, argv: &[&[u8]], partial: bool) -> Option<KeyRefs> {
     let argc = argv.len() as i64;
     let mut keys = KeyRefs::new();
     for ks in spec.key_specs {
@@ -239,6 +253,7 @@ fn keys_from_specs(spec: &CommandSpec, argv: &[&[u8]]) -> Option<KeyRefs> {
                     continue;
                 }
             }
+            BeginSearch::Unknown if partial => continue,
             BeginSearch::Unknown => return None,
         }
         let (last, step) = match ks.find {
@@ -264,15 +279,26 @@ fn keys_from_specs(spec: &CommandSpec, argv: &[&[u8]]) -> Option<KeyRefs> {
             } => {
                 let keynumidx = i64::from(keynumidx);
                 if keynumidx >= argc || first + keynumidx >= argc {
+                    if partial {
+                        continue;
+                    }
                     return None;
                 }
-                let numkeys = parse_i64(arg(argv, first + keynumidx)).filter(|n| *n >= 0)?;
+                let numkeys = match parse_i64(arg(argv, first + keynumidx)).filter(|n| *n >= 0) {
+                    Some(n) => n,
+                    None if partial => continue,
+                    None => return None,
+                };
                 first += i64::from(firstkey);
                 (first.saturating_add(numkeys) - 1, step)
             }
+            FindKeys::Unknown if partial => continue,
             FindKeys::Unknown => return None,
         };
         if last >= argc || last < first || first >= argc {
+            if partial {
+                continue;
+            }
             return None;
         }
         let step = i64::from(step.max(1));
@@ -284,7 +310,7 @@ fn keys_from_specs(spec: &CommandSpec, argv: &[&[u8]]) -> Option<KeyRefs> {
             });
             i += step;
         }
-        if ks.is(key_flag::INCOMPLETE) {
+        if ks.is(key_flag::INCOMPLETE) && !partial {
             return None;
         }
     }

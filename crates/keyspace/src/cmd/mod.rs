@@ -14,9 +14,11 @@
 //! reply in one place (dropping anything the handler wrote first). A handler must not change
 //! data before it returns an error, as in Redis.
 
+pub(crate) mod bitmap;
 pub(crate) mod generic;
 pub(crate) mod geo;
 pub(crate) mod getkeys;
+pub(crate) mod hyperloglog;
 pub(crate) mod server;
 pub(crate) mod sorted_set;
 // Generated: its layout is the generator's, not rustfmt's.
@@ -316,6 +318,20 @@ op_table! {
     ZPopMin = "zpopmin", sorted_set::zpopmin;
     ZPopMax = "zpopmax", sorted_set::zpopmax;
     ZRandMember = "zrandmember", sorted_set::zrandmember;
+    // bitmap
+    SetBit = "setbit", bitmap::setbit;
+    GetBit = "getbit", bitmap::getbit;
+    BitCount = "bitcount", bitmap::bitcount;
+    BitPos = "bitpos", bitmap::bitpos;
+    BitOp = "bitop", bitmap::bitop;
+    BitField = "bitfield", bitmap::bitfield;
+    BitFieldRo = "bitfield_ro", bitmap::bitfield_ro;
+    // hyperloglog
+    PfAdd = "pfadd", hyperloglog::pfadd;
+    PfCount = "pfcount", hyperloglog::pfcount;
+    PfMerge = "pfmerge", hyperloglog::pfmerge;
+    PfDebug = "pfdebug", hyperloglog::pfdebug;
+    PfSelfTest = "pfselftest", hyperloglog::pfselftest;
     // geo
     GeoAdd = "geoadd", geo::geoadd;
     GeoPos = "geopos", geo::geopos;
@@ -437,6 +453,66 @@ mod tests {
         assert_eq!(run(&ks, "type list3"), Reply::simple("string"));
         assert_eq!(run(&ks, "ttl list3"), Reply::Int(-1));
         assert_eq!(run(&ks, "del list"), Reply::Int(1));
+    }
+
+    #[test]
+    fn bit_and_hll_commands_refuse_other_types() {
+        let ks = with_list();
+        let wrong = Reply::error(KsError::WrongType.text());
+        for line in [
+            "setbit list 0 1",
+            "getbit list 0",
+            "bitcount list",
+            "bitcount list 0 -1 bit",
+            "bitpos list 1",
+            "bitpos list 0 1 2",
+            "bitop and dest list",
+            "bitop or dest nokey list",
+            "bitfield list get u8 0",
+            "bitfield list set u8 0 1",
+            "bitfield_ro list get u8 0",
+            "pfadd list a",
+            "pfcount list",
+            "pfcount nokey list",
+            "pfmerge dest list",
+            "pfmerge list nokey",
+            "pfdebug encoding list",
+        ] {
+            assert_eq!(run(&ks, line), wrong, "{line}");
+        }
+        // Argument errors come first where Redis checks them first.
+        assert_eq!(
+            run(&ks, "setbit list x 1"),
+            Reply::error(KsError::BitOffset.text())
+        );
+        assert_eq!(
+            run(&ks, "bitfield_ro list set u8 0 1"),
+            Reply::error(KsError::BitfieldReadOnly.text())
+        );
+        assert_eq!(
+            run(&ks, "bitfield list get u64 0"),
+            Reply::error(KsError::BitfieldType.text())
+        );
+        assert_eq!(
+            run(&ks, "pfdebug encoding nokey"),
+            Reply::error(KsError::HllNoKey.text())
+        );
+        assert_eq!(
+            run(&ks, "pfdebug what list"),
+            Reply::error(KsError::WrongType.text())
+        );
+        assert_eq!(run(&ks, "exists dest"), Reply::Int(0));
+        assert_eq!(run(&ks, "object encoding list"), Reply::bulk(b"listpack"));
+    }
+
+    #[test]
+    fn pfdebug_echoes_an_unknown_subcommand() {
+        let ks = with_list();
+        run(&ks, "pfadd h a");
+        assert_eq!(
+            run(&ks, "pfdebug what h"),
+            Reply::error("ERR Unknown PFDEBUG subcommand 'what'")
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ export const SCRIPTS = [
   'errors.txt',
   'server.txt',
   'connection.txt',
+  'bitmap.txt',
+  'hyperloglog.txt',
   'sorted_set.txt',
   'geo.txt',
 ] as const;
