@@ -69,6 +69,41 @@ pub enum KsError {
     LfuNotSelected,
     /// OBJECT IDLETIME while the maxmemory policy is an LFU one.
     LfuSelected,
+    /// A geo position outside the storable ranges; holds the bits of the two doubles,
+    /// which the reply prints with `%f` after the text (`extractLongLatOrReply`).
+    GeoInvalidLonLat {
+        /// `f64::to_bits` of the longitude.
+        lon: u64,
+        /// `f64::to_bits` of the latitude.
+        lat: u64,
+    },
+    /// A distance unit other than m, km, ft or mi.
+    GeoUnsupportedUnit,
+    /// A radius that is not a float.
+    GeoNeedNumericRadius,
+    /// A negative radius.
+    GeoNegativeRadius,
+    /// A BYBOX width that is not a float.
+    GeoNeedNumericWidth,
+    /// A BYBOX height that is not a float.
+    GeoNeedNumericHeight,
+    /// A negative BYBOX width or height.
+    GeoNegativeBox,
+    /// GEORADIUSBYMEMBER / FROMMEMBER with a member not in the sorted set.
+    GeoMemberNotFound,
+    /// A geo search COUNT below 1.
+    GeoCountNotPositive,
+    /// GEORADIUS STORE/STOREDIST with WITHDIST, WITHHASH or WITHCOORD.
+    GeoRadiusStoreWith,
+    /// GEOSEARCHSTORE with WITHDIST, WITHHASH or WITHCOORD.
+    GeoSearchStoreWith,
+    /// GEOSEARCH(STORE) without FROMMEMBER or FROMLONLAT; Redis appends the command name as
+    /// the client sent it (argv[0]).
+    GeoNeedFrom,
+    /// GEOSEARCH(STORE) without BYRADIUS or BYBOX; argv[0] is appended as above.
+    GeoNeedBy,
+    /// A geo search with ANY but no COUNT.
+    GeoAnyNeedsCount,
     /// COMMAND GETKEYS of a command that does not exist.
     GetKeysInvalidCommand,
     /// COMMAND GETKEYS of a command without key arguments.
@@ -216,6 +251,30 @@ impl KsError {
                  that when switching between policies at runtime LRU and LFU data will take \
                  some time to adjust."
             }
+            KsError::GeoInvalidLonLat { .. } => "ERR invalid longitude,latitude pair ",
+            KsError::GeoUnsupportedUnit => {
+                "ERR unsupported unit provided. please use M, KM, FT, MI"
+            }
+            KsError::GeoNeedNumericRadius => "ERR need numeric radius",
+            KsError::GeoNegativeRadius => "ERR radius cannot be negative",
+            KsError::GeoNeedNumericWidth => "ERR need numeric width",
+            KsError::GeoNeedNumericHeight => "ERR need numeric height",
+            KsError::GeoNegativeBox => "ERR height or width cannot be negative",
+            KsError::GeoMemberNotFound => "ERR could not decode requested zset member",
+            KsError::GeoCountNotPositive => "ERR COUNT must be > 0",
+            KsError::GeoRadiusStoreWith => {
+                "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and \
+                 WITHCOORD options"
+            }
+            KsError::GeoSearchStoreWith => {
+                "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD \
+                 options"
+            }
+            KsError::GeoNeedFrom => {
+                "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for "
+            }
+            KsError::GeoNeedBy => "ERR exactly one of BYRADIUS and BYBOX can be specified for ",
+            KsError::GeoAnyNeedsCount => "ERR the ANY argument requires COUNT argument",
             KsError::GetKeysInvalidCommand => "ERR Invalid command specified",
             KsError::GetKeysNoKeyArguments => "ERR The command has no key arguments",
             KsError::GetKeysInvalidArgCount => {
@@ -299,7 +358,23 @@ impl KsError {
     pub fn echoed_arg(self) -> Option<usize> {
         match self {
             KsError::UnsupportedOption(i) | KsError::PfDebugUnknown(i) => Some(usize::from(i)),
+            KsError::GeoNeedFrom | KsError::GeoNeedBy => Some(0),
             _ => None,
+        }
+    }
+
+    /// The text a reply prints after `text()` that the error computes itself (not an
+    /// argument): for `GeoInvalidLonLat`, "<lon>,<lat>" with `%f`. Written into `buf`
+    /// (room for two of the longest `%f` texts: 2 * 317 + 1 bytes); returns its length.
+    pub fn formatted_tail(self, buf: &mut [u8; 640]) -> usize {
+        match self {
+            KsError::GeoInvalidLonLat { lon, lat } => {
+                let n = crate::number::format_printf_f(f64::from_bits(lon), &mut buf[..]);
+                buf[n] = b',';
+                let m = crate::number::format_printf_f(f64::from_bits(lat), &mut buf[n + 1..]);
+                n + 1 + m
+            }
+            _ => 0,
         }
     }
 
@@ -359,6 +434,20 @@ mod tests {
             KsError::LcsTooBig,
             KsError::LfuNotSelected,
             KsError::LfuSelected,
+            KsError::GeoInvalidLonLat { lon: 0, lat: 0 },
+            KsError::GeoUnsupportedUnit,
+            KsError::GeoNeedNumericRadius,
+            KsError::GeoNegativeRadius,
+            KsError::GeoNeedNumericWidth,
+            KsError::GeoNeedNumericHeight,
+            KsError::GeoNegativeBox,
+            KsError::GeoMemberNotFound,
+            KsError::GeoCountNotPositive,
+            KsError::GeoRadiusStoreWith,
+            KsError::GeoSearchStoreWith,
+            KsError::GeoNeedFrom,
+            KsError::GeoNeedBy,
+            KsError::GeoAnyNeedsCount,
             KsError::GetKeysInvalidCommand,
             KsError::GetKeysNoKeyArguments,
             KsError::GetKeysInvalidArgCount,
@@ -426,5 +515,24 @@ mod tests {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         );
         assert_eq!(KsError::UnsupportedOption(3).echoed_arg(), Some(3));
+    }
+
+    #[test]
+    fn geo_pair_prints_as_printf_f() {
+        let mut buf = [0u8; 640];
+        let e = KsError::GeoInvalidLonLat {
+            lon: 200f64.to_bits(),
+            lat: 100f64.to_bits(),
+        };
+        let n = e.formatted_tail(&mut buf);
+        assert_eq!(&buf[..n], b"200.000000,100.000000");
+        let e = KsError::GeoInvalidLonLat {
+            lon: (-f64::MAX).to_bits(),
+            lat: f64::INFINITY.to_bits(),
+        };
+        let n = e.formatted_tail(&mut buf);
+        assert_eq!(n, 317 + 4);
+        assert!(buf[..n].ends_with(b".000000,inf"));
+        assert_eq!(KsError::GeoNeedFrom.echoed_arg(), Some(0));
     }
 }

@@ -31,6 +31,7 @@ mod db;
 pub mod encoding;
 pub mod error;
 mod expiry;
+mod geo;
 pub mod glob;
 mod hll;
 mod keys;

@@ -182,6 +182,75 @@ impl DoubleBuf {
     }
 }
 
+/// A stack buffer for `ld2string(LD_STR_HUMAN)` of a double (Redis's
+/// `addReplyHumanLongDouble`, which GEOPOS and WITHCOORD reply with): `%.17Lf` of the exact
+/// value, trailing zeros and a trailing '.' removed, "-0" as "0".
+pub struct HumanBuf {
+    buf: [u8; 336],
+}
+
+impl Default for HumanBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HumanBuf {
+    /// An empty buffer.
+    pub fn new() -> HumanBuf {
+        HumanBuf { buf: [0; 336] }
+    }
+
+    /// `x` as Redis prints it in human mode, borrowed from the buffer.
+    pub fn format(&mut self, x: f64) -> &[u8] {
+        if x.is_nan() {
+            return b"nan";
+        }
+        if x.is_infinite() {
+            return if x > 0.0 { b"inf" } else { b"-inf" };
+        }
+        let mut w = ArrayWriter {
+            buf: &mut self.buf,
+            len: 0,
+        };
+        // Rust's fixed precision is exact and rounds ties to even, as glibc's printf does
+        // (the long double holds the double's value exactly, so %.17Lf prints that value).
+        if std::fmt::Write::write_fmt(&mut w, format_args!("{x:.17}")).is_err() {
+            return b"nan";
+        }
+        let mut len = w.len;
+        // Always has a '.' (17 decimals were asked for).
+        while len > 0 && self.buf[len - 1] == b'0' {
+            len -= 1;
+        }
+        if len > 0 && self.buf[len - 1] == b'.' {
+            len -= 1;
+        }
+        if &self.buf[..len] == b"-0" {
+            return b"0";
+        }
+        &self.buf[..len]
+    }
+}
+
+/// `%f` of a double, as the "invalid longitude,latitude pair" error prints it: six
+/// decimals of the exact value, "inf"/"-inf"/"nan" spelled out. Returns the length written
+/// into `buf` (big enough for any double: 317 bytes).
+pub fn format_printf_f(d: f64, buf: &mut [u8]) -> usize {
+    let mut w = ArrayWriter { buf, len: 0 };
+    let ok = if d.is_nan() {
+        std::fmt::Write::write_str(&mut w, if d.is_sign_negative() { "-nan" } else { "nan" })
+    } else if d.is_infinite() {
+        std::fmt::Write::write_str(&mut w, if d > 0.0 { "inf" } else { "-inf" })
+    } else {
+        std::fmt::Write::write_fmt(&mut w, format_args!("{d:.6}"))
+    };
+    if ok.is_err() {
+        return 0;
+    }
+    w.len
+}
+
 /// fpconv's `emit_digits`: `digits` times 10^`k`, written into `dest`; returns its length.
 fn emit_digits(digits: &[u8], k: i64, dest: &mut [u8], neg: bool) -> usize {
     let nd = digits.len() as i64;
@@ -390,6 +459,44 @@ mod tests {
     }
 
     #[test]
+    fn doubles_parse_as_string2d() {
+        for (text, want) in [
+            ("1", Some(1.0)),
+            ("-1.5", Some(-1.5)),
+            ("+2", Some(2.0)),
+            (".5", Some(0.5)),
+            ("5.", Some(5.0)),
+            ("1e3", Some(1000.0)),
+            ("1E-2", Some(0.01)),
+            ("inf", Some(f64::INFINITY)),
+            ("-Infinity", Some(f64::NEG_INFINITY)),
+            ("0x10", Some(16.0)),
+            ("0x1p-2", Some(0.25)),
+            ("-0X1.8P1", Some(-3.0)),
+            ("0", Some(0.0)),
+            ("0e500", Some(0.0)),
+            ("1e-310", Some(1e-310)),
+            ("1e400", None),
+            ("-1e400", None),
+            ("1e-400", None),
+            ("nan", None),
+            ("", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1e", None),
+            ("e1", None),
+            (".", None),
+            ("0x", None),
+            ("--1", None),
+            ("+-1", None),
+            ("1,5", None),
+            ("abc", None),
+        ] {
+            assert_eq!(parse_f64(text.as_bytes()), want, "{text:?}");
+        }
+    }
+
+    #[test]
     fn formatting() {
         let mut b = IntBuf::new();
         assert_eq!(b.format(0), b"0");
@@ -439,7 +546,41 @@ mod tests {
 
 #[cfg(test)]
 mod double_tests {
-    use super::DoubleBuf;
+    use super::{format_printf_f, DoubleBuf, HumanBuf};
+
+    /// GEOPOS texts of redis-server 7.2.6 (`%.17Lf`, trimmed).
+    #[test]
+    fn human_doubles_print_as_redis() {
+        let mut b = HumanBuf::new();
+        for (x, want) in [
+            (13.361389338970184, "13.36138933897018433"),
+            (-179.99999731779099, "-179.99999731779098511"),
+            (180.0, "180"),
+            (0.5, "0.5"),
+            (-0.0, "0"),
+            (-1e-30, "0"),
+            (2.682209014892578e-6, "0.00000268220901489"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
+        ] {
+            assert_eq!(std::str::from_utf8(b.format(x)).unwrap(), want, "{x:e}");
+        }
+        assert_eq!(b.format(f64::MAX).len(), 309);
+        assert_eq!(b.format(-f64::MAX).len(), 310);
+    }
+
+    #[test]
+    fn printf_f_texts() {
+        let mut buf = [0u8; 400];
+        let n = format_printf_f(200.0, &mut buf);
+        assert_eq!(&buf[..n], b"200.000000");
+        let n = format_printf_f(-0.0000005, &mut buf);
+        assert_eq!(&buf[..n], b"-0.000000");
+        let n = format_printf_f(f64::NEG_INFINITY, &mut buf);
+        assert_eq!(&buf[..n], b"-inf");
+        assert_eq!(format_printf_f(-f64::MAX, &mut buf), 317);
+    }
 
     /// Inputs and what Redis 7.2.6 replied to `ZSCORE` of them in RESP3 (read off a real
     /// redis-server), plus the special values d2string spells out itself.

@@ -30,7 +30,7 @@
 //! in both protocols; `@shrike/resp3`'s ReplyWriter is checked against the same file.
 
 use crate::error::KsError;
-use crate::number::{DoubleBuf, IntBuf};
+use crate::number::{DoubleBuf, HumanBuf, IntBuf};
 
 /// Tag bytes of the captured-values format, one per value kind.
 pub mod tag {
@@ -235,10 +235,17 @@ impl ReplySink {
 
     /// The reply of a failed command `name` (its spec name, which the errors that name their
     /// command print), echoing the client's argument when the error does (with `\r`/`\n`
-    /// replaced by spaces, as Redis's `addReplyErrorLength` does).
+    /// replaced by spaces, as Redis's `addReplyErrorLength` does), or printing what the error
+    /// formats itself (a geo position).
     pub fn command_error(&mut self, e: KsError, name: &str, argv: &[&[u8]]) {
         if let Some(tail) = e.names_command() {
             self.error_parts(&[e.text().as_bytes(), name.as_bytes(), tail.as_bytes()]);
+            return;
+        }
+        let mut formatted = [0u8; 640];
+        let n = e.formatted_tail(&mut formatted);
+        if n > 0 {
+            self.error_parts(&[e.text().as_bytes(), &formatted[..n]]);
             return;
         }
         let echoed = e.echoed_arg().and_then(|i| argv.get(i)).copied();
@@ -344,6 +351,20 @@ impl ReplySink {
             }
             Mode::Resp2 => self.resp_bulk(DoubleBuf::new().format(v)),
             Mode::Resp3 => self.resp_line(b',', DoubleBuf::new().format(v)),
+        }
+    }
+
+    /// A double in Redis's human form (`addReplyHumanLongDouble`: GEOPOS, WITHCOORD):
+    /// `%.17Lf` trimmed, as a RESP3 double or a RESP2 bulk string. Captured values keep
+    /// the number (a double).
+    pub fn human_double(&mut self, v: f64) {
+        match self.mode {
+            Mode::Values => {
+                self.buf.push(tag::DOUBLE);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            Mode::Resp2 => self.resp_bulk(HumanBuf::new().format(v)),
+            Mode::Resp3 => self.resp_line(b',', HumanBuf::new().format(v)),
         }
     }
 
@@ -679,6 +700,31 @@ mod tests {
         assert_eq!(
             decode(r.as_bytes()).unwrap(),
             vec![Reply::error("ERR Unsupported option a  b")]
+        );
+    }
+
+    #[test]
+    fn human_doubles_and_geo_errors_on_the_wire() {
+        for (resp3, want) in [
+            (false, &b"$20\r\n13.36138933897018433\r\n$1\r\n0\r\n"[..]),
+            (true, b",13.36138933897018433\r\n,0\r\n"),
+        ] {
+            let mut r = ReplySink::resp(Vec::new(), resp3);
+            r.human_double(13.361389338970184);
+            r.human_double(-0.0);
+            assert_eq!(r.as_bytes(), want);
+        }
+        let mut r = ReplySink::resp(Vec::new(), false);
+        let e = KsError::GeoInvalidLonLat {
+            lon: 200f64.to_bits(),
+            lat: 100f64.to_bits(),
+        };
+        r.command_error(e, "geoadd", &[b"geoadd"]);
+        r.command_error(KsError::GeoNeedFrom, "geosearch", &[b"GEOsearch"]);
+        assert_eq!(
+            r.as_bytes(),
+            &b"-ERR invalid longitude,latitude pair 200.000000,100.000000\r\n\
+               -ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOsearch\r\n"[..]
         );
     }
 

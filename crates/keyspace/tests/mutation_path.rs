@@ -215,6 +215,44 @@ const WRITES: &[Write] = &[
         &["h"],
         &["hpersist"],
     ),
+    // geo (GEOADD is ZADD underneath; stores replace the destination with setKey)
+    w(&[], "geoadd k 1 1 a", &["k"], &["new", "zadd"]),
+    w(
+        &["geoadd k 1 1 a"],
+        "geoadd k ch 2 2 a 3 3 b",
+        &["k"],
+        &["zadd"],
+    ),
+    w(
+        &["geoadd k 1 1 a"],
+        "georadius k 1 1 500 km store d",
+        &["d"],
+        &["new", "georadiusstore"],
+    ),
+    w(
+        &["geoadd k 1 1 a", "set d v"],
+        "georadiusbymember k a 1 km storedist d",
+        &["d"],
+        &["georadiusstore"],
+    ),
+    w(
+        &["geoadd k 1 1 a", "set d v"],
+        "georadius k 50 50 1 m store d",
+        &["d"],
+        &["del"],
+    ),
+    w(
+        &["geoadd k 1 1 a"],
+        "geosearchstore d k fromlonlat 1 1 byradius 500 km",
+        &["d"],
+        &["new", "geosearchstore"],
+    ),
+    w(
+        &["set d v"],
+        "geosearchstore d nosuch frommember a byradius 1 km",
+        &["d"],
+        &["del"],
+    ),
     // sorted_set
     w(&[], "zadd k 1 a", &["k"], &["new", "zadd"]),
     w(&["zadd k 1 a"], "zadd k incr 1 a", &["k"], &["zincr"]),
@@ -357,6 +395,12 @@ const READS: &[&str] = &[
     "hpttl",
     "hexpiretime",
     "hpexpiretime",
+    "geopos",
+    "geodist",
+    "geohash",
+    "georadius_ro",
+    "georadiusbymember_ro",
+    "geosearch",
     "zcard",
     "zscore",
     "zmscore",
@@ -486,6 +530,7 @@ fn reads_leave_versions_and_counts_alone() {
     let mut c = Client::new(&ks, 1_700_000_000_000);
     c.cmd("set k v");
     c.cmd("set j hello");
+    c.cmd("geoadd g 1 1 a 2 2 b");
     c.cmd("pfadd h a");
     c.cmd("pfcount h");
     let version = ks.key_version(b"k");
@@ -513,6 +558,12 @@ fn reads_leave_versions_and_counts_alone() {
         "object refcount k",
         "object help",
         "dbsize",
+        "geopos g a b c",
+        "geodist g a b km",
+        "geohash g a nosuch",
+        "georadius_ro g 1 1 500 km withdist",
+        "georadiusbymember_ro g a 500 km",
+        "geosearch g frommember a bybox 500 500 km asc",
         "getbit k 3",
         "bitcount k",
         "bitcount k 0 -1 bit",

@@ -16,6 +16,7 @@
 
 pub(crate) mod bitmap;
 pub(crate) mod generic;
+pub(crate) mod geo;
 pub(crate) mod getkeys;
 pub(crate) mod hash;
 pub(crate) mod hyperloglog;
@@ -396,6 +397,17 @@ op_table! {
     LMove = "lmove", list::lmove;
     RPopLPush = "rpoplpush", list::rpoplpush;
     LMPop = "lmpop", list::lmpop;
+    // geo
+    GeoAdd = "geoadd", geo::geoadd;
+    GeoPos = "geopos", geo::geopos;
+    GeoDist = "geodist", geo::geodist;
+    GeoHash = "geohash", geo::geohash;
+    GeoRadius = "georadius", geo::georadius;
+    GeoRadiusByMember = "georadiusbymember", geo::georadiusbymember;
+    GeoRadiusRo = "georadius_ro", geo::georadius_ro;
+    GeoRadiusByMemberRo = "georadiusbymember_ro", geo::georadiusbymember_ro;
+    GeoSearch = "geosearch", geo::geosearch;
+    GeoSearchStore = "geosearchstore", geo::geosearchstore;
 }
 
 impl Op {

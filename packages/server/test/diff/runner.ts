@@ -28,6 +28,7 @@ export const SCRIPTS = [
   'sets.txt',
   'hash.txt',
   'lists.txt',
+  'geo.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
