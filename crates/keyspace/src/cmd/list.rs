@@ -328,7 +328,9 @@ pub(crate) fn lset(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     let key = argv[1];
     let fill = fill(&keys);
     let list = keys.write_as::<List>(key)?.ok_or(KsError::NoSuchKey)?;
-    let index = arg_i64(argv[2])?;
+    // Redis 7.2 passes the index to `listTypeReplaceAtIndex(robj *o, int index, ...)`, so it
+    // is truncated to 32 bits: LSET k -9223372036854775808 v sets the head.
+    let index = i64::from(arg_i64(argv[2])? as i32);
     // Redis converts for the new element before it checks the index, so even a failed
     // LSET can leave a listpack converted to a quicklist.
     list.grow_for(fill, &argv[3..4]);

@@ -8,7 +8,7 @@ import { buildTable, foldedHash, NameIndex } from './table';
  * Redis command groups whose every command is implemented (in the core or in TypeScript);
  * a group joins this list when it lands.
  */
-const COMPLETE_GROUPS = ['string', 'bitmap', 'hyperloglog', 'sorted_set', 'set', 'hash'];
+const COMPLETE_GROUPS = ['string', 'bitmap', 'hyperloglog', 'sorted_set', 'set', 'hash', 'list', 'geo'];
 
 /** Commands of complete groups left for a later issue (blocking commands: issue 10). */
 const LATER = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop']);

@@ -16,7 +16,17 @@ import { strings } from './strings';
 import { zsets } from './zsets';
 
 /** The types Shrike implements: fuzz.test.ts compares them against redis-server on every `npm test`. */
-export const ENABLED_TYPES: readonly TypeName[] = ['strings', 'generic', 'bitmaps', 'hyperloglog', 'zsets', 'geo'];
+export const ENABLED_TYPES: readonly TypeName[] = [
+  'strings',
+  'generic',
+  'lists',
+  'hashes',
+  'sets',
+  'zsets',
+  'bitmaps',
+  'hyperloglog',
+  'geo',
+];
 
 /** Every generator, by type name. */
 export const GENERATORS: Readonly<Record<TypeName, FuzzType>> = {
