@@ -106,8 +106,9 @@ size_t shrike_ld_chars(void) {
 /* Redis's double parsers, with strtod under the "C" locale. With `strict`, util.c's
  * string2d (scores and weights: no leading space, no overflow or underflow to zero, no NaN);
  * without, t_zset.c's zslParseRange (strtod must consume everything and not give NaN; an
- * empty string is 0, a leading space and an overflow to inf pass). Returns 1 and sets *out,
- * or 0. */
+ * empty string is 0, a leading space and an overflow to inf pass); with `strict` 2, sort.c's
+ * check (strtod must stop at a NUL or the end, with no ERANGE and no NaN). Returns 1 and sets
+ * *out, or 0. */
 int shrike_strtod(const char *s, size_t slen, int strict, double *out) {
     char small[128];
     char *buf = small;
@@ -116,7 +117,7 @@ int shrike_strtod(const char *s, size_t slen, int strict, double *out) {
     locale_t old;
     int ok;
 
-    if (strict && slen == 0) return 0;
+    if (strict == 1 && slen == 0) return 0;
     if (slen >= sizeof(small)) {
         buf = malloc(slen + 1);
         if (!buf) return 0;
@@ -127,7 +128,9 @@ int shrike_strtod(const char *s, size_t slen, int strict, double *out) {
     old = c_locale ? uselocale(c_locale) : (locale_t)0;
     errno = 0;
     value = strtod(buf, &eptr);
-    if (strict) {
+    if (strict == 2) {
+        ok = eptr[0] == '\0' && errno != ERANGE && !isnan(value);
+    } else if (strict) {
         ok = !(isspace((unsigned char)buf[0]) || (size_t)(eptr - buf) != slen ||
                (errno == ERANGE &&
                    (value == HUGE_VAL || value == -HUGE_VAL || fpclassify(value) == FP_ZERO)) ||

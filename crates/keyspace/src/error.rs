@@ -190,6 +190,8 @@ pub enum KsError {
     HllSelfTest,
     /// numkeys beyond the arguments.
     NumKeysTooMany,
+    /// SORT of elements (or BY values) that are not numbers, without ALPHA.
+    SortScoreNotDouble,
     /// `shared.outofrangeerr` (LSET past the end).
     IndexOutOfRange,
     /// LPOS with RANK 0.
@@ -232,6 +234,7 @@ impl KsError {
             KsError::UnsupportedOption(_) => "ERR Unsupported option ",
             KsError::InvalidCursor => "ERR invalid cursor",
             KsError::NumKeysTooMany => "ERR Number of keys can't be greater than number of args",
+            KsError::SortScoreNotDouble => "ERR One or more scores can't be converted into double",
             KsError::WrongArgCount => "ERR wrong number of arguments for '",
             KsError::LcsNotString => "ERR The specified keys must contain string values",
             KsError::LcsLenAndIdx => {
@@ -490,6 +493,7 @@ mod tests {
             KsError::PfDebugUnknown(1),
             KsError::HllSelfTest,
             KsError::NumKeysTooMany,
+            KsError::SortScoreNotDouble,
             KsError::IndexOutOfRange,
             KsError::LposRankZero,
             KsError::LposCountNegative,

@@ -38,6 +38,7 @@ mod keys;
 mod lazyfree;
 pub mod notify;
 pub mod number;
+mod pqsort;
 pub mod reply;
 mod segment;
 pub mod slot;
@@ -279,6 +280,8 @@ impl Keyspace {
                 None => Tx::none(&self.cells),
             },
             Some(Lock::Keys) => self.lock_commands(std::iter::once((op, argv))),
+            Some(Lock::Sort) if cmd::sort::reads_other_keys(argv) => Tx::lock_all(&self.cells),
+            Some(Lock::Sort) => self.lock_commands(std::iter::once((op, argv))),
             Some(Lock::All) => Tx::lock_all(&self.cells),
             Some(Lock::None | Lock::Iter) | None => Tx::none(&self.cells),
         }
@@ -300,7 +303,10 @@ impl Keyspace {
                 Lock::Single(i) => {
                     segs.extend(argv.get(usize::from(i)).map(|k| self.segment_of(k)))
                 }
-                Lock::Keys => {
+                Lock::Sort if cmd::sort::reads_other_keys(argv) => {
+                    return Tx::lock_all(&self.cells)
+                }
+                Lock::Keys | Lock::Sort => {
                     for k in cmd::getkeys::lock_keys(row.spec(), argv) {
                         segs.extend(argv.get(k.pos).map(|k| self.segment_of(k)));
                     }

@@ -373,11 +373,22 @@ extern "C" {
 }
 
 fn strtod(s: &[u8], strict: bool) -> Option<f64> {
+    strtod_mode(s, i32::from(strict))
+}
+
+/// `shrike_strtod` in `mode` (0 loose, 1 strict, 2 SORT's check; see `c/longdouble.c`).
+fn strtod_mode(s: &[u8], mode: i32) -> Option<f64> {
     let mut out = 0.0f64;
     // SAFETY: `s` is a live slice for the call; the C side copies at most `slen` bytes of it
     // and writes one double to `out`. It keeps no pointer after returning.
-    let ok = unsafe { shrike_strtod(s.as_ptr(), s.len(), i32::from(strict), &mut out) };
+    let ok = unsafe { shrike_strtod(s.as_ptr(), s.len(), mode, &mut out) };
     (ok == 1).then_some(out)
+}
+
+/// `strtod` as SORT checks it (sort.c): it may stop at a NUL, and refuses ERANGE (out of a
+/// double's range, subnormals included) and NaN; hex and leading spaces pass.
+pub fn parse_f64_sort(s: &[u8]) -> Option<f64> {
+    strtod_mode(s, 2)
 }
 
 /// Redis's `string2d` (`getDoubleFromObject`): scores, increments and weights. "inf",

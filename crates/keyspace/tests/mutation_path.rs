@@ -66,6 +66,13 @@ const WRITES: &[Write] = &[
     w(&["set k 5"], "decrby k 2", &["k"], &["incrby"]),
     w(&["set k 5"], "incrbyfloat k 1.5", &["k"], &["incrbyfloat"]),
     // generic
+    w(
+        &["rpush l 3 1 2"],
+        "sort l store d",
+        &["d"],
+        &["new", "sortstore"],
+    ),
+    w(&["set d v"], "sort nosuch store d", &["d"], &["del"]),
     w(&["set k v"], "del k", &["k"], &["del"]),
     w(&["set k v"], "unlink k", &["k"], &["del"]),
     w(
@@ -359,6 +366,7 @@ const WRITES: &[Write] = &[
 
 /// Commands that never write (their own lookups may still expire a key lazily).
 const READS: &[&str] = &[
+    "sort_ro",
     "get",
     "mget",
     "strlen",

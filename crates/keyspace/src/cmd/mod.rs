@@ -23,6 +23,7 @@ pub(crate) mod hyperloglog;
 pub(crate) mod list;
 pub(crate) mod server;
 pub(crate) mod set;
+pub(crate) mod sort;
 pub(crate) mod sorted_set;
 // Generated: its layout is the generator's, not rustfmt's.
 #[rustfmt::skip]
@@ -52,6 +53,8 @@ pub(crate) enum Lock {
     /// The whole db, one segment at a time: Redis's guarantees for KEYS, SCAN and RANDOMKEY
     /// hold without stopping every other command.
     Iter,
+    /// SORT: its keys, or every segment when a BY or GET pattern reads other keys.
+    Sort,
 }
 
 /// Commands whose locking Redis's key specs cannot express (they have no keys in the spec
@@ -64,6 +67,8 @@ const LOCK_OVERRIDES: &[(&str, Lock)] = &[
     ("keys", Lock::Iter),
     ("scan", Lock::Iter),
     ("randomkey", Lock::Iter),
+    ("sort", Lock::Sort),
+    ("sort_ro", Lock::Sort),
 ];
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -257,6 +262,8 @@ op_table! {
     IncrByFloat = "incrbyfloat", string::incrbyfloat;
     Lcs = "lcs", string::lcs;
     // generic
+    Sort = "sort", sort::sort;
+    SortRo = "sort_ro", sort::sort_ro;
     Del = "del", generic::del;
     Unlink = "unlink", generic::del;
     Exists = "exists", generic::exists;

@@ -578,16 +578,43 @@ impl List {
         *self = List::Quick(Quick { nodes, len, fill });
     }
 
+    /// An empty quicklist (`createQuicklistObject`): SORT ... STORE builds its result in
+    /// one, then lets `settle` turn a small result into a listpack.
+    pub(crate) fn new_quicklist(fill: i64) -> List {
+        List::Quick(Quick {
+            nodes: VecDeque::new(),
+            len: 0,
+            fill: fill.clamp(-5, FILL_MAX),
+        })
+    }
+
     /// `listTypeTryConvertQuicklist` when shrinking: a quicklist left with a single node at
     /// most half a node's limit becomes that node, a listpack again.
     pub(crate) fn shrink_check(&mut self, fill: i64) {
+        self.try_convert_quicklist(fill, true);
+    }
+
+    /// `listTypeTryConversion(LIST_CONV_AUTO)` on a list built whole (SORT ... STORE): a
+    /// quicklist of a single node within a node's limit becomes a listpack.
+    pub(crate) fn settle(&mut self, fill: i64) {
+        self.try_convert_quicklist(fill, false);
+    }
+
+    /// `listTypeTryConvertQuicklist`: a single-node quicklist within a node's limits
+    /// (halved when `shrinking`, so that lists near the limit do not flip back and forth)
+    /// becomes that node.
+    fn try_convert_quicklist(&mut self, fill: i64, shrinking: bool) {
         let List::Quick(q) = self else { return };
         if q.nodes.len() != 1 {
             return;
         }
-        let (sz_limit, count_limit) = node_limit(fill);
+        let (mut sz_limit, mut count_limit) = node_limit(fill);
+        if shrinking {
+            sz_limit /= 2;
+            count_limit /= 2;
+        }
         let node = &q.nodes[0];
-        if node.lp > sz_limit / 2 || q.len as u64 > count_limit / 2 {
+        if node.lp > sz_limit || q.len as u64 > count_limit {
             return;
         }
         if let Some(pack) = q.nodes.pop_front() {

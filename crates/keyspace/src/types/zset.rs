@@ -132,6 +132,14 @@ impl ZSet {
         }
     }
 
+    /// `zsetConvert(zobj, OBJ_ENCODING_SKIPLIST)`: SORT reads sorted sets in this encoding
+    /// and leaves them there, as Redis 7.2 does (OBJECT ENCODING shows it afterwards).
+    pub(crate) fn convert_to_skiplist(&mut self) {
+        if self.is_listpack() {
+            self.convert_to_big(self.len());
+        }
+    }
+
     /// Add `member` with `score`, or move it to `score`; true when it was added. Converts
     /// to the skiplist first when a new member would pass the listpack limits (`zsetAdd`).
     pub(crate) fn insert(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {

@@ -28,6 +28,7 @@ export const SCRIPTS = [
   'sets.txt',
   'hash.txt',
   'lists.txt',
+  'sort.txt',
   'geo.txt',
 ] as const;
 

@@ -34,14 +34,27 @@ function source(g: Gen): FuzzCommand {
   }
 }
 
+/**
+ * Values strtod() flags ERANGE. Redis's SORT reads errno after strtod without clearing it
+ * first (sort.c), so after one such weight every later numeric SORT in that redis-server fails
+ * until something else clears errno: a Redis bug Shrike does not copy, kept out of reach here.
+ */
+const OUT_OF_RANGE: ReadonlySet<Arg> = new Set(['1e400', '-1e400']);
+
+/** A weight from `pool` (or, sometimes, any value) that strtod can read without ERANGE. */
+function weight(g: Gen, pool: readonly Arg[]): Arg {
+  const v = g.value(pool);
+  return OUT_OF_RANGE.has(v) ? (pool[0] as Arg) : v;
+}
+
 /** Weights and hash fields for the BY and GET patterns. */
 function weights(g: Gen): FuzzCommand {
   if (g.rng.chance(0.5))
     return c(
       'MSET',
-      ...g.many(g.rng.range(1, 4), () => [`w_${g.rng.pick(ELEMENTS)}`, g.value(['1', '2', '5', '-1', 'x', '1.5', ''])]).flat(),
+      ...g.many(g.rng.range(1, 4), () => [`w_${g.rng.pick(ELEMENTS)}`, weight(g, ['1', '2', '5', '-1', 'x', '1.5', ''])]).flat(),
     );
-  return c('HSET', `h_${g.rng.pick(ELEMENTS)}`, g.option(['f', 'g']), g.value(['1', '3', '-2', 'abc', '0.5']));
+  return c('HSET', `h_${g.rng.pick(ELEMENTS)}`, g.option(['f', 'g']), weight(g, ['1', '3', '-2', 'abc', '0.5']));
 }
 
 function sortCommand(g: Gen): FuzzCommand {

@@ -26,6 +26,7 @@ export const ENABLED_TYPES: readonly TypeName[] = [
   'bitmaps',
   'hyperloglog',
   'geo',
+  'sort',
 ];
 
 /** Every generator, by type name. */
