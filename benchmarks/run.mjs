@@ -19,6 +19,7 @@ import { summaryText } from './lib/report.mjs';
 import { repoRoot } from './lib/servers.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
 import { collectionsSection } from './sections/collections.mjs';
+import { lazyfreeSection } from './sections/lazyfree.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
 import { scalingSection } from './sections/scaling.mjs';
@@ -29,6 +30,7 @@ const SECTION_RUNNERS = {
   openloop: openloopSection,
   memory: memorySection,
   collections: collectionsSection,
+  lazyfree: lazyfreeSection,
   scaling: scalingSection,
 };
 

@@ -110,6 +110,30 @@ export function summaryText(results) {
     );
   }
 
+  const lf = results.lazyfree;
+  if (lf) {
+    const msOf = (us) => (typeof us === 'number' ? (us / 1000).toFixed(2) : '-');
+    out.push('', `Lazyfree: DEL / SET of a ${k(lf.elements)}-element key while another client PINGs (ms); shrike --threads 1`);
+    out.push(
+      table(
+        ['case', 'redis cmd', 'redis ping max', 'redis ping p99', 'shrike cmd', 'shrike ping max', 'shrike ping p99'],
+        lf.cases.map((c) =>
+          c.error
+            ? [c.id, c.error.slice(0, 40), '', '', '', '', 'failed']
+            : [
+                c.id,
+                msOf(c.redis.cmdUs),
+                msOf(c.redis.maxUs),
+                msOf(c.redis.p99Us),
+                msOf(c.shrike.cmdUs),
+                msOf(c.shrike.maxUs),
+                msOf(c.shrike.p99Us),
+              ],
+        ),
+      ),
+    );
+  }
+
   const sc = results.scaling;
   if (sc) {
     out.push('', `Scaling: shrike --threads 1 vs 2, redis-benchmark on CPU ${sc.clientCpu}, median of ${sc.rounds} round(s)`);

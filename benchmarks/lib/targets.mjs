@@ -135,5 +135,21 @@ export function evaluateTargets(results) {
       ),
     );
   }
+  // Issue 9: freeing a million elements must not stall other clients.
+  for (const c of results.lazyfree?.cases ?? []) {
+    const stallMs = typeof c.shrike?.maxUs === 'number' ? c.shrike.maxUs / 1000 : null;
+    targets.push({
+      ...check(
+        `lazyfree ${c.id}`,
+        `${c.id} of a big key: other client's max latency ≤ 5 ms`,
+        c.error ? null : stallMs,
+        5,
+        '<=',
+        c.error ??
+          `shrike ping max ${fx(stallMs)} ms (${c.id.split(' ')[1]} ${fx(c.shrike.cmdUs / 1000)} ms); redis ping max ${fx(c.redis.maxUs / 1000)} ms`,
+      ),
+      short: stallMs === null ? 'n/a' : `${fx(stallMs)} ms`,
+    });
+  }
   return targets;
 }

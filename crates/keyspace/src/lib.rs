@@ -36,6 +36,7 @@ pub mod glob;
 mod hll;
 mod keys;
 mod lazyfree;
+mod memory;
 pub mod notify;
 pub mod number;
 mod pqsort;

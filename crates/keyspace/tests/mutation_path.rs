@@ -388,6 +388,7 @@ const READS: &[&str] = &[
     "object|freq",
     "object|refcount",
     "object|help",
+    "memory|usage",
     "dbsize",
     "hget",
     "hmget",

@@ -9,6 +9,7 @@ use crate::cmd::Ctx;
 use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
 use crate::error::KsError;
 use crate::glob;
+use crate::memory;
 use crate::notify::{self, Effects, Event, GENERIC};
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
 use crate::segment::{Segment, SegmentCell};
@@ -697,6 +698,34 @@ pub(crate) fn object_help(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), 
     ctx.out.array(HELP.len());
     for line in HELP {
         ctx.out.simple(line.as_bytes());
+    }
+    Ok(())
+}
+
+/// MEMORY USAGE key [SAMPLES count]
+///
+/// Options are checked before the key is looked up, so a bad one fails on a missing key
+/// too, and the key is not touched (Redis 7.2's `memoryCommand` uses `dictFind`).
+pub(crate) fn memory_usage(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let mut samples = memory::DEFAULT_SAMPLES;
+    let mut j = 3;
+    while j < argv.len() {
+        if !argv[j].eq_ignore_ascii_case(b"samples") || j + 1 >= argv.len() {
+            return Err(KsError::Syntax);
+        }
+        let n = arg_i64(argv[j + 1])?;
+        samples = match usize::try_from(n) {
+            Err(_) => return Err(KsError::Syntax),
+            // SAMPLES 0 means every element.
+            Ok(0) => usize::MAX,
+            Ok(n) => n,
+        };
+        j += 2;
+    }
+    let (mut keys, out) = ctx.split();
+    match keys.read_no_touch(argv[2]) {
+        None => out.null(),
+        Some(e) => out.int(i64::try_from(memory::entry_usage(e, samples)).unwrap_or(i64::MAX)),
     }
     Ok(())
 }

@@ -290,6 +290,7 @@ op_table! {
     ObjectFreq = "object|freq", generic::object_freq;
     ObjectRefCount = "object|refcount", generic::object_refcount;
     ObjectHelp = "object|help", generic::object_help;
+    MemoryUsage = "memory|usage", generic::memory_usage;
     // server
     DbSize = "dbsize", server::dbsize;
     FlushDb = "flushdb", server::flushdb;

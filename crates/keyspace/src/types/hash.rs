@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 
 use crate::encoding::Limits;
+use crate::memory::{malloc_size, scale, table_bytes};
 
 /// The seed of field hashes: random per process, fixed for its life (HSCAN order).
 fn hasher() -> &'static foldhash::fast::FixedState {
@@ -651,6 +652,37 @@ impl Hash {
             gone(f);
         }
         due.len()
+    }
+}
+
+impl Hash {
+    /// MEMORY USAGE's measure of the hash's heap (the `Hash` itself excluded): a listpack's
+    /// buffer, or the pair vector and index plus the average of the first `samples` pairs
+    /// times the field count (Redis's sampling of a dict); field TTLs likewise.
+    pub(crate) fn mem_usage(&self, samples: usize) -> usize {
+        let body = match &self.enc {
+            Enc::Listpack(lp) => malloc_size(lp.buf.capacity()),
+            Enc::Table(t) => {
+                let taken = t.pairs.len().min(samples);
+                let sum = t
+                    .pairs
+                    .iter()
+                    .take(taken)
+                    .map(|p| malloc_size(p.len()))
+                    .sum();
+                malloc_size(t.pairs.capacity() * std::mem::size_of::<Pair>())
+                    + table_bytes::<u32>(t.index.capacity())
+                    + scale(sum, taken, t.pairs.len())
+            }
+        };
+        let ttls = self.ttls.as_ref().map_or(0, |m| {
+            let taken = m.len().min(samples);
+            let sum = m.keys().take(taken).map(|k| malloc_size(k.len())).sum();
+            malloc_size(std::mem::size_of::<HashMap<Box<[u8]>, i64>>())
+                + table_bytes::<(Box<[u8]>, i64)>(m.capacity())
+                + scale(sum, taken, m.len())
+        });
+        body + ttls
     }
 }
 

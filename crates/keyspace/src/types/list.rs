@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 
+use crate::memory::{malloc_size, scale};
 use crate::number::parse_i64;
 
 /// Which end of a list.
@@ -922,6 +923,29 @@ impl<'a> Iterator for Iter<'a> {
             let (e, next) = n.entry_at(self.pos);
             self.pos = next;
             Some(e)
+        }
+    }
+}
+
+impl List {
+    /// MEMORY USAGE's measure of the list's heap (the `List` itself excluded): a listpack's
+    /// buffer, or the node deque plus the average of the first `samples` nodes' buffers
+    /// times the node count (Redis samples quicklist nodes the same way).
+    pub(crate) fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            List::Pack(p) => malloc_size(p.buf.capacity()),
+            List::Quick(q) => {
+                // At least one node, as Redis's do-while.
+                let taken = q.nodes.len().min(samples.max(1));
+                let sum = q
+                    .nodes
+                    .iter()
+                    .take(taken)
+                    .map(|n| malloc_size(n.buf.capacity()))
+                    .sum();
+                malloc_size(q.nodes.capacity() * std::mem::size_of::<Pack>())
+                    + scale(sum, taken, q.nodes.len())
+            }
         }
     }
 }

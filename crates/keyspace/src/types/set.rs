@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 
 use crate::encoding::Limits;
+use crate::memory::{malloc_size, scale, table_bytes};
 use crate::number::{parse_i64, IntBuf};
 
 /// One member as an iteration sees it: an intset yields integers, the others bytes.
@@ -970,6 +971,30 @@ impl Rand {
             }
         }
         pick
+    }
+}
+
+impl Set {
+    /// MEMORY USAGE's measure of the set's heap (the `Set` itself excluded): an intset's or
+    /// listpack's buffer, or the table plus the average heap of the first `samples` members
+    /// times the member count (Redis's sampling of a dict; members of up to 15 bytes live
+    /// in the table and cost nothing more).
+    pub(crate) fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            Set::Ints(s) => malloc_size(s.buf.capacity()),
+            Set::Pack(p) => malloc_size(p.buf.capacity()),
+            Set::Table(t) => {
+                let taken = t.t.len().min(samples);
+                let sum =
+                    t.t.iter()
+                        .take(taken)
+                        .map(|m| m.heap().map_or(0, |(_, len)| malloc_size(len)))
+                        .sum();
+                malloc_size(std::mem::size_of::<Table>())
+                    + table_bytes::<Member>(t.t.capacity())
+                    + scale(sum, taken, t.t.len())
+            }
+        }
     }
 }
 

@@ -31,6 +31,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use crate::encoding::Limits;
+use crate::memory::{malloc_size, scale, table_bytes};
 
 /// A sorted set value.
 #[derive(Debug, Clone)]
@@ -864,6 +865,40 @@ impl Big {
         }
         if reshaped {
             self.rebuild_fen();
+        }
+    }
+}
+
+impl ZSet {
+    /// MEMORY USAGE's measure of the sorted set's heap (the `ZSet` itself excluded): a
+    /// listpack's buffer, or the slots, index, order chunks and Fenwick tree plus the average
+    /// of the first `samples` members' buffers times the member count (Redis samples the
+    /// skiplist's first nodes the same way).
+    pub(crate) fn mem_usage(&self, samples: usize) -> usize {
+        use std::mem::size_of;
+        match &self.enc {
+            Enc::Small(s) => malloc_size(s.buf.capacity()),
+            Enc::Big(b) => {
+                let live = || b.slots.iter().filter(|s| !s.score.is_nan());
+                let taken = b.len.min(samples);
+                let sum = live()
+                    .take(taken)
+                    .map(|s| malloc_size(s.member.len()))
+                    .sum();
+                let chunks: usize = b
+                    .chunks
+                    .iter()
+                    .map(|c| malloc_size(c.capacity() * size_of::<Ent>()))
+                    .sum();
+                malloc_size(size_of::<Big>())
+                    + malloc_size(b.slots.capacity() * size_of::<Slot>())
+                    + malloc_size(b.free.capacity() * size_of::<u32>())
+                    + table_bytes::<u32>(b.index.capacity())
+                    + malloc_size(b.chunks.capacity() * size_of::<Vec<Ent>>())
+                    + chunks
+                    + malloc_size(b.fen.capacity() * size_of::<usize>())
+                    + scale(sum, taken, b.len)
+            }
         }
     }
 }

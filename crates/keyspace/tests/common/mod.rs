@@ -11,12 +11,13 @@ pub fn keyspace() -> Keyspace {
     Keyspace::new(Config::default())
 }
 
-/// The op id of a command line: argv[0] lower-cased, or `object|<sub>` for OBJECT.
+/// The op id of a command line: argv[0] lower-cased, or `object|<sub>` for OBJECT (and
+/// MEMORY).
 pub fn op_of(argv: &[&[u8]]) -> Option<u16> {
     let name = String::from_utf8_lossy(argv.first()?).to_lowercase();
-    let name = if name == "object" {
+    let name = if name == "object" || name == "memory" {
         format!(
-            "object|{}",
+            "{name}|{}",
             String::from_utf8_lossy(argv.get(1)?).to_lowercase()
         )
     } else {
