@@ -428,13 +428,6 @@ fn hrandfield_with_count(
         out.array(0);
         return Ok(());
     }
-    let header = |out: &mut ReplySink, n: usize| {
-        if withvalues {
-            out.pairs(n);
-        } else {
-            out.array(n);
-        }
-    };
     // Small or TTL'd hashes are walked once into a list; a plain hashtable is picked from
     // directly (O(1) per pick).
     let list: Option<Vec<(&[u8], &[u8])>> =
@@ -449,20 +442,20 @@ fn hrandfield_with_count(
         return Ok(());
     }
     if !uniq || count == 1 {
-        header(out, count);
+        out.pairs_if(count, withvalues);
         for _ in 0..count {
             reply_pick(out, pick(rand_below(size)), withvalues);
         }
         return Ok(());
     }
     if count >= size {
-        header(out, size);
+        out.pairs_if(size, withvalues);
         for i in 0..size {
             reply_pick(out, pick(i), withvalues);
         }
         return Ok(());
     }
-    header(out, count);
+    out.pairs_if(count, withvalues);
     // Distinct picks: a partial Fisher-Yates over the positions.
     let mut idx: Vec<u32> = (0..size as u32).collect();
     for i in 0..count {

@@ -513,7 +513,7 @@ fn zrange_generic(
             store_result(&mut keys, out, dst, Some(res), ZRANGESTORE);
         }
         None => {
-            out.scored_array(n, withscores);
+            out.pairs_if(n, withscores);
             z.for_range(start, end, rev, |m, s| out.scored(m, s, withscores));
         }
     }
@@ -681,7 +681,7 @@ pub(crate) fn pop_generic(
     let n = count.min(z.len());
     match shape {
         PopShape::Flat => out.array(n * 2),
-        PopShape::Counted => out.scored_array(n, true),
+        PopShape::Counted => out.pairs_if(n, true),
         PopShape::KeyFlat => {
             out.array(n * 2 + 1);
             out.bulk(key);
@@ -859,7 +859,7 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
         out.array(0);
     } else if l < 0 || count == 1 {
         // With repetitions, in random order.
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         for _ in 0..count {
             if let Some((m, s)) = z.at(draw.below(size)) {
                 out.scored(m, s, withscores);
@@ -867,13 +867,13 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
         }
     } else if count >= size {
         // The whole set, from the highest down (Redis walks it with `zuiNext`).
-        out.scored_array(size, withscores);
+        out.pairs_if(size, withscores);
         z.for_range(0, size, true, |m, s| out.scored(m, s, withscores));
     } else if count * 3 <= size {
         // Few distinct members of many: draw ranks until enough differ (Redis's CASE 4).
         let mut picked: hashbrown::HashSet<usize, foldhash::fast::RandomState> =
             hashbrown::HashSet::with_capacity_and_hasher(count, Default::default());
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         while picked.len() < count {
             let r = draw.below(size);
             if picked.insert(r) {
@@ -889,7 +889,7 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
             let j = i + draw.below(size - i);
             ranks.swap(i, j);
         }
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         for &r in &ranks[..count] {
             if let Some((m, s)) = z.at(r) {
                 out.scored(m, s, withscores);
@@ -1159,7 +1159,7 @@ fn setop_generic(
             store_result(&mut keys, out, dst, Some(z), ev);
         }
         None => {
-            out.scored_array(result.len(), withscores);
+            out.pairs_if(result.len(), withscores);
             for (m, s) in &result {
                 out.scored(m, *s, withscores);
             }
