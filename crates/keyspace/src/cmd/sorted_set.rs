@@ -542,8 +542,11 @@ fn window((start, end): (usize, usize), offset: i64, limit: i64, rev: bool) -> (
 }
 
 /// Store a computed sorted set at `dst` (setKey + `ev`) and reply its size; an empty or
-/// missing result deletes `dst` instead and replies 0 (Redis's store finalizers).
-fn store_result(
+/// missing result deletes `dst` instead and replies 0. This is the end of every zset
+/// STORE in Redis 7.2 (ZRANGESTORE, ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE, GEORADIUS STORE,
+/// GEOSEARCHSTORE): its `dbDelete` does not look the key up first, so a destination that
+/// has expired but is still there is deleted and reported as `del`, not `expired`.
+pub(crate) fn store_result(
     keys: &mut Keys<'_, '_>,
     out: &mut ReplySink,
     dst: &[u8],
@@ -558,9 +561,7 @@ fn store_result(
             out.int(n as i64);
         }
         None => {
-            if keys.write(dst).is_some() {
-                keys.deleted(dst, notify::DEL);
-            }
+            keys.deleted(dst, notify::DEL);
             out.int(0);
         }
     }
@@ -681,7 +682,7 @@ pub(crate) fn pop_generic(
     let n = count.min(z.len());
     match shape {
         PopShape::Flat => out.array(n * 2),
-        PopShape::Counted => out.pairs_if(n, true),
+        PopShape::Counted => out.pairs(n),
         PopShape::KeyFlat => {
             out.array(n * 2 + 1);
             out.bulk(key);
