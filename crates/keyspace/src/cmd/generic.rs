@@ -464,13 +464,44 @@ pub(crate) fn copy(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     Ok(())
 }
 
-/// The flags of the EXPIRE family.
-#[derive(Default)]
-struct ExpireFlags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
+/// A condition of the EXPIRE family (NX, XX, GT, LT), which HEXPIRE shares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExpireCond {
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+impl ExpireCond {
+    const ALL: [ExpireCond; 4] = [Self::Nx, Self::Xx, Self::Gt, Self::Lt];
+
+    /// The condition `word` names, in any case.
+    pub(crate) fn parse(word: &[u8]) -> Option<ExpireCond> {
+        Self::ALL.into_iter().find(|c| {
+            word.eq_ignore_ascii_case(match c {
+                Self::Nx => b"nx",
+                Self::Xx => b"xx",
+                Self::Gt => b"gt",
+                Self::Lt => b"lt",
+            })
+        })
+    }
+
+    /// Whether a TTL of `current` (`None`: no TTL, which counts as an infinite one) may
+    /// become `when`.
+    pub(crate) fn allows(self, current: Option<i64>, when: i64) -> bool {
+        match self {
+            Self::Nx => current.is_none(),
+            Self::Xx => current.is_some(),
+            Self::Gt => current.is_some_and(|c| when > c),
+            Self::Lt => current.is_none_or(|c| when < c),
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
 
 /// `expireGenericCommand`: `base_ms` is now for relative commands and 0 for the *AT ones.
@@ -480,26 +511,19 @@ fn expire_generic(
     base_ms: i64,
     seconds: bool,
 ) -> Result<(), KsError> {
-    let mut f = ExpireFlags::default();
+    // EXPIRE takes any number of conditions and checks them all (HEXPIRE takes one).
+    let mut conds = 0u8;
     for (j, opt) in argv.iter().enumerate().skip(3) {
-        if opt.eq_ignore_ascii_case(b"nx") {
-            f.nx = true;
-        } else if opt.eq_ignore_ascii_case(b"xx") {
-            f.xx = true;
-        } else if opt.eq_ignore_ascii_case(b"gt") {
-            f.gt = true;
-        } else if opt.eq_ignore_ascii_case(b"lt") {
-            f.lt = true;
-        } else {
-            return Err(KsError::UnsupportedOption(
-                u16::try_from(j).unwrap_or(u16::MAX),
-            ));
-        }
+        let c = ExpireCond::parse(opt).ok_or(KsError::UnsupportedOption(
+            u16::try_from(j).unwrap_or(u16::MAX),
+        ))?;
+        conds |= c.bit();
     }
-    if f.nx && (f.xx || f.gt || f.lt) {
+    let has = |c: ExpireCond| conds & c.bit() != 0;
+    if has(ExpireCond::Nx) && conds != ExpireCond::Nx.bit() {
         return Err(KsError::ExpireNxAndOthers);
     }
-    if f.gt && f.lt {
+    if has(ExpireCond::Gt) && has(ExpireCond::Lt) {
         return Err(KsError::ExpireGtAndLt);
     }
     let mut when = arg_i64(argv[2])?;
@@ -521,11 +545,9 @@ fn expire_generic(
         return Ok(());
     };
     let current = e.expire_at();
-    let refused = (f.nx && current.is_some())
-        || (f.xx && current.is_none())
-        // No TTL counts as an infinite one: GT always fails against it.
-        || (f.gt && current.is_none_or(|c| when <= c))
-        || (f.lt && current.is_some_and(|c| when >= c));
+    let refused = ExpireCond::ALL
+        .into_iter()
+        .any(|c| has(c) && !c.allows(current, when));
     if refused {
         out.int(0);
         return Ok(());

@@ -10,6 +10,7 @@
 
 use std::cell::Cell;
 
+use crate::cmd::generic::ExpireCond;
 use crate::cmd::Ctx;
 use crate::error::KsError;
 use crate::keys::Keys;
@@ -553,16 +554,6 @@ fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// Redis 7.4's `HFE_MAX_ABS_TIME_MSEC`: the latest field TTL a command may set (ms).
 const HFE_MAX_ABS_TIME_MS: i64 = ((1i64 << 48) - 1) >> 2;
 
-/// HEXPIRE's optional condition.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum HfeCond {
-    None,
-    Nx,
-    Xx,
-    Gt,
-    Lt,
-}
-
 /// Check `FIELDS numfields field...` starting at `argv[at - 1]`; returns the fields.
 fn hfe_fields<'a, 'b>(
     argv: &'b [&'a [u8]],
@@ -636,19 +627,9 @@ fn hexpire_generic(
         return Err(KsError::InvalidExpireTime);
     }
     at += base_ms;
-    let opt = argv[3];
-    let cond = if opt.eq_ignore_ascii_case(b"nx") {
-        HfeCond::Nx
-    } else if opt.eq_ignore_ascii_case(b"xx") {
-        HfeCond::Xx
-    } else if opt.eq_ignore_ascii_case(b"gt") {
-        HfeCond::Gt
-    } else if opt.eq_ignore_ascii_case(b"lt") {
-        HfeCond::Lt
-    } else {
-        HfeCond::None
-    };
-    let fields_at = if cond == HfeCond::None { 4 } else { 5 };
+    // One optional condition, unlike EXPIRE's list (Redis 7.4's hexpireGenericCommand).
+    let cond = ExpireCond::parse(argv[3]);
+    let fields_at = if cond.is_none() { 4 } else { 5 };
     let fields = hfe_fields(argv, fields_at, KsError::NumFieldsNotPositive)?;
     out.array(fields.len());
     let h = match keys.write_as::<Hash>(key)? {
@@ -667,14 +648,7 @@ fn hexpire_generic(
             out.int(-2);
             continue;
         }
-        let met = match (h.field_ttl(f), cond) {
-            (None, HfeCond::Xx | HfeCond::Gt) => false,
-            (None, _) => true,
-            (Some(_), HfeCond::Nx) => false,
-            (Some(prev), HfeCond::Gt) => prev < at,
-            (Some(prev), HfeCond::Lt) => prev > at,
-            (Some(_), _) => true,
-        };
+        let met = cond.is_none_or(|c| c.allows(h.field_ttl(f), at));
         if !met {
             out.int(0);
         } else if at <= now {
