@@ -113,25 +113,31 @@ fn expired_on_read(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
     }
 }
 
+/// A read of one field by name: `f` sees its value, or `None` when the key or the field is
+/// missing or the field has just expired on this read (see `expired_on_read`).
+fn read_field<T>(
+    keys: &mut Keys<'_, '_>,
+    key: &[u8],
+    field: &[u8],
+    f: impl FnOnce(Option<&[u8]>) -> T,
+) -> Result<T, KsError> {
+    let now = keys.now_ms;
+    match keys.read_as::<Hash>(key)? {
+        None => return Ok(f(None)),
+        Some(h) if !h.field_expired(field, now) => return Ok(f(h.get(field, now))),
+        Some(h) => h.remove(field),
+    };
+    keys.changed(key, HEXPIRED);
+    Ok(f(None))
+}
+
 /// HGET key field
 pub(crate) fn hget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let Some(h) = keys.read_as::<Hash>(key)? else {
-        out.null();
-        return Ok(());
-    };
-    if expired_on_read(h, field, now) {
-        keys.changed(key, HEXPIRED);
-        out.null();
-        return Ok(());
-    }
-    match h.get(field, now) {
+    read_field(&mut keys, argv[1], argv[2], |v| match v {
         Some(v) => out.bulk(v),
         None => out.null(),
-    }
-    Ok(())
+    })
 }
 
 /// HMGET key field [field ...]
@@ -201,36 +207,16 @@ pub(crate) fn hlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 
 /// HSTRLEN key field
 pub(crate) fn hstrlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let n = match keys.read_as::<Hash>(key)? {
-        Some(h) if !h.field_expired(field, now) => h.get(field, now).map_or(0, <[u8]>::len),
-        Some(h) => {
-            expired_on_read(h, field, now);
-            keys.changed(key, HEXPIRED);
-            0
-        }
-        None => 0,
-    };
+    let n = read_field(&mut keys, argv[1], argv[2], |v| v.map_or(0, <[u8]>::len))?;
     out.int(n as i64);
     Ok(())
 }
 
 /// HEXISTS key field
 pub(crate) fn hexists(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let found = match keys.read_as::<Hash>(key)? {
-        Some(h) if !h.field_expired(field, now) => h.get(field, now).is_some(),
-        Some(h) => {
-            expired_on_read(h, field, now);
-            keys.changed(key, HEXPIRED);
-            false
-        }
-        None => false,
-    };
+    let found = read_field(&mut keys, argv[1], argv[2], |v| v.is_some())?;
     out.int(i64::from(found));
     Ok(())
 }
