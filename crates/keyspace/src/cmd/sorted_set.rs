@@ -359,22 +359,25 @@ fn zrank_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], rev: bool) -> Result<(),
 /// ZCOUNT key min max
 pub(crate) fn zcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let range = ScoreRange::parse(argv[2], argv[3])?;
-    let (mut keys, out) = ctx.split();
-    let n = keys.read_as::<ZSet>(argv[1])?.map_or(0, |z| {
-        let (a, b) = range.ranks(z);
-        b - a
-    });
-    out.int(n as i64);
-    Ok(())
+    count_generic(ctx, argv[1], |z| range.ranks(z))
 }
 
 /// ZLEXCOUNT key min max
 pub(crate) fn zlexcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let range = LexRange::parse(argv[2], argv[3])?;
+    count_generic(ctx, argv[1], |z| range.ranks(z))
+}
+
+/// ZCOUNT and ZLEXCOUNT: how many members lie between the `(start, end)` ranks of a range.
+fn count_generic(
+    ctx: &mut Ctx<'_, '_>,
+    key: &[u8],
+    ranks: impl FnOnce(&ZSet) -> (usize, usize),
+) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
-    let n = keys.read_as::<ZSet>(argv[1])?.map_or(0, |z| {
-        let (a, b) = range.ranks(z);
-        b - a
+    let n = keys.read_as::<ZSet>(key)?.map_or(0, |z| {
+        let (start, end) = ranks(z);
+        end - start
     });
     out.int(n as i64);
     Ok(())
