@@ -4,7 +4,7 @@
 //! the first byte; a string grown for a write is padded with zero bytes and becomes raw.
 
 use crate::cmd::string::PROTO_MAX_BULK_LEN;
-use crate::cmd::Ctx;
+use crate::cmd::{keyword, Ctx};
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};
@@ -322,17 +322,13 @@ enum BitOp {
 /// BITOP <AND | OR | XOR | NOT> destkey key [key ...]
 pub(crate) fn bitop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let name = argv[1];
-    let op = if name.eq_ignore_ascii_case(b"and") {
-        BitOp::And
-    } else if name.eq_ignore_ascii_case(b"or") {
-        BitOp::Or
-    } else if name.eq_ignore_ascii_case(b"xor") {
-        BitOp::Xor
-    } else if name.eq_ignore_ascii_case(b"not") {
-        BitOp::Not
-    } else {
-        return Err(KsError::Syntax);
-    };
+    let ops: [(&[u8], BitOp); 4] = [
+        (b"and", BitOp::And),
+        (b"or", BitOp::Or),
+        (b"xor", BitOp::Xor),
+        (b"not", BitOp::Not),
+    ];
+    let op = keyword(name, &ops).ok_or(KsError::Syntax)?;
     if op == BitOp::Not && argv.len() != 4 {
         return Err(KsError::BitopNotOneKey);
     }
@@ -439,15 +435,15 @@ fn next_field(
             FieldOp::IncrBy
         } else if is(b"overflow") && rem >= 1 {
             let kind = argv[*j + 1];
-            *overflow = if kind.eq_ignore_ascii_case(b"wrap") {
-                Overflow::Wrap
-            } else if kind.eq_ignore_ascii_case(b"sat") {
-                Overflow::Sat
-            } else if kind.eq_ignore_ascii_case(b"fail") {
-                Overflow::Fail
-            } else {
+            let kinds: [(&[u8], Overflow); 3] = [
+                (b"wrap", Overflow::Wrap),
+                (b"sat", Overflow::Sat),
+                (b"fail", Overflow::Fail),
+            ];
+            let Some(kind) = keyword(kind, &kinds) else {
                 return Some(Err(KsError::BitfieldOverflow));
             };
+            *overflow = kind;
             *j += 2;
             continue;
         } else {

@@ -5,7 +5,7 @@
 //! KEYS, SCAN and RANDOMKEY hold no lock between segments: they visit one segment at a time
 //! (`Tx::visit`), which is all Redis promises for them and keeps them from stalling writers.
 
-use crate::cmd::Ctx;
+use crate::cmd::{keyword, Ctx};
 use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
 use crate::error::KsError;
 use crate::glob;
@@ -478,14 +478,15 @@ impl ExpireCond {
 
     /// The condition `word` names, in any case.
     pub(crate) fn parse(word: &[u8]) -> Option<ExpireCond> {
-        Self::ALL.into_iter().find(|c| {
-            word.eq_ignore_ascii_case(match c {
-                Self::Nx => b"nx",
-                Self::Xx => b"xx",
-                Self::Gt => b"gt",
-                Self::Lt => b"lt",
-            })
-        })
+        keyword(
+            word,
+            &[
+                (b"nx", Self::Nx),
+                (b"xx", Self::Xx),
+                (b"gt", Self::Gt),
+                (b"lt", Self::Lt),
+            ],
+        )
     }
 
     /// Whether a TTL of `current` (`None`: no TTL, which counts as an infinite one) may
