@@ -11,6 +11,7 @@ use crate::error::KsError;
 use crate::glob;
 use crate::notify::{self, Effects, Event, GENERIC};
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
+use crate::reply::ReplySink;
 use crate::segment::{Segment, SegmentCell};
 
 const RENAME_FROM: Event = Event::new(GENERIC, "rename_from");
@@ -103,11 +104,74 @@ fn scan_pos(h: u64) -> u64 {
     h >> (64 - SCAN_POS_BITS)
 }
 
-/// What SCAN keeps of a key.
-struct ScanFilter<'a> {
-    pattern: Option<&'a [u8]>,
-    /// TYPE option: Some(None) for an unknown type name, which matches nothing.
-    kind: Option<Option<Kind>>,
+/// What a SCAN-family command takes beyond COUNT and MATCH.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScanExtra {
+    /// Nothing more (SSCAN, ZSCAN).
+    None,
+    /// TYPE name (SCAN).
+    Type,
+    /// NOVALUES (HSCAN, Redis 7.4).
+    NoValues,
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN, parsed in one place as Redis's
+/// `scanGenericCommand` does.
+pub(crate) struct ScanArgs<'a> {
+    /// COUNT, at least 1 (10 by default).
+    pub(crate) count: usize,
+    /// MATCH; `*` matches everything, the same as no pattern.
+    pub(crate) pattern: Option<&'a [u8]>,
+    /// TYPE: Some(None) for an unknown type name, which Redis 7 accepts and matches nothing.
+    pub(crate) kind: Option<Option<Kind>>,
+    /// NOVALUES.
+    pub(crate) novalues: bool,
+}
+
+impl<'a> ScanArgs<'a> {
+    /// Parse the options after the cursor; any other word, or one missing its value, is a
+    /// syntax error.
+    pub(crate) fn parse(opts: &[&'a [u8]], extra: ScanExtra) -> Result<Self, KsError> {
+        let mut args = ScanArgs {
+            count: 10,
+            pattern: None,
+            kind: None,
+            novalues: false,
+        };
+        let mut i = 0;
+        while let Some(&opt) = opts.get(i) {
+            match opts.get(i + 1).copied() {
+                Some(v) if opt.eq_ignore_ascii_case(b"count") => {
+                    let n = arg_i64(v)?;
+                    if n < 1 {
+                        return Err(KsError::Syntax);
+                    }
+                    args.count = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                Some(v) if opt.eq_ignore_ascii_case(b"match") => {
+                    args.pattern = (v != b"*").then_some(v);
+                }
+                Some(v) if extra == ScanExtra::Type && opt.eq_ignore_ascii_case(b"type") => {
+                    args.kind = Some(Kind::from_name(v));
+                }
+                _ if extra == ScanExtra::NoValues && opt.eq_ignore_ascii_case(b"novalues") => {
+                    args.novalues = true;
+                    i += 1;
+                    continue;
+                }
+                _ => return Err(KsError::Syntax),
+            }
+            i += 2;
+        }
+        Ok(args)
+    }
+}
+
+/// The reply of a SCAN-family command on a missing key: cursor 0 and nothing found.
+pub(crate) fn reply_empty_scan(out: &mut ReplySink) {
+    out.array(2);
+    out.bulk(b"0");
+    out.array(0);
 }
 
 /// One SCAN step in one segment: take the keys at positions >= `pos` in hash order, at least
@@ -124,7 +188,7 @@ fn scan_segment(
     pos: u64,
     target: usize,
     now: i64,
-    filter: &ScanFilter<'_>,
+    filter: &ScanArgs<'_>,
     found: &mut Vec<Vec<u8>>,
 ) -> (usize, Option<u64>) {
     let hs = &ks.hasher;
@@ -188,33 +252,8 @@ fn scan_segment(
 /// and go, and even across SWAPDB or resizes.
 pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let cursor = parse_cursor(argv[1])?;
-    let mut count: i64 = 10;
-    let mut filter = ScanFilter {
-        pattern: None,
-        kind: None,
-    };
-    let mut i = 2;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        let opt = argv[i];
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = argv[i + 1];
-            // "*" matches everything: the same as no pattern.
-            filter.pattern = (p != b"*").then_some(p);
-        } else if opt.eq_ignore_ascii_case(b"type") && more {
-            // Redis 7 accepts an unknown type name and then matches nothing.
-            filter.kind = Some(Kind::from_name(argv[i + 1]));
-        } else {
-            return Err(KsError::Syntax);
-        }
-        i += 2;
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let filter = ScanArgs::parse(&argv[2..], ScanExtra::Type)?;
+    let count = filter.count;
     let nsegs = ctx.tx.segment_count();
     let db = ctx.sess.db as usize;
     let now = ctx.sess.now_ms;

@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 
-use crate::cmd::generic::ExpireCond;
+use crate::cmd::generic::{reply_empty_scan, ExpireCond, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::error::KsError;
 use crate::keys::Keys;
@@ -470,37 +470,16 @@ pub(crate) fn hscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
     let Some(h) = keys.read_as::<Hash>(argv[1])? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
     // Options are parsed after the lookup, as `scanGenericCommand` does.
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut novalues = false;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        let opt = argv[i];
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = argv[i + 1];
-            pattern = (p != b"*").then_some(p);
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"novalues") {
-            novalues = true;
-            i += 1;
-        } else {
-            return Err(KsError::Syntax);
-        }
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let ScanArgs {
+        count,
+        pattern,
+        novalues,
+        ..
+    } = ScanArgs::parse(&argv[3..], ScanExtra::NoValues)?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
     let next = h.scan(cursor, count, now, |f, v| {
         if pattern.is_none_or(|p| crate::glob::matches(p, f, false)) {

@@ -6,6 +6,7 @@
 //! The value type is `types::zset::ZSet`; everything here speaks to it in ranks. The
 //! blocking variants (BZPOPMIN...) are not here: they reuse `pop_generic`.
 
+use crate::cmd::generic::{reply_empty_scan, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::db::Kind;
 use crate::error::KsError;
@@ -1179,39 +1180,16 @@ pub(crate) fn zscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let cursor = parse_cursor(argv[2])?;
     let (mut keys, out) = ctx.split();
     let Some(z) = keys.read_as::<ZSet>(argv[1])? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        if is(argv[i], "count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-        } else if is(argv[i], "match") && more {
-            let p = argv[i + 1];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(KsError::Syntax);
-        }
-        i += 2;
-    }
+    let ScanArgs { count, pattern, .. } = ScanArgs::parse(&argv[3..], ScanExtra::None)?;
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
-    let next = z.scan(
-        cursor,
-        usize::try_from(count).unwrap_or(usize::MAX),
-        |m, s| {
-            if pattern.is_none_or(|p| glob::matches(p, m, false)) {
-                found.push((m.to_vec(), s));
-            }
-        },
-    );
+    let next = z.scan(cursor, count, |m, s| {
+        if pattern.is_none_or(|p| glob::matches(p, m, false)) {
+            found.push((m.to_vec(), s));
+        }
+    });
     out.array(2);
     match i64::try_from(next) {
         Ok(c) => out.bulk(IntBuf::new().format(c)),
