@@ -6,7 +6,7 @@
 //! sorted set is read through its score order (`ScoreRange`, implemented here for `ZSet`).
 
 use crate::cmd::sorted_set::store_result;
-use crate::cmd::Ctx;
+use crate::cmd::{is, Ctx};
 use crate::error::KsError;
 use crate::geo::{self, Points, ScoreRange, Shape, ShapeKind};
 use crate::notify::{Event, ZSET};
@@ -29,10 +29,6 @@ impl ScoreRange for ZSet {
             }
         });
     }
-}
-
-fn is(arg: &[u8], name: &str) -> bool {
-    arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// `extractLongLatOrReply`: both numbers parse before the range is checked.

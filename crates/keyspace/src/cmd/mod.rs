@@ -185,6 +185,11 @@ impl<'a, 'ks> Ctx<'a, 'ks> {
     }
 }
 
+/// Whether the argument `arg` is the option `name`, in any case.
+pub(crate) fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
 /// The value that `word` names in `table`, compared as Redis's `strcasecmp` does.
 pub(crate) fn keyword<T: Copy>(word: &[u8], table: &[(&[u8], T)]) -> Option<T> {
     table

@@ -7,7 +7,7 @@
 //! blocking variants (BZPOPMIN...) are not here: they reuse `pop_generic`.
 
 use crate::cmd::generic::{reply_empty_scan, ScanArgs, ScanExtra};
-use crate::cmd::Ctx;
+use crate::cmd::{is, Ctx};
 use crate::db::Kind;
 use crate::error::KsError;
 use crate::glob;
@@ -30,10 +30,6 @@ const ZRANGESTORE: Event = Event::new(ZSET, "zrangestore");
 const ZUNIONSTORE: Event = Event::new(ZSET, "zunionstore");
 const ZINTERSTORE: Event = Event::new(ZSET, "zinterstore");
 const ZDIFFSTORE: Event = Event::new(ZSET, "zdiffstore");
-
-fn is(arg: &[u8], name: &str) -> bool {
-    arg.eq_ignore_ascii_case(name.as_bytes())
-}
 
 // ---- ranges ----
 
