@@ -167,10 +167,16 @@ impl<'a> ScanArgs<'a> {
     }
 }
 
+/// Start the reply of a SCAN-family command: an array of 2, then the next cursor (0 when
+/// the scan is done) as a bulk string; the caller writes the array of what was found.
+pub(crate) fn reply_scan_cursor(out: &mut ReplySink, next: u64) {
+    out.array(2);
+    out.bulk(IntBuf::new().format_u64(next));
+}
+
 /// The reply of a SCAN-family command on a missing key: cursor 0 and nothing found.
 pub(crate) fn reply_empty_scan(out: &mut ReplySink) {
-    out.array(2);
-    out.bulk(b"0");
+    reply_scan_cursor(out, 0);
     out.array(0);
 }
 
@@ -294,14 +300,7 @@ pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
         ((seg as u64) << SCAN_POS_BITS) | pos
     };
     let out = &mut *ctx.out;
-    out.array(2);
-    let mut digits = IntBuf::new();
-    // The cursor is unsigned; IntBuf formats i64, so format the high values by hand.
-    if let Ok(c) = i64::try_from(next_cursor) {
-        out.bulk(digits.format(c));
-    } else {
-        out.bulk(next_cursor.to_string().as_bytes());
-    }
+    reply_scan_cursor(out, next_cursor);
     out.array(found.len());
     for k in &found {
         out.bulk(k);

@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 
-use crate::cmd::generic::{reply_empty_scan, ExpireCond, ScanArgs, ScanExtra};
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ExpireCond, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::error::KsError;
 use crate::keys::Keys;
@@ -486,9 +486,7 @@ pub(crate) fn hscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
             found.push((f, v));
         }
     });
-    out.array(2);
-    let mut digits = [0u8; 20];
-    out.bulk(format_u64(next, &mut digits));
+    reply_scan_cursor(out, next);
     out.array(if novalues {
         found.len()
     } else {
@@ -501,19 +499,6 @@ pub(crate) fn hscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         }
     }
     Ok(())
-}
-
-/// `n` in decimal, in `buf`.
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 /// Redis 7.4's `HFE_MAX_ABS_TIME_MSEC`: the latest field TTL a command may set (ms).

@@ -9,7 +9,7 @@
 
 use smallvec::SmallVec;
 
-use crate::cmd::generic::{reply_empty_scan, ScanArgs, ScanExtra};
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::encoding::Limits;
 use crate::error::KsError;
@@ -686,14 +686,7 @@ pub(crate) fn sscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     // Big sets return more per call, so a full scan costs a bounded number of passes.
     let target = count.max(table_len_share(set.len()));
     let (found, next) = table.scan_from(cursor, target);
-    out.array(2);
-    match next {
-        Some(c) => {
-            // Positions are below 2^63, so they format as i64.
-            out.bulk(buf.format(c as i64));
-        }
-        None => out.bulk(b"0"),
-    }
+    reply_scan_cursor(out, next.unwrap_or(0));
     let pos = out.array_start();
     let mut n = 0;
     for m in found {

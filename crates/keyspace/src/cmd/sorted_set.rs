@@ -6,14 +6,14 @@
 //! The value type is `types::zset::ZSet`; everything here speaks to it in ranks. The
 //! blocking variants (BZPOPMIN...) are not here: they reuse `pop_generic`.
 
-use crate::cmd::generic::{reply_empty_scan, ScanArgs, ScanExtra};
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
 use crate::cmd::{is, Ctx};
 use crate::db::Kind;
 use crate::error::KsError;
 use crate::glob;
 use crate::keys::Keys;
 use crate::notify::{self, Event, ZSET};
-use crate::number::{arg_i64, parse_cursor, parse_f64, parse_f64_loose, DoubleBuf, IntBuf};
+use crate::number::{arg_i64, parse_cursor, parse_f64, parse_f64_loose, DoubleBuf};
 use crate::reply::ReplySink;
 use crate::types::set::Set;
 use crate::types::zset::ZSet;
@@ -1186,11 +1186,7 @@ pub(crate) fn zscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
             found.push((m.to_vec(), s));
         }
     });
-    out.array(2);
-    match i64::try_from(next) {
-        Ok(c) => out.bulk(IntBuf::new().format(c)),
-        Err(_) => out.bulk(next.to_string().as_bytes()),
-    }
+    reply_scan_cursor(out, next);
     out.array(found.len() * 2);
     let mut db = DoubleBuf::new();
     for (m, s) in &found {
