@@ -5,7 +5,7 @@
 //! nine-box scan, distances, result order, number formats) is in `crate::geo`, and the
 //! sorted set is read through its score order (`ScoreRange`, implemented here for `ZSet`).
 
-use crate::cmd::sorted_set::store_result;
+use crate::cmd::sorted_set::{build_result, store_result};
 use crate::cmd::{is, Ctx};
 use crate::error::KsError;
 use crate::geo::{self, Points, ScoreRange, Shape, ShapeKind};
@@ -460,23 +460,15 @@ fn georadius_generic(
     match q.store {
         None => reply_points(out, &found, returned, conversion, &q),
         Some(dst) => {
-            let res = (returned > 0).then(|| {
-                // A skiplist first, back to a listpack if it fits (as Redis builds it).
-                let mut res = ZSet::new_skiplist(returned);
-                let mut maxelelen = 0;
-                for p in &found.items[..returned] {
-                    let member = found.name(p);
-                    maxelelen = maxelelen.max(member.len());
-                    let score = if q.storedist {
-                        p.dist / conversion
-                    } else {
-                        p.score
-                    };
-                    res.insert(member, score, &limits);
-                }
-                res.shrink_if_fits(maxelelen, &limits);
-                res
+            let items = found.items[..returned].iter().map(|p| {
+                let score = if q.storedist {
+                    p.dist / conversion
+                } else {
+                    p.score
+                };
+                (found.name(p), score)
             });
+            let res = build_result(returned, items, &limits);
             store_result(&mut keys, out, dst, res, ev);
         }
     }

@@ -9,6 +9,7 @@
 use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
 use crate::cmd::{is, Ctx};
 use crate::db::Kind;
+use crate::encoding::Limits;
 use crate::error::KsError;
 use crate::glob;
 use crate::keys::Keys;
@@ -539,6 +540,27 @@ fn window((start, end): (usize, usize), offset: i64, limit: i64, rev: bool) -> (
     } else {
         (start + skip, start + skip + take)
     }
+}
+
+/// The sorted set of `n` computed members, built as Redis builds a STORE result: a
+/// skiplist, then back to a listpack if it fits (`zsetConvertToListpackIfNeeded`). None when
+/// `n` is 0.
+pub(crate) fn build_result<'a>(
+    n: usize,
+    items: impl Iterator<Item = (&'a [u8], f64)>,
+    limits: &Limits,
+) -> Option<ZSet> {
+    if n == 0 {
+        return None;
+    }
+    let mut z = ZSet::new_skiplist(n);
+    let mut longest = 0;
+    for (m, s) in items {
+        z.insert(m, s, limits);
+        longest = longest.max(m.len());
+    }
+    z.shrink_if_fits(longest, limits);
+    Some(z)
 }
 
 /// Store a computed sorted set at `dst` (setKey + `ev`) and reply its size; an empty or
@@ -1148,16 +1170,9 @@ fn setop_generic(
                 SetOp::Inter => ZINTERSTORE,
                 SetOp::Diff => ZDIFFSTORE,
             };
-            // Built as a skiplist, then back to a listpack if it fits
-            // (`zsetConvertToListpackIfNeeded`).
-            let mut z = ZSet::new_skiplist(result.len());
-            let mut longest = 0;
-            for (m, s) in &result {
-                z.insert(m, *s, &limits);
-                longest = longest.max(m.len());
-            }
-            z.shrink_if_fits(longest, &limits);
-            store_result(&mut keys, out, dst, Some(z), ev);
+            let items = result.iter().map(|(m, s)| (&m[..], *s));
+            let z = build_result(result.len(), items, &limits);
+            store_result(&mut keys, out, dst, z, ev);
         }
         None => {
             out.pairs_if(result.len(), withscores);
