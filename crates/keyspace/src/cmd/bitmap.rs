@@ -3,7 +3,7 @@
 //! growth of the string, same events). Bits are numbered from the most significant bit of
 //! the first byte; a string grown for a write is padded with zero bytes and becomes raw.
 
-use crate::cmd::string::PROTO_MAX_BULK_LEN;
+use crate::cmd::string::{clamp_indexes, PROTO_MAX_BULK_LEN};
 use crate::cmd::{keyword, Ctx};
 use crate::error::KsError;
 use crate::keys::Keys;
@@ -148,19 +148,9 @@ struct BitRange {
 }
 
 /// Convert negative indexes and clamp, as BITCOUNT and BITPOS do, with `totlen` in bytes.
-fn clamp_range(mut start: i64, mut end: i64, isbit: bool, totlen: i64) -> BitRange {
+fn clamp_range(start: i64, end: i64, isbit: bool, totlen: i64) -> BitRange {
     let totlen = if isbit { totlen << 3 } else { totlen };
-    if start < 0 {
-        start += totlen;
-    }
-    if end < 0 {
-        end += totlen;
-    }
-    start = start.max(0);
-    end = end.max(0);
-    if end >= totlen {
-        end = totlen - 1;
-    }
+    let (mut start, mut end) = clamp_indexes(start, end, totlen);
     let (mut first_neg, mut last_neg) = (0u8, 0u8);
     if isbit && start <= end {
         first_neg = !((1u32 << (8 - (start & 7))) - 1) as u8;
