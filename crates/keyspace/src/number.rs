@@ -71,21 +71,32 @@ impl IntBuf {
 
     /// The decimal digits of `v`, borrowed from the buffer.
     pub fn format(&mut self, v: i64) -> &[u8] {
-        let mut n = v.unsigned_abs();
+        let mut i = self.digits(v.unsigned_abs());
+        if v < 0 {
+            i -= 1;
+            self.buf[i] = b'-';
+        }
+        &self.buf[i..]
+    }
+
+    /// The decimal digits of an unsigned `v` (a SCAN cursor), borrowed from the buffer.
+    pub fn format_u64(&mut self, v: u64) -> &[u8] {
+        let i = self.digits(v);
+        &self.buf[i..]
+    }
+
+    /// Write the digits of `n` at the end of the buffer; returns where they start (at
+    /// least 1 for any i64's magnitude, leaving room for its sign).
+    fn digits(&mut self, mut n: u64) -> usize {
         let mut i = self.buf.len();
         loop {
             i -= 1;
             self.buf[i] = b'0' + (n % 10) as u8;
             n /= 10;
             if n == 0 {
-                break;
+                return i;
             }
         }
-        if v < 0 {
-            i -= 1;
-            self.buf[i] = b'-';
-        }
-        &self.buf[i..]
     }
 }
 
@@ -514,6 +525,8 @@ mod tests {
         assert_eq!(b.format(-12), b"-12");
         assert_eq!(b.format(i64::MIN), b"-9223372036854775808");
         assert_eq!(b.format(i64::MAX), b"9223372036854775807");
+        assert_eq!(b.format_u64(0), b"0");
+        assert_eq!(b.format_u64(u64::MAX), b"18446744073709551615");
         assert_eq!(digits10(-100), 4);
         assert_eq!(arg_i32(b"2147483648"), Err(KsError::NotInteger));
         assert_eq!(arg_i32(b"-5"), Ok(-5));

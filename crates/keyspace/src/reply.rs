@@ -19,12 +19,17 @@
 //! | `0`   |                                  | null array (RESP2 `*-1`)      |
 //! | `*`   | n:u32                            | array of the next n values    |
 //! | `%`   | n:u32                            | map of the next n pairs       |
+//! | `P`   | n:u32                            | array of the next n pairs     |
 //! | `~`   | n:u32                            | set of the next n values      |
 //! | `>`   | n:u32                            | push of the next n values     |
 //! | `,`   | f64                              | double                        |
 //! | `#`   | u8 (0/1)                         | boolean                       |
 //! | `=`   | 3 format bytes, len:u32, bytes   | verbatim string               |
 //! | `(`   | len:u32, digits                  | big number                    |
+//!
+//! An array of pairs (ZRANGE WITHSCORES, HRANDFIELD WITHVALUES) is one logical shape that the
+//! protocols print differently (RESP2 flat, RESP3 nested), so values capture it as such and
+//! `write_reply` prints it for whichever protocol replays it.
 //!
 //! The fixture `fixtures/replies.txt` at the repository root pins the RESP bytes of every kind
 //! in both protocols; `@shrike/resp3`'s ReplyWriter is checked against the same file.
@@ -50,6 +55,8 @@ pub mod tag {
     pub const ARRAY: u8 = b'*';
     /// Tag of a map header.
     pub const MAP: u8 = b'%';
+    /// Tag of the header of an array of pairs.
+    pub const PAIRS: u8 = b'P';
     /// Tag of a set header.
     pub const SET: u8 = b'~';
     /// Tag of a push header.
@@ -196,8 +203,9 @@ impl ReplySink {
                 self.buf.push(t);
                 self.put_len(n);
             }
+            (Mode::Resp3, tag::PAIRS) => self.header(b'*', n),
             (Mode::Resp3, _) => self.header(t, n),
-            (Mode::Resp2, tag::MAP) => self.header(b'*', 2 * n),
+            (Mode::Resp2, tag::MAP | tag::PAIRS) => self.header(b'*', 2 * n),
             (Mode::Resp2, _) => self.header(b'*', n),
         }
     }
@@ -315,20 +323,27 @@ impl ReplySink {
         self.aggregate(tag::MAP, n);
     }
 
-    /// The header of an array of `n` field/value pairs, each started with `pair`: RESP3
-    /// (and captured values) see `n` two-element arrays, RESP2 one flat array of 2n, as
-    /// Redis's HRANDFIELD and ZRANDMEMBER WITHVALUES/WITHSCORES reply.
+    /// The header of an array of `n` field/value pairs, each started with `pair`: RESP3 sees
+    /// `n` two-element arrays, RESP2 one flat array of 2n, as Redis 7.2's ZRANGE WITHSCORES,
+    /// ZRANDMEMBER WITHSCORES and HRANDFIELD WITHVALUES reply; captured values keep the pairs.
     pub fn pairs(&mut self, n: usize) {
-        match self.mode {
-            Mode::Resp2 => self.header(b'*', 2 * n),
-            _ => self.aggregate(tag::ARRAY, n),
-        }
+        self.aggregate(tag::PAIRS, n);
     }
 
     /// Start one pair of a `pairs` array.
     pub fn pair(&mut self) {
-        if self.mode != Mode::Resp2 {
-            self.aggregate(tag::ARRAY, 2);
+        if self.mode == Mode::Resp3 {
+            self.header(b'*', 2);
+        }
+    }
+
+    /// The header of `n` pairs when `paired` (see `pairs`), else of an array of `n` values:
+    /// the reply of a command whose WITHSCORES/WITHVALUES option is `paired`.
+    pub fn pairs_if(&mut self, n: usize, paired: bool) {
+        if paired {
+            self.pairs(n);
+        } else {
+            self.array(n);
         }
     }
 
@@ -368,21 +383,10 @@ impl ReplySink {
         }
     }
 
-    /// The header of `n` members with their scores when `withscores`: RESP3 nests each
-    /// member and score in an array of 2, RESP2 (and captured values) lay them flat, as
-    /// Redis 7.2's ZRANGE WITHSCORES does; write each with `scored`.
-    pub fn scored_array(&mut self, n: usize, withscores: bool) {
-        if withscores && self.mode != Mode::Resp3 {
-            self.array(n * 2);
-        } else {
-            self.array(n);
-        }
-    }
-
-    /// One member of a `scored_array`.
+    /// One member of a `pairs_if(n, withscores)` array, with its score when `withscores`.
     pub fn scored(&mut self, member: &[u8], score: f64, withscores: bool) {
-        if withscores && self.mode == Mode::Resp3 {
-            self.array(2);
+        if withscores {
+            self.pair();
         }
         self.bulk(member);
         if withscores {
@@ -478,6 +482,46 @@ impl ReplySink {
             h[hlen - 1] = b'\n';
         }
     }
+
+    /// Write a captured value again, as its own writer would have (EXEC and scripts replay
+    /// captured replies this way, in the client's protocol).
+    pub fn write_reply(&mut self, r: &Reply) {
+        match r {
+            Reply::Simple(s) => self.simple(s),
+            Reply::Error(s) => self.error(s),
+            Reply::Int(v) => self.int(*v),
+            Reply::Bulk(s) => self.bulk(s),
+            Reply::Null => self.null(),
+            Reply::NullArray => self.null_array(),
+            Reply::Array(items) => self.write_items(tag::ARRAY, items),
+            Reply::Set(items) => self.write_items(tag::SET, items),
+            Reply::Push(items) => self.write_items(tag::PUSH, items),
+            Reply::Map(kv) => self.write_pairs(tag::MAP, kv),
+            Reply::Pairs(kv) => self.write_pairs(tag::PAIRS, kv),
+            Reply::Double(v) => self.double(*v),
+            Reply::Bool(v) => self.boolean(*v),
+            Reply::Verbatim(format, s) => self.verbatim(*format, s),
+            Reply::BigNumber(digits) => self.big_number(digits),
+        }
+    }
+
+    fn write_items(&mut self, t: u8, items: &[Reply]) {
+        self.aggregate(t, items.len());
+        for item in items {
+            self.write_reply(item);
+        }
+    }
+
+    fn write_pairs(&mut self, t: u8, kv: &[(Reply, Reply)]) {
+        self.aggregate(t, kv.len());
+        for (k, v) in kv {
+            if t == tag::PAIRS {
+                self.pair();
+            }
+            self.write_reply(k);
+            self.write_reply(v);
+        }
+    }
 }
 
 /// One decoded reply value (see `decode`).
@@ -499,6 +543,8 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// A map, as key/value pairs.
     Map(Vec<(Reply, Reply)>),
+    /// An array of pairs (RESP2 flat, RESP3 nested).
+    Pairs(Vec<(Reply, Reply)>),
     /// A set.
     Set(Vec<Reply>),
     /// A double.
@@ -603,7 +649,7 @@ pub fn decode_one(bytes: &[u8], pos: &mut usize) -> Result<Reply, DecodeError> {
                 _ => Reply::Push(items),
             }
         }
-        tag::MAP => {
+        tag::MAP | tag::PAIRS => {
             let n = take_u32(bytes, pos)?;
             let mut items = Vec::with_capacity(n.min(1024));
             for _ in 0..n {
@@ -611,7 +657,11 @@ pub fn decode_one(bytes: &[u8], pos: &mut usize) -> Result<Reply, DecodeError> {
                 let v = decode_one(bytes, pos)?;
                 items.push((k, v));
             }
-            Reply::Map(items)
+            if t == tag::MAP {
+                Reply::Map(items)
+            } else {
+                Reply::Pairs(items)
+            }
         }
         tag::VERBATIM => {
             let f = take(bytes, pos, 3)?;
@@ -740,6 +790,86 @@ mod tests {
                 Reply::error("ERR wrong number of arguments for 'msetnx' command"),
             ]
         );
+    }
+
+    /// One reply of each kind, with the pair shapes of ZRANGE WITHSCORES and HRANDFIELD
+    /// WITHVALUES.
+    fn every_shape(r: &mut ReplySink) {
+        r.simple(b"OK");
+        r.error(&KsError::Syntax);
+        r.int(-42);
+        r.bulk(b"a\r\nb");
+        r.null();
+        r.null_array();
+        r.pairs_if(2, true);
+        r.scored(b"a", 1.5, true);
+        r.scored(b"b", 2.0, true);
+        r.pairs_if(1, false);
+        r.scored(b"a", 1.5, false);
+        r.pairs(1);
+        r.pair();
+        r.bulk(b"f");
+        r.bulk(b"v");
+        r.pairs(0);
+        r.map(1);
+        r.bulk(b"k");
+        r.array(1);
+        r.double(-0.5);
+        r.set(1);
+        r.boolean(false);
+        r.push(1);
+        r.bulk(b"p");
+        r.verbatim(*b"txt", b"hello");
+        r.big_number(b"123");
+    }
+
+    #[test]
+    fn pairs_are_flat_in_resp2_and_nested_in_resp3() {
+        for (resp3, want) in [
+            (
+                false,
+                &b"*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\n2\r\n"[..],
+            ),
+            (
+                true,
+                b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n",
+            ),
+        ] {
+            let mut r = ReplySink::resp(Vec::new(), resp3);
+            r.pairs_if(2, true);
+            r.scored(b"a", 1.5, true);
+            r.scored(b"b", 2.0, true);
+            assert_eq!(r.as_bytes(), want);
+        }
+        let mut r = ReplySink::new();
+        r.pairs(1);
+        r.pair();
+        r.bulk(b"f");
+        r.bulk(b"v");
+        assert_eq!(
+            decode(r.as_bytes()).unwrap(),
+            vec![Reply::Pairs(vec![(Reply::bulk(b"f"), Reply::bulk(b"v"))])]
+        );
+    }
+
+    #[test]
+    fn captured_replies_replay_as_the_direct_writers_write() {
+        let mut captured = ReplySink::new();
+        every_shape(&mut captured);
+        let values = decode(captured.as_bytes()).unwrap();
+        for resp3 in [false, true] {
+            let mut direct = ReplySink::resp(Vec::new(), resp3);
+            every_shape(&mut direct);
+            let mut replayed = ReplySink::resp(Vec::new(), resp3);
+            for v in &values {
+                replayed.write_reply(v);
+            }
+            assert_eq!(
+                String::from_utf8_lossy(replayed.as_bytes()),
+                String::from_utf8_lossy(direct.as_bytes()),
+                "resp3 {resp3}"
+            );
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn to_resp2(r: &Reply) -> Resp {
         Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => {
             Resp::Array(Some(v.iter().map(to_resp2).collect()))
         }
-        Reply::Map(kv) => Resp::Array(Some(
+        Reply::Map(kv) | Reply::Pairs(kv) => Resp::Array(Some(
             kv.iter()
                 .flat_map(|(k, v)| [to_resp2(k), to_resp2(v)])
                 .collect(),

@@ -258,8 +258,11 @@ fn check(cmds: Vec<Cmd>) {
             }
             Cmd::HRandField(k, n) => {
                 let got = c.cmd(&format!("hrandfield {} {n} withvalues", KEYS[k]));
-                let Reply::Array(items) = got else {
-                    panic!("{got:?}")
+                // A missing key answers an empty array, the same `*0` as no pairs.
+                let items = match got {
+                    Reply::Pairs(items) => items,
+                    Reply::Array(items) if items.is_empty() => Vec::new(),
+                    got => panic!("{got:?}"),
                 };
                 let Some(h) = model.get(&k) else {
                     assert!(items.is_empty());
@@ -270,15 +273,8 @@ fn check(cmds: Vec<Cmd>) {
                 } else {
                     n.unsigned_abs() as usize
                 };
-                // Captured values have the RESP3 shape: one two-element array per pick.
                 assert_eq!(items.len(), want_len);
-                let items: Vec<Reply> = items
-                    .into_iter()
-                    .flat_map(|p| match p {
-                        Reply::Array(p) if p.len() == 2 => p,
-                        p => panic!("{p:?}"),
-                    })
-                    .collect();
+                let items: Vec<Reply> = items.into_iter().flat_map(|(f, v)| [f, v]).collect();
                 for p in items.chunks(2) {
                     let (Reply::Bulk(f), Reply::Bulk(v)) = (&p[0], &p[1]) else {
                         panic!()

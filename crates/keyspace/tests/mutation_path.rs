@@ -637,6 +637,34 @@ fn expiry_moves_the_version_and_records_expired_everywhere_it_happens() {
 }
 
 #[test]
+fn an_empty_store_deletes_an_expired_destination_as_del() {
+    // Redis 7.2's store finalizers call dbDelete, which does not look the key up: a
+    // destination that has expired but is still there is reported as `del`, not `expired`.
+    let ks = listening();
+    let mut c = Client::new(&ks, 1_000_000);
+    for line in [
+        "zunionstore d 1 nosuch",
+        "zinterstore d 1 nosuch",
+        "zdiffstore d 1 nosuch",
+        "zrangestore d nosuch 0 -1",
+        "geosearchstore d nosuch frommember a byradius 1 km",
+        "georadius nosuch 0 0 1 km store d",
+    ] {
+        c.cmd("set d v px 10");
+        c.advance(20);
+        c.sess.fx.clear();
+        assert_eq!(c.cmd(line), shrike_keyspace::reply::Reply::Int(0), "{line}");
+        let names: Vec<&str> = c.sess.fx.events.iter().map(|e| e.event.name).collect();
+        assert_eq!(names, ["del"], "{line}");
+        assert_eq!(
+            c.cmd("exists d"),
+            shrike_keyspace::reply::Reply::Int(0),
+            "{line}"
+        );
+    }
+}
+
+#[test]
 fn nothing_is_recorded_unless_someone_listens() {
     let ks = keyspace();
     let mut c = Client::new(&ks, 1_000_000);

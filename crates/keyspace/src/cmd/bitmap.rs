@@ -3,8 +3,8 @@
 //! growth of the string, same events). Bits are numbered from the most significant bit of
 //! the first byte; a string grown for a write is padded with zero bytes and becomes raw.
 
-use crate::cmd::string::PROTO_MAX_BULK_LEN;
-use crate::cmd::Ctx;
+use crate::cmd::string::{clamp_indexes, PROTO_MAX_BULK_LEN};
+use crate::cmd::{keyword, Ctx};
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};
@@ -148,19 +148,9 @@ struct BitRange {
 }
 
 /// Convert negative indexes and clamp, as BITCOUNT and BITPOS do, with `totlen` in bytes.
-fn clamp_range(mut start: i64, mut end: i64, isbit: bool, totlen: i64) -> BitRange {
+fn clamp_range(start: i64, end: i64, isbit: bool, totlen: i64) -> BitRange {
     let totlen = if isbit { totlen << 3 } else { totlen };
-    if start < 0 {
-        start += totlen;
-    }
-    if end < 0 {
-        end += totlen;
-    }
-    start = start.max(0);
-    end = end.max(0);
-    if end >= totlen {
-        end = totlen - 1;
-    }
+    let (mut start, mut end) = clamp_indexes(start, end, totlen);
     let (mut first_neg, mut last_neg) = (0u8, 0u8);
     if isbit && start <= end {
         first_neg = !((1u32 << (8 - (start & 7))) - 1) as u8;
@@ -322,17 +312,13 @@ enum BitOp {
 /// BITOP <AND | OR | XOR | NOT> destkey key [key ...]
 pub(crate) fn bitop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let name = argv[1];
-    let op = if name.eq_ignore_ascii_case(b"and") {
-        BitOp::And
-    } else if name.eq_ignore_ascii_case(b"or") {
-        BitOp::Or
-    } else if name.eq_ignore_ascii_case(b"xor") {
-        BitOp::Xor
-    } else if name.eq_ignore_ascii_case(b"not") {
-        BitOp::Not
-    } else {
-        return Err(KsError::Syntax);
-    };
+    let ops: [(&[u8], BitOp); 4] = [
+        (b"and", BitOp::And),
+        (b"or", BitOp::Or),
+        (b"xor", BitOp::Xor),
+        (b"not", BitOp::Not),
+    ];
+    let op = keyword(name, &ops).ok_or(KsError::Syntax)?;
     if op == BitOp::Not && argv.len() != 4 {
         return Err(KsError::BitopNotOneKey);
     }
@@ -439,15 +425,15 @@ fn next_field(
             FieldOp::IncrBy
         } else if is(b"overflow") && rem >= 1 {
             let kind = argv[*j + 1];
-            *overflow = if kind.eq_ignore_ascii_case(b"wrap") {
-                Overflow::Wrap
-            } else if kind.eq_ignore_ascii_case(b"sat") {
-                Overflow::Sat
-            } else if kind.eq_ignore_ascii_case(b"fail") {
-                Overflow::Fail
-            } else {
+            let kinds: [(&[u8], Overflow); 3] = [
+                (b"wrap", Overflow::Wrap),
+                (b"sat", Overflow::Sat),
+                (b"fail", Overflow::Fail),
+            ];
+            let Some(kind) = keyword(kind, &kinds) else {
                 return Some(Err(KsError::BitfieldOverflow));
             };
+            *overflow = kind;
             *j += 2;
             continue;
         } else {

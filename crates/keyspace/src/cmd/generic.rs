@@ -5,13 +5,14 @@
 //! KEYS, SCAN and RANDOMKEY hold no lock between segments: they visit one segment at a time
 //! (`Tx::visit`), which is all Redis promises for them and keeps them from stalling writers.
 
-use crate::cmd::Ctx;
+use crate::cmd::{keyword, Ctx};
 use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
 use crate::error::KsError;
 use crate::glob;
 use crate::memory;
 use crate::notify::{self, Effects, Event, GENERIC};
 use crate::number::{arg_i32, arg_i64, parse_cursor, IntBuf};
+use crate::reply::ReplySink;
 use crate::segment::{Segment, SegmentCell};
 
 const RENAME_FROM: Event = Event::new(GENERIC, "rename_from");
@@ -104,11 +105,80 @@ fn scan_pos(h: u64) -> u64 {
     h >> (64 - SCAN_POS_BITS)
 }
 
-/// What SCAN keeps of a key.
-struct ScanFilter<'a> {
-    pattern: Option<&'a [u8]>,
-    /// TYPE option: Some(None) for an unknown type name, which matches nothing.
-    kind: Option<Option<Kind>>,
+/// What a SCAN-family command takes beyond COUNT and MATCH.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScanExtra {
+    /// Nothing more (SSCAN, ZSCAN).
+    None,
+    /// TYPE name (SCAN).
+    Type,
+    /// NOVALUES (HSCAN, Redis 7.4).
+    NoValues,
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN, parsed in one place as Redis's
+/// `scanGenericCommand` does.
+pub(crate) struct ScanArgs<'a> {
+    /// COUNT, at least 1 (10 by default).
+    pub(crate) count: usize,
+    /// MATCH; `*` matches everything, the same as no pattern.
+    pub(crate) pattern: Option<&'a [u8]>,
+    /// TYPE: Some(None) for an unknown type name, which Redis 7 accepts and matches nothing.
+    pub(crate) kind: Option<Option<Kind>>,
+    /// NOVALUES.
+    pub(crate) novalues: bool,
+}
+
+impl<'a> ScanArgs<'a> {
+    /// Parse the options after the cursor; any other word, or one missing its value, is a
+    /// syntax error.
+    pub(crate) fn parse(opts: &[&'a [u8]], extra: ScanExtra) -> Result<Self, KsError> {
+        let mut args = ScanArgs {
+            count: 10,
+            pattern: None,
+            kind: None,
+            novalues: false,
+        };
+        let mut i = 0;
+        while let Some(&opt) = opts.get(i) {
+            match opts.get(i + 1).copied() {
+                Some(v) if opt.eq_ignore_ascii_case(b"count") => {
+                    let n = arg_i64(v)?;
+                    if n < 1 {
+                        return Err(KsError::Syntax);
+                    }
+                    args.count = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                Some(v) if opt.eq_ignore_ascii_case(b"match") => {
+                    args.pattern = (v != b"*").then_some(v);
+                }
+                Some(v) if extra == ScanExtra::Type && opt.eq_ignore_ascii_case(b"type") => {
+                    args.kind = Some(Kind::from_name(v));
+                }
+                _ if extra == ScanExtra::NoValues && opt.eq_ignore_ascii_case(b"novalues") => {
+                    args.novalues = true;
+                    i += 1;
+                    continue;
+                }
+                _ => return Err(KsError::Syntax),
+            }
+            i += 2;
+        }
+        Ok(args)
+    }
+}
+
+/// Start the reply of a SCAN-family command: an array of 2, then the next cursor (0 when
+/// the scan is done) as a bulk string; the caller writes the array of what was found.
+pub(crate) fn reply_scan_cursor(out: &mut ReplySink, next: u64) {
+    out.array(2);
+    out.bulk(IntBuf::new().format_u64(next));
+}
+
+/// The reply of a SCAN-family command on a missing key: cursor 0 and nothing found.
+pub(crate) fn reply_empty_scan(out: &mut ReplySink) {
+    reply_scan_cursor(out, 0);
+    out.array(0);
 }
 
 /// One SCAN step in one segment: take the keys at positions >= `pos` in hash order, at least
@@ -125,7 +195,7 @@ fn scan_segment(
     pos: u64,
     target: usize,
     now: i64,
-    filter: &ScanFilter<'_>,
+    filter: &ScanArgs<'_>,
     found: &mut Vec<Vec<u8>>,
 ) -> (usize, Option<u64>) {
     let hs = &ks.hasher;
@@ -189,33 +259,8 @@ fn scan_segment(
 /// and go, and even across SWAPDB or resizes.
 pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let cursor = parse_cursor(argv[1])?;
-    let mut count: i64 = 10;
-    let mut filter = ScanFilter {
-        pattern: None,
-        kind: None,
-    };
-    let mut i = 2;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        let opt = argv[i];
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = argv[i + 1];
-            // "*" matches everything: the same as no pattern.
-            filter.pattern = (p != b"*").then_some(p);
-        } else if opt.eq_ignore_ascii_case(b"type") && more {
-            // Redis 7 accepts an unknown type name and then matches nothing.
-            filter.kind = Some(Kind::from_name(argv[i + 1]));
-        } else {
-            return Err(KsError::Syntax);
-        }
-        i += 2;
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let filter = ScanArgs::parse(&argv[2..], ScanExtra::Type)?;
+    let count = filter.count;
     let nsegs = ctx.tx.segment_count();
     let db = ctx.sess.db as usize;
     let now = ctx.sess.now_ms;
@@ -256,14 +301,7 @@ pub(crate) fn scan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
         ((seg as u64) << SCAN_POS_BITS) | pos
     };
     let out = &mut *ctx.out;
-    out.array(2);
-    let mut digits = IntBuf::new();
-    // The cursor is unsigned; IntBuf formats i64, so format the high values by hand.
-    if let Ok(c) = i64::try_from(next_cursor) {
-        out.bulk(digits.format(c));
-    } else {
-        out.bulk(next_cursor.to_string().as_bytes());
-    }
+    reply_scan_cursor(out, next_cursor);
     out.array(found.len());
     for k in &found {
         out.bulk(k);
@@ -465,13 +503,45 @@ pub(crate) fn copy(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     Ok(())
 }
 
-/// The flags of the EXPIRE family.
-#[derive(Default)]
-struct ExpireFlags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
+/// A condition of the EXPIRE family (NX, XX, GT, LT), which HEXPIRE shares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExpireCond {
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+impl ExpireCond {
+    const ALL: [ExpireCond; 4] = [Self::Nx, Self::Xx, Self::Gt, Self::Lt];
+
+    /// The condition `word` names, in any case.
+    pub(crate) fn parse(word: &[u8]) -> Option<ExpireCond> {
+        keyword(
+            word,
+            &[
+                (b"nx", Self::Nx),
+                (b"xx", Self::Xx),
+                (b"gt", Self::Gt),
+                (b"lt", Self::Lt),
+            ],
+        )
+    }
+
+    /// Whether a TTL of `current` (`None`: no TTL, which counts as an infinite one) may
+    /// become `when`.
+    pub(crate) fn allows(self, current: Option<i64>, when: i64) -> bool {
+        match self {
+            Self::Nx => current.is_none(),
+            Self::Xx => current.is_some(),
+            Self::Gt => current.is_some_and(|c| when > c),
+            Self::Lt => current.is_none_or(|c| when < c),
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
 
 /// `expireGenericCommand`: `base_ms` is now for relative commands and 0 for the *AT ones.
@@ -481,26 +551,19 @@ fn expire_generic(
     base_ms: i64,
     seconds: bool,
 ) -> Result<(), KsError> {
-    let mut f = ExpireFlags::default();
+    // EXPIRE takes any number of conditions and checks them all (HEXPIRE takes one).
+    let mut conds = 0u8;
     for (j, opt) in argv.iter().enumerate().skip(3) {
-        if opt.eq_ignore_ascii_case(b"nx") {
-            f.nx = true;
-        } else if opt.eq_ignore_ascii_case(b"xx") {
-            f.xx = true;
-        } else if opt.eq_ignore_ascii_case(b"gt") {
-            f.gt = true;
-        } else if opt.eq_ignore_ascii_case(b"lt") {
-            f.lt = true;
-        } else {
-            return Err(KsError::UnsupportedOption(
-                u16::try_from(j).unwrap_or(u16::MAX),
-            ));
-        }
+        let c = ExpireCond::parse(opt).ok_or(KsError::UnsupportedOption(
+            u16::try_from(j).unwrap_or(u16::MAX),
+        ))?;
+        conds |= c.bit();
     }
-    if f.nx && (f.xx || f.gt || f.lt) {
+    let has = |c: ExpireCond| conds & c.bit() != 0;
+    if has(ExpireCond::Nx) && conds != ExpireCond::Nx.bit() {
         return Err(KsError::ExpireNxAndOthers);
     }
-    if f.gt && f.lt {
+    if has(ExpireCond::Gt) && has(ExpireCond::Lt) {
         return Err(KsError::ExpireGtAndLt);
     }
     let mut when = arg_i64(argv[2])?;
@@ -522,11 +585,9 @@ fn expire_generic(
         return Ok(());
     };
     let current = e.expire_at();
-    let refused = (f.nx && current.is_some())
-        || (f.xx && current.is_none())
-        // No TTL counts as an infinite one: GT always fails against it.
-        || (f.gt && current.is_none_or(|c| when <= c))
-        || (f.lt && current.is_some_and(|c| when >= c));
+    let refused = ExpireCond::ALL
+        .into_iter()
+        .any(|c| has(c) && !c.allows(current, when));
     if refused {
         out.int(0);
         return Ok(());

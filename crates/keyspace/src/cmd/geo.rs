@@ -5,10 +5,11 @@
 //! nine-box scan, distances, result order, number formats) is in `crate::geo`, and the
 //! sorted set is read through its score order (`ScoreRange`, implemented here for `ZSet`).
 
-use crate::cmd::Ctx;
+use crate::cmd::sorted_set::{build_result, store_result};
+use crate::cmd::{is, Ctx};
 use crate::error::KsError;
 use crate::geo::{self, Points, ScoreRange, Shape, ShapeKind};
-use crate::notify::{self, Event, ZSET};
+use crate::notify::{Event, ZSET};
 use crate::number::{arg_i64, parse_f64};
 use crate::types::zset::ZSet;
 
@@ -28,10 +29,6 @@ impl ScoreRange for ZSet {
             }
         });
     }
-}
-
-fn is(arg: &[u8], name: &str) -> bool {
-    arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// `extractLongLatOrReply`: both numbers parse before the range is checked.
@@ -434,13 +431,14 @@ fn georadius_generic(
     let z = keys.read_as::<ZSet>(argv[src])?;
     let z = z.as_deref();
     let q = parse_query(argv, flags, z)?;
+    let ev = if flags.search {
+        GEOSEARCHSTORE
+    } else {
+        GEORADIUSSTORE
+    };
     let Some(z) = z else {
         match q.store {
-            Some(dst) => {
-                // dbDelete: an expired destination is deleted (and reported) as `del` too.
-                keys.deleted(dst, notify::DEL);
-                out.int(0);
-            }
+            Some(dst) => store_result(&mut keys, out, dst, None, ev),
             None => out.array(0),
         }
         return Ok(());
@@ -462,34 +460,16 @@ fn georadius_generic(
     match q.store {
         None => reply_points(out, &found, returned, conversion, &q),
         Some(dst) => {
-            if returned > 0 {
-                // A skiplist first, back to a listpack if it fits (as Redis builds it).
-                let mut res = ZSet::new_skiplist(returned);
-                let mut maxelelen = 0;
-                for p in &found.items[..returned] {
-                    let member = found.name(p);
-                    maxelelen = maxelelen.max(member.len());
-                    let score = if q.storedist {
-                        p.dist / conversion
-                    } else {
-                        p.score
-                    };
-                    res.insert(member, score, &limits);
-                }
-                res.shrink_if_fits(maxelelen, &limits);
-                keys.set_typed(dst, res);
-                keys.changed(
-                    dst,
-                    if flags.search {
-                        GEOSEARCHSTORE
-                    } else {
-                        GEORADIUSSTORE
-                    },
-                );
-            } else {
-                keys.deleted(dst, notify::DEL);
-            }
-            out.int(returned as i64);
+            let items = found.items[..returned].iter().map(|p| {
+                let score = if q.storedist {
+                    p.dist / conversion
+                } else {
+                    p.score
+                };
+                (found.name(p), score)
+            });
+            let res = build_result(returned, items, &limits);
+            store_result(&mut keys, out, dst, res, ev);
         }
     }
     Ok(())

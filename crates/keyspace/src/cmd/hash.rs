@@ -10,6 +10,7 @@
 
 use std::cell::Cell;
 
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ExpireCond, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::error::KsError;
 use crate::keys::Keys;
@@ -112,25 +113,31 @@ fn expired_on_read(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
     }
 }
 
+/// A read of one field by name: `f` sees its value, or `None` when the key or the field is
+/// missing or the field has just expired on this read (see `expired_on_read`).
+fn read_field<T>(
+    keys: &mut Keys<'_, '_>,
+    key: &[u8],
+    field: &[u8],
+    f: impl FnOnce(Option<&[u8]>) -> T,
+) -> Result<T, KsError> {
+    let now = keys.now_ms;
+    match keys.read_as::<Hash>(key)? {
+        None => return Ok(f(None)),
+        Some(h) if !h.field_expired(field, now) => return Ok(f(h.get(field, now))),
+        Some(h) => h.remove(field),
+    };
+    keys.changed(key, HEXPIRED);
+    Ok(f(None))
+}
+
 /// HGET key field
 pub(crate) fn hget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let Some(h) = keys.read_as::<Hash>(key)? else {
-        out.null();
-        return Ok(());
-    };
-    if expired_on_read(h, field, now) {
-        keys.changed(key, HEXPIRED);
-        out.null();
-        return Ok(());
-    }
-    match h.get(field, now) {
+    read_field(&mut keys, argv[1], argv[2], |v| match v {
         Some(v) => out.bulk(v),
         None => out.null(),
-    }
-    Ok(())
+    })
 }
 
 /// HMGET key field [field ...]
@@ -200,36 +207,16 @@ pub(crate) fn hlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 
 /// HSTRLEN key field
 pub(crate) fn hstrlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let n = match keys.read_as::<Hash>(key)? {
-        Some(h) if !h.field_expired(field, now) => h.get(field, now).map_or(0, <[u8]>::len),
-        Some(h) => {
-            expired_on_read(h, field, now);
-            keys.changed(key, HEXPIRED);
-            0
-        }
-        None => 0,
-    };
+    let n = read_field(&mut keys, argv[1], argv[2], |v| v.map_or(0, <[u8]>::len))?;
     out.int(n as i64);
     Ok(())
 }
 
 /// HEXISTS key field
 pub(crate) fn hexists(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let (key, field) = (argv[1], argv[2]);
     let (mut keys, out) = ctx.split();
-    let now = keys.now_ms;
-    let found = match keys.read_as::<Hash>(key)? {
-        Some(h) if !h.field_expired(field, now) => h.get(field, now).is_some(),
-        Some(h) => {
-            expired_on_read(h, field, now);
-            keys.changed(key, HEXPIRED);
-            false
-        }
-        None => false,
-    };
+    let found = read_field(&mut keys, argv[1], argv[2], |v| v.is_some())?;
     out.int(i64::from(found));
     Ok(())
 }
@@ -428,13 +415,6 @@ fn hrandfield_with_count(
         out.array(0);
         return Ok(());
     }
-    let header = |out: &mut ReplySink, n: usize| {
-        if withvalues {
-            out.pairs(n);
-        } else {
-            out.array(n);
-        }
-    };
     // Small or TTL'd hashes are walked once into a list; a plain hashtable is picked from
     // directly (O(1) per pick).
     let list: Option<Vec<(&[u8], &[u8])>> =
@@ -449,20 +429,20 @@ fn hrandfield_with_count(
         return Ok(());
     }
     if !uniq || count == 1 {
-        header(out, count);
+        out.pairs_if(count, withvalues);
         for _ in 0..count {
             reply_pick(out, pick(rand_below(size)), withvalues);
         }
         return Ok(());
     }
     if count >= size {
-        header(out, size);
+        out.pairs_if(size, withvalues);
         for i in 0..size {
             reply_pick(out, pick(i), withvalues);
         }
         return Ok(());
     }
-    header(out, count);
+    out.pairs_if(count, withvalues);
     // Distinct picks: a partial Fisher-Yates over the positions.
     let mut idx: Vec<u32> = (0..size as u32).collect();
     for i in 0..count {
@@ -490,46 +470,23 @@ pub(crate) fn hscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let (mut keys, out) = ctx.split();
     let now = keys.now_ms;
     let Some(h) = keys.read_as::<Hash>(argv[1])? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
     // Options are parsed after the lookup, as `scanGenericCommand` does.
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut novalues = false;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        let opt = argv[i];
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = argv[i + 1];
-            pattern = (p != b"*").then_some(p);
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"novalues") {
-            novalues = true;
-            i += 1;
-        } else {
-            return Err(KsError::Syntax);
-        }
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let ScanArgs {
+        count,
+        pattern,
+        novalues,
+        ..
+    } = ScanArgs::parse(&argv[3..], ScanExtra::NoValues)?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
     let next = h.scan(cursor, count, now, |f, v| {
         if pattern.is_none_or(|p| crate::glob::matches(p, f, false)) {
             found.push((f, v));
         }
     });
-    out.array(2);
-    let mut digits = [0u8; 20];
-    out.bulk(format_u64(next, &mut digits));
+    reply_scan_cursor(out, next);
     out.array(if novalues {
         found.len()
     } else {
@@ -544,31 +501,8 @@ pub(crate) fn hscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     Ok(())
 }
 
-/// `n` in decimal, in `buf`.
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 /// Redis 7.4's `HFE_MAX_ABS_TIME_MSEC`: the latest field TTL a command may set (ms).
 const HFE_MAX_ABS_TIME_MS: i64 = ((1i64 << 48) - 1) >> 2;
-
-/// HEXPIRE's optional condition.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum HfeCond {
-    None,
-    Nx,
-    Xx,
-    Gt,
-    Lt,
-}
 
 /// Check `FIELDS numfields field...` starting at `argv[at - 1]`; returns the fields.
 fn hfe_fields<'a, 'b>(
@@ -643,19 +577,9 @@ fn hexpire_generic(
         return Err(KsError::InvalidExpireTime);
     }
     at += base_ms;
-    let opt = argv[3];
-    let cond = if opt.eq_ignore_ascii_case(b"nx") {
-        HfeCond::Nx
-    } else if opt.eq_ignore_ascii_case(b"xx") {
-        HfeCond::Xx
-    } else if opt.eq_ignore_ascii_case(b"gt") {
-        HfeCond::Gt
-    } else if opt.eq_ignore_ascii_case(b"lt") {
-        HfeCond::Lt
-    } else {
-        HfeCond::None
-    };
-    let fields_at = if cond == HfeCond::None { 4 } else { 5 };
+    // One optional condition, unlike EXPIRE's list (Redis 7.4's hexpireGenericCommand).
+    let cond = ExpireCond::parse(argv[3]);
+    let fields_at = if cond.is_none() { 4 } else { 5 };
     let fields = hfe_fields(argv, fields_at, KsError::NumFieldsNotPositive)?;
     out.array(fields.len());
     let h = match keys.write_as::<Hash>(key)? {
@@ -674,14 +598,7 @@ fn hexpire_generic(
             out.int(-2);
             continue;
         }
-        let met = match (h.field_ttl(f), cond) {
-            (None, HfeCond::Xx | HfeCond::Gt) => false,
-            (None, _) => true,
-            (Some(_), HfeCond::Nx) => false,
-            (Some(prev), HfeCond::Gt) => prev < at,
-            (Some(prev), HfeCond::Lt) => prev > at,
-            (Some(_), _) => true,
-        };
+        let met = cond.is_none_or(|c| c.allows(h.field_ttl(f), at));
         if !met {
             out.int(0);
         } else if at <= now {

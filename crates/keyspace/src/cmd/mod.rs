@@ -185,6 +185,19 @@ impl<'a, 'ks> Ctx<'a, 'ks> {
     }
 }
 
+/// Whether the argument `arg` is the option `name`, in any case.
+pub(crate) fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// The value that `word` names in `table`, compared as Redis's `strcasecmp` does.
+pub(crate) fn keyword<T: Copy>(word: &[u8], table: &[(&[u8], T)]) -> Option<T> {
+    table
+        .iter()
+        .find(|(name, _)| word.eq_ignore_ascii_case(name))
+        .map(|&(_, v)| v)
+}
+
 /// Run `op` on argv `head` plus a last argument the caller owns (see `Keyspace::run_owned`):
 /// the SET family may keep it as the stored value; every other command borrows it.
 pub(crate) fn run_owned(

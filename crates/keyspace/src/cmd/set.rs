@@ -9,6 +9,7 @@
 
 use smallvec::SmallVec;
 
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
 use crate::cmd::Ctx;
 use crate::encoding::Limits;
 use crate::error::KsError;
@@ -661,28 +662,10 @@ pub(crate) fn sscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let cursor = parse_cursor(argv[2])?;
     let (mut keys, out) = ctx.split();
     let Some(set) = keys.read_as::<Set>(argv[1])? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        if argv[i].eq_ignore_ascii_case(b"count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-        } else if argv[i].eq_ignore_ascii_case(b"match") && more {
-            pattern = Some(argv[i + 1]).filter(|p| *p != b"*");
-        } else {
-            return Err(KsError::Syntax);
-        }
-        i += 2;
-    }
+    let ScanArgs { count, pattern, .. } = ScanArgs::parse(&argv[3..], ScanExtra::None)?;
     let keep = |m: &[u8]| pattern.is_none_or(|p| glob::matches(p, m, false));
     let mut buf = IntBuf::new();
     let Some(table) = set.table() else {
@@ -701,18 +684,9 @@ pub(crate) fn sscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         return Ok(());
     };
     // Big sets return more per call, so a full scan costs a bounded number of passes.
-    let target = usize::try_from(count)
-        .unwrap_or(usize::MAX)
-        .max(table_len_share(set.len()));
+    let target = count.max(table_len_share(set.len()));
     let (found, next) = table.scan_from(cursor, target);
-    out.array(2);
-    match next {
-        Some(c) => {
-            // Positions are below 2^63, so they format as i64.
-            out.bulk(buf.format(c as i64));
-        }
-        None => out.bulk(b"0"),
-    }
+    reply_scan_cursor(out, next.unwrap_or(0));
     let pos = out.array_start();
     let mut n = 0;
     for m in found {

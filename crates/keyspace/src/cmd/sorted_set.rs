@@ -6,13 +6,15 @@
 //! The value type is `types::zset::ZSet`; everything here speaks to it in ranks. The
 //! blocking variants (BZPOPMIN...) are not here: they reuse `pop_generic`.
 
-use crate::cmd::Ctx;
+use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
+use crate::cmd::{is, Ctx};
 use crate::db::Kind;
+use crate::encoding::Limits;
 use crate::error::KsError;
 use crate::glob;
 use crate::keys::Keys;
 use crate::notify::{self, Event, ZSET};
-use crate::number::{arg_i64, parse_cursor, parse_f64, parse_f64_loose, DoubleBuf, IntBuf};
+use crate::number::{arg_i64, parse_cursor, parse_f64, parse_f64_loose, DoubleBuf};
 use crate::reply::ReplySink;
 use crate::types::set::Set;
 use crate::types::zset::ZSet;
@@ -29,10 +31,6 @@ const ZRANGESTORE: Event = Event::new(ZSET, "zrangestore");
 const ZUNIONSTORE: Event = Event::new(ZSET, "zunionstore");
 const ZINTERSTORE: Event = Event::new(ZSET, "zinterstore");
 const ZDIFFSTORE: Event = Event::new(ZSET, "zdiffstore");
-
-fn is(arg: &[u8], name: &str) -> bool {
-    arg.eq_ignore_ascii_case(name.as_bytes())
-}
 
 // ---- ranges ----
 
@@ -359,22 +357,25 @@ fn zrank_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], rev: bool) -> Result<(),
 /// ZCOUNT key min max
 pub(crate) fn zcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let range = ScoreRange::parse(argv[2], argv[3])?;
-    let (mut keys, out) = ctx.split();
-    let n = keys.read_as::<ZSet>(argv[1])?.map_or(0, |z| {
-        let (a, b) = range.ranks(z);
-        b - a
-    });
-    out.int(n as i64);
-    Ok(())
+    count_generic(ctx, argv[1], |z| range.ranks(z))
 }
 
 /// ZLEXCOUNT key min max
 pub(crate) fn zlexcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let range = LexRange::parse(argv[2], argv[3])?;
+    count_generic(ctx, argv[1], |z| range.ranks(z))
+}
+
+/// ZCOUNT and ZLEXCOUNT: how many members lie between the `(start, end)` ranks of a range.
+fn count_generic(
+    ctx: &mut Ctx<'_, '_>,
+    key: &[u8],
+    ranks: impl FnOnce(&ZSet) -> (usize, usize),
+) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
-    let n = keys.read_as::<ZSet>(argv[1])?.map_or(0, |z| {
-        let (a, b) = range.ranks(z);
-        b - a
+    let n = keys.read_as::<ZSet>(key)?.map_or(0, |z| {
+        let (start, end) = ranks(z);
+        end - start
     });
     out.int(n as i64);
     Ok(())
@@ -513,7 +514,7 @@ fn zrange_generic(
             store_result(&mut keys, out, dst, Some(res), ZRANGESTORE);
         }
         None => {
-            out.scored_array(n, withscores);
+            out.pairs_if(n, withscores);
             z.for_range(start, end, rev, |m, s| out.scored(m, s, withscores));
         }
     }
@@ -541,9 +542,33 @@ fn window((start, end): (usize, usize), offset: i64, limit: i64, rev: bool) -> (
     }
 }
 
+/// The sorted set of `n` computed members, built as Redis builds a STORE result: a
+/// skiplist, then back to a listpack if it fits (`zsetConvertToListpackIfNeeded`). None when
+/// `n` is 0.
+pub(crate) fn build_result<'a>(
+    n: usize,
+    items: impl Iterator<Item = (&'a [u8], f64)>,
+    limits: &Limits,
+) -> Option<ZSet> {
+    if n == 0 {
+        return None;
+    }
+    let mut z = ZSet::new_skiplist(n);
+    let mut longest = 0;
+    for (m, s) in items {
+        z.insert(m, s, limits);
+        longest = longest.max(m.len());
+    }
+    z.shrink_if_fits(longest, limits);
+    Some(z)
+}
+
 /// Store a computed sorted set at `dst` (setKey + `ev`) and reply its size; an empty or
-/// missing result deletes `dst` instead and replies 0 (Redis's store finalizers).
-fn store_result(
+/// missing result deletes `dst` instead and replies 0. This is the end of every zset
+/// STORE in Redis 7.2 (ZRANGESTORE, ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE, GEORADIUS STORE,
+/// GEOSEARCHSTORE): its `dbDelete` does not look the key up first, so a destination that
+/// has expired but is still there is deleted and reported as `del`, not `expired`.
+pub(crate) fn store_result(
     keys: &mut Keys<'_, '_>,
     out: &mut ReplySink,
     dst: &[u8],
@@ -558,9 +583,7 @@ fn store_result(
             out.int(n as i64);
         }
         None => {
-            if keys.write(dst).is_some() {
-                keys.deleted(dst, notify::DEL);
-            }
+            keys.deleted(dst, notify::DEL);
             out.int(0);
         }
     }
@@ -681,7 +704,7 @@ pub(crate) fn pop_generic(
     let n = count.min(z.len());
     match shape {
         PopShape::Flat => out.array(n * 2),
-        PopShape::Counted => out.scored_array(n, true),
+        PopShape::Counted => out.pairs(n),
         PopShape::KeyFlat => {
             out.array(n * 2 + 1);
             out.bulk(key);
@@ -859,7 +882,7 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
         out.array(0);
     } else if l < 0 || count == 1 {
         // With repetitions, in random order.
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         for _ in 0..count {
             if let Some((m, s)) = z.at(draw.below(size)) {
                 out.scored(m, s, withscores);
@@ -867,13 +890,13 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
         }
     } else if count >= size {
         // The whole set, from the highest down (Redis walks it with `zuiNext`).
-        out.scored_array(size, withscores);
+        out.pairs_if(size, withscores);
         z.for_range(0, size, true, |m, s| out.scored(m, s, withscores));
     } else if count * 3 <= size {
         // Few distinct members of many: draw ranks until enough differ (Redis's CASE 4).
         let mut picked: hashbrown::HashSet<usize, foldhash::fast::RandomState> =
             hashbrown::HashSet::with_capacity_and_hasher(count, Default::default());
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         while picked.len() < count {
             let r = draw.below(size);
             if picked.insert(r) {
@@ -889,7 +912,7 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
             let j = i + draw.below(size - i);
             ranks.swap(i, j);
         }
-        out.scored_array(count, withscores);
+        out.pairs_if(count, withscores);
         for &r in &ranks[..count] {
             if let Some((m, s)) = z.at(r) {
                 out.scored(m, s, withscores);
@@ -1147,19 +1170,12 @@ fn setop_generic(
                 SetOp::Inter => ZINTERSTORE,
                 SetOp::Diff => ZDIFFSTORE,
             };
-            // Built as a skiplist, then back to a listpack if it fits
-            // (`zsetConvertToListpackIfNeeded`).
-            let mut z = ZSet::new_skiplist(result.len());
-            let mut longest = 0;
-            for (m, s) in &result {
-                z.insert(m, *s, &limits);
-                longest = longest.max(m.len());
-            }
-            z.shrink_if_fits(longest, &limits);
-            store_result(&mut keys, out, dst, Some(z), ev);
+            let items = result.iter().map(|(m, s)| (&m[..], *s));
+            let z = build_result(result.len(), items, &limits);
+            store_result(&mut keys, out, dst, z, ev);
         }
         None => {
-            out.scored_array(result.len(), withscores);
+            out.pairs_if(result.len(), withscores);
             for (m, s) in &result {
                 out.scored(m, *s, withscores);
             }
@@ -1175,44 +1191,17 @@ pub(crate) fn zscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     let cursor = parse_cursor(argv[2])?;
     let (mut keys, out) = ctx.split();
     let Some(z) = keys.read_as::<ZSet>(argv[1])? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        if is(argv[i], "count") && more {
-            count = arg_i64(argv[i + 1])?;
-            if count < 1 {
-                return Err(KsError::Syntax);
-            }
-        } else if is(argv[i], "match") && more {
-            let p = argv[i + 1];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(KsError::Syntax);
-        }
-        i += 2;
-    }
+    let ScanArgs { count, pattern, .. } = ScanArgs::parse(&argv[3..], ScanExtra::None)?;
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
-    let next = z.scan(
-        cursor,
-        usize::try_from(count).unwrap_or(usize::MAX),
-        |m, s| {
-            if pattern.is_none_or(|p| glob::matches(p, m, false)) {
-                found.push((m.to_vec(), s));
-            }
-        },
-    );
-    out.array(2);
-    match i64::try_from(next) {
-        Ok(c) => out.bulk(IntBuf::new().format(c)),
-        Err(_) => out.bulk(next.to_string().as_bytes()),
-    }
+    let next = z.scan(cursor, count, |m, s| {
+        if pattern.is_none_or(|p| glob::matches(p, m, false)) {
+            found.push((m.to_vec(), s));
+        }
+    });
+    reply_scan_cursor(out, next);
     out.array(found.len() * 2);
     let mut db = DoubleBuf::new();
     for (m, s) in &found {

@@ -448,10 +448,18 @@ pub(crate) fn strlen(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
     Ok(())
 }
 
+/// Redis's clamp of an index range over `len` items (GETRANGE, BITCOUNT, BITPOS): a negative
+/// index counts from the end, then both are clamped into `0..len`; `start > end` is empty.
+pub(crate) fn clamp_indexes(start: i64, end: i64, len: i64) -> (i64, i64) {
+    let start = if start < 0 { start + len } else { start };
+    let end = if end < 0 { end + len } else { end };
+    (start.max(0), end.max(0).min(len - 1))
+}
+
 /// GETRANGE key start end (also SUBSTR key start end)
 pub(crate) fn getrange(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let mut start = arg_i64(argv[2])?;
-    let mut end = arg_i64(argv[3])?;
+    let start = arg_i64(argv[2])?;
+    let end = arg_i64(argv[3])?;
     let (mut keys, out) = ctx.split();
     let Some(e) = keys.read(argv[1]) else {
         out.bulk(b"");
@@ -463,17 +471,7 @@ pub(crate) fn getrange(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsEr
         out.bulk(b"");
         return Ok(());
     }
-    if start < 0 {
-        start += len;
-    }
-    if end < 0 {
-        end += len;
-    }
-    start = start.max(0);
-    end = end.max(0);
-    if end >= len {
-        end = len - 1;
-    }
+    let (start, end) = clamp_indexes(start, end, len);
     if start > end || len == 0 {
         out.bulk(b"");
     } else {
