@@ -1246,6 +1246,8 @@ mod tests {
             (0, 24 + size_of::<Set>())
         );
         assert!(e.typed::<Set>().is_ok() && e.typed::<List>().is_err());
+        // Small collections' headers: each payload's size is per-key memory.
+        assert!(size_of::<Set>() <= 32 && size_of::<ZSet>() <= 32 && size_of::<Hash>() <= 40);
         // Every payload type round-trips through TTL changes, renames and copies.
         for obj in [
             Obj::Raw(b"raw".to_vec()),
