@@ -156,6 +156,16 @@ pub(crate) const TAG_HASH: u32 = 2;
 pub(crate) const TAG_SET: u32 = 3;
 pub(crate) const TAG_ZSET: u32 = 4;
 
+// Every payload is Send and Sync, as `Entry`'s Send and Sync impls assume.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Vec<u8>>();
+    send_sync::<List>();
+    send_sync::<Hash>();
+    send_sync::<Set>();
+    send_sync::<ZSet>();
+};
+
 // Every payload fits the block's 8-byte alignment and a u16 length.
 const _: () = {
     use std::mem::{align_of, size_of};
