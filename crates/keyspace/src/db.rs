@@ -10,8 +10,10 @@
 //! its metadata too. A table holds about twice as many slots as keys right after it grows,
 //! so every byte of a slot counts double; at 40 bytes inline (the first layout) the tables
 //! alone were half the keyspace's memory. Values that must grow in place (APPEND, SETRANGE)
-//! and, later, lists, hashes, sets, sorted sets and streams live behind an `Obj` pointer
-//! stored in place of the value bytes.
+//! and lists, hashes, sets and sorted sets are stored in the block too, as the type's own
+//! struct (its header: a `Vec` and a length or two) at an 8-aligned offset after the key,
+//! with the variant in the meta word: no second allocation per key, where Redis has its
+//! 16-byte robj.
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
@@ -135,7 +137,8 @@ impl StrEnc {
     }
 }
 
-/// A value that does not live inline in an `Entry`'s block.
+/// A value that is not an inline string, as it moves in and out of an `Entry`'s block
+/// (in the block only the variant's payload is stored, its tag in the meta word).
 #[derive(Debug, Clone)]
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
@@ -146,37 +149,139 @@ pub(crate) enum Obj {
     ZSet(ZSet),
 }
 
+/// The tag of each `Obj` variant in the meta word (`TAG_SHIFT`); `Typed::TAG` for the types.
+pub(crate) const TAG_RAW: u32 = 0;
+pub(crate) const TAG_LIST: u32 = 1;
+pub(crate) const TAG_HASH: u32 = 2;
+pub(crate) const TAG_SET: u32 = 3;
+pub(crate) const TAG_ZSET: u32 = 4;
+
+// Every payload is Send and Sync, as `Entry`'s Send and Sync impls assume.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Vec<u8>>();
+    send_sync::<List>();
+    send_sync::<Hash>();
+    send_sync::<Set>();
+    send_sync::<ZSet>();
+};
+
+// Every payload fits the block's 8-byte alignment and a u16 length.
+const _: () = {
+    use std::mem::{align_of, size_of};
+    assert!(align_of::<Vec<u8>>() <= BLOCK_ALIGN && size_of::<Vec<u8>>() < 256);
+    assert!(align_of::<List>() <= BLOCK_ALIGN && size_of::<List>() < 256);
+    assert!(align_of::<Hash>() <= BLOCK_ALIGN && size_of::<Hash>() < 256);
+    assert!(align_of::<Set>() <= BLOCK_ALIGN && size_of::<Set>() < 256);
+    assert!(align_of::<ZSet>() <= BLOCK_ALIGN && size_of::<ZSet>() < 256);
+};
+
 impl Obj {
-    /// The value's type.
-    fn kind(&self) -> Kind {
+    fn tag(&self) -> u32 {
         match self {
-            Obj::Raw(_) => Kind::String,
-            Obj::List(_) => Kind::List,
-            Obj::Hash(_) => Kind::Hash,
-            Obj::Set(_) => Kind::Set,
-            Obj::ZSet(_) => Kind::ZSet,
+            Obj::Raw(_) => TAG_RAW,
+            Obj::List(_) => TAG_LIST,
+            Obj::Hash(_) => TAG_HASH,
+            Obj::Set(_) => TAG_SET,
+            Obj::ZSet(_) => TAG_ZSET,
+        }
+    }
+
+    /// Bytes the payload of variant `tag` takes in a block.
+    fn payload_len(tag: u32) -> usize {
+        use std::mem::size_of;
+        match tag {
+            TAG_RAW => size_of::<Vec<u8>>(),
+            TAG_LIST => size_of::<List>(),
+            TAG_HASH => size_of::<Hash>(),
+            TAG_SET => size_of::<Set>(),
+            _ => size_of::<ZSet>(),
+        }
+    }
+
+    /// Move the payload to `p`.
+    ///
+    /// # Safety
+    /// `p` is 8-aligned, valid for `payload_len(self.tag())` bytes of writes, and holds no
+    /// live value (it is overwritten without a drop).
+    unsafe fn write_to(self, p: *mut u8) {
+        match self {
+            Obj::Raw(v) => p.cast::<Vec<u8>>().write(v),
+            Obj::List(v) => p.cast::<List>().write(v),
+            Obj::Hash(v) => p.cast::<Hash>().write(v),
+            Obj::Set(v) => p.cast::<Set>().write(v),
+            Obj::ZSet(v) => p.cast::<ZSet>().write(v),
+        }
+    }
+
+    /// Move the payload of variant `tag` out of `p`.
+    ///
+    /// # Safety
+    /// `p` holds a live payload of variant `tag` written by `write_to`, which the caller
+    /// then treats as moved out (never reads or drops it again).
+    unsafe fn read_from(p: *const u8, tag: u32) -> Obj {
+        match tag {
+            TAG_RAW => Obj::Raw(p.cast::<Vec<u8>>().read()),
+            TAG_LIST => Obj::List(p.cast::<List>().read()),
+            TAG_HASH => Obj::Hash(p.cast::<Hash>().read()),
+            TAG_SET => Obj::Set(p.cast::<Set>().read()),
+            _ => Obj::ZSet(p.cast::<ZSet>().read()),
+        }
+    }
+}
+
+/// A borrowed view of an entry's `Obj` payload.
+#[derive(Clone, Copy)]
+enum ObjRef<'a> {
+    Raw(&'a Vec<u8>),
+    List(&'a List),
+    Hash(&'a Hash),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
+}
+
+impl ObjRef<'_> {
+    /// The value's type.
+    fn kind(self) -> Kind {
+        match self {
+            ObjRef::Raw(_) => Kind::String,
+            ObjRef::List(_) => Kind::List,
+            ObjRef::Hash(_) => Kind::Hash,
+            ObjRef::Set(_) => Kind::Set,
+            ObjRef::ZSet(_) => Kind::ZSet,
         }
     }
 
     /// Elements of a collection (None for a string).
-    fn len(&self) -> Option<usize> {
+    fn len(self) -> Option<usize> {
         match self {
-            Obj::Raw(_) => None,
-            Obj::List(v) => Some(v.len()),
-            Obj::Hash(v) => Some(v.len()),
-            Obj::Set(v) => Some(v.len()),
-            Obj::ZSet(v) => Some(v.len()),
+            ObjRef::Raw(_) => None,
+            ObjRef::List(v) => Some(v.len()),
+            ObjRef::Hash(v) => Some(v.len()),
+            ObjRef::Set(v) => Some(v.len()),
+            ObjRef::ZSet(v) => Some(v.len()),
         }
     }
 
     /// OBJECT ENCODING's answer.
-    fn encoding_name(&self) -> &'static str {
+    fn encoding_name(self) -> &'static str {
         match self {
-            Obj::Raw(_) => "raw",
-            Obj::List(v) => v.encoding_name(),
-            Obj::Hash(v) => v.encoding_name(),
-            Obj::Set(v) => v.encoding_name(),
-            Obj::ZSet(v) => v.encoding_name(),
+            ObjRef::Raw(_) => "raw",
+            ObjRef::List(v) => v.encoding_name(),
+            ObjRef::Hash(v) => v.encoding_name(),
+            ObjRef::Set(v) => v.encoding_name(),
+            ObjRef::ZSet(v) => v.encoding_name(),
+        }
+    }
+
+    /// An owned copy (COPY).
+    fn to_obj(self) -> Obj {
+        match self {
+            ObjRef::Raw(v) => Obj::Raw(v.clone()),
+            ObjRef::List(v) => Obj::List(v.clone()),
+            ObjRef::Hash(v) => Obj::Hash(v.clone()),
+            ObjRef::Set(v) => Obj::Set(v.clone()),
+            ObjRef::ZSet(v) => Obj::ZSet(v.clone()),
         }
     }
 }
@@ -188,38 +293,46 @@ const ENC_SHIFT: u32 = 24;
 const ENC_MASK: u32 = 0b11 << ENC_SHIFT;
 /// The block holds an expiry time between its header and the key.
 const F_EXPIRE: u32 = 1 << 26;
-/// The value bytes are a `Box<Obj>` pointer rather than an inline string.
+/// The value is an `Obj` payload (tag in `TAG_MASK`) rather than an inline string.
 const F_OBJ: u32 = 1 << 27;
 /// The lengths are u32s, not u16s: a key or value of 64 KiB or more.
 const F_LONG: u32 = 1 << 28;
+/// Bits 29..32 of the meta word, under F_OBJ: which `Obj` variant the payload is.
+const TAG_SHIFT: u32 = 29;
+const TAG_MASK: u32 = 0b111 << TAG_SHIFT;
+/// Every block's alignment, so that an `Obj` payload can sit at an aligned offset; free with
+/// glibc, whose chunks are 16-aligned anyway.
+const BLOCK_ALIGN: usize = 8;
 /// What the meta word carries from one block to its replacement (flags are recomputed).
 const KEEP_MASK: u32 = ACCESS_MASK | ENC_MASK;
 /// Header sizes: meta word, then key and value lengths as u16s or (`F_LONG`) u32s.
 const SHORT_HDR: usize = 8;
 const LONG_HDR: usize = 12;
 const EXPIRE_LEN: usize = std::mem::size_of::<i64>();
-const OBJ_PTR_LEN: usize = std::mem::size_of::<*mut Obj>();
 
 /// One key and its value: a thin pointer, so the table slot is 8 bytes, to one heap block
 ///
 /// ```text
 /// meta: u32 | key_len, val_len: u16 each (u32 each with F_LONG) | [expire_at_ms: i64]
-///           | key bytes | value bytes (or, with F_OBJ, a Box<Obj> pointer)
+///           | key bytes | value bytes (or, with F_OBJ, padding to 8 and an Obj payload)
 /// ```
 ///
 /// Everything a lookup needs (flags, TTL, value) sits next to the key its compare reads
 /// anyway, and a persistent key pays nothing for TTL support: its block has no expiry field. A
 /// 16-byte key with a 32-byte value is 56 bytes, one 64-byte malloc chunk. The meta word is
 /// Redis's `robj.lru` (bits 0..24: LRU clock in seconds, or LFU minutes << 8 | log counter),
-/// then the `StrEnc` of an inline string and the layout flags. All fields are read and
-/// written unaligned: the block is a byte buffer.
+/// then the `StrEnc` of an inline string, the layout flags and the Obj tag. The header, TTL
+/// and string fields are read and written unaligned: the block is a byte buffer; only an Obj
+/// payload is aligned (the block is 8-aligned, and the payload's offset rounded up to 8), so
+/// it can be borrowed as `&T`. A set of 16 members under a 12-byte key is then one 64-byte
+/// chunk plus the set's buffer, where a block pointing to a `Box<Obj>` was 32 + 80 bytes.
 pub(crate) struct Entry {
     block: NonNull<u8>,
 }
 
-// SAFETY: an Entry owns its block, and the Obj the block may point to, exclusively, like a
+// SAFETY: an Entry owns its block, and the Obj payload in it, exclusively, like a
 // `Box<[u8]>` plus a `Box<Obj>`; nothing is shared, so it moves and is shared across threads
-// exactly as those boxes would be.
+// exactly as those boxes would be (every payload type is Send and Sync).
 unsafe impl Send for Entry {}
 // SAFETY: as above; `&Entry` only reads.
 unsafe impl Sync for Entry {}
@@ -230,25 +343,33 @@ struct Shape {
     /// Offset of the key (header and expiry field before it).
     data: usize,
     key_len: usize,
-    /// Inline value length; `OBJ_PTR_LEN` when the value is behind `F_OBJ`.
+    /// Offset of the value: right after the key, or (F_OBJ) the next multiple of 8.
+    val_at: usize,
+    /// Inline value length, or the Obj payload's size under `F_OBJ`.
     val_len: usize,
 }
 
 impl Shape {
     fn size(self) -> usize {
-        self.data + self.key_len + self.val_len
+        self.val_at + self.val_len
     }
 }
 
 /// The value a new block gets.
 enum Val<'a> {
     Inline(&'a [u8]),
-    Obj(Box<Obj>),
+    Obj(Obj),
 }
 
 fn block_layout(size: usize) -> Layout {
     // Lengths are at most u32::MAX each, so the size is far below isize::MAX.
-    Layout::from_size_align(size, 1).unwrap_or_else(|_| unreachable!("entry of {size} bytes"))
+    Layout::from_size_align(size, BLOCK_ALIGN)
+        .unwrap_or_else(|_| unreachable!("entry of {size} bytes"))
+}
+
+/// Where an Obj payload starts: after the key, rounded up to the block's alignment.
+fn payload_at(key_end: usize) -> usize {
+    key_end.next_multiple_of(BLOCK_ALIGN)
 }
 
 fn len_u32(n: usize) -> u32 {
@@ -263,9 +384,9 @@ impl Entry {
         let mut meta = meta & KEEP_MASK;
         let val_len = match &val {
             Val::Inline(v) => v.len(),
-            Val::Obj(_) => {
-                meta |= F_OBJ;
-                OBJ_PTR_LEN
+            Val::Obj(obj) => {
+                meta |= F_OBJ | (obj.tag() << TAG_SHIFT);
+                Obj::payload_len(obj.tag())
             }
         };
         let long = key.len() > usize::from(u16::MAX) || val_len > usize::from(u16::MAX);
@@ -281,9 +402,15 @@ impl Entry {
         } else {
             hdr
         };
+        let val_at = if meta & F_OBJ != 0 {
+            payload_at(data + key.len())
+        } else {
+            data + key.len()
+        };
         let shape = Shape {
             data,
             key_len: key.len(),
+            val_at,
             val_len,
         };
         let layout = block_layout(shape.size());
@@ -294,7 +421,8 @@ impl Entry {
         };
         // SAFETY: every write below is inside the `shape.size()` bytes just allocated, at the
         // offsets `shape()` will read them from; unaligned writes because the block is a byte
-        // buffer; `key` and `val` do not overlap a fresh allocation.
+        // buffer, except the Obj payload, at an 8-aligned offset of an 8-aligned block;
+        // `key` and `val` do not overlap a fresh allocation.
         unsafe {
             p.cast::<u32>().write_unaligned(meta);
             if long {
@@ -309,10 +437,10 @@ impl Entry {
                 p.add(hdr).cast::<i64>().write_unaligned(expire_at_ms);
             }
             std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(data), key.len());
-            let v = p.add(data + key.len());
+            let v = p.add(val_at);
             match val {
                 Val::Inline(bytes) => std::ptr::copy_nonoverlapping(bytes.as_ptr(), v, bytes.len()),
-                Val::Obj(obj) => v.cast::<*mut Obj>().write_unaligned(Box::into_raw(obj)),
+                Val::Obj(obj) => obj.write_to(v),
             }
         }
         Entry { block }
@@ -355,10 +483,31 @@ impl Entry {
         } else {
             hdr
         };
+        let val_at = if m & F_OBJ != 0 {
+            payload_at(data + key_len)
+        } else {
+            data + key_len
+        };
         Shape {
             data,
             key_len,
+            val_at,
             val_len,
+        }
+    }
+
+    /// Write the header's value length (`take_obj` keeps the block's size with it).
+    fn set_val_len(&mut self, val_len: usize) {
+        let p = self.block.as_ptr();
+        // SAFETY: the header is 8 bytes, or 12 under F_LONG; `&mut self` makes the write
+        // exclusive. A short header's length fits u16: `take_obj` passes at most the payload
+        // size plus 7 bytes of padding.
+        unsafe {
+            if self.meta() & F_LONG == 0 {
+                p.add(6).cast::<u16>().write_unaligned(val_len as u16);
+            } else {
+                p.add(8).cast::<u32>().write_unaligned(len_u32(val_len));
+            }
         }
     }
 
@@ -368,54 +517,55 @@ impl Entry {
         let s = self.shape();
         // SAFETY: `shape` describes the block `alloc` initialised; the slice lives as long
         // as `&self`, during which the block is neither freed nor written.
-        unsafe {
-            std::slice::from_raw_parts(self.block.as_ptr().add(s.data + s.key_len), s.val_len)
-        }
+        unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(s.val_at), s.val_len) }
     }
 
     #[inline]
     fn val_bytes_mut(&mut self) -> &mut [u8] {
         let s = self.shape();
         // SAFETY: as in `val_bytes`, and `&mut self` makes the borrow exclusive.
-        unsafe {
-            std::slice::from_raw_parts_mut(self.block.as_ptr().add(s.data + s.key_len), s.val_len)
-        }
+        unsafe { std::slice::from_raw_parts_mut(self.block.as_ptr().add(s.val_at), s.val_len) }
     }
 
+    /// The Obj payload's address and tag, under F_OBJ.
     #[inline]
-    fn obj_ptr(&self) -> Option<*mut Obj> {
-        if self.meta() & F_OBJ == 0 {
+    fn payload(&self) -> Option<(*mut u8, u32)> {
+        let m = self.meta();
+        if m & F_OBJ == 0 {
             return None;
         }
-        // SAFETY: under F_OBJ the value region is exactly the pointer `alloc` wrote.
-        Some(unsafe {
-            self.val_bytes()
-                .as_ptr()
-                .cast::<*mut Obj>()
-                .read_unaligned()
-        })
+        // SAFETY: `val_at` is inside the block (`shape` describes what `alloc` made).
+        let p = unsafe { self.block.as_ptr().add(self.shape().val_at) };
+        Some((p, (m & TAG_MASK) >> TAG_SHIFT))
     }
 
     /// The value when it is not an inline string.
     #[inline]
-    fn obj(&self) -> Option<&Obj> {
-        // SAFETY: the pointer is a live `Box<Obj>` owned by this entry (see `alloc`).
-        self.obj_ptr().map(|p| unsafe { &*p })
-    }
-
-    fn obj_mut(&mut self) -> Option<&mut Obj> {
-        // SAFETY: as in `obj`; `&mut self` makes the borrow exclusive.
-        self.obj_ptr().map(|p| unsafe { &mut *p })
+    fn obj(&self) -> Option<ObjRef<'_>> {
+        let (p, tag) = self.payload()?;
+        // SAFETY: under F_OBJ, `p` holds the live payload `alloc` wrote for variant `tag`,
+        // aligned; the borrow lives as long as `&self`, during which nothing writes it.
+        Some(unsafe {
+            match tag {
+                TAG_RAW => ObjRef::Raw(&*p.cast::<Vec<u8>>()),
+                TAG_LIST => ObjRef::List(&*p.cast::<List>()),
+                TAG_HASH => ObjRef::Hash(&*p.cast::<Hash>()),
+                TAG_SET => ObjRef::Set(&*p.cast::<Set>()),
+                _ => ObjRef::ZSet(&*p.cast::<ZSet>()),
+            }
+        })
     }
 
     /// Take the Obj out; the block's value region becomes plain bytes of the same size, so
     /// the block can still be freed with its layout.
-    fn take_obj(&mut self) -> Option<Box<Obj>> {
-        let p = self.obj_ptr()?;
-        self.set_meta(self.meta() & !F_OBJ);
-        // SAFETY: `p` came from `Box::into_raw` in `alloc`; clearing F_OBJ just now means
-        // this entry no longer owns it, so ownership passes to the Box exactly once.
-        Some(unsafe { Box::from_raw(p) })
+    fn take_obj(&mut self) -> Option<Obj> {
+        let (p, tag) = self.payload()?;
+        let s = self.shape();
+        self.set_meta(self.meta() & !(F_OBJ | TAG_MASK));
+        self.set_val_len(s.size() - (s.data + s.key_len));
+        // SAFETY: `p` held the live payload of variant `tag`; clearing F_OBJ just now means
+        // this entry no longer owns it, so it is moved out exactly once.
+        Some(unsafe { Obj::read_from(p, tag) })
     }
 
     /// The TTL field: 0 for a persistent key.
@@ -447,7 +597,7 @@ impl Entry {
             (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
             0,
             key,
-            Val::Obj(Box::new(Obj::Raw(val))),
+            Val::Obj(Obj::Raw(val)),
         )
     }
 
@@ -457,7 +607,7 @@ impl Entry {
             (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
             0,
             key,
-            Val::Obj(Box::new(val)),
+            Val::Obj(val),
         )
     }
 
@@ -471,29 +621,38 @@ impl Entry {
 
     /// The value's type.
     pub(crate) fn kind(&self) -> Kind {
-        self.obj().map_or(Kind::String, Obj::kind)
+        self.obj().map_or(Kind::String, ObjRef::kind)
     }
 
     /// True when the value is a collection with no elements left (the mutation path then
     /// deletes the key, as every Redis command that empties one does).
     pub(crate) fn is_empty_collection(&self) -> bool {
-        self.obj().and_then(Obj::len) == Some(0)
+        self.obj().and_then(ObjRef::len) == Some(0)
     }
 
     /// Elements of a collection value (0 for a string): what freeing it costs.
     pub(crate) fn elements(&self) -> usize {
-        self.obj().and_then(Obj::len).unwrap_or(0)
+        self.obj().and_then(ObjRef::len).unwrap_or(0)
     }
 
     /// The value as type `T`; WRONGTYPE when it holds another type (the one place that
     /// error comes from for aggregate types).
     pub(crate) fn typed<T: Typed>(&self) -> Result<&T, KsError> {
-        self.obj().and_then(T::of).ok_or(KsError::WrongType)
+        match self.payload() {
+            // SAFETY: the tag says the payload is a live `T` (`Typed`'s contract: each type
+            // has its own tag), aligned; the borrow lives as long as `&self`.
+            Some((p, tag)) if tag == T::TAG => Ok(unsafe { &*p.cast::<T>() }),
+            _ => Err(KsError::WrongType),
+        }
     }
 
     /// `typed`, mutably.
     pub(crate) fn typed_mut<T: Typed>(&mut self) -> Result<&mut T, KsError> {
-        self.obj_mut().and_then(T::of_mut).ok_or(KsError::WrongType)
+        match self.payload() {
+            // SAFETY: as in `typed`; `&mut self` makes the borrow exclusive.
+            Some((p, tag)) if tag == T::TAG => Ok(unsafe { &mut *p.cast::<T>() }),
+            _ => Err(KsError::WrongType),
+        }
     }
 
     /// The string value; WRONGTYPE when the key holds another type.
@@ -507,7 +666,7 @@ impl Entry {
     pub(crate) fn str_value(&self) -> Option<&[u8]> {
         match self.obj() {
             None => Some(self.val_bytes()),
-            Some(Obj::Raw(v)) => Some(v),
+            Some(ObjRef::Raw(v)) => Some(v),
             Some(_) => None,
         }
     }
@@ -534,7 +693,7 @@ impl Entry {
 
     /// OBJECT REFCOUNT's answer: shared small integers report INT_MAX, as in Redis.
     pub(crate) fn refcount(&self) -> i64 {
-        if self.obj_ptr().is_none() && self.str_enc() == StrEnc::SharedInt {
+        if self.payload().is_none() && self.str_enc() == StrEnc::SharedInt {
             i64::from(i32::MAX)
         } else {
             1
@@ -559,7 +718,7 @@ impl Entry {
     /// clock as `set_str` does.
     pub(crate) fn set_raw(&mut self, val: Vec<u8>) {
         let meta = (self.meta() & !ENC_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT);
-        let obj = Box::new(Obj::Raw(val));
+        let obj = Obj::Raw(val);
         // The old block, and its Obj if any, are dropped by the assignment.
         *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Obj(obj));
     }
@@ -568,11 +727,13 @@ impl Entry {
     /// `dbUnshareStringValue`, after which the encoding is raw). None for non-strings.
     pub(crate) fn str_raw_mut(&mut self) -> Option<&mut Vec<u8>> {
         if self.meta() & F_OBJ == 0 {
-            let obj = Box::new(Obj::Raw(self.val_bytes().to_vec()));
+            let obj = Obj::Raw(self.val_bytes().to_vec());
             *self = Entry::alloc(self.meta(), self.expire_raw(), self.key(), Val::Obj(obj));
         }
-        match self.obj_mut() {
-            Some(Obj::Raw(v)) => Some(v),
+        match self.payload() {
+            // SAFETY: the tag says the payload is a live `Vec<u8>`, aligned; `&mut self`
+            // makes the borrow exclusive.
+            Some((p, TAG_RAW)) => Some(unsafe { &mut *p.cast::<Vec<u8>>() }),
             _ => None,
         }
     }
@@ -583,8 +744,8 @@ impl Entry {
     }
 
     /// This entry's value, access clock and encoding in a new block with `expire_at_ms`,
-    /// under `key` or (None) its own key. The Obj, if any, moves over: the caller then drops
-    /// this entry, freeing only the old block.
+    /// under `key` or (None) its own key. The Obj, if any, moves over (its payload is moved
+    /// into the new block): the caller then drops this entry, freeing only the old block.
     fn rebuild(&mut self, expire_at_ms: i64, key: Option<&[u8]>) -> Entry {
         let meta = self.meta();
         let obj = self.take_obj();
@@ -604,7 +765,7 @@ impl Entry {
         };
         let meta = (access & ACCESS_MASK) | ((enc as u32) << ENC_SHIFT);
         match self.obj() {
-            Some(obj) => Entry::alloc(meta, 0, key, Val::Obj(Box::new(obj.clone()))),
+            Some(obj) => Entry::alloc(meta, 0, key, Val::Obj(obj.to_obj())),
             None => Entry::alloc(meta, 0, key, Val::Inline(self.val_bytes())),
         }
     }
@@ -998,6 +1159,7 @@ pub(crate) fn lfu_touch(access: u32, now_ms: i64, rand01: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::mem::size_of;
 
     fn hs() -> KeyHasher {
         KeyHasher::default()
@@ -1081,6 +1243,49 @@ mod tests {
             (Kind::List, None, Some(5))
         );
         assert!(o.str_raw_mut().is_none());
+    }
+
+    #[test]
+    fn collections_live_in_the_entry_block() {
+        // A set under a 12-byte key is one block of header, key, padding and the Set: 8 +
+        // 12 + 4 + 32 bytes, one 64-byte glibc chunk (it was 32 + 80 for a 64-byte Box<Obj>).
+        let e = Entry::new_obj(b"set:00000001", Obj::Set(Set::default()), 0);
+        let s = e.shape();
+        assert_eq!(
+            (s.val_at % BLOCK_ALIGN, s.size()),
+            (0, 24 + size_of::<Set>())
+        );
+        assert!(e.typed::<Set>().is_ok() && e.typed::<List>().is_err());
+        // Small collections' headers: each payload's size is per-key memory.
+        assert!(size_of::<Set>() <= 32 && size_of::<ZSet>() <= 32 && size_of::<Hash>() <= 40);
+        // Every payload type round-trips through TTL changes, renames and copies.
+        for obj in [
+            Obj::Raw(b"raw".to_vec()),
+            Obj::List(List::of(&[b"x"])),
+            Obj::Hash(Hash::default()),
+            Obj::Set(Set::default()),
+            Obj::ZSet(ZSet::default()),
+        ] {
+            for key in [&b""[..], b"k", b"1234567", b"12345678", &[b'k'; 70_000]] {
+                let kind = ObjRef::kind(match &obj {
+                    Obj::Raw(v) => ObjRef::Raw(v),
+                    Obj::List(v) => ObjRef::List(v),
+                    Obj::Hash(v) => ObjRef::Hash(v),
+                    Obj::Set(v) => ObjRef::Set(v),
+                    Obj::ZSet(v) => ObjRef::ZSet(v),
+                });
+                let mut e = Entry::new_obj(key, obj.clone(), 0);
+                e.set_expire_at(Some(9));
+                let d = e.duplicate(b"copy", 0);
+                e.set_expire_at(None);
+                let r = e.rekey(b"r");
+                for x in [&r, &d] {
+                    assert_eq!(x.kind(), kind);
+                    assert_eq!(x.shape().val_at % BLOCK_ALIGN, 0);
+                }
+                assert_eq!((r.expire_at(), d.expire_at()), (None, None));
+            }
+        }
     }
 
     #[test]

@@ -375,7 +375,7 @@ pub(crate) fn srandmember(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
 /// WRONGTYPE at the first key of another type, as Redis's loops stop there.
 ///
 /// The values are returned as pointers so that several can be read at once. SAFETY of
-/// dereferencing them: each points into the `Box<Obj>` of a live entry, whose address moves
+/// dereferencing them: each points into the block of a live entry, whose address moves
 /// with no table resize; only lookups happen until the caller is done with them, and a
 /// lookup removes only an expired key, which none of these is (all lookups of a command use
 /// one clock).

@@ -283,7 +283,8 @@ impl Table {
 #[derive(Debug, Clone)]
 enum Enc {
     Listpack(Listpack),
-    Table(Table),
+    /// Boxed so that a small hash, stored in its entry's block, is 40 bytes and not 64.
+    Table(Box<Table>),
 }
 
 /// A hash value.
@@ -398,7 +399,7 @@ impl Hash {
         for (f, v) in lp.iter() {
             t.insert_new(make_pair(f, v));
         }
-        self.enc = Enc::Table(t);
+        self.enc = Enc::Table(Box::new(t));
     }
 
     /// Redis's `hashTypeSet`: store `value` under `field` (its TTL, if any, dropped, as

@@ -12,37 +12,28 @@ pub(crate) mod list;
 pub(crate) mod set;
 pub(crate) mod zset;
 
-use crate::db::{Kind, Obj};
+use crate::db::{Kind, Obj, TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
 
 /// A value type a key can hold, as the typed accessors see it.
-pub(crate) trait Typed: Sized {
+///
+/// # Safety
+/// `TAG` is the tag `Obj` gives the variant `into_obj` makes, and no other type's: an entry
+/// whose payload carries that tag is read as `Self` (`Entry::typed`).
+pub(crate) unsafe trait Typed: Sized {
     /// What TYPE prints for it.
     const KIND: Kind;
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
-    /// The value, when `obj` holds this type.
-    fn of(obj: &Obj) -> Option<&Self>;
-    /// The value, mutably, when `obj` holds this type.
-    fn of_mut(obj: &mut Obj) -> Option<&mut Self>;
+    /// The `Obj` variant's tag in an entry's meta word.
+    const TAG: u32;
     /// The value as a keyspace object.
     fn into_obj(self) -> Obj;
 }
 
 macro_rules! typed {
-    ($ty:ty, $variant:ident, $kind:expr) => {
-        impl Typed for $ty {
+    ($ty:ty, $variant:ident, $kind:expr, $tag:expr) => {
+        // SAFETY: `$tag` is `Obj::$variant`'s tag (see `Obj::tag`), one per type below.
+        unsafe impl Typed for $ty {
             const KIND: Kind = $kind;
-            fn of(obj: &Obj) -> Option<&Self> {
-                match obj {
-                    Obj::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-            fn of_mut(obj: &mut Obj) -> Option<&mut Self> {
-                match obj {
-                    Obj::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
+            const TAG: u32 = $tag;
             fn into_obj(self) -> Obj {
                 Obj::$variant(self)
             }
@@ -50,7 +41,7 @@ macro_rules! typed {
     };
 }
 
-typed!(list::List, List, Kind::List);
-typed!(hash::Hash, Hash, Kind::Hash);
-typed!(set::Set, Set, Kind::Set);
-typed!(zset::ZSet, ZSet, Kind::ZSet);
+typed!(list::List, List, Kind::List, TAG_LIST);
+typed!(hash::Hash, Hash, Kind::Hash, TAG_HASH);
+typed!(set::Set, Set, Kind::Set, TAG_SET);
+typed!(zset::ZSet, ZSet, Kind::ZSet, TAG_ZSET);
