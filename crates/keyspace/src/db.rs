@@ -630,6 +630,12 @@ impl Entry {
         self.obj().and_then(ObjRef::len) == Some(0)
     }
 
+    /// Bytes of the entry's block as allocated: header, TTL, key and the inline value or the
+    /// collection's own struct (MEMORY USAGE adds what that struct points to).
+    pub(crate) fn block_size(&self) -> usize {
+        self.shape().size()
+    }
+
     /// Elements of a collection value (0 for a string): what freeing it costs.
     pub(crate) fn elements(&self) -> usize {
         self.obj().and_then(ObjRef::len).unwrap_or(0)
@@ -709,8 +715,9 @@ impl Entry {
             self.val_bytes_mut().copy_from_slice(val);
             self.set_meta(meta);
         } else {
-            // The old block, and its Obj if any, are dropped by the assignment.
-            *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Inline(val));
+            let new = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Inline(val));
+            // A big collection overwritten by a string is freed off the worker.
+            crate::lazyfree::drop_entry(std::mem::replace(self, new));
         }
     }
 
@@ -719,8 +726,9 @@ impl Entry {
     pub(crate) fn set_raw(&mut self, val: Vec<u8>) {
         let meta = (self.meta() & !ENC_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT);
         let obj = Obj::Raw(val);
-        // The old block, and its Obj if any, are dropped by the assignment.
-        *self = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Obj(obj));
+        let new = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Obj(obj));
+        // A big collection overwritten by a string is freed off the worker.
+        crate::lazyfree::drop_entry(std::mem::replace(self, new));
     }
 
     /// The string value as a growable buffer, converting an inline value first (Redis's

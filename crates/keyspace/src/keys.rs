@@ -353,7 +353,6 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         self.write(key).map(Entry::typed_mut::<T>).transpose()
     }
 
-    #[allow(dead_code)] // The aggregate families land on this next; remove then.
     /// The string value of `key` for reading; None when missing, WRONGTYPE for another type.
     pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, KsError> {
         self.read(key).map(|e| e.string()).transpose()

@@ -27,8 +27,9 @@ fn queue() -> Option<&'static Sender<Entry>> {
         .as_ref()
 }
 
-/// Drop `e`: here when small, on the freeing thread when it holds a big collection. If no
-/// thread can be started, it is dropped here (slower, never wrong).
+/// Drop `e`: here when small, on the freeing thread when it holds a big collection (deleted,
+/// expired, or overwritten by SET or a STORE). If no thread can be started, it is dropped
+/// here (slower, never wrong).
 pub(crate) fn drop_entry(e: Entry) {
     if e.elements() <= THRESHOLD {
         return;

@@ -1,6 +1,6 @@
 //! MEMORY USAGE: what one key costs in Shrike's own layout (Redis 7.2's `objectComputeSize`
 //! in object.c, applied to our structures rather than Redis's). The table slot, the entry
-//! block, the boxed `Obj` and every allocation of the value, each rounded to the chunk glibc
+//! block (key and value struct inside) and every allocation of the value, each rounded to the chunk glibc
 //! malloc really hands out, as Redis rounds with `zmalloc_size`. Big collections are
 //! sampled as Redis samples them: the average of the first `samples` elements (or nodes),
 //! times their number. The types measure their own insides (`mem_usage` in types/*.rs);
@@ -8,7 +8,7 @@
 
 use std::mem::size_of;
 
-use crate::db::{Entry, Kind, Obj};
+use crate::db::{Entry, Kind};
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
 /// What MEMORY USAGE samples when the client gives no SAMPLES (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
@@ -47,42 +47,27 @@ pub(crate) fn scale(sum: usize, taken: usize, len: usize) -> usize {
     (sum as f64 / taken as f64 * len as f64) as usize
 }
 
-/// MEMORY USAGE's answer for `e`, sampling up to `samples` elements of a big collection.
+/// MEMORY USAGE's answer for `e`, sampling up to `samples` elements of a big collection:
+/// the table slot, the entry's block (which holds the key, and the inline string or the
+/// collection's own struct) and whatever the value points to.
 pub(crate) fn entry_usage(e: &Entry, samples: usize) -> usize {
     // The db table's slot: the 8-byte Entry pointer and hashbrown's control byte.
     const SLOT: usize = size_of::<usize>() + 1;
-    const BOXED_OBJ: usize = size_of::<Obj>();
-    let key = e.key();
-    // Reading the value's place from outside db.rs: an inline string starts right after the
-    // key in the block; anything else is behind the block's 8-byte `Box<Obj>` pointer.
-    let (inline_len, value) = match e.kind() {
-        Kind::String => {
-            let v = e.str_value().unwrap_or_default();
-            if v.as_ptr() == key.as_ptr().wrapping_add(key.len()) {
-                (v.len(), 0)
-            } else {
-                // Obj::Raw: the Box<Obj> and the Vec's buffer (its spare capacity unseen).
-                (
-                    size_of::<usize>(),
-                    malloc_size(BOXED_OBJ) + malloc_size(v.len()),
-                )
+    let outside = match e.kind() {
+        // A raw string's buffer (its spare capacity unseen); an inline one has none.
+        Kind::String => match e.str_value() {
+            Some(v) if v.as_ptr() != e.key().as_ptr().wrapping_add(e.key().len()) => {
+                malloc_size(v.len())
             }
-        }
-        kind => {
-            let inner = match kind {
-                Kind::List => e.typed::<List>().map_or(0, |v| v.mem_usage(samples)),
-                Kind::Hash => e.typed::<Hash>().map_or(0, |v| v.mem_usage(samples)),
-                Kind::Set => e.typed::<Set>().map_or(0, |v| v.mem_usage(samples)),
-                Kind::ZSet => e.typed::<ZSet>().map_or(0, |v| v.mem_usage(samples)),
-                _ => 0,
-            };
-            (size_of::<usize>(), malloc_size(BOXED_OBJ) + inner)
-        }
+            _ => 0,
+        },
+        Kind::List => e.typed::<List>().map_or(0, |v| v.mem_usage(samples)),
+        Kind::Hash => e.typed::<Hash>().map_or(0, |v| v.mem_usage(samples)),
+        Kind::Set => e.typed::<Set>().map_or(0, |v| v.mem_usage(samples)),
+        Kind::ZSet => e.typed::<ZSet>().map_or(0, |v| v.mem_usage(samples)),
+        Kind::Stream => 0,
     };
-    let long = key.len() > usize::from(u16::MAX) || inline_len > usize::from(u16::MAX);
-    let header = if long { 12 } else { 8 };
-    let expiry = if e.expire_at().is_some() { 8 } else { 0 };
-    SLOT + malloc_size(header + expiry + key.len() + inline_len) + value
+    SLOT + malloc_size(e.block_size()) + outside
 }
 
 #[cfg(test)]

@@ -129,9 +129,9 @@ fn get_generic(
     out: &mut crate::ReplySink,
     key: &[u8],
 ) -> Result<(), KsError> {
-    match keys.read(key) {
+    match keys.read_str(key)? {
         None => out.null(),
-        Some(e) => out.bulk(e.string()?),
+        Some(v) => out.bulk(v),
     }
     Ok(())
 }
