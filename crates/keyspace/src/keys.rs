@@ -81,11 +81,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let now = self.now_ms;
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
-        let rand01 = if lfu && flags.touch {
-            seg.rng.next_f64()
-        } else {
-            0.0
-        };
+        let rand01 = lfu_draw(&mut seg.rng, lfu && flags.touch);
         match seg.dbs[self.db].lookup(h, key, now, hs) {
             Lookup::Found(e) => {
                 if flags.touch {
@@ -194,11 +190,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let cell = self.tx.cell(s);
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
-        let rand01 = if lfu && touch {
-            seg.rng.next_f64()
-        } else {
-            0.0
-        };
+        let rand01 = lfu_draw(&mut seg.rng, lfu && touch);
         let (e, how) =
             seg.dbs[self.db].upsert(h, key, now, hs, || Entry::new_raw(key, make(), access));
         match how {
@@ -245,11 +237,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let cell = self.tx.cell(s);
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
-        let rand01 = if lfu && touch {
-            seg.rng.next_f64()
-        } else {
-            0.0
-        };
+        let rand01 = lfu_draw(&mut seg.rng, lfu && touch);
         let db = &mut seg.dbs[self.db];
         let clear_ttl = match db.lookup(h, key, now, hs) {
             Lookup::Found(e) => {
@@ -375,11 +363,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let cell = self.tx.cell(s);
         let hs = &self.ks.hasher;
         let seg = self.tx.seg(s);
-        let rand01 = if lfu && touch {
-            seg.rng.next_f64()
-        } else {
-            0.0
-        };
+        let rand01 = lfu_draw(&mut seg.rng, lfu && touch);
         let (e, how) = seg.dbs[self.db].upsert(h, key, now, hs, || {
             Entry::new_obj(key, make().into_obj(), access)
         });
@@ -471,6 +455,17 @@ pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: u
 enum NewStr<'v> {
     Copy(&'v [u8], StrEnc),
     Adopt(Vec<u8>),
+}
+
+/// The random draw an LFU counter increment needs (`LFULogIncr`), taken only when the access
+/// will update one: LFU policy on and the access touching.
+#[inline]
+fn lfu_draw(rng: &mut crate::segment::Rng, needed: bool) -> f64 {
+    if needed {
+        rng.next_f64()
+    } else {
+        0.0
+    }
 }
 
 /// Update the access clock of `e` on an access (Redis's `updateLFU` or `LRU_CLOCK()`).
