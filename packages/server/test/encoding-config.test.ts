@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
+import { cmd, haveRedis, RawClient, type Running, readReply, startRedis, startShrike } from './harness';
 
 /** Limits the servers start with: Shrike from its config file, Redis from flags. */
 const START: readonly [string, string][] = [
@@ -77,46 +77,12 @@ const SCRIPT: readonly [string[], string][] = [
   [['OBJECT', 'ENCODING', 'h'], bulk('hashtable')],
 ];
 
-/** Read one reply: simple, error, integer, bulk, or an array of those. */
-async function reply(c: RawClient, request: Buffer): Promise<string> {
-  c.send(request);
-  let got = '';
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && !c.closed) {
-    got += (await c.read(1, deadline - Date.now())).toString('latin1');
-    if (complete(got)) return got;
-  }
-  return got;
-}
-
-function complete(s: string): boolean {
-  let pos = 0;
-  const one = (): boolean => {
-    const eol = s.indexOf('\r\n', pos);
-    if (eol < 0) return false;
-    const head = s.slice(pos, eol);
-    pos = eol + 2;
-    if (head[0] === '$') {
-      const n = Number(head.slice(1));
-      if (n < 0) return true;
-      if (s.length < pos + n + 2) return false;
-      pos += n + 2;
-      return true;
-    }
-    if (head[0] === '*') {
-      for (let i = Number(head.slice(1)); i > 0; i--) if (!one()) return false;
-    }
-    return true;
-  };
-  return one() && pos === s.length;
-}
-
 async function runScript(t: Test, s: Running, who: string): Promise<string[]> {
   const c = await RawClient.open(s.port);
   const got: string[] = [];
   try {
     for (const [args, want] of SCRIPT) {
-      const r = await reply(c, cmd(...args));
+      const r = await readReply(c, cmd(...args));
       got.push(r);
       t.equal(r, want, `${who}: ${args.join(' ')}`);
     }

@@ -296,3 +296,39 @@ export function pairPerFile(): ServerPair {
     },
   };
 }
+
+/** Send `request` and read one whole reply (simple, error, integer, bulk, or an array or map of those). */
+export async function readReply(c: RawClient, request: Buffer): Promise<string> {
+  c.send(request);
+  let got = '';
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && !c.closed) {
+    got += (await c.read(1, deadline - Date.now())).toString('latin1');
+    if (replyComplete(got)) return got;
+  }
+  return got;
+}
+
+/** True when `s` holds exactly one whole reply (arrays and maps of simple, integer and bulk items). */
+function replyComplete(s: string): boolean {
+  let pos = 0;
+  const one = (): boolean => {
+    const eol = s.indexOf('\r\n', pos);
+    if (eol < 0) return false;
+    const head = s.slice(pos, eol);
+    pos = eol + 2;
+    if (head[0] === '$') {
+      const n = Number(head.slice(1));
+      if (n < 0) return true;
+      if (s.length < pos + n + 2) return false;
+      pos += n + 2;
+      return true;
+    }
+    if (head[0] === '*' || head[0] === '%') {
+      const n = Number(head.slice(1)) * (head[0] === '%' ? 2 : 1);
+      for (let i = 0; i < n; i++) if (!one()) return false;
+    }
+    return true;
+  };
+  return one() && pos === s.length;
+}

@@ -9,46 +9,11 @@ import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
+import { cmd, haveRedis, RawClient, type Running, readReply, startRedis, startShrike } from './harness';
 
 const WORK = realpathSync(mkdtempSync(join(tmpdir(), 'shrike-protected-')));
 const FILE = join(WORK, 'a-file');
 writeFileSync(FILE, '');
-
-/** Read one whole reply (simple, error, integer, bulk, or a flat array of bulks). */
-async function reply(c: RawClient, request: Buffer): Promise<string> {
-  c.send(request);
-  let got = '';
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && !c.closed) {
-    got += (await c.read(1, deadline - Date.now())).toString('latin1');
-    if (complete(got)) return got;
-  }
-  return got;
-}
-
-function complete(s: string): boolean {
-  let pos = 0;
-  const one = (): boolean => {
-    const eol = s.indexOf('\r\n', pos);
-    if (eol < 0) return false;
-    const head = s.slice(pos, eol);
-    pos = eol + 2;
-    if (head[0] === '$') {
-      const n = Number(head.slice(1));
-      if (n < 0) return true;
-      if (s.length < pos + n + 2) return false;
-      pos += n + 2;
-      return true;
-    }
-    if (head[0] === '*' || head[0] === '%') {
-      const n = Number(head.slice(1)) * (head[0] === '%' ? 2 : 1);
-      for (let i = 0; i < n; i++) if (!one()) return false;
-    }
-    return true;
-  };
-  return one() && pos === s.length;
-}
 
 /** Wait (up to 2 s) until the server logged `text`; the log is written asynchronously. */
 async function logged(s: Running, text: string): Promise<string> {
@@ -117,9 +82,9 @@ async function run(t: Test, shrike: Running, redis: Running | undefined, lines: 
   const r = redis === undefined ? undefined : await RawClient.open(redis.port);
   t.teardown(() => r?.close());
   for (const [args, want] of lines) {
-    const got = await reply(s, cmd(...args));
+    const got = await readReply(s, cmd(...args));
     if (want !== undefined) t.equal(got, want, args.join(' '));
-    if (r !== undefined) t.equal(got, await reply(r, cmd(...args)), `${args.join(' ')}: same bytes as redis-server`);
+    if (r !== undefined) t.equal(got, await readReply(r, cmd(...args)), `${args.join(' ')}: same bytes as redis-server`);
   }
 }
 
@@ -149,15 +114,15 @@ t.test('CONFIG SET maxclients 1000000000: refused with what the OS allows, old v
   const before = openFiles(s.proc.pid);
   const c = await RawClient.open(s.port);
   t.teardown(() => c.close());
-  const got = await reply(c, cmd('CONFIG', 'SET', 'maxclients', '1000000000'));
+  const got = await readReply(c, cmd('CONFIG', 'SET', 'maxclients', '1000000000'));
   const after = openFiles(s.proc.pid);
   t.ok(after.soft >= before.soft && after.soft <= Math.max(before.hard, 1048576), `limit ${before.soft} -> ${after.soft}`);
   t.equal(
     got,
     `-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with ${after.soft - 32}\r\n`,
   );
-  t.equal(await reply(c, cmd('CONFIG', 'GET', 'maxclients')), '*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n', 'unchanged');
-  t.equal(await reply(c, cmd('PING')), '+PONG\r\n');
+  t.equal(await readReply(c, cmd('CONFIG', 'GET', 'maxclients')), '*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n', 'unchanged');
+  t.equal(await readReply(c, cmd('PING')), '+PONG\r\n');
   const log = await logged(s, 'Restoring previous settings.');
   t.match(log, 'You requested maxclients of 1000000000 requiring at least 1000000032 max file descriptors.');
   t.match(log, `Current maximum open files is ${after.soft}. maxclients has been reduced to ${after.soft - 32}`);
@@ -171,7 +136,7 @@ t.test('--maxclients above the open-file limit is capped at startup, with the lo
   const c = await RawClient.open(s.port);
   t.teardown(() => c.close());
   const n = String(limit - 32);
-  t.equal(await reply(c, cmd('CONFIG', 'GET', 'maxclients')), `*2\r\n$10\r\nmaxclients\r\n$${n.length}\r\n${n}\r\n`);
+  t.equal(await readReply(c, cmd('CONFIG', 'GET', 'maxclients')), `*2\r\n$10\r\nmaxclients\r\n$${n.length}\r\n${n}\r\n`);
   const log = await logged(s, "increase 'ulimit -n'.");
   t.match(log, 'You requested maxclients of 1000000000 requiring at least 1000000032 max file descriptors.');
   t.match(log, "Server can't set maximum open files to 1000000032 because of OS error: Operation not permitted.");
