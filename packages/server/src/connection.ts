@@ -49,6 +49,21 @@ export class Connection implements TransportEvents {
   readonly createdAtMs = Date.now();
   lastActiveMs = Date.now();
   lastCommand = 'NULL';
+  /** Channels, patterns and shard channels subscribed to (CLIENT LIST sub/psub/ssub; pub/sub). */
+  sub = 0;
+  psub = 0;
+  ssub = 0;
+  /** Commands queued since MULTI, or -1 outside MULTI (CLIENT LIST multi=; transactions). */
+  multi = -1;
+  /** Keys WATCHed (transactions; Redis 7.2 prints no watch= field). */
+  watch = 0;
+  /** Blocked in a blocking command (flag b). */
+  blocked = false;
+  /** In MONITOR mode (flag O). */
+  monitor = false;
+  /** CLIENT TRACKING is on (flag t; B with BCAST). */
+  tracking = false;
+  trackingBcast = false;
   /** Closed or closing: no more commands run. */
   closed = false;
   /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
@@ -602,7 +617,11 @@ export class Connection implements TransportEvents {
   /** This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them. */
   infoLine(): string {
     const now = Date.now();
-    const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    // Redis's letter order (networking.c getClientInfoString).
+    const flags =
+      `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
+        `${this.blocked ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
+        `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
     const [bigHeld = 0, bigAlloc = 0] = this.bigArgUse();
@@ -611,7 +630,7 @@ export class Connection implements TransportEvents {
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
       `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
-      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
+      `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
       `argv-mem=0 multi-mem=0 rbs=${rbs} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${rbs + oalloc} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
       `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
