@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
+use shrike_keyspace::{Config, Effects, Keyspace, ReplySink, Session};
 
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
@@ -48,6 +48,10 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
+/// Batch flag: the batch is part of the EXEC this thread holds (`execBegin`): it runs under
+/// the held lock set and clock, whole (an EXEC's replies are never cut short), and its
+/// effects join the unit's.
+const FLAG_EXEC: u32 = 8;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -104,13 +108,84 @@ pub(crate) fn run_batch(
     limit: usize,
     big: &mut Option<Vec<u8>>,
 ) -> Result<u32> {
-    let ks = keyspace()?;
+    if flags & FLAG_EXEC != 0 {
+        return crate::transaction::HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            let held = h
+                .as_mut()
+                .ok_or_else(|| Error::new(Status::GenericFailure, "no EXEC in progress"))?;
+            let mut sess = Session {
+                db,
+                now_ms: held.now_ms,
+                no_touch: flags & FLAG_NO_TOUCH != 0,
+                fx: std::mem::take(&mut held.fx),
+            };
+            let ks = keyspace()?;
+            let tx = &mut held.tx;
+            let ran = run_commands(
+                buf,
+                cmds,
+                flags,
+                &mut sess,
+                sink,
+                usize::MAX,
+                big,
+                |s, op, argv, out| ks.run_locked(tx, s, op, argv, out),
+            );
+            held.fx = sess.fx;
+            ran
+        });
+    }
+    // Locking on this thread while it holds an EXEC's locks would wait on itself forever.
+    if crate::transaction::HELD.with(|h| h.borrow().is_some()) {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "batch outside the EXEC in progress",
+        ));
+    }
     let mut sess = Session {
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
         ..Session::default()
     };
+    let ks = keyspace()?;
+    let ran = run_commands(
+        buf,
+        cmds,
+        flags,
+        &mut sess,
+        sink,
+        limit,
+        big,
+        |s, op, argv, out| ks.run(s, op, argv, out),
+    );
+    after_unit(&mut sess.fx);
+    ran
+}
+
+/// What a unit of work (one batch, or a whole EXEC) recorded for other clients, handed on
+/// once the unit is done and its locks are released: keyspace events and the keys that
+/// became ready for blocked clients. Nothing consumes them yet, so they are dropped; the
+/// pub/sub and blocking-command paths deliver them from here.
+pub(crate) fn after_unit(fx: &mut Effects) {
+    fx.clear();
+}
+
+/// The loop of `run_batch`: each command through `run` (or `run_owned` for a big argument),
+/// until the sink holds more than `limit` bytes.
+#[allow(clippy::too_many_arguments)]
+fn run_commands(
+    buf: &[u8],
+    cmds: &[u32],
+    flags: u32,
+    sess: &mut Session,
+    sink: &mut ReplySink,
+    limit: usize,
+    big: &mut Option<Vec<u8>>,
+    mut run: impl FnMut(&mut Session, u16, &[&[u8]], &mut ReplySink),
+) -> Result<u32> {
+    let ks = keyspace()?;
     let discard = flags & FLAG_DISCARD != 0;
     let mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
@@ -140,10 +215,12 @@ pub(crate) fn run_batch(
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
         match owned {
-            Some(last) => crate::stats::timed(op, sink, |out| {
-                ks.run_owned(&mut sess, op, &argv, last, out)
-            }),
-            None => crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out)),
+            // An EXEC's queue holds copies of its requests, never a big argument.
+            Some(_) if flags & FLAG_EXEC != 0 => return Err(bad_batch()),
+            Some(last) => {
+                crate::stats::timed(op, sink, |out| ks.run_owned(sess, op, &argv, last, out))
+            }
+            None => crate::stats::timed(op, sink, |out| run(sess, op, &argv, out)),
         }
         ran += 1;
         if discard {

@@ -19,6 +19,7 @@ mod limits;
 mod net;
 mod stats;
 mod thread;
+mod transaction;
 mod uring;
 
 pub use alloc::release_free_memory;
@@ -30,4 +31,5 @@ pub use limits::*;
 pub use net::*;
 pub use stats::*;
 pub use thread::*;
+pub use transaction::*;
 pub use uring::*;

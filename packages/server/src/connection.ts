@@ -5,6 +5,7 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -20,6 +21,8 @@ const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
+/** The batch belongs to the EXEC in progress: it runs under the locks EXEC holds. */
+const FLAG_EXEC = 8;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -57,6 +60,11 @@ export class Connection implements TransportEvents {
   multi = -1;
   /** Keys WATCHed (transactions; Redis 7.2 prints no watch= field). */
   watch = 0;
+  /** The commands queued since MULTI, and the keys WATCHed (commands/transaction.ts). */
+  txn: MultiQueue | undefined = undefined;
+  watched: WatchSet | undefined = undefined;
+  /** EXEC is running its queue: core batches run under the locks it holds. */
+  private inExec = false;
   /** Blocked in a blocking command (flag b). */
   blocked = false;
   /** In MONITOR mode (flag O). */
@@ -262,7 +270,16 @@ export class Connection implements TransportEvents {
    */
   private bigArgFrom(src: Buffer, at: number, end: number): boolean {
     const req = this.req;
-    if (!this.transport.bigArgs || this.partialAt !== at || this.held || this.waiting || this.closeAfterReply || this.closed) {
+    // Inside MULTI the request is queued, and the queue keeps copies of plain requests.
+    if (
+      !this.transport.bigArgs ||
+      this.partialAt !== at ||
+      this.held ||
+      this.waiting ||
+      this.closeAfterReply ||
+      this.closed ||
+      this.multi >= 0
+    ) {
       return false;
     }
     const need = req.pendingNeed;
@@ -435,11 +452,12 @@ export class Connection implements TransportEvents {
       return;
     }
     if (!this.authenticated && !cmd.noAuth) {
-      if (this.flushBefore()) {
-        this.w.raw(NOAUTH);
-        this.server.stats.rejected(cmd, NOAUTH.toString('latin1', 1, NOAUTH.length - 2));
-      }
+      this.reject(NOAUTH.toString('latin1', 1, NOAUTH.length - 2), cmd);
       return;
+    }
+    if (this.multi >= 0) {
+      if (!this.flushBefore()) return;
+      if (queueInMulti(this, cmd, req)) return;
     }
     if (cmd.op >= 0) this.queue(cmd, req);
     else {
@@ -450,10 +468,13 @@ export class Connection implements TransportEvents {
     }
   }
 
+  /** Refuse a command before it runs (Redis's rejectCommand); inside MULTI, EXEC will abort. */
   private reject(text: string, cmd: Command | undefined): void {
     if (!this.flushBefore()) return;
-    this.w.error(text);
-    this.server.stats.rejected(cmd, text);
+    const reply = cmd?.name === 'exec' ? execAborted(this, text) : text;
+    flagTransaction(this);
+    this.w.error(reply);
+    this.server.stats.rejected(cmd, reply);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -493,7 +514,10 @@ export class Connection implements TransportEvents {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
     const flags =
-      (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0) | (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0);
+      (this.noTouch ? FLAG_NO_TOUCH : 0) |
+      (this.w.proto === 3 ? FLAG_RESP3 : 0) |
+      (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (this.inExec ? FLAG_EXEC : 0);
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
@@ -508,6 +532,51 @@ export class Connection implements TransportEvents {
     }
     if ((r & OUTPUT_OVER) !== 0 || ran < count) this.held = true;
     this.checkOutputLimit();
+  }
+
+  /**
+   * EXEC (commands/transaction.ts) runs its queue, under the locks it took, in this one
+   * turn: core commands join the batch, which runs under those locks, and TypeScript
+   * commands run in between, so replies keep queue order. Nothing waits for the output.
+   */
+  beginExec(): void {
+    this.inExec = true;
+    // EXEC may have waited for commands that run before it; the connection's own input
+    // still waits (it runs on `resume`), but the queue's commands must not look suspended.
+    this.waiting = false;
+  }
+
+  /** Run one queued command of the EXEC in progress. */
+  runInExec(cmd: Command, req: Request): void {
+    if (cmd.op >= 0) {
+      this.queue(cmd, req);
+      return;
+    }
+    this.flushBatch();
+    this.server.commandsProcessed++;
+    this.lastCommand = cmd.name;
+    this.server.stats.call(this, cmd, this.argBuffers(req));
+    // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
+    if (this.waiting) throw new Error(`${cmd.name} waited inside EXEC`);
+  }
+
+  /** A reply of the EXEC in progress that was computed before it (RUN_BEFORE_EXEC). */
+  writeInExec(reply: Buffer): void {
+    this.flushBatch();
+    this.w.raw(reply);
+  }
+
+  /** Run the core commands of the EXEC in progress still in the batch. */
+  flushExec(): void {
+    this.flushBatch();
+  }
+
+  /** The EXEC is over (its locks are released right after). */
+  endExec(): void {
+    this.inExec = false;
+    this.batchLen = 0;
+    this.batchCount = 0;
+    this.batchSrc = undefined;
   }
 
   /** Hand the replies written here to the transport. */

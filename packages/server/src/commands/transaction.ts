@@ -1,0 +1,433 @@
+/**
+ * Redis's `transactions` group: MULTI, EXEC, DISCARD, WATCH and UNWATCH (multi.c), and the
+ * state a connection keeps for them: the queue of commands since MULTI and the watched keys.
+ *
+ * EXEC runs its queue in one synchronous turn under one lock set (crates/binding
+ * transaction.rs): `execBegin` locks what the queued core commands and the watched keys
+ * touch and checks the watches under those locks; the core commands then run through the
+ * connection's usual batch path, under the held locks, with the TypeScript commands of the
+ * queue in between, in queue order; `execEnd` releases the locks. The few TypeScript
+ * commands that wait on other workers (INFO, CONFIG SET, CLIENT LIST...) cannot wait while
+ * locks are held: they run first, before the locks are taken, and their replies take their
+ * place in EXEC's array.
+ *
+ * WATCH records each key's slot version and state (see crates/keyspace watch.rs); nothing is
+ * kept per key on the server side, so a watching client costs other clients nothing.
+ */
+import { ReplyWriter, Request } from '@shrike/resp3';
+import type { Connection } from '../connection';
+import {
+  DISCARD_WITHOUT_MULTI,
+  EXEC_WITHOUT_MULTI,
+  EXECABORT,
+  execAbortBecause,
+  MULTI_NESTED,
+  NOT_IN_TRANSACTION,
+  WATCH_INSIDE_MULTI,
+} from '../errors';
+import type { Command, TsEntry } from './types';
+
+const OK = Buffer.from('+OK\r\n');
+const QUEUED = Buffer.from('+QUEUED\r\n');
+
+/** `op` of a queued TypeScript command in `MultiQueue.layout`. */
+const TS_OP = 0xffffffff;
+
+/** Commands that run at once inside MULTI instead of being queued (server.c processCommand). */
+const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/**
+ * TypeScript commands that wait on other workers (they `suspend` the connection). Inside
+ * EXEC they run before the locks are taken (see the module doc). A family that adds such a
+ * command adds its name here.
+ */
+export const RUN_BEFORE_EXEC: Set<string> = new Set(['info', 'config|set', 'config|resetstat', 'client|list', 'client|kill']);
+
+/** Growable Uint32Array append. */
+function ensure(a: Uint32Array, need: number): Uint32Array {
+  if (need <= a.length) return a;
+  const next = new Uint32Array(Math.max(need, a.length * 2));
+  next.set(a);
+  return next;
+}
+
+/** Growable Buffer append. */
+function ensureBytes(b: Buffer, need: number): Buffer {
+  if (need <= b.length) return b;
+  const next = Buffer.allocUnsafe(Math.max(need, b.length * 2));
+  b.copy(next);
+  return next;
+}
+
+/**
+ * The commands queued since MULTI: copies of their request bytes in `src`, and per command
+ * the batch layout the core reads (op, argc, then (start, end) pairs into `src`), with
+ * TS_OP for TypeScript commands.
+ */
+export class MultiQueue {
+  readonly cmds: Command[] = [];
+  src: Buffer = Buffer.allocUnsafe(256);
+  srcLen = 0;
+  layout: Uint32Array = new Uint32Array(64);
+  layoutLen = 0;
+  /** How many TypeScript commands are queued (none: the layout is the core batch as is). */
+  tsCount = 0;
+  /** A command was refused while queueing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
+  aborted = false;
+
+  /** Queue the request `req` for `cmd`; its bytes are copied (the read buffer is reused). */
+  push(cmd: Command, req: Request): void {
+    const argc = req.argc;
+    const first = req.starts[0] as number;
+    const last = req.ends[argc - 1] as number;
+    const base = this.srcLen - first;
+    this.src = ensureBytes(this.src, this.srcLen + last - first);
+    req.src.copy(this.src, this.srcLen, first, last);
+    this.srcLen += last - first;
+    this.layout = ensure(this.layout, this.layoutLen + 2 + 2 * argc);
+    const l = this.layout;
+    let i = this.layoutLen;
+    l[i++] = cmd.op >= 0 ? cmd.op : TS_OP;
+    l[i++] = argc;
+    for (let a = 0; a < argc; a++) {
+      l[i++] = (req.starts[a] as number) + base;
+      l[i++] = (req.ends[a] as number) + base;
+    }
+    this.layoutLen = i;
+    this.cmds.push(cmd);
+    if (cmd.op < 0) this.tsCount++;
+  }
+
+  /** The queued core commands alone, in the batch layout (what `execBegin` locks for). */
+  coreBatch(): [Uint32Array, number] {
+    if (this.tsCount === 0) return [this.layout, this.layoutLen];
+    const out = new Uint32Array(this.layoutLen);
+    let n = 0;
+    for (let i = 0; i < this.layoutLen; ) {
+      const len = 2 + 2 * (this.layout[i + 1] as number);
+      if (this.layout[i] !== TS_OP) {
+        out.set(this.layout.subarray(i, i + len), n);
+        n += len;
+      }
+      i += len;
+    }
+    return [out, n];
+  }
+}
+
+/** Words per watched key in `WatchSet.words`: db, start, end, version low, high, state. */
+const WATCH_WORDS = 6;
+
+/** The keys a client WATCHes: their bytes in `buf`, and per key what WATCH saw. */
+export class WatchSet {
+  buf: Buffer = Buffer.allocUnsafe(64);
+  bufLen = 0;
+  words: Uint32Array = new Uint32Array(WATCH_WORDS * 4);
+  count = 0;
+
+  /** Whether `key` of database `db` is watched already. */
+  has(db: number, key: Buffer): boolean {
+    const w = this.words;
+    for (let i = 0; i < this.count * WATCH_WORDS; i += WATCH_WORDS) {
+      if (w[i] !== db) continue;
+      const start = w[i + 1] as number;
+      const end = w[i + 2] as number;
+      if (end - start === key.length && key.compare(this.buf, start, end) === 0) return true;
+    }
+    return false;
+  }
+}
+
+const EMPTY_WORDS = new Uint32Array(0);
+const EMPTY = Buffer.alloc(0);
+
+/** Leave MULTI and forget the watched keys (Redis's discardTransaction). */
+export function discardTransaction(c: Connection): void {
+  c.txn = undefined;
+  c.multi = -1;
+  unwatchAll(c);
+}
+
+function unwatchAll(c: Connection): void {
+  c.watched = undefined;
+  c.watch = 0;
+}
+
+/**
+ * Called by the connection for a command that passed lookup, arity and auth while in MULTI:
+ * queue it and answer +QUEUED, or refuse it (flagging the transaction), or return false for
+ * the commands that run at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+ */
+export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean {
+  if (NOT_QUEUED.has(cmd.name)) return false;
+  const q = c.txn as MultiQueue;
+  if (cmd.spec.flags.includes('no_multi')) {
+    q.aborted = true;
+    c.w.error(NOT_IN_TRANSACTION);
+    c.server.stats.rejected(cmd, NOT_IN_TRANSACTION);
+    return true;
+  }
+  // Redis keeps nothing of a transaction that is bound to abort (queueMultiCommand).
+  if (!q.aborted) {
+    q.push(cmd, req);
+    c.multi = q.cmds.length;
+  }
+  c.w.raw(QUEUED);
+  return true;
+}
+
+/**
+ * EXEC itself refused (arity, auth): the transaction is discarded, and the reply says why
+ * (Redis's execCommandAbort, whether or not the client was in MULTI).
+ */
+export function execAborted(c: Connection, why: string): string {
+  discardTransaction(c);
+  // Redis builds the arity text without its `ERR ` (the error reply adds it), while a
+  // shared error such as NOAUTH keeps its own prefix.
+  return execAbortBecause(why.startsWith('ERR ') ? why.slice(4) : why);
+}
+
+/** A command was refused while queueing (Redis's flagTransaction): EXEC will abort. */
+export function flagTransaction(c: Connection): void {
+  const q = c.txn;
+  if (q !== undefined) q.aborted = true;
+}
+
+/** MULTI */
+function multi(c: Connection): void {
+  if (c.multi >= 0) {
+    c.w.raw(MULTI_NESTED);
+    return;
+  }
+  c.txn = new MultiQueue();
+  c.multi = 0;
+  c.w.raw(OK);
+}
+
+/** DISCARD */
+function discard(c: Connection): void {
+  if (c.multi < 0) {
+    c.w.raw(DISCARD_WITHOUT_MULTI);
+    return;
+  }
+  discardTransaction(c);
+  c.w.raw(OK);
+}
+
+/** WATCH key [key ...] */
+function watch(c: Connection, argv: Buffer[]): void {
+  if (c.multi >= 0) {
+    c.w.raw(WATCH_INSIDE_MULTI);
+    return;
+  }
+  const ws = c.watched ?? new WatchSet();
+  c.watched = ws;
+  const db = c.db;
+  const ranges: number[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const key = argv[i] as Buffer;
+    // The same key twice in one WATCH is watched once, as a key already watched is.
+    if (ws.has(db, key) || isListed(ws, ranges, key)) continue;
+    ws.buf = ensureBytes(ws.buf, ws.bufLen + key.length);
+    key.copy(ws.buf, ws.bufLen);
+    ranges.push(ws.bufLen, ws.bufLen + key.length);
+    ws.bufLen += key.length;
+  }
+  if (ranges.length > 0) {
+    const marks = c.server.addon.watchKeys(db, ws.buf, Uint32Array.from(ranges));
+    ws.words = ensure(ws.words, (ws.count + ranges.length / 2) * WATCH_WORDS);
+    for (let k = 0; k < ranges.length / 2; k++) {
+      const at = (ws.count + k) * WATCH_WORDS;
+      ws.words.set([db, ranges[2 * k] as number, ranges[2 * k + 1] as number], at);
+      ws.words.set(marks.slice(3 * k, 3 * k + 3), at + 3);
+    }
+    ws.count += ranges.length / 2;
+  }
+  c.watch = ws.count;
+  c.w.raw(OK);
+}
+
+/** Whether `key` is among the keys this WATCH already added (`ranges` into ws.buf). */
+function isListed(ws: WatchSet, ranges: readonly number[], key: Buffer): boolean {
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i] as number;
+    const end = ranges[i + 1] as number;
+    if (end - start === key.length && key.compare(ws.buf, start, end) === 0) return true;
+  }
+  return false;
+}
+
+/** UNWATCH */
+function unwatch(c: Connection): void {
+  unwatchAll(c);
+  c.w.raw(OK);
+}
+
+/** EXEC */
+function exec(c: Connection): void {
+  const q = c.txn;
+  if (q === undefined) {
+    c.w.raw(EXEC_WITHOUT_MULTI);
+    return;
+  }
+  if (q.aborted) {
+    discardTransaction(c);
+    c.w.raw(EXECABORT);
+    return;
+  }
+  const early: number[] = [];
+  if (q.tsCount > 0) for (const [i, cmd] of q.cmds.entries()) if (RUN_BEFORE_EXEC.has(cmd.name)) early.push(i);
+  if (early.length === 0) {
+    runQueue(c, q, undefined);
+    return;
+  }
+  // Those commands take effect before the locks are held: a watch that already failed must
+  // stop them, so the watches are checked once before too (and again under the locks).
+  if (!watchesHold(c)) {
+    discardTransaction(c);
+    c.w.nullArray();
+    return;
+  }
+  c.suspend();
+  runEarly(c, q, early, (replies) => {
+    try {
+      runQueue(c, q, replies);
+    } finally {
+      c.resume();
+    }
+  });
+}
+
+/** Check the watched keys without running anything (locks taken and released at once). */
+function watchesHold(c: Connection): boolean {
+  const ws = c.watched;
+  if (ws === undefined) return true;
+  const addon = c.server.addon;
+  const held = addon.execBegin(EMPTY, EMPTY_WORDS, 0, ws.buf, ws.words.subarray(0, ws.count * WATCH_WORDS));
+  addon.execEnd();
+  return held;
+}
+
+/**
+ * Run the queued commands `early` (indexes into the queue) one after another, each with
+ * its own reply writer, and hand their replies to `done`, by queue index.
+ */
+function runEarly(c: Connection, q: MultiQueue, early: readonly number[], done: (replies: Map<number, Buffer>) => void): void {
+  const replies = new Map<number, Buffer>();
+  const req = new Request();
+  let k = 0;
+  const next = (): void => {
+    const i = early[k++];
+    if (i === undefined) {
+      done(replies);
+      return;
+    }
+    const cmd = q.cmds[i] as Command;
+    const w = new ReplyWriter();
+    w.proto = c.proto;
+    // The command sees the connection, with its own writer and a suspend/resume of its own:
+    // the real connection stays suspended until the whole EXEC has run.
+    const view = Object.create(c) as Connection;
+    let waiting = false;
+    Object.defineProperty(view, 'w', { value: w });
+    Object.defineProperty(view, 'suspended', { get: () => waiting });
+    view.suspend = () => {
+      waiting = true;
+    };
+    view.resume = () => {
+      waiting = false;
+      c.server.stats.resumed(view);
+      replies.set(i, w.take());
+      next();
+    };
+    requestAt(q, i, req);
+    c.server.commandsProcessed++;
+    c.server.stats.call(view, cmd, argBuffers(req));
+    if (!waiting) {
+      replies.set(i, w.take());
+      next();
+    }
+  };
+  next();
+}
+
+/** Where command `i` of the queue starts in its layout. */
+function layoutAt(q: MultiQueue, i: number): number {
+  let at = 0;
+  for (let n = 0; n < i; n++) at += 2 + 2 * (q.layout[at + 1] as number);
+  return at;
+}
+
+/** Point `req` at queued command `i`. */
+function requestAt(q: MultiQueue, i: number, req: Request): void {
+  fillRequest(q, layoutAt(q, i), req);
+}
+
+function fillRequest(q: MultiQueue, at: number, req: Request): number {
+  const argc = q.layout[at + 1] as number;
+  req.src = q.src;
+  req.argc = argc;
+  let j = at + 2;
+  for (let a = 0; a < argc; a++) {
+    req.starts[a] = q.layout[j++] as number;
+    req.ends[a] = q.layout[j++] as number;
+  }
+  return j;
+}
+
+function argBuffers(req: Request): Buffer[] {
+  const out: Buffer[] = new Array(req.argc);
+  for (let i = 0; i < req.argc; i++) out[i] = req.src.subarray(req.starts[i], req.ends[i]);
+  return out;
+}
+
+/** One Request reused by every EXEC of the worker (they run one at a time, synchronously). */
+const execReq = new Request();
+
+/**
+ * Take the locks, check the watches, and run the queue into one `*N` reply; `early` holds
+ * the replies of the commands that ran before (by queue index).
+ */
+function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | undefined): void {
+  const ws = c.watched;
+  discardTransaction(c);
+  const [batch, len] = q.coreBatch();
+  const addon = c.server.addon;
+  const held =
+    ws === undefined
+      ? addon.execBegin(q.src, batch, len, EMPTY, EMPTY_WORDS)
+      : addon.execBegin(q.src, batch, len, ws.buf, ws.words.subarray(0, ws.count * WATCH_WORDS));
+  if (!held) {
+    c.w.nullArray();
+    return;
+  }
+  // The locks must go whatever happens: a worker that kept them would stop every other.
+  try {
+    c.w.arrayHeader(q.cmds.length);
+    c.beginExec();
+    let at = 0;
+    for (let i = 0; i < q.cmds.length; i++) {
+      const cmd = q.cmds[i] as Command;
+      const reply = early?.get(i);
+      if (reply !== undefined) {
+        c.writeInExec(reply);
+        at += 2 + 2 * (q.layout[at + 1] as number);
+        continue;
+      }
+      at = fillRequest(q, at, execReq);
+      c.runInExec(cmd, execReq);
+    }
+    c.flushExec();
+  } finally {
+    c.endExec();
+    addon.execEnd();
+  }
+}
+
+export const entries = [
+  { name: 'multi', handler: multi },
+  { name: 'exec', handler: exec },
+  { name: 'discard', handler: discard },
+  { name: 'watch', handler: watch },
+  { name: 'unwatch', handler: unwatch },
+] as const satisfies readonly TsEntry[];
