@@ -24,6 +24,7 @@ import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
+import { transactionsSection } from './sections/transactions.mjs';
 
 const SECTION_RUNNERS = {
   throughput: throughputSection,
@@ -32,6 +33,7 @@ const SECTION_RUNNERS = {
   collections: collectionsSection,
   lazyfree: lazyfreeSection,
   scaling: scalingSection,
+  transactions: transactionsSection,
 };
 
 const started = Date.now();
