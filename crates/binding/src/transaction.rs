@@ -62,7 +62,10 @@ pub fn exec_begin(
 ) -> Result<bool> {
     let ks = keyspace()?;
     let cmds = cmds.get(..len as usize).ok_or_else(bad_exec)?;
-    let mut parsed: Vec<(u16, Vec<&[u8]>)> = Vec::new();
+    // Every command's arguments in one vector, and per command its op and span there: two
+    // allocations per EXEC, not one per command.
+    let mut args: Vec<&[u8]> = Vec::with_capacity(cmds.len() / 2);
+    let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(8);
     let mut i = 0usize;
     while i < cmds.len() {
         let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
@@ -71,11 +74,11 @@ pub fn exec_begin(
         };
         let ranges = cmds.get(i + 2..i + 2 + 2 * argc).ok_or_else(bad_exec)?;
         i += 2 + 2 * argc;
-        let argv = ranges
-            .chunks_exact(2)
-            .map(|r| key_at(buf, r))
-            .collect::<Result<Vec<_>>>()?;
-        parsed.push((u16::try_from(op).map_err(|_| bad_exec())?, argv));
+        let from = args.len();
+        for r in ranges.chunks_exact(2) {
+            args.push(key_at(buf, r)?);
+        }
+        spans.push((u16::try_from(op).map_err(|_| bad_exec())?, from, args.len()));
     }
     let mut keys: Vec<(u32, &[u8], WatchMark)> = Vec::with_capacity(watch.len() / WATCH_WORDS);
     for w in watch.chunks_exact(WATCH_WORDS) {
@@ -91,7 +94,9 @@ pub fn exec_begin(
     }
     let now = now_ms();
     let mut tx = ks.lock_exec(
-        parsed.iter().map(|(op, argv)| (*op, argv.as_slice())),
+        spans
+            .iter()
+            .map(|&(op, from, to)| (op, args.get(from..to).unwrap_or_default())),
         keys.iter().map(|(_, k, _)| *k),
     );
     if !keys

@@ -63,6 +63,8 @@ export class Connection implements TransportEvents {
   /** The commands queued since MULTI, and the keys WATCHed (commands/transaction.ts). */
   txn: MultiQueue | undefined = undefined;
   watched: WatchSet | undefined = undefined;
+  /** The last queue, kept for the next MULTI. */
+  spareTxn: MultiQueue | undefined = undefined;
   /** EXEC is running its queue: core batches run under the locks it holds. */
   private inExec = false;
   /** Blocked in a blocking command (flag b). */
@@ -109,7 +111,7 @@ export class Connection implements TransportEvents {
    * The pending core batch: per command op, argc, then (start, end) pairs into batchSrc.
    * Starts small and grows with the pipeline: every client holds one, most send one command at a time.
    */
-  private batch = new Uint32Array(64);
+  private batch: Uint32Array = new Uint32Array(64);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
   /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
@@ -558,6 +560,26 @@ export class Connection implements TransportEvents {
     this.server.stats.call(this, cmd, this.argBuffers(req));
     // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
     if (this.waiting) throw new Error(`${cmd.name} waited inside EXEC`);
+  }
+
+  /**
+   * Run a whole EXEC queue of core commands (`batch[..len]` over `src`, `count` of them,
+   * the last named `last`) as one batch, without copying it into this connection's own.
+   */
+  runBatchInExec(src: Buffer, batch: Uint32Array, len: number, count: number, last: string): void {
+    this.flushBatch();
+    const own = this.batch;
+    this.batch = batch;
+    this.batchLen = len;
+    this.batchSrc = src;
+    this.batchCount = count;
+    this.server.commandsProcessed += count;
+    this.lastCommand = last;
+    try {
+      this.flushBatch();
+    } finally {
+      this.batch = own;
+    }
   }
 
   /** A reply of the EXEC in progress that was computed before it (RUN_BEFORE_EXEC). */

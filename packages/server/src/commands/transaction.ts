@@ -33,6 +33,9 @@ const QUEUED = Buffer.from('+QUEUED\r\n');
 /** `op` of a queued TypeScript command in `MultiQueue.layout`. */
 const TS_OP = 0xffffffff;
 
+/** A queue whose copied requests grew past this is not kept for the next MULTI. */
+const SPARE_MAX = 64 * 1024;
+
 /** Commands that run at once inside MULTI instead of being queued (server.c processCommand). */
 const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
@@ -74,6 +77,16 @@ export class MultiQueue {
   tsCount = 0;
   /** A command was refused while queueing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
   aborted = false;
+
+  /** Empty the queue for the next MULTI, keeping its buffers. */
+  reset(): this {
+    this.cmds.length = 0;
+    this.srcLen = 0;
+    this.layoutLen = 0;
+    this.tsCount = 0;
+    this.aborted = false;
+    return this;
+  }
 
   /** Queue the request `req` for `cmd`; its bytes are copied (the read buffer is reused). */
   push(cmd: Command, req: Request): void {
@@ -143,6 +156,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** Leave MULTI and forget the watched keys (Redis's discardTransaction). */
 export function discardTransaction(c: Connection): void {
+  if (c.txn !== undefined && c.txn.src.length <= SPARE_MAX) c.spareTxn = c.txn;
   c.txn = undefined;
   c.multi = -1;
   unwatchAll(c);
@@ -199,7 +213,8 @@ function multi(c: Connection): void {
     c.w.raw(MULTI_NESTED);
     return;
   }
-  c.txn = new MultiQueue();
+  // A client that runs MULTI once usually runs it again: its queue's buffers are kept.
+  c.txn = (c.spareTxn ?? new MultiQueue()).reset();
   c.multi = 0;
   c.w.raw(OK);
 }
@@ -405,8 +420,12 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
   try {
     c.w.arrayHeader(q.cmds.length);
     c.beginExec();
+    const count = q.cmds.length;
+    // Core commands alone (the usual case): the queue is already one batch.
+    const whole = q.tsCount === 0 && count > 0;
+    if (whole) c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name);
     let at = 0;
-    for (let i = 0; i < q.cmds.length; i++) {
+    for (let i = whole ? count : 0; i < count; i++) {
       const cmd = q.cmds[i] as Command;
       const reply = early?.get(i);
       if (reply !== undefined) {
