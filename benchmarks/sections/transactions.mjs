@@ -3,7 +3,8 @@
  * each from 20 closed-loop clients, each client on keys of its own (so no WATCH fails and
  * the cost measured is that of the transaction, not of contention):
  * - `multi5`: MULTI, five SETs, EXEC, sent in one write;
- * - `watch-incr`: WATCH k, GET k (one round trip), then MULTI, SET k v+1, EXEC (another).
+ * - `watch-incr`: WATCH k, GET k (one round trip), then MULTI, SET k v+1, EXEC (another);
+ * - `pipe7`: multi5 without the transaction (PING for MULTI and EXEC), for comparison.
  * Server CPU is read from /proc (every thread of the process) around each run; the servers
  * take turns, A/B, so a noisy machine's drift lands on both. Shrike runs its default threads.
  */
@@ -32,6 +33,26 @@ const LOADS = [
           ['EXEC'],
         ]);
         if (!Array.isArray(r[6]) || r[6].length !== 5) throw new Error(`EXEC gave ${r[6]}`);
+      }
+    },
+  },
+  {
+    // The same five SETs pipelined with two PINGs in place of MULTI and EXEC: what the
+    // transaction adds over plain pipelining (no target; for comparison).
+    id: 'pipe7',
+    name: 'PING + 5 SET + PING (no MULTI)',
+    async run(c, i, n) {
+      const k = `tx:${i}:`;
+      for (let t = 0; t < n; t++) {
+        await c.pipeline([
+          ['PING'],
+          ['SET', `${k}a`, 'v'],
+          ['SET', `${k}b`, 'v'],
+          ['SET', `${k}c`, 'v'],
+          ['SET', `${k}d`, 'v'],
+          ['SET', `${k}e`, 'v'],
+          ['PING'],
+        ]);
       }
     },
   },

@@ -10,6 +10,8 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{Config, Effects, Keyspace, ReplySink, Session};
 
+use crate::transaction::Held;
+
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
 static KEYSPACE: OnceLock<Keyspace> = OnceLock::new();
@@ -52,6 +54,12 @@ const FLAG_DISCARD: u32 = 4;
 /// the held lock set and clock, whole (an EXEC's replies are never cut short), and its
 /// effects join the unit's.
 const FLAG_EXEC: u32 = 8;
+/// With FLAG_EXEC: the EXEC ends with this batch (its locks go and its effects are handed
+/// on as `execEnd` does), which saves the caller the call.
+const FLAG_EXEC_END: u32 = 16;
+/// Batch flag: the batch is a whole EXEC with no watched key and no TypeScript command: it
+/// takes the union lock set of its commands itself, runs whole under it, and releases it.
+const FLAG_UNIT: u32 = 32;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -133,11 +141,22 @@ pub(crate) fn run_batch(
                 |s, op, argv, out| ks.run_locked(tx, s, op, argv, out),
             );
             held.fx = sess.fx;
+            if flags & FLAG_EXEC_END != 0 {
+                if let Some(Held { tx, mut fx, .. }) = h.take() {
+                    drop(tx);
+                    after_unit(&mut fx);
+                }
+            }
             ran
         });
     }
-    // Locking on this thread while it holds an EXEC's locks would wait on itself forever.
-    if crate::transaction::HELD.with(|h| h.borrow().is_some()) {
+    // Locking on this thread while it holds an EXEC's locks would wait on itself forever. An
+    // EXEC left held is a bug; its locks go at once (other workers would wait on them too),
+    // and this client is closed by the error.
+    if let Some(Held { tx, mut fx, .. }) = crate::transaction::HELD.with(|h| h.borrow_mut().take())
+    {
+        drop(tx);
+        after_unit(&mut fx);
         return Err(Error::new(
             Status::GenericFailure,
             "batch outside the EXEC in progress",
@@ -150,16 +169,38 @@ pub(crate) fn run_batch(
         ..Session::default()
     };
     let ks = keyspace()?;
-    let ran = run_commands(
-        buf,
-        cmds,
-        flags,
-        &mut sess,
-        sink,
-        limit,
-        big,
-        |s, op, argv, out| ks.run(s, op, argv, out),
-    );
+    let ran = if flags & FLAG_UNIT != 0 {
+        let (args, spans) = crate::transaction::parse_batch(buf, cmds)?;
+        let mut tx = ks.lock_exec(
+            spans
+                .iter()
+                .map(|&(op, from, to)| (op, args.get(from..to).unwrap_or_default())),
+            std::iter::empty(),
+        );
+        let ran = run_commands(
+            buf,
+            cmds,
+            flags,
+            &mut sess,
+            sink,
+            usize::MAX,
+            big,
+            |s, op, argv, out| ks.run_locked(&mut tx, s, op, argv, out),
+        );
+        drop(tx);
+        ran
+    } else {
+        run_commands(
+            buf,
+            cmds,
+            flags,
+            &mut sess,
+            sink,
+            limit,
+            big,
+            |s, op, argv, out| ks.run(s, op, argv, out),
+        )
+    };
     after_unit(&mut sess.fx);
     ran
 }
@@ -216,7 +257,7 @@ fn run_commands(
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
         match owned {
             // An EXEC's queue holds copies of its requests, never a big argument.
-            Some(_) if flags & FLAG_EXEC != 0 => return Err(bad_batch()),
+            Some(_) if flags & (FLAG_EXEC | FLAG_UNIT) != 0 => return Err(bad_batch()),
             Some(last) => {
                 crate::stats::timed(op, sink, |out| ks.run_owned(sess, op, &argv, last, out))
             }

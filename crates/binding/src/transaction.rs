@@ -62,24 +62,7 @@ pub fn exec_begin(
 ) -> Result<bool> {
     let ks = keyspace()?;
     let cmds = cmds.get(..len as usize).ok_or_else(bad_exec)?;
-    // Every command's arguments in one vector, and per command its op and span there: two
-    // allocations per EXEC, not one per command.
-    let mut args: Vec<&[u8]> = Vec::with_capacity(cmds.len() / 2);
-    let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(8);
-    let mut i = 0usize;
-    while i < cmds.len() {
-        let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
-            (Some(&op), Some(&argc)) => (op, argc as usize),
-            _ => return Err(bad_exec()),
-        };
-        let ranges = cmds.get(i + 2..i + 2 + 2 * argc).ok_or_else(bad_exec)?;
-        i += 2 + 2 * argc;
-        let from = args.len();
-        for r in ranges.chunks_exact(2) {
-            args.push(key_at(buf, r)?);
-        }
-        spans.push((u16::try_from(op).map_err(|_| bad_exec())?, from, args.len()));
-    }
+    let (args, spans) = parse_batch(buf, cmds)?;
     let mut keys: Vec<(u32, &[u8], WatchMark)> = Vec::with_capacity(watch.len() / WATCH_WORDS);
     for w in watch.chunks_exact(WATCH_WORDS) {
         let [db, start, end, lo, hi, state] = w else {
@@ -117,6 +100,32 @@ pub fn exec_begin(
         });
         Ok(true)
     })
+}
+
+/// The commands of a batch (`cmds` over `buf`, the batch layout): every command's arguments
+/// in one vector, and per command its op and span there (two allocations per EXEC, not one
+/// per command).
+pub(crate) type Parsed<'a> = (Vec<&'a [u8]>, Vec<(u16, usize, usize)>);
+
+/// Parse a batch into `Parsed`, for taking its lock set.
+pub(crate) fn parse_batch<'a>(buf: &'a [u8], cmds: &[u32]) -> Result<Parsed<'a>> {
+    let mut args: Vec<&[u8]> = Vec::with_capacity(cmds.len() / 2);
+    let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(8);
+    let mut i = 0usize;
+    while i < cmds.len() {
+        let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
+            (Some(&op), Some(&argc)) => (op, argc as usize),
+            _ => return Err(bad_exec()),
+        };
+        let ranges = cmds.get(i + 2..i + 2 + 2 * argc).ok_or_else(bad_exec)?;
+        i += 2 + 2 * argc;
+        let from = args.len();
+        for r in ranges.chunks_exact(2) {
+            args.push(key_at(buf, r)?);
+        }
+        spans.push((u16::try_from(op).map_err(|_| bad_exec())?, from, args.len()));
+    }
+    Ok((args, spans))
 }
 
 /// End the EXEC begun by `execBegin` (a no-op when none is held): release its locks, then

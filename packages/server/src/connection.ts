@@ -23,6 +23,10 @@ const FLAG_RESP3 = 2;
 const FLAG_DISCARD = 4;
 /** The batch belongs to the EXEC in progress: it runs under the locks EXEC holds. */
 const FLAG_EXEC = 8;
+/** With FLAG_EXEC: the EXEC's locks go after this batch. */
+export const FLAG_EXEC_END = 16;
+/** A whole EXEC of core commands with no watched key: the core locks, runs and releases it. */
+export const FLAG_UNIT = 32;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -512,14 +516,15 @@ export class Connection implements TransportEvents {
    * the client, after the replies written here before them. If the client's output passed
    * the high-water mark part-way, the rest of the batch waits for `onDrain` (resumeAt).
    */
-  private flushBatch(): void {
+  private flushBatch(extraFlags = 0): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
     const flags =
       (this.noTouch ? FLAG_NO_TOUCH : 0) |
       (this.w.proto === 3 ? FLAG_RESP3 : 0) |
       (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
-      (this.inExec ? FLAG_EXEC : 0);
+      (this.inExec ? FLAG_EXEC : 0) |
+      extraFlags;
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
@@ -564,9 +569,10 @@ export class Connection implements TransportEvents {
 
   /**
    * Run a whole EXEC queue of core commands (`batch[..len]` over `src`, `count` of them,
-   * the last named `last`) as one batch, without copying it into this connection's own.
+   * the last named `last`) as one batch, without copying it into this connection's own;
+   * `flags` adds FLAG_EXEC_END or FLAG_UNIT.
    */
-  runBatchInExec(src: Buffer, batch: Uint32Array, len: number, count: number, last: string): void {
+  runBatchInExec(src: Buffer, batch: Uint32Array, len: number, count: number, last: string, flags: number): void {
     this.flushBatch();
     const own = this.batch;
     this.batch = batch;
@@ -576,7 +582,7 @@ export class Connection implements TransportEvents {
     this.server.commandsProcessed += count;
     this.lastCommand = last;
     try {
-      this.flushBatch();
+      this.flushBatch(flags);
     } finally {
       this.batch = own;
     }
