@@ -553,6 +553,14 @@ export class Connection implements TransportEvents {
     this.waiting = false;
   }
 
+  /**
+   * EXEC is running its queue: a blocking command must not block (Redis's
+   * CLIENT_DENY_BLOCKING), it answers as if its timeout had passed.
+   */
+  get denyBlocking(): boolean {
+    return this.inExec;
+  }
+
   /** Run one queued command of the EXEC in progress. */
   runInExec(cmd: Command, req: Request): void {
     if (cmd.op >= 0) {

@@ -7,7 +7,7 @@
  */
 import Redis from 'ioredis';
 import t from 'tap';
-import { type Running, startUnderTest } from './harness';
+import { type Running, startShrike, startUnderTest } from './harness';
 
 let server: Running | undefined;
 const clients: Redis[] = [];
@@ -229,4 +229,36 @@ t.test('queue-time errors, TypeScript commands and SELECT inside EXEC', async (t
   await r.select(4);
   t.equal(await r.get('tx:q'), '5');
   await r.select(0);
+});
+
+t.test('a big value inside MULTI, and EXEC over Node sockets (io-uring off)', async (t) => {
+  const big = 'x'.repeat(1024 * 1024);
+  const r = client();
+  t.same(await r.multi().set('tx:big', big).strlen('tx:big').exec(), [
+    [null, 'OK'],
+    [null, big.length],
+  ]);
+  const s = await startShrike(['--threads', '2', '--io-uring', 'no']);
+  const n = new Redis({ host: '127.0.0.1', port: s.port, maxRetriesPerRequest: 1 });
+  const m = new Redis({ host: '127.0.0.1', port: s.port, maxRetriesPerRequest: 1 });
+  try {
+    t.same(await n.multi().set('tx:n', '1').incr('tx:n').set('tx:big', big).strlen('tx:big').exec(), [
+      [null, 'OK'],
+      [null, 2],
+      [null, 'OK'],
+      [null, big.length],
+    ]);
+    await n.watch('tx:n');
+    await m.set('tx:n', '5');
+    t.equal(await n.multi().incr('tx:n').exec(), null, 'a write from another client fails the watch');
+    await n.watch('tx:n');
+    t.same(await n.multi().incr('tx:n').ping().exec(), [
+      [null, 6],
+      [null, 'PONG'],
+    ]);
+  } finally {
+    n.disconnect();
+    m.disconnect();
+    await s.stop();
+  }
 });
