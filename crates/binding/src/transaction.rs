@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{Effects, KeyState, Tx, WatchMark};
+use smallvec::SmallVec;
 
 use crate::batch::{after_unit, keyspace, now_ms, BIG_ARG_MARK};
 
@@ -103,14 +104,13 @@ pub fn exec_begin(
 }
 
 /// The commands of a batch (`cmds` over `buf`, the batch layout): every command's arguments
-/// in one vector, and per command its op and span there (two allocations per EXEC, not one
-/// per command).
-pub(crate) type Parsed<'a> = (Vec<&'a [u8]>, Vec<(u16, usize, usize)>);
+/// in one vector, and per command its op and span there; on the stack for a typical EXEC.
+pub(crate) type Parsed<'a> = (SmallVec<[&'a [u8]; 24]>, SmallVec<[(u16, usize, usize); 8]>);
 
 /// Parse a batch into `Parsed`, for taking its lock set.
 pub(crate) fn parse_batch<'a>(buf: &'a [u8], cmds: &[u32]) -> Result<Parsed<'a>> {
-    let mut args: Vec<&[u8]> = Vec::with_capacity(cmds.len() / 2);
-    let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(8);
+    let mut args: SmallVec<[&[u8]; 24]> = SmallVec::new();
+    let mut spans: SmallVec<[(u16, usize, usize); 8]> = SmallVec::new();
     let mut i = 0usize;
     while i < cmds.len() {
         let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {

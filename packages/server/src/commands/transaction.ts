@@ -28,7 +28,6 @@ import {
 import type { Command, TsEntry } from './types';
 
 const OK = Buffer.from('+OK\r\n');
-const QUEUED = Buffer.from('+QUEUED\r\n');
 
 /** `op` of a queued TypeScript command in `MultiQueue.layout`. */
 const TS_OP = 0xffffffff;
@@ -192,7 +191,8 @@ export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean
     q.push(cmd, req);
     c.multi = q.cmds.length;
   }
-  c.w.raw(QUEUED);
+  // Written by hand: shorter than a native copy call for 9 bytes.
+  c.w.simple('QUEUED');
   return true;
 }
 
@@ -296,9 +296,9 @@ function exec(c: Connection): void {
     c.w.raw(EXECABORT);
     return;
   }
-  const early: number[] = [];
-  if (q.tsCount > 0) for (const [i, cmd] of q.cmds.entries()) if (RUN_BEFORE_EXEC.has(cmd.name)) early.push(i);
-  if (early.length === 0) {
+  const early: number[] | undefined = q.tsCount > 0 ? [] : undefined;
+  if (early !== undefined) for (const [i, cmd] of q.cmds.entries()) if (RUN_BEFORE_EXEC.has(cmd.name)) early.push(i);
+  if (early === undefined || early.length === 0) {
     runQueue(c, q, undefined);
     return;
   }
