@@ -3,6 +3,8 @@
  * `workerData` (client ids, client count, per-thread counters) and the messages of the hub
  * through which a worker asks all workers something (CLIENT LIST/KILL, CONFIG SET).
  */
+
+import { PAUSE_BYTES } from './clients';
 import { COMMAND_SPECS } from './commands/spec.generated';
 import type { Config } from './config';
 import { commandStatsBytes } from './stats';
@@ -36,6 +38,8 @@ export interface SharedBuffers {
   readonly threads: SharedArrayBuffer;
   /** Float64Array: per worker, per command, the counters of INFO commandstats (stats.ts). */
   readonly commandStats: SharedArrayBuffer;
+  /** CLIENT PAUSE state every worker reads (clients.ts ClientPause): PAUSE_BYTES bytes. */
+  readonly pause: SharedArrayBuffer;
 }
 
 /** What a worker receives at start. */
@@ -53,13 +57,16 @@ export interface WorkerData {
 export type Ask =
   | { readonly kind: 'clientList'; readonly filter: ClientFilter }
   | { readonly kind: 'clientKill'; readonly filter: ClientFilter; readonly skipId: number }
+  | { readonly kind: 'clientUnpause' }
   | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] }
   | { readonly kind: 'resetStats' }
   | { readonly kind: 'publishStats' };
 
 /** Which clients a CLIENT LIST / CLIENT KILL concerns; every field set must match. */
 export interface ClientFilter {
+  /** CLIENT LIST ID lists in this order, repeats included, as Redis. */
   readonly ids?: readonly number[];
+  /** 'normal' | 'master' | 'slave' | 'pubsub' (Redis's getClientTypeByName: replica is slave). */
   readonly type?: string;
   readonly addr?: string;
   readonly laddr?: string;
@@ -87,6 +94,7 @@ export function createShared(threads: number): SharedBuffers {
     clients: new SharedArrayBuffer(4),
     threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
     commandStats: new SharedArrayBuffer(commandStatsBytes(threads, COMMAND_SPECS.size)),
+    pause: new SharedArrayBuffer(PAUSE_BYTES),
   };
 }
 
