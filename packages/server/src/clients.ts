@@ -7,6 +7,7 @@
  * main thread's ask (shared.ts), these being rare administrative commands.
  */
 import type { Request } from '@shrike/resp3';
+import type pino from 'pino';
 import type { Command } from './commands/types';
 import type { Connection } from './connection';
 import type { ClientFilter } from './shared';
@@ -75,6 +76,26 @@ export function killClients(clients: Iterable<Connection>, f: ClientFilter, skip
 /** Whole seconds of a time in ms, as Redis's server.unixtime (age= and idle= subtract these). */
 export function unixSec(ms: number): number {
   return Math.floor(ms / 1000);
+}
+
+/**
+ * Close clients idle for more than `timeoutSec` (Redis's clientsCronHandleTimeout): not those
+ * in the middle of a command (blocked, paused, waiting for other workers), not subscribers
+ * (CLIENT_PUBSUB, in RESP2 and RESP3 alike), not MONITORs (Redis marks them replicas).
+ * Returns how many it closed.
+ */
+export function closeIdle(clients: Iterable<Connection>, timeoutSec: number, nowMs: number, log: pino.Logger): number {
+  const now = unixSec(nowMs);
+  const idle: Connection[] = [];
+  for (const c of clients) {
+    if (c.closed || c.blocked || c.suspended || c.monitor || c.sub + c.psub + c.ssub > 0) continue;
+    if (now - unixSec(c.lastActiveMs) > timeoutSec) idle.push(c);
+  }
+  for (const c of idle) {
+    log.debug({ client: c.id }, 'Closing idle client');
+    c.destroy();
+  }
+  return idle.length;
 }
 
 /**

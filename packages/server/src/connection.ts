@@ -642,6 +642,8 @@ export class Connection implements TransportEvents {
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
+    // Its reply goes out now: Redis counts a write as an interaction (CLIENT LIST idle, `timeout`).
+    this.lastActiveMs = Date.now();
     this.server.stats.resumed(this);
     if (!this.held) this.runWaitingInput();
   }

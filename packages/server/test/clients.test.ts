@@ -4,6 +4,9 @@
  * The server runs 2 threads, and each test puts its clients on a known worker (INFO threads
  * tells which worker a new connection landed on).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { cmd, haveRedis, RawClient, type Running, readReply, startRedis, startShrike } from './harness';
 
@@ -353,6 +356,38 @@ t.test('CLIENT PAUSE errors, as Redis 7.2', async (t) => {
   ];
   for (const [args, want] of cases) t.equal(await readReply(admin, cmd('CLIENT', ...args)), want, args.join(' '));
   t.equal(await readReply(admin, cmd('CLIENT', 'UNPAUSE')), '+OK\r\n');
+});
+
+t.test('timeout closes idle clients on both workers, not held ones; CONFIG SET changes it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shrike-timeout-'));
+  const conf = join(dir, 'shrike.conf');
+  writeFileSync(conf, 'timeout 1\n');
+  const s = await startShrike(['--threads', '2'], conf);
+  t.teardown(() => s.stop());
+  const { admin, placed } = await setup(t, s);
+  t.equal(await readReply(admin, cmd('CONFIG', 'GET', 'timeout')), '*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n', 'from the config file');
+  const idle0 = await placed.on(0);
+  const idle1 = await placed.on(1);
+  const held = await placed.on(1);
+  t.equal(await readReply(admin, cmd('CLIENT', 'PAUSE', '10000', 'WRITE')), '+OK\r\n');
+  held.send(cmd('SET', 'k', 'v'));
+  // The admin keeps talking; Redis closes a client idle for more than `timeout` whole seconds.
+  const start = Date.now();
+  while (Date.now() - start < 2600) {
+    t.equal(await readReply(admin, cmd('PING')), '+PONG\r\n');
+    await sleep(200);
+  }
+  t.ok(idle0.closed && idle1.closed, 'idle clients closed on both workers');
+  t.notOk(held.closed, 'a client held by CLIENT PAUSE is not idle');
+  t.equal(await readReply(admin, cmd('CLIENT', 'UNPAUSE')), '+OK\r\n');
+  t.equal((await held.read(5, 2000)).toString(), '+OK\r\n');
+
+  t.equal(await readReply(admin, cmd('CONFIG', 'SET', 'timeout', '0')), '+OK\r\n');
+  const kept = await placed.on(1);
+  await sleep(2600);
+  t.equal(await readReply(kept, cmd('PING')), '+PONG\r\n', 'timeout 0: never closed');
+  t.equal(await readReply(admin, cmd('CONFIG', 'SET', 'timeout', '1')), '+OK\r\n');
+  t.ok(await kept.waitClosed(4000), 'CONFIG SET timeout reaches every worker');
 });
 
 /** Fields whose values do not depend on ids, addresses, fds, time or allocator sizes. */
