@@ -854,6 +854,7 @@ module.exports.lastBatchRan = nativeBinding.lastBatchRan
 module.exports.listenReuseport = nativeBinding.listenReuseport
 module.exports.localPort = nativeBinding.localPort
 module.exports.noteErrorReply = nativeBinding.noteErrorReply
+module.exports.pauseActiveExpiry = nativeBinding.pauseActiveExpiry
 module.exports.pinCurrentThread = nativeBinding.pinCurrentThread
 module.exports.releaseFreeMemory = nativeBinding.releaseFreeMemory
 module.exports.resetCommandStats = nativeBinding.resetCommandStats

@@ -113,7 +113,14 @@ export class ClientPause {
   private readonly held = new Set<Connection>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(shared: SharedArrayBuffer) {
+  /**
+   * `restExpiry(untilMs)`: the active expiry cycle rests until then, as Redis pauses expiry
+   * with clients (PAUSE_ACTIONS_CLIENT_*_SET include PAUSE_ACTION_EXPIRE); 0 resumes it.
+   */
+  constructor(
+    shared: SharedArrayBuffer,
+    private readonly restExpiry: (untilMs: number) => void,
+  ) {
     this.word = new Int32Array(shared, 0, 2);
     this.end = new BigInt64Array(shared, 8, 1);
   }
@@ -138,17 +145,19 @@ export class ClientPause {
    */
   pause(endMs: number, all: boolean): void {
     const now = Date.now();
-    this.update((cur, end) => {
+    const [, until] = this.update((cur, end) => {
       const live = end > now ? cur : 0;
       const actions = all || live === PAUSE_ALL ? PAUSE_ALL : PAUSE_WRITE;
-      const until = Math.max(live === 0 ? 0 : end, endMs);
-      return until > now ? [actions, until] : [0, 0];
+      const last = Math.max(live === 0 ? 0 : end, endMs);
+      return last > now ? [actions, last] : [0, 0];
     });
+    this.restExpiry(until);
   }
 
   /** CLIENT UNPAUSE: the shared state only; every worker then `release`s its clients. */
   unpause(): void {
     this.update(() => [0, 0]);
+    this.restExpiry(0);
   }
 
   /**
@@ -220,8 +229,8 @@ export class ClientPause {
     else this.release();
   };
 
-  /** Change the state under the writer lock; readers never take it. */
-  private update(next: (actions: number, endMs: number) => [number, number]): void {
+  /** Change the state under the writer lock (readers never take it); returns the new state. */
+  private update(next: (actions: number, endMs: number) => [number, number]): [number, number] {
     while (Atomics.compareExchange(this.word, 1, 0, 1) !== 0) {
       // Held for a few instructions by another worker's PAUSE or UNPAUSE.
     }
@@ -229,6 +238,7 @@ export class ClientPause {
       const [actions, endMs] = next(Atomics.load(this.word, 0), Number(Atomics.load(this.end, 0)));
       Atomics.store(this.end, 0, BigInt(endMs));
       Atomics.store(this.word, 0, actions);
+      return [actions, endMs];
     } finally {
       Atomics.store(this.word, 1, 0);
     }
