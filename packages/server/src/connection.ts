@@ -119,6 +119,26 @@ export class Connection implements TransportEvents {
     this.authenticated = server.config.requirepass === '';
     this.log = server.log.child({ client: id });
     transport.attach(this);
+    transport.bindClient(id);
+  }
+
+  /** Its client-output-buffer-limit class, as Redis's getClientType: 2 (pubsub) while subscribed, else 0 (normal). */
+  get outputClass(): number {
+    return this.sub + this.psub + this.ssub > 0 ? 2 : 0;
+  }
+
+  /** Bytes pushed to this client from elsewhere (a Node-socket worker's mail; the ring delivers its own). */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    this.transport.write(bytes);
+    this.checkOutputLimit();
+  }
+
+  /** Pushes took the output past its limit (the ring checked): close as Redis does. */
+  onOutputLimit(): void {
+    if (this.closed) return;
+    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.destroy();
   }
 
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
@@ -528,14 +548,18 @@ export class Connection implements TransportEvents {
   }
 
   /**
-   * client-output-buffer-limit for normal clients (Redis's checkClientOutputBufferLimits):
+   * client-output-buffer-limit of the client's class (Redis's checkClientOutputBufferLimits):
    * over the hard limit, or over the soft one for longer than its seconds, the client is
-   * closed. With Redis's default (0 0 0) nothing is checked and nothing is asked of the
+   * closed. With 0 0 0 (the normal class's default) nothing is checked and nothing is asked of the
    * transport. Redis checks as output is added; a client held back adds none, so the worker
    * also checks those over the soft limit on its timer.
    */
   checkOutputLimit(): void {
-    const [hard = 0, soft = 0, softSec = 0] = this.server.config['client-output-buffer-limit'];
+    const limits = this.server.config['client-output-buffer-limit'];
+    const at = this.outputClass * 3;
+    const hard = limits[at] ?? 0;
+    const soft = limits[at + 1] ?? 0;
+    const softSec = limits[at + 2] ?? 0;
     if (hard === 0 && soft === 0) return;
     const pending = this.transport.outputUse()[0] ?? 0;
     const now = Date.now();
@@ -544,9 +568,7 @@ export class Connection implements TransportEvents {
       if (this.softSinceMs === 0) this.softSinceMs = now;
       else if (now - this.softSinceMs >= softSec * 1000) over = true;
     } else this.softSinceMs = 0;
-    if (!over || this.closed) return;
-    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    this.destroy();
+    if (over) this.onOutputLimit();
   }
 
   /** The transport drained the output this client was held back for: run the input that waited. */
