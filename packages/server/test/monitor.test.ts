@@ -4,31 +4,7 @@
  * stay hidden; RESET and disconnect end it.
  */
 import t from 'tap';
-import { cmd, RawClient, readReply, startRedis, startShrike } from './harness';
-
-/** Open clients until two sit on different workers (INFO threads counts each worker's clients). */
-async function clientsOnBothWorkers(port: number): Promise<RawClient[]> {
-  const probe = await RawClient.open(port);
-  const perWorker = async (): Promise<number[]> => {
-    const info = await readReply(probe, cmd('INFO', 'threads'));
-    return [...info.matchAll(/connected_clients=(\d+)/g)].map((m) => Number(m[1]));
-  };
-  const found: (RawClient | undefined)[] = [undefined, undefined];
-  const spare: RawClient[] = [];
-  for (let i = 0; i < 40 && (found[0] === undefined || found[1] === undefined); i++) {
-    const before = await perWorker();
-    const c = await RawClient.open(port);
-    await readReply(c, cmd('PING'));
-    const after = await perWorker();
-    const w = after.findIndex((n, j) => n > (before[j] ?? 0));
-    if (w >= 0 && found[w] === undefined) found[w] = c;
-    else spare.push(c);
-  }
-  for (const c of spare) c.close();
-  probe.close();
-  if (found[0] === undefined || found[1] === undefined) throw new Error('no client landed on both workers');
-  return [found[0], found[1]];
-}
+import { clientsOnBothWorkers, cmd, RawClient, readReply, startRedis, startShrike } from './harness';
 
 /** Read lines from a monitor until `n` arrived. */
 async function lines(c: RawClient, n: number): Promise<string[]> {
