@@ -59,7 +59,9 @@ pub(crate) const RESULT_OVER: u32 = 1 << 31;
 /// the bytes the core wrote (no copy on the way to the socket). Stops after the command that
 /// takes the replies past `limit` bytes; `lastBatchRan` then says how many ran.
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
+    client: f64,
     buf: &[u8],
     cmds: &[u32],
     len: u32,
@@ -69,7 +71,14 @@ pub fn execute(
 ) -> Result<Buffer> {
     let cmds = cmds.get(..len as usize).ok_or_else(bad_batch)?;
     let mut sink = ReplySink::resp(Vec::new(), flags & FLAG_RESP3 != 0);
-    let ran = run_batch(buf, cmds, db, flags, &mut sink, limit as usize, &mut None)?;
+    let batch = Batch {
+        buf,
+        cmds,
+        db,
+        flags,
+        client: client as u64,
+    };
+    let ran = run_batch(&batch, &mut sink, limit as usize, &mut None)?;
     LAST_RAN.with(|n| n.set(ran));
     Ok(sink.into_vec().into())
 }
@@ -90,25 +99,42 @@ pub fn last_batch_ran() -> u32 {
 /// received it into (uring.rs `big_arg_begin`), rather than a range of the batch's bytes.
 pub(crate) const BIG_ARG_MARK: u32 = u32::MAX;
 
+/// One client's batch of core commands: `cmds` holds, per command, op, argc, then argc
+/// (start, end) ranges into `buf`.
+pub(crate) struct Batch<'a> {
+    pub buf: &'a [u8],
+    pub cmds: &'a [u32],
+    pub db: u32,
+    pub flags: u32,
+    /// The client's CLIENT ID.
+    pub client: u64,
+}
+
 /// Run the commands of a batch, writing their replies to `sink`, until one leaves the sink
 /// holding more than `limit` bytes; returns how many ran. The rest stay with the caller,
 /// which runs them once the client has read its replies. A command whose last argument is
 /// `BIG_ARG_MARK` takes `big` (the keyspace may keep it as a value; else it is freed when
 /// that command ends).
 pub(crate) fn run_batch(
-    buf: &[u8],
-    cmds: &[u32],
-    db: u32,
-    flags: u32,
+    batch: &Batch<'_>,
     sink: &mut ReplySink,
     limit: usize,
     big: &mut Option<Vec<u8>>,
 ) -> Result<u32> {
     let ks = keyspace()?;
+    let Batch {
+        buf,
+        cmds,
+        db,
+        flags,
+        client,
+    } = *batch;
     let mut sess = Session {
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
+        client,
+        worker: crate::mailbox::this_worker(),
         ..Session::default()
     };
     let discard = flags & FLAG_DISCARD != 0;
@@ -152,7 +178,16 @@ pub(crate) fn run_batch(
             break;
         }
     }
+    after_unit(ks, &mut sess);
     Ok(ran)
+}
+
+/// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
+/// the mail its commands produced for other clients (pub/sub messages, ...). Keyspace
+/// events and ready keys are dropped until their delivery lands.
+pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    ks.mail.deliver(&mut sess.outbox);
+    sess.fx.clear();
 }
 
 fn bad_batch() -> Error {

@@ -6,6 +6,7 @@
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
 import { argvBytes, unixSec } from './clients';
+import { monitorLine } from './commands/monitor';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -134,6 +135,46 @@ export class Connection implements TransportEvents {
     this.authenticated = server.config.requirepass === '';
     this.log = server.log.child({ client: id });
     transport.attach(this);
+    transport.bindClient(id);
+  }
+
+  /** Its client-output-buffer-limit class, as Redis's getClientType: 2 (pubsub) while subscribed, else 0 (normal). */
+  get outputClass(): number {
+    return this.sub + this.psub + this.ssub > 0 ? 2 : 0;
+  }
+
+  /** Bytes pushed to this client from elsewhere (a Node-socket worker's mail; the ring delivers its own). */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    this.transport.write(bytes);
+    this.checkOutputLimit();
+  }
+
+  /** Become a monitor: every worker's commands reach this client from now on. */
+  startMonitor(): void {
+    this.monitor = true;
+    this.server.addon.monitorAdd(this.id);
+    this.server.monitorsChanged(1);
+  }
+
+  /** Stop being a monitor (RESET, disconnect). */
+  stopMonitor(): void {
+    if (!this.monitor) return;
+    this.monitor = false;
+    this.server.addon.monitorRemove(this.id);
+    this.server.monitorsChanged(-1);
+  }
+
+  /** Show a command to every monitor, on any worker. */
+  private feedMonitors(cmd: Command, argv: Buffer[]): void {
+    this.server.addon.monitorFeed(monitorLine(this, cmd, argv));
+  }
+
+  /** Pushes took the output past its limit (the ring checked): close as Redis does. */
+  onOutputLimit(): void {
+    if (this.closed) return;
+    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.destroy();
   }
 
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
@@ -480,12 +521,17 @@ export class Connection implements TransportEvents {
       this.postpone(cmd);
       return;
     }
-    if (cmd.op >= 0) this.queue(cmd, req);
-    else {
+    // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
+    if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      this.queue(cmd, req);
+    } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
       this.lastCommand = cmd.name;
-      this.server.stats.call(this, cmd, this.argBuffers(req));
+      const argv = this.argBuffers(req);
+      this.server.stats.call(this, cmd, argv);
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
   }
 
@@ -586,14 +632,18 @@ export class Connection implements TransportEvents {
   }
 
   /**
-   * client-output-buffer-limit for normal clients (Redis's checkClientOutputBufferLimits):
+   * client-output-buffer-limit of the client's class (Redis's checkClientOutputBufferLimits):
    * over the hard limit, or over the soft one for longer than its seconds, the client is
-   * closed. With Redis's default (0 0 0) nothing is checked and nothing is asked of the
+   * closed. With 0 0 0 (the normal class's default) nothing is checked and nothing is asked of the
    * transport. Redis checks as output is added; a client held back adds none, so the worker
    * also checks those over the soft limit on its timer.
    */
   checkOutputLimit(): void {
-    const [hard = 0, soft = 0, softSec = 0] = this.server.config['client-output-buffer-limit'];
+    const limits = this.server.config['client-output-buffer-limit'];
+    const at = this.outputClass * 3;
+    const hard = limits[at] ?? 0;
+    const soft = limits[at + 1] ?? 0;
+    const softSec = limits[at + 2] ?? 0;
     if (hard === 0 && soft === 0) return;
     const pending = this.transport.outputUse()[0] ?? 0;
     const now = Date.now();
@@ -602,9 +652,7 @@ export class Connection implements TransportEvents {
       if (this.softSinceMs === 0) this.softSinceMs = now;
       else if (now - this.softSinceMs >= softSec * 1000) over = true;
     } else this.softSinceMs = 0;
-    if (!over || this.closed) return;
-    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    this.destroy();
+    if (over) this.onOutputLimit();
   }
 
   /** The transport drained the output this client was held back for: run the input that waited. */
@@ -657,6 +705,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    this.stopMonitor();
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);

@@ -3,7 +3,7 @@
  * the configured address, and owns the connections the kernel gives it. It answers the hub's
  * questions about its clients and applies CONFIG SET changes that reach it.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -16,6 +16,7 @@ import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
+import { eachMail, MAIL_PUSH, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
 import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
@@ -51,6 +52,8 @@ export class WorkerServer implements UringHost {
   /** The table by request bytes, for dispatch. */
   readonly commandIndex: NameIndex<Command>;
   readonly connections = new Set<Connection>();
+  /** This worker's connections by CLIENT ID (mail names its client by id). */
+  readonly clients = new Map<number, Connection>();
   readonly log: pino.Logger;
   readonly index: number;
   readonly startedAtMs: number;
@@ -106,6 +109,8 @@ export class WorkerServer implements UringHost {
         this.log.warn({ err, cpu: data.cpu }, 'could not pin worker thread');
       }
     }
+    // A predecessor that died may have left monitors counted (the core forgets them at registerMailbox).
+    this.row[ThreadSlot.Monitors] = 0;
     this.row[ThreadSlot.Cpu] = this.addon.currentCpu();
     this.row[ThreadSlot.Tid] = this.addon.currentTid();
   }
@@ -121,13 +126,17 @@ export class WorkerServer implements UringHost {
     });
     if (this.config['io-uring'] === 'yes') {
       try {
-        this.uring = new UringLoop(new this.addon.Ring(fds, RING_ENTRIES, wakeFd), this);
+        const ring = new this.addon.Ring(fds, RING_ENTRIES, wakeFd, this.index);
+        this.addon.registerMailbox(this.index, wakeFd, false);
+        this.uring = new UringLoop(ring, this);
+        this.applyOutputLimits();
         this.uring.start();
       } catch (err) {
         this.log.warn({ err }, 'io_uring unavailable; serving through Node sockets');
       }
     }
     if (this.uring === undefined) {
+      this.watchMailbox();
       for (const fd of fds) {
         const server = createServer({ noDelay: true }, (socket) => this.acceptSocket(socket));
         server.on('error', (err) => this.log.error({ err }, 'listener error'));
@@ -139,6 +148,37 @@ export class WorkerServer implements UringHost {
     this.statsTimer = setInterval(() => this.sampleRates(), 100);
     this.statsTimer.unref();
     this.log.info({ cpu: this.row[ThreadSlot.Cpu], tid: this.row[ThreadSlot.Tid] }, 'worker listening');
+  }
+
+  /**
+   * Node sockets: the mailbox wakes this worker through a pipe its event loop reads (the ring
+   * reads the eventfd instead); each wake takes the whole mailbox.
+   */
+  private watchMailbox(): void {
+    const [rfd, wfd] = this.addon.createWakePipe() as [number, number];
+    this.addon.registerMailbox(this.index, wfd, true);
+    const pipe = new Socket({ fd: rfd, readable: true, writable: false });
+    pipe.on('data', () => eachMail(this.addon.takeMail(), (kind, client, bytes) => this.onMail(kind, client, bytes)));
+    pipe.on('error', (err) => this.log.error({ err }, 'mailbox pipe error'));
+    pipe.unref();
+  }
+
+  /** Mail from another thread about client `client` of this worker (mail.ts kinds). */
+  onMail(kind: number, client: number, bytes: Buffer): void {
+    switch (kind) {
+      case MAIL_PUSH:
+        this.clients.get(client)?.push(bytes);
+        return;
+      case MAIL_YIELD:
+        return;
+      default:
+        this.log.warn({ kind, client }, 'mail of an unknown kind');
+    }
+  }
+
+  /** Hand the ring the client-output-buffer-limit values it enforces on pushes. */
+  private applyOutputLimits(): void {
+    this.uring?.ring.setOutputLimits(this.config['client-output-buffer-limit']);
   }
 
   private acceptSocket(socket: Socket): void {
@@ -159,6 +199,7 @@ export class WorkerServer implements UringHost {
     const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
     const c = new Connection(id, t, this);
     this.connections.add(c);
+    this.clients.set(id, c);
     this.row[ThreadSlot.Clients] = this.connections.size;
     return c;
   }
@@ -167,6 +208,7 @@ export class WorkerServer implements UringHost {
   removeConnection(c: Connection): void {
     if (c.paused) this.pause.forget(c);
     if (this.connections.delete(c)) {
+      this.clients.delete(c.id);
       this.closedSinceTrim++;
       Atomics.sub(this.clientCount, 0, 1);
       this.row[ThreadSlot.Clients] = this.connections.size;
@@ -290,6 +332,18 @@ export class WorkerServer implements UringHost {
     return rows;
   }
 
+  /** Whether any worker has a client in MONITOR mode (then every command is fed to them). */
+  get monitoring(): boolean {
+    const rows = this.allRows;
+    for (let i = ThreadSlot.Monitors; i < rows.length; i += THREAD_STRIDE) if ((rows[i] as number) > 0) return true;
+    return false;
+  }
+
+  /** One of this worker's clients started (+1) or stopped (-1) monitoring. */
+  monitorsChanged(by: number): void {
+    this.row[ThreadSlot.Monitors] = (this.row[ThreadSlot.Monitors] ?? 0) + by;
+  }
+
   /** Connected clients over all workers. */
   get connectedClients(): number {
     return Atomics.load(this.clientCount, 0);
@@ -338,6 +392,7 @@ export class WorkerServer implements UringHost {
         );
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
         if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
+        if (ask.pairs.some(([k]) => k === 'client-output-buffer-limit')) this.applyOutputLimits();
         return true;
       case 'resetStats':
         this.resetStats();
