@@ -167,7 +167,8 @@ export class ClientPause {
    * command of a transaction passes here.
    */
   holds(c: Connection, cmd: Command, req: Request): boolean {
-    const a = this.engaged ? this.actions() : 0;
+    // MONITORs are flagged as replicas, and Redis never pauses replicas.
+    const a = this.engaged && !c.monitor ? this.actions() : 0;
     const writes = mayReplicate(cmd);
     if (c.multi < 0) {
       c.multiMem = 0;

@@ -341,6 +341,23 @@ t.test('CLIENT PAUSE ends at its deadline; a later PAUSE only extends it', async
   t.equal(await readReply(writer, cmd('INCR', 'n')), ':2\r\n');
 });
 
+t.test('CLIENT PAUSE never holds a MONITOR (Redis flags monitors as replicas)', async (t) => {
+  const { admin, placed } = await setup(t, server);
+  const mon = await placed.on(1);
+  t.equal(await readReply(mon, cmd('MONITOR')), '+OK\r\n');
+  t.equal(await readReply(admin, cmd('CLIENT', 'PAUSE', '60000', 'ALL')), '+OK\r\n');
+  const start = Date.now();
+  mon.send(cmd('PING'));
+  let got = '';
+  // Its reply, then the monitor's own line for it.
+  while (!got.includes('"PING"') && Date.now() - start < 2000) got += (await mon.read(1, 500)).toString();
+  t.match(got, /^\+PONG\r\n\+\d+\.\d+ \[0 [^\]]+\] "PING"\r\n$/, 'answered at once');
+  admin.send(cmd('CLIENT', 'UNPAUSE'));
+  t.equal((await admin.read(1, 300)).length, 0, 'under ALL, UNPAUSE itself waits, as in Redis');
+  t.equal(await readReply(mon, cmd('CLIENT', 'UNPAUSE')), '+OK\r\n', 'the monitor, never held, can end it');
+  t.equal((await admin.read(5, 2000)).toString(), '+OK\r\n', 'released');
+});
+
 t.test('CLIENT PAUSE errors, as Redis 7.2', async (t) => {
   const { admin } = await setup(t, server);
   const cases: [string[], string][] = [
