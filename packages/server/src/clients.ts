@@ -12,13 +12,23 @@ import type { Command } from './commands/types';
 import type { Connection } from './connection';
 import type { ClientFilter } from './shared';
 
-/** Size of the shared CLIENT PAUSE state: Int32 [actions, writer lock], then BigInt64 [end ms]. */
-export const PAUSE_BYTES = 16;
+/**
+ * Bytes of the shared CLIENT PAUSE state for `threads` workers: Int32 [actions, writer
+ * lock, -, -], BigInt64 [end ms], then an Int32 per worker: the clients it holds.
+ */
+export function pauseBytes(threads: number): number {
+  return 24 + 4 * threads;
+}
 
 /** Redis's PAUSE_ACTION_CLIENT_WRITE: commands that may write or replicate wait. */
 export const PAUSE_WRITE = 1;
 /** Redis's PAUSE_ACTION_CLIENT_ALL: every command waits. */
 export const PAUSE_ALL = 2;
+
+/** A worker that died held no one any more (its replacement starts from zero). */
+export function releasePaused(shared: SharedArrayBuffer, index: number): void {
+  Atomics.store(new Int32Array(shared, 24), index, 0);
+}
 
 /** The longest delay setTimeout takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -107,6 +117,8 @@ export function closeIdle(clients: Iterable<Connection>, timeoutSec: number, now
 export class ClientPause {
   /** [0] actions in force (0, PAUSE_WRITE, PAUSE_ALL), [1] writer lock. */
   private readonly word: Int32Array;
+  /** Clients held, one count per worker, each written by its worker only. */
+  private readonly heldBy: Int32Array;
   /** [0] end of the pause, ms since the epoch. */
   private readonly end: BigInt64Array;
   /** This worker's paused clients, in the order they were held (Redis's postponed_clients). */
@@ -119,10 +131,12 @@ export class ClientPause {
    */
   constructor(
     shared: SharedArrayBuffer,
+    private readonly index: number,
     private readonly restExpiry: (untilMs: number) => void,
   ) {
     this.word = new Int32Array(shared, 0, 2);
-    this.end = new BigInt64Array(shared, 8, 1);
+    this.end = new BigInt64Array(shared, 16, 1);
+    this.heldBy = new Int32Array(shared, 24);
   }
 
   /** A pause was set and not yet seen to end: the only test on the hot path. */
@@ -189,17 +203,20 @@ export class ClientPause {
   /** Hold `c` (its request waits in its input) until the pause ends. */
   hold(c: Connection): void {
     this.held.add(c);
+    Atomics.store(this.heldBy, this.index, this.held.size);
     this.arm();
   }
 
   /** A held client closed. */
   forget(c: Connection): void {
-    this.held.delete(c);
+    if (this.held.delete(c)) Atomics.store(this.heldBy, this.index, this.held.size);
   }
 
-  /** Clients held on this worker. */
-  get heldCount(): number {
-    return this.held.size;
+  /** Clients held on every worker (Redis counts them in INFO blocked_clients). */
+  get heldTotal(): number {
+    let n = 0;
+    for (let i = 0; i < this.heldBy.length; i++) n += Atomics.load(this.heldBy, i);
+    return n;
   }
 
   /**
@@ -211,6 +228,7 @@ export class ClientPause {
     this.timer = undefined;
     const clients = [...this.held];
     this.held.clear();
+    Atomics.store(this.heldBy, this.index, 0);
     for (const c of clients) c.unpause();
   }
 

@@ -4,7 +4,7 @@
  * through which a worker asks all workers something (CLIENT LIST/KILL, CONFIG SET).
  */
 
-import { PAUSE_BYTES } from './clients';
+import { pauseBytes, releasePaused } from './clients';
 import { COMMAND_SPECS } from './commands/spec.generated';
 import type { Config } from './config';
 import { commandStatsBytes } from './stats';
@@ -40,7 +40,7 @@ export interface SharedBuffers {
   readonly threads: SharedArrayBuffer;
   /** Float64Array: per worker, per command, the counters of INFO commandstats (stats.ts). */
   readonly commandStats: SharedArrayBuffer;
-  /** CLIENT PAUSE state every worker reads (clients.ts ClientPause): PAUSE_BYTES bytes. */
+  /** CLIENT PAUSE state every worker reads (clients.ts ClientPause). */
   readonly pause: SharedArrayBuffer;
 }
 
@@ -96,16 +96,18 @@ export function createShared(threads: number): SharedBuffers {
     clients: new SharedArrayBuffer(4),
     threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
     commandStats: new SharedArrayBuffer(commandStatsBytes(threads, COMMAND_SPECS.size)),
-    pause: new SharedArrayBuffer(PAUSE_BYTES),
+    pause: new SharedArrayBuffer(pauseBytes(threads)),
   };
 }
 
 /**
  * A worker that died closed its clients without counting them out: take its share off the
- * global client count (maxclients) and clear its row, so a replacement starts from zero.
+ * global client count (maxclients), clear its row and the count of clients it held paused,
+ * so a replacement starts from zero.
  */
 export function releaseClients(shared: SharedBuffers, index: number): void {
   const row = new Float64Array(shared.threads, index * THREAD_STRIDE * 8, THREAD_STRIDE);
   Atomics.sub(new Int32Array(shared.clients), 0, row[ThreadSlot.Clients] ?? 0);
   row[ThreadSlot.Clients] = 0;
+  releasePaused(shared.pause, index);
 }

@@ -96,7 +96,7 @@ export class WorkerServer implements UringHost {
     this.table = buildTable(ops);
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
-    this.pause = new ClientPause(data.shared.pause, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
+    this.pause = new ClientPause(data.shared.pause, data.index, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
     this.addon.startActiveExpiry();
     this.allRows = new Float64Array(data.shared.threads);
     this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);

@@ -305,6 +305,7 @@ t.test('CLIENT PAUSE WRITE holds a write on the other worker, not a read, until 
   const held = (await clientList(admin)).map(fields).filter((f) => f.get('flags') === 'b');
   t.same(held.map((f) => f.get('cmd')).sort(), ['pfcount', 'set'], 'held clients show flag b and the command they wait to run');
   t.equal(held.find((f) => f.get('cmd') === 'set')?.get('argv-mem'), '9', 'argv-mem: set k after');
+  t.match(await readReply(admin, cmd('INFO', 'clients')), /\r\nblocked_clients:2\r\n/, 'INFO counts them as blocked');
   t.equal(await readReply(admin, cmd('CLIENT', 'UNPAUSE')), '+OK\r\n');
   t.equal((await writer.read(16, 2000)).toString(), '+OK\r\n$5\r\nafter\r\n', 'released, in order');
   t.equal((await reader.read(4, 2000)).toString(), ':0\r\n', 'PFCOUNT released');
@@ -312,6 +313,21 @@ t.test('CLIENT PAUSE WRITE holds a write on the other worker, not a read, until 
     (await clientList(admin)).some((l) => fields(l).get('flags') === 'b'),
     'nobody held',
   );
+  t.match(await readReply(admin, cmd('INFO', 'clients')), /\r\nblocked_clients:0\r\n/);
+
+  // A held client that is killed leaves nothing behind.
+  t.equal(await readReply(admin, cmd('CLIENT', 'PAUSE', '60000', 'WRITE')), '+OK\r\n');
+  writer.send(cmd('SET', 'k', 'killed'));
+  await sleep(100);
+  const writerId = (await clientList(admin))
+    .map(fields)
+    .find((f) => f.get('flags') === 'b')
+    ?.get('id') as string;
+  t.equal(await readReply(admin, cmd('CLIENT', 'KILL', 'ID', writerId)), ':1\r\n');
+  t.ok(await writer.waitClosed(), 'the held client is closed');
+  t.match(await readReply(admin, cmd('INFO', 'clients')), /\r\nblocked_clients:0\r\n/, 'and no longer counted');
+  t.equal(await readReply(admin, cmd('CLIENT', 'UNPAUSE')), '+OK\r\n');
+  t.equal(await readReply(reader, cmd('GET', 'k')), '$5\r\nafter\r\n', 'its write never ran');
 });
 
 t.test('CLIENT PAUSE ends at its deadline; a later PAUSE only extends it', async (t) => {
