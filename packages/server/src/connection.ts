@@ -500,6 +500,8 @@ export class Connection implements TransportEvents {
       }
       cmd = sub;
     }
+    // Redis sets lastcmd at lookup: CLIENT LIST names a command refused for its arity or auth too.
+    this.lastCommand = cmd.name;
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
       this.reject(wrongArity(cmd.name), cmd);
@@ -518,7 +520,7 @@ export class Connection implements TransportEvents {
       this.server.pause.holds(this, cmd, req) &&
       req.starts[req.argc - 1] !== BIG_ARG_MARK
     ) {
-      this.postpone(cmd);
+      this.postpone();
       return;
     }
     // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
@@ -528,7 +530,6 @@ export class Connection implements TransportEvents {
     } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
-      this.lastCommand = cmd.name;
       const argv = this.argBuffers(req);
       this.server.stats.call(this, cmd, argv);
       if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
@@ -536,9 +537,8 @@ export class Connection implements TransportEvents {
   }
 
   /** Hold the request being dispatched until CLIENT PAUSE ends (Redis's blockPostponeClient). */
-  private postpone(cmd: Command): void {
+  private postpone(): void {
     if (!this.flushBefore()) return;
-    this.lastCommand = cmd.name;
     this.resumeAt = this.frameStart;
     this.waiting = true;
     this.paused = true;
@@ -576,7 +576,6 @@ export class Connection implements TransportEvents {
     }
     this.batchStarts[this.batchCount++] = this.frameStart;
     this.server.commandsProcessed++;
-    this.lastCommand = cmd.name;
     const b = this.batch;
     let i = this.batchLen;
     b[i++] = cmd.op;

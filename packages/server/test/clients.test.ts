@@ -203,6 +203,17 @@ t.test('CLIENT LIST and CLIENT INFO: Redis 7.2 fields, on both workers', async (
   );
   t.equal(fields(byId[0] as string).get('resp'), '3', 'resp follows HELLO 3');
 
+  // cmd= is set at lookup, as Redis's lastcmd: a refused command counts, an unknown one is NULL.
+  const cmdOf = async (): Promise<string | undefined> => fields((await clientList(admin, 'ID', otherId))[0] ?? '').get('cmd');
+  t.match(await readReply(other, cmd('GET')), /^-ERR wrong number of arguments/);
+  t.equal(await cmdOf(), 'get', 'after an arity error');
+  t.match(await readReply(other, cmd('NOSUCH')), /^-ERR unknown command/);
+  t.equal(await cmdOf(), 'NULL', 'after an unknown command');
+  t.match(await readReply(other, cmd('CLIENT', 'NOSUCH')), /^-ERR unknown subcommand/);
+  t.equal(await cmdOf(), 'NULL', 'after an unknown subcommand');
+  t.match(await readReply(other, cmd('CLIENT')), /^-ERR wrong number of arguments for 'client'/);
+  t.equal(await cmdOf(), 'client', 'a container alone');
+
   t.equal((await clientList(admin, 'TYPE', 'normal')).length, 2, 'TYPE normal: every client');
   t.equal((await clientList(admin, 'type', 'PUBSUB')).length, 0, 'TYPE pubsub: no subscribers');
   t.equal((await clientList(admin, 'TYPE', 'replica')).length, 0, 'TYPE replica: none');
