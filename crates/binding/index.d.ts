@@ -12,10 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A worker's io_uring: its listeners, its connections, and the event queue for JavaScript. */
 export declare class Ring {
   /**
-   * A ring over the given listening sockets (made by `listenReuseport`), woken early by
-   * writes to `wake_fd` (made by `createWakeFd`; the ring reads it but does not own it).
+   * A ring over the given listening sockets (made by `listenReuseport`) for worker
+   * `worker`, woken early by writes to `wake_fd` (made by `createWakeFd`; the ring reads it
+   * but does not own it), which posting to the worker's mailbox makes.
    */
-  constructor(listenFds: Array<number>, entries: number, wakeFd: number)
+  constructor(listenFds: Array<number>, entries: number, wakeFd: number, worker: number)
   /**
    * Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
    * to hand over yet, and write events into `events` (data into `input`). Returns the
@@ -55,6 +56,18 @@ export declare class Ring {
    * Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
    */
   send(slot: number, gen: number, data: Uint8Array): number
+  /** Name the client of (slot, gen) by its CLIENT ID, so mail for it finds it. */
+  bindClient(slot: number, gen: number, client: number): void
+  /**
+   * Set the `client-output-buffer-limit` class pushes to this client are held to
+   * (0 normal, 1 replica, 2 pubsub).
+   */
+  setOutputClass(slot: number, gen: number, outputClass: number): void
+  /**
+   * The `client-output-buffer-limit` values, 9 numbers: hard, soft, soft seconds for
+   * normal, replica and pubsub clients, as the config holds them.
+   */
+  setOutputLimits(limits: Array<number>): void
   /** Close a client once everything queued for it is sent. */
   end(slot: number, gen: number): void
   /** Close a client now, dropping what is queued for it. */
@@ -125,6 +138,9 @@ export declare function coreCommandStats(): Array<CoreCommandStat>
  */
 export declare function createWakeFd(): number
 
+/** A non-blocking pipe `[read, write]` for waking a worker that serves Node sockets. */
+export declare function createWakePipe(): Array<number>
+
 /** The CPU the calling thread is running on right now (`sched_getcpu`), or -1. */
 export declare function currentCpu(): number
 
@@ -171,7 +187,7 @@ export declare function execEnd(): void
  * the bytes the core wrote (no copy on the way to the socket). Stops after the command that
  * takes the replies past `limit` bytes; `lastBatchRan` then says how many ran.
  */
-export declare function execute(buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number, limit: number): Buffer
+export declare function execute(client: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number, limit: number): Buffer
 
 /**
  * Create the process-wide keyspace if no worker has yet (later calls keep the first one).
@@ -210,6 +226,16 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
 
+/** Client `client` of the calling worker becomes a monitor. */
+export declare function monitorAdd(client: number): void
+
+/** Send one MONITOR line (already RESP, `+...\r
+`) to every monitor. */
+export declare function monitorFeed(line: Uint8Array): void
+
+/** Client `client` of the calling worker stops monitoring (RESET, disconnect). */
+export declare function monitorRemove(client: number): void
+
 /** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
 export declare function noteErrorReply(text: string): void
 
@@ -223,8 +249,34 @@ export interface OpenFilesLimit {
   error: string
 }
 
+/**
+ * CLIENT PAUSE / UNPAUSE: the active expiry cycle rests until `until_ms` (ms since the
+ * epoch; 0 or a past time: it runs again from its next tick).
+ */
+export declare function pauseActiveExpiry(untilMs: number): void
+
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void
+
+/**
+ * Post a PUSH of `bytes` to client `client` of worker `worker` (commands that run in
+ * TypeScript and reach other clients, e.g. MONITOR lines).
+ */
+export declare function postPush(worker: number, client: number, bytes: Uint8Array): void
+
+/**
+ * Ask worker `worker` to give its JavaScript loop a turn soon (the main thread posted it a
+ * message; a ring blocked in the kernel would not see it otherwise).
+ */
+export declare function postYield(worker: number): void
+
+/**
+ * Register the calling worker thread's mailbox as worker `worker`: it is woken by writes to
+ * `fd`, an eventfd (`createWakeFd`, read by the ring) or, with `pipe`, the write end of a
+ * pipe made by `createWakePipe` (read by the Node loop), which the mailbox then owns.
+ * Mail left for a previous worker of that index is dropped.
+ */
+export declare function registerMailbox(worker: number, fd: number, pipe: boolean): void
 
 /** Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own. */
 export declare function releaseFreeMemory(): void
@@ -243,6 +295,12 @@ export declare function resetKeyspaceStats(): void
  * `activeExpireCycle` at hz 10, it runs every 100 ms off the workers' threads.
  */
 export declare function startActiveExpiry(): void
+
+/**
+ * Take the calling worker's mail (Node-socket workers). Records, in order: u32 kind, u32
+ * client low, u32 client high, u32 length, the bytes, padding to 4 (all little-endian).
+ */
+export declare function takeMail(): Buffer
 
 /** INFO stats `total_error_replies`. */
 export declare function totalErrorReplies(): number

@@ -8,9 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::{Config, Effects, Keyspace, ReplySink, Session};
+use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
 
-use crate::transaction::Held;
+use crate::transaction::{Held, HELD};
 
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
@@ -51,8 +51,8 @@ pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
 /// Batch flag: the batch is part of the EXEC this thread holds (`execBegin`): it runs under
-/// the held lock set and clock, whole (an EXEC's replies are never cut short), and its
-/// effects join the unit's.
+/// the held lock set and session (clock, effects, mail), whole (an EXEC's replies are never
+/// cut short).
 const FLAG_EXEC: u32 = 8;
 /// With FLAG_EXEC: the EXEC ends with this batch (its locks go and its effects are handed
 /// on as `execEnd` does), which saves the caller the call.
@@ -71,7 +71,9 @@ pub(crate) const RESULT_OVER: u32 = 1 << 31;
 /// the bytes the core wrote (no copy on the way to the socket). Stops after the command that
 /// takes the replies past `limit` bytes; `lastBatchRan` then says how many ran.
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
+    client: f64,
     buf: &[u8],
     cmds: &[u32],
     len: u32,
@@ -81,7 +83,14 @@ pub fn execute(
 ) -> Result<Buffer> {
     let cmds = cmds.get(..len as usize).ok_or_else(bad_batch)?;
     let mut sink = ReplySink::resp(Vec::new(), flags & FLAG_RESP3 != 0);
-    let ran = run_batch(buf, cmds, db, flags, &mut sink, limit as usize, &mut None)?;
+    let batch = Batch {
+        buf,
+        cmds,
+        db,
+        flags,
+        client: client as u64,
+    };
+    let ran = run_batch(&batch, &mut sink, limit as usize, &mut None)?;
     LAST_RAN.with(|n| n.set(ran));
     Ok(sink.into_vec().into())
 }
@@ -102,49 +111,62 @@ pub fn last_batch_ran() -> u32 {
 /// received it into (uring.rs `big_arg_begin`), rather than a range of the batch's bytes.
 pub(crate) const BIG_ARG_MARK: u32 = u32::MAX;
 
+/// One client's batch of core commands: `cmds` holds, per command, op, argc, then argc
+/// (start, end) ranges into `buf`.
+pub(crate) struct Batch<'a> {
+    pub buf: &'a [u8],
+    pub cmds: &'a [u32],
+    pub db: u32,
+    pub flags: u32,
+    /// The client's CLIENT ID.
+    pub client: u64,
+}
+
 /// Run the commands of a batch, writing their replies to `sink`, until one leaves the sink
 /// holding more than `limit` bytes; returns how many ran. The rest stay with the caller,
 /// which runs them once the client has read its replies. A command whose last argument is
 /// `BIG_ARG_MARK` takes `big` (the keyspace may keep it as a value; else it is freed when
 /// that command ends).
 pub(crate) fn run_batch(
-    buf: &[u8],
-    cmds: &[u32],
-    db: u32,
-    flags: u32,
+    batch: &Batch<'_>,
     sink: &mut ReplySink,
     limit: usize,
     big: &mut Option<Vec<u8>>,
 ) -> Result<u32> {
+    let ks = keyspace()?;
+    let Batch {
+        buf,
+        cmds,
+        db,
+        flags,
+        client,
+    } = *batch;
     if flags & FLAG_EXEC != 0 {
-        return crate::transaction::HELD.with(|h| {
+        return HELD.with(|h| {
             let mut h = h.borrow_mut();
             let held = h
                 .as_mut()
                 .ok_or_else(|| Error::new(Status::GenericFailure, "no EXEC in progress"))?;
-            let mut sess = Session {
-                db,
-                now_ms: held.now_ms,
-                no_touch: flags & FLAG_NO_TOUCH != 0,
-                fx: std::mem::take(&mut held.fx),
-            };
-            let ks = keyspace()?;
+            let sess = &mut held.sess;
+            // SELECT inside MULTI changes the db of the commands after it.
+            sess.db = db;
+            sess.no_touch = flags & FLAG_NO_TOUCH != 0;
+            sess.client = client;
             let tx = &mut held.tx;
             let ran = run_commands(
                 buf,
                 cmds,
                 flags,
-                &mut sess,
+                sess,
                 sink,
                 usize::MAX,
                 big,
                 |s, op, argv, out| ks.run_locked(tx, s, op, argv, out),
             );
-            held.fx = sess.fx;
             if flags & FLAG_EXEC_END != 0 {
-                if let Some(Held { tx, mut fx, .. }) = h.take() {
+                if let Some(Held { tx, mut sess }) = h.take() {
                     drop(tx);
-                    after_unit(&mut fx);
+                    after_unit(ks, &mut sess);
                 }
             }
             ran
@@ -153,10 +175,9 @@ pub(crate) fn run_batch(
     // Locking on this thread while it holds an EXEC's locks would wait on itself forever. An
     // EXEC left held is a bug; its locks go at once (other workers would wait on them too),
     // and this client is closed by the error.
-    if let Some(Held { tx, mut fx, .. }) = crate::transaction::HELD.with(|h| h.borrow_mut().take())
-    {
+    if let Some(Held { tx, mut sess }) = HELD.with(|h| h.borrow_mut().take()) {
         drop(tx);
-        after_unit(&mut fx);
+        after_unit(ks, &mut sess);
         return Err(Error::new(
             Status::GenericFailure,
             "batch outside the EXEC in progress",
@@ -166,9 +187,10 @@ pub(crate) fn run_batch(
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
+        client,
+        worker: crate::mailbox::this_worker(),
         ..Session::default()
     };
-    let ks = keyspace()?;
     let ran = if flags & FLAG_UNIT != 0 {
         let (args, spans) = crate::transaction::parse_batch(buf, cmds)?;
         let mut tx = ks.lock_exec(
@@ -201,16 +223,16 @@ pub(crate) fn run_batch(
             |s, op, argv, out| ks.run(s, op, argv, out),
         )
     };
-    after_unit(&mut sess.fx);
+    after_unit(ks, &mut sess);
     ran
 }
 
-/// What a unit of work (one batch, or a whole EXEC) recorded for other clients, handed on
-/// once the unit is done and its locks are released: keyspace events and the keys that
-/// became ready for blocked clients. Nothing consumes them yet, so they are dropped; the
-/// pub/sub and blocking-command paths deliver them from here.
-pub(crate) fn after_unit(fx: &mut Effects) {
-    fx.clear();
+/// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
+/// the mail its commands produced for other clients (pub/sub messages, ...). Keyspace
+/// events and ready keys are dropped until their delivery lands.
+pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    ks.mail.deliver(&mut sess.outbox);
+    sess.fx.clear();
 }
 
 /// The loop of `run_batch`: each command through `run` (or `run_owned` for a big argument),

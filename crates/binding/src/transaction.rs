@@ -10,18 +10,18 @@ use std::cell::RefCell;
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::{Effects, KeyState, Tx, WatchMark};
+use shrike_keyspace::{KeyState, Session, Tx, WatchMark};
 use smallvec::SmallVec;
 
 use crate::batch::{after_unit, keyspace, now_ms, BIG_ARG_MARK};
 
-/// The lock set and recorded effects of the EXEC running on this thread.
+/// The lock set and session of the EXEC running on this thread.
 pub(crate) struct Held {
     pub(crate) tx: Tx<'static>,
-    /// Keyspace events and ready keys of the whole unit, handed on once at `execEnd`.
-    pub(crate) fx: Effects,
-    /// The unit's clock: every command of an EXEC sees the time EXEC started, as in Redis.
-    pub(crate) now_ms: i64,
+    /// One session for the whole unit: its clock is the time EXEC started (every command
+    /// sees it, as in Redis), and its keyspace events, ready keys and mail are handed on
+    /// once, when the unit ends.
+    pub(crate) sess: Session,
 }
 
 thread_local! {
@@ -96,8 +96,11 @@ pub fn exec_begin(
         }
         *h = Some(Held {
             tx,
-            fx: Effects::default(),
-            now_ms: now,
+            sess: Session {
+                now_ms: now,
+                worker: crate::mailbox::this_worker(),
+                ..Session::default()
+            },
         });
         Ok(true)
     })
@@ -133,9 +136,9 @@ pub(crate) fn parse_batch<'a>(buf: &'a [u8], cmds: &[u32]) -> Result<Parsed<'a>>
 #[napi(catch_unwind)]
 pub fn exec_end() {
     let held = HELD.with(|h| h.borrow_mut().take());
-    if let Some(Held { tx, mut fx, .. }) = held {
+    if let (Some(Held { tx, mut sess }), Ok(ks)) = (held, keyspace()) {
         drop(tx);
-        after_unit(&mut fx);
+        after_unit(ks, &mut sess);
     }
 }
 

@@ -20,24 +20,33 @@
 //! the keyspace may keep as the value (`execute`, batch.rs `BIG_ARG_MARK`). A 600 MB SET then
 //! costs 600 MB once, and no copy of it holds the worker up when it runs.
 //!
+//! Mail: a wake of the ring's eventfd means the worker's mailbox has mail (or the main thread
+//! wants its JavaScript to have a turn). The ring takes the mail itself: pushes (pub/sub
+//! messages, invalidations, MONITOR lines) go straight onto their clients' send queues, under
+//! the client's `client-output-buffer-limit` class, and only the rest reaches JavaScript.
+//!
 //! Events out, 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
 //! `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE; DRAINED;
-//! BIGARG: the big argument of (slot, gen) is whole).
+//! BIGARG: the big argument of (slot, gen) is whole; OVERLIMIT: pushes took the client past
+//! its output limit; MAIL: `kind, mail kind, client id, offset, len`, the mail's bytes in
+//! `in[offset..+len]`).
 //!
 //! A slot is reused only after its CLOSED event, and `gen` tells an old connection's ops
 //! from a new one's, so a late reply can never reach the wrong client.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::RawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
+use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
-use crate::batch::{run_batch, FLAG_RESP3, RESULT_OVER};
+use crate::batch::{keyspace, run_batch, Batch, FLAG_RESP3, RESULT_OVER};
 
 /// Event kinds (ring -> JavaScript).
 const EV_ACCEPT: u32 = 1;
@@ -46,6 +55,8 @@ const EV_CLOSED: u32 = 3;
 const EV_WAKE: u32 = 4;
 const EV_DRAINED: u32 = 5;
 const EV_BIGARG: u32 = 6;
+const EV_OVERLIMIT: u32 = 7;
+const EV_MAIL: u32 = 8;
 
 /// Words per event record.
 const REC: usize = 5;
@@ -105,6 +116,14 @@ struct Conn {
     /// Output passed the high-water mark: JavaScript holds the client's input back and
     /// wants a DRAINED event once it is down to the low-water mark.
     watch_drain: bool,
+    /// Its CLIENT ID (0 until JavaScript binds it), for mail addressed to it.
+    client: u64,
+    /// Its `client-output-buffer-limit` class (`OutputLimits`), as JavaScript sets it.
+    class: usize,
+    /// Since when pushes have kept its output over the class's soft limit.
+    soft_since: Option<Instant>,
+    /// Pushes took it over its output limit: it is being closed and gets no more.
+    over_limit: bool,
 }
 
 impl Conn {
@@ -164,6 +183,34 @@ enum Pending {
     Drained(usize, u32),
     /// A big argument received straight into its buffer is whole.
     BigDone(usize, u32),
+    /// Pushes took a client over its output limit.
+    OverLimit(usize, u32),
+    /// Mail for JavaScript: (mail kind, client id, bytes).
+    Mail(u32, u64, Arc<[u8]>),
+}
+
+/// `client-output-buffer-limit` as (hard, soft, soft seconds) per class, in Redis's class
+/// order (normal, replica, pubsub); 0 turns a bound off.
+#[derive(Default, Clone, Copy)]
+struct OutputLimits([(usize, usize, u64); 3]);
+
+impl OutputLimits {
+    /// Whether `pending` bytes are over the limits of `class` (the soft one for long enough,
+    /// tracked in `since`), as Redis's checkClientOutputBufferLimits.
+    fn over(&self, class: usize, pending: usize, since: &mut Option<Instant>) -> bool {
+        let Some(&(hard, soft, soft_secs)) = self.0.get(class) else {
+            return false;
+        };
+        if hard > 0 && pending >= hard {
+            return true;
+        }
+        if soft == 0 || pending < soft {
+            *since = None;
+            return false;
+        }
+        let start = *since.get_or_insert_with(Instant::now);
+        start.elapsed() >= Duration::from_secs(soft_secs)
+    }
 }
 
 /// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript.
@@ -192,6 +239,13 @@ pub struct Ring {
     bytes_sent: u64,
     /// Big arguments by slot (see `BigArg`).
     bigs: Vec<Option<BigArg>>,
+    /// This ring's worker index: whose mailbox it takes.
+    worker: u32,
+    /// Slots by CLIENT ID, for mail.
+    by_client: HashMap<u64, usize>,
+    /// Mail taken and being handled (kept for its allocation).
+    mail: Vec<Mail>,
+    limits: OutputLimits,
 }
 
 fn os_error(what: &str) -> Error {
@@ -203,10 +257,11 @@ fn os_error(what: &str) -> Error {
 
 #[napi]
 impl Ring {
-    /// A ring over the given listening sockets (made by `listenReuseport`), woken early by
-    /// writes to `wake_fd` (made by `createWakeFd`; the ring reads it but does not own it).
+    /// A ring over the given listening sockets (made by `listenReuseport`) for worker
+    /// `worker`, woken early by writes to `wake_fd` (made by `createWakeFd`; the ring reads it
+    /// but does not own it), which posting to the worker's mailbox makes.
     #[napi(constructor)]
-    pub fn new(listen_fds: Vec<i32>, entries: u32, wake_fd: i32) -> Result<Self> {
+    pub fn new(listen_fds: Vec<i32>, entries: u32, wake_fd: i32, worker: u32) -> Result<Self> {
         // The worker's thread enters the kernel every turn anyway, so completions need not
         // interrupt it with an IPI each (COOP_TASKRUN, 5.19+; older kernels get a plain ring).
         // DEFER_TASKRUN was tried and left out: waits then often ran to their timeout with
@@ -237,6 +292,10 @@ impl Ring {
             starved: Vec::new(),
             bytes_sent: 0,
             bigs: Vec::new(),
+            worker,
+            by_client: HashMap::new(),
+            mail: Vec::new(),
+            limits: OutputLimits::default(),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
         // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
@@ -310,14 +369,22 @@ impl Ring {
         // A whole big argument goes to the batch; whatever the batch does not keep of it is
         // freed when its command ends.
         let mut big = self.take_big(slot, gen);
+        let mut batch = Batch {
+            buf,
+            cmds,
+            db,
+            flags,
+            client: 0,
+        };
         let Some(c) = self.conn_mut(slot, gen).filter(|c| !c.dying) else {
             let mut sink = ReplySink::resp(Vec::new(), resp3);
-            return run_batch(buf, cmds, db, flags, &mut sink, usize::MAX, &mut big);
+            return run_batch(&batch, &mut sink, usize::MAX, &mut big);
         };
+        batch.client = c.client;
         let in_flight = c.sending.len() - c.sent;
         let mut sink = ReplySink::resp(std::mem::take(&mut c.queued), resp3);
         let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
-        let ran = run_batch(buf, cmds, db, flags, &mut sink, limit, &mut big);
+        let ran = run_batch(&batch, &mut sink, limit, &mut big);
         c.queued = sink.into_vec();
         let ran = ran?;
         Ok(ran | self.after_output(slot)?)
@@ -422,6 +489,36 @@ impl Ring {
             _ => return Ok(0),
         }
         self.after_output(slot)
+    }
+
+    /// Name the client of (slot, gen) by its CLIENT ID, so mail for it finds it.
+    #[napi(catch_unwind)]
+    pub fn bind_client(&mut self, slot: u32, gen: u32, client: f64) {
+        let client = client as u64;
+        if let Some(c) = self.conn_mut(slot as usize, gen) {
+            c.client = client;
+            self.by_client.insert(client, slot as usize);
+        }
+    }
+
+    /// Set the `client-output-buffer-limit` class pushes to this client are held to
+    /// (0 normal, 1 replica, 2 pubsub).
+    #[napi(catch_unwind)]
+    pub fn set_output_class(&mut self, slot: u32, gen: u32, output_class: u32) {
+        if let Some(c) = self.conn_mut(slot as usize, gen) {
+            c.class = output_class as usize;
+        }
+    }
+
+    /// The `client-output-buffer-limit` values, 9 numbers: hard, soft, soft seconds for
+    /// normal, replica and pubsub clients, as the config holds them.
+    #[napi(catch_unwind)]
+    pub fn set_output_limits(&mut self, limits: Vec<f64>) {
+        let at = |i: usize| limits.get(i).copied().unwrap_or(0.0).max(0.0);
+        for (class, l) in self.limits.0.iter_mut().enumerate() {
+            let i = class * 3;
+            *l = (at(i) as usize, at(i + 1) as usize, at(i + 2) as u64);
+        }
     }
 
     /// Close a client once everything queued for it is sent.
@@ -868,6 +965,9 @@ impl Ring {
             unsafe {
                 libc::close(c.fd);
             }
+            if self.by_client.get(&c.client) == Some(&slot) {
+                self.by_client.remove(&c.client);
+            }
             self.pending.push_back(Pending::Closed(slot, c.gen));
             self.free.push(slot);
         }
@@ -910,7 +1010,7 @@ impl Ring {
                 TAG_SEND => self.on_send(slot, gen, res)?,
                 TAG_WAKE => {
                     self.wake_armed = false;
-                    self.pending.push_back(Pending::Wake);
+                    self.take_mail()?;
                     // A broken eventfd (EBADF...) would complete at once forever: stop reading it.
                     if !self.closing && (res >= 0 || res == -libc::EINTR || res == -libc::EAGAIN) {
                         self.arm_wake()?;
@@ -921,6 +1021,63 @@ impl Ring {
         }
         self.cqes = cqes;
         Ok(())
+    }
+
+    /// The eventfd fired: handle the worker's mail. Pushes go onto their clients' send
+    /// queues here; other mail goes to JavaScript in order. A wake with no mail, or a YIELD,
+    /// gives JavaScript's event loop a turn (the main thread has a message for it).
+    fn take_mail(&mut self) -> Result<()> {
+        let mut mail = std::mem::take(&mut self.mail);
+        keyspace()?.mail.take(self.worker as usize, &mut mail);
+        let mut yield_js = mail.is_empty();
+        let mut sent_to: Vec<usize> = Vec::new();
+        for m in mail.drain(..) {
+            match m.kind {
+                kind::PUSH => {
+                    if let Some(slot) = self.push_to(m.client, &m.bytes) {
+                        if sent_to.last() != Some(&slot) {
+                            sent_to.push(slot);
+                        }
+                    }
+                }
+                kind::YIELD => yield_js = true,
+                k => self.pending.push_back(Pending::Mail(k, m.client, m.bytes)),
+            }
+        }
+        self.mail = mail;
+        sent_to.sort_unstable();
+        sent_to.dedup();
+        for slot in sent_to {
+            // Held back at the high-water mark like any output; JavaScript needs no word of
+            // it (its DRAINED finds nothing held and is ignored).
+            self.after_output(slot)?;
+        }
+        if yield_js {
+            self.pending.push_back(Pending::Wake);
+        }
+        Ok(())
+    }
+
+    /// Queue pushed bytes for `client`; its slot, or None when it is gone or being closed.
+    fn push_to(&mut self, client: u64, bytes: &[u8]) -> Option<usize> {
+        let slot = *self.by_client.get(&client)?;
+        let limits = self.limits;
+        let c = self.conns.get_mut(slot)?.as_mut()?;
+        if c.client != client || c.dying || c.over_limit {
+            return None;
+        }
+        c.queued.extend_from_slice(bytes);
+        let pending = c.backlog();
+        if limits.over(c.class, pending, &mut c.soft_since) {
+            // As Redis's closeClientOnOutputBufferLimitReached: what is queued is dropped
+            // with the client; JavaScript logs it and closes it.
+            c.over_limit = true;
+            c.queued = Vec::new();
+            let gen = c.gen;
+            self.pending.push_back(Pending::OverLimit(slot, gen));
+            return None;
+        }
+        Some(slot)
     }
 
     fn on_accept(&mut self, i: usize, res: i32, flags: u32) -> Result<()> {
@@ -986,6 +1143,10 @@ impl Ring {
                 close_when_drained: false,
                 dying: false,
                 watch_drain: false,
+                client: 0,
+                class: 0,
+                soft_since: None,
+                over_limit: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -1074,6 +1235,23 @@ impl Ring {
                 Pending::Wake => [EV_WAKE, 0, 0, 0, 0],
                 Pending::Drained(slot, gen) => [EV_DRAINED, slot as u32, gen, 0, 0],
                 Pending::BigDone(slot, gen) => [EV_BIGARG, slot as u32, gen, 0, 0],
+                Pending::OverLimit(slot, gen) => [EV_OVERLIMIT, slot as u32, gen, 0, 0],
+                Pending::Mail(k, client, ref bytes) => {
+                    let len = bytes.len();
+                    let Some(dst) = input.get_mut(at..at + len) else {
+                        if n == 0 {
+                            return Err(Error::new(
+                                Status::InvalidArg,
+                                "ring input buffer too small",
+                            ));
+                        }
+                        break;
+                    };
+                    dst.copy_from_slice(bytes);
+                    let rec = [EV_MAIL, k, client as u32, at as u32, len as u32];
+                    at += len;
+                    rec
+                }
                 Pending::Data(slot, gen, bid, off, len) => {
                     let (off, len) = (off as usize, len as usize);
                     let from = usize::from(bid) * RECV_LEN + off;

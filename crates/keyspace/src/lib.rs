@@ -36,6 +36,7 @@ pub mod glob;
 mod hll;
 mod keys;
 mod lazyfree;
+pub mod mailbox;
 mod memory;
 pub mod notify;
 pub mod number;
@@ -102,6 +103,12 @@ pub struct Session {
     /// What the session's commands did that others must hear of (keyspace events, ready
     /// keys); the caller drains it.
     pub fx: Effects,
+    /// The client running the commands (its CLIENT ID; 0 for none, e.g. AOF replay).
+    pub client: u64,
+    /// The worker that owns the client (its mailbox index).
+    pub worker: u32,
+    /// Mail for other clients the commands produced, posted when the unit ends.
+    pub outbox: mailbox::Outbox,
 }
 
 impl Session {
@@ -112,6 +119,9 @@ impl Session {
             now_ms,
             no_touch: false,
             fx: Effects::default(),
+            client: 0,
+            worker: 0,
+            outbox: mailbox::Outbox::default(),
         }
     }
 }
@@ -155,6 +165,8 @@ pub struct Keyspace {
     listeners: notify::Listeners,
     /// When small collections leave their compact encodings.
     encodings: encoding::Encodings,
+    /// Every worker's mailbox (cross-worker pushes, wakeups).
+    pub mail: mailbox::Mailboxes,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -187,6 +199,7 @@ impl Keyspace {
             expire_cursor: AtomicUsize::new(0),
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
+            mail: mailbox::Mailboxes::default(),
         }
     }
 

@@ -5,6 +5,8 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { argvBytes, unixSec } from './clients';
+import { monitorLine } from './commands/monitor';
 import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
@@ -39,6 +41,12 @@ const NO_BIG_ARG: readonly number[] = [0, 0];
 
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
+
+/** `ip:port`, IPv6 in brackets, as Redis's anetFormatAddr; `?` for an address already gone. */
+function formatAddr(ip: string, port: number): string {
+  if (ip === '') return `?:${port}`;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
 
 /** A client connection. */
 export class Connection implements TransportEvents {
@@ -78,6 +86,11 @@ export class Connection implements TransportEvents {
   /** CLIENT TRACKING is on (flag t; B with BCAST). */
   tracking = false;
   trackingBcast = false;
+  /** Held by CLIENT PAUSE: its request waits, unparsed, in rbuf until the pause ends (flag b). */
+  paused = false;
+  /** Bytes queued since MULTI and whether a queued command may write (clients.ts ClientPause.holds). */
+  multiMem = 0;
+  multiMayWrite = false;
   /** Closed or closing: no more commands run. */
   closed = false;
   /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
@@ -94,6 +107,9 @@ export class Connection implements TransportEvents {
   private resumeAt = -1;
   /** Start of the request being dispatched, in the buffer being run. */
   private frameStart = 0;
+  /** Its length, and whether it lies in rbuf (CLIENT LIST qbuf counts it as Redis's query buffer would). */
+  private frameLen = 0;
+  private frameInRbuf = false;
   /** Since when the output has been over the soft client-output-buffer-limit (0: it is not). */
   softSinceMs = 0;
   /** The error reply being written is one Redis does not count (DEBUG ERROR); see stats.ts. */
@@ -133,11 +149,51 @@ export class Connection implements TransportEvents {
     this.authenticated = server.config.requirepass === '';
     this.log = server.log.child({ client: id });
     transport.attach(this);
+    transport.bindClient(id);
+  }
+
+  /** Its client-output-buffer-limit class, as Redis's getClientType: 2 (pubsub) while subscribed, else 0 (normal). */
+  get outputClass(): number {
+    return this.sub + this.psub + this.ssub > 0 ? 2 : 0;
+  }
+
+  /** Bytes pushed to this client from elsewhere (a Node-socket worker's mail; the ring delivers its own). */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    this.transport.write(bytes);
+    this.checkOutputLimit();
+  }
+
+  /** Become a monitor: every worker's commands reach this client from now on. */
+  startMonitor(): void {
+    this.monitor = true;
+    this.server.addon.monitorAdd(this.id);
+    this.server.monitorsChanged(1);
+  }
+
+  /** Stop being a monitor (RESET, disconnect). */
+  stopMonitor(): void {
+    if (!this.monitor) return;
+    this.monitor = false;
+    this.server.addon.monitorRemove(this.id);
+    this.server.monitorsChanged(-1);
+  }
+
+  /** Show a command to every monitor, on any worker. */
+  private feedMonitors(cmd: Command, argv: Buffer[]): void {
+    this.server.addon.monitorFeed(monitorLine(this, cmd, argv));
+  }
+
+  /** Pushes took the output past its limit (the ring checked): close as Redis does. */
+  onOutputLimit(): void {
+    if (this.closed) return;
+    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.destroy();
   }
 
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
   get addr(): string {
-    return `${this.transport.remoteAddress || '?'}:${this.transport.remotePort}`;
+    return formatAddr(this.transport.remoteAddress, this.transport.remotePort);
   }
 
   /** Remote IP address alone ('' when the socket is already gone). */
@@ -147,7 +203,7 @@ export class Connection implements TransportEvents {
 
   /** Local address as `ip:port`. */
   get laddr(): string {
-    return `${this.transport.localAddress || '?'}:${this.transport.localPort}`;
+    return formatAddr(this.transport.localAddress, this.transport.localPort);
   }
 
   /** CONFIG SET proto-max-bulk-len reaches connected clients too, as in Redis. */
@@ -276,7 +332,8 @@ export class Connection implements TransportEvents {
    */
   private bigArgFrom(src: Buffer, at: number, end: number): boolean {
     const req = this.req;
-    // Inside MULTI the request is queued, and the queue keeps copies of plain requests.
+    // While CLIENT PAUSE is on, a request may have to wait: it stays whole in rbuf. Inside
+    // MULTI the request is queued, and the queue keeps copies of plain requests.
     if (
       !this.transport.bigArgs ||
       this.partialAt !== at ||
@@ -284,6 +341,7 @@ export class Connection implements TransportEvents {
       this.waiting ||
       this.closeAfterReply ||
       this.closed ||
+      this.server.pause.engaged ||
       this.multi >= 0
     ) {
       return false;
@@ -381,6 +439,8 @@ export class Connection implements TransportEvents {
         this.partialAt = pos;
         break;
       }
+      this.frameLen = next - pos;
+      this.frameInRbuf = buf === this.rbuf;
       pos = next;
       if (req.argc > 0) this.dispatch(req);
     }
@@ -414,6 +474,8 @@ export class Connection implements TransportEvents {
       if (!this.flushBefore()) return;
       const mark = this.w.length;
       this.execute(req);
+      // Held by CLIENT PAUSE: it runs, and is answered or not, when the pause ends.
+      if (this.paused) return;
       this.flushBatch();
       // CLIENT REPLY ON turned replies back on before writing its +OK; everything else is dropped.
       if ((this.replyMode as ReplyMode) !== ReplyMode.On) this.w.truncate(mark);
@@ -440,6 +502,7 @@ export class Connection implements TransportEvents {
         this.destroy();
         return;
       }
+      this.lastCommand = 'NULL';
       this.reject(unknownCommand(name, this.argStrings(req, 1)), undefined);
       return;
     }
@@ -447,11 +510,14 @@ export class Connection implements TransportEvents {
       const subName = src.toString('latin1', req.starts[1], req.ends[1]);
       const sub = cmd.subcommands.get(subName.toLowerCase());
       if (sub === undefined) {
+        this.lastCommand = 'NULL';
         this.reject(unknownSubcommand(cmd.name, subName), undefined);
         return;
       }
       cmd = sub;
     }
+    // Redis sets lastcmd at lookup: CLIENT LIST names a command refused for its arity or auth too.
+    this.lastCommand = cmd.name;
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
       this.reject(wrongArity(cmd.name), cmd);
@@ -461,17 +527,48 @@ export class Connection implements TransportEvents {
       this.reject(NOAUTH.toString('latin1', 1, NOAUTH.length - 2), cmd);
       return;
     }
+    // CLIENT PAUSE (server.c processCommand), after the lookup, arity and auth errors it does not hold.
+    if (
+      (this.multi >= 0 || this.multiMem !== 0 || this.server.pause.engaged) &&
+      this.server.pause.holds(this, cmd, req) &&
+      req.starts[req.argc - 1] !== BIG_ARG_MARK
+    ) {
+      this.postpone();
+      return;
+    }
     if (this.multi >= 0) {
       if (!this.flushBefore()) return;
       if (queueInMulti(this, cmd, req)) return;
     }
-    if (cmd.op >= 0) this.queue(cmd, req);
-    else {
+    // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
+    if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      this.queue(cmd, req);
+    } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
-      this.lastCommand = cmd.name;
-      this.server.stats.call(this, cmd, this.argBuffers(req));
+      const argv = this.argBuffers(req);
+      this.server.stats.call(this, cmd, argv);
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
+  }
+
+  /** Hold the request being dispatched until CLIENT PAUSE ends (Redis's blockPostponeClient). */
+  private postpone(): void {
+    if (!this.flushBefore()) return;
+    this.resumeAt = this.frameStart;
+    this.waiting = true;
+    this.paused = true;
+    this.server.pause.hold(this);
+  }
+
+  /** CLIENT PAUSE ended: run the held request, and what came after it. */
+  unpause(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.waiting = false;
+    this.lastActiveMs = Date.now();
+    if (!this.held) this.runWaitingInput();
   }
 
   /** Refuse a command before it runs (Redis's rejectCommand); inside MULTI, EXEC will abort. */
@@ -499,7 +596,6 @@ export class Connection implements TransportEvents {
     }
     this.batchStarts[this.batchCount++] = this.frameStart;
     this.server.commandsProcessed++;
-    this.lastCommand = cmd.name;
     const b = this.batch;
     let i = this.batchLen;
     b[i++] = cmd.op;
@@ -563,14 +659,18 @@ export class Connection implements TransportEvents {
 
   /** Run one queued command of the EXEC in progress. */
   runInExec(cmd: Command, req: Request): void {
+    // Monitors see each command EXEC runs, as Redis's call() feeds them (queueing did not).
     if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
       this.queue(cmd, req);
       return;
     }
     this.flushBatch();
     this.server.commandsProcessed++;
     this.lastCommand = cmd.name;
-    this.server.stats.call(this, cmd, this.argBuffers(req));
+    const argv = this.argBuffers(req);
+    this.server.stats.call(this, cmd, argv);
+    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
     if (this.waiting) throw new Error(`${cmd.name} waited inside EXEC`);
   }
@@ -594,6 +694,11 @@ export class Connection implements TransportEvents {
     } finally {
       this.batch = own;
     }
+  }
+
+  /** Show a command EXEC runs in one batch to the monitors (runBatchInExec). */
+  feedInExec(cmd: Command, req: Request): void {
+    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
   }
 
   /** A reply of the EXEC in progress that was computed before it (RUN_BEFORE_EXEC). */
@@ -633,14 +738,18 @@ export class Connection implements TransportEvents {
   }
 
   /**
-   * client-output-buffer-limit for normal clients (Redis's checkClientOutputBufferLimits):
+   * client-output-buffer-limit of the client's class (Redis's checkClientOutputBufferLimits):
    * over the hard limit, or over the soft one for longer than its seconds, the client is
-   * closed. With Redis's default (0 0 0) nothing is checked and nothing is asked of the
+   * closed. With 0 0 0 (the normal class's default) nothing is checked and nothing is asked of the
    * transport. Redis checks as output is added; a client held back adds none, so the worker
    * also checks those over the soft limit on its timer.
    */
   checkOutputLimit(): void {
-    const [hard = 0, soft = 0, softSec = 0] = this.server.config['client-output-buffer-limit'];
+    const limits = this.server.config['client-output-buffer-limit'];
+    const at = this.outputClass * 3;
+    const hard = limits[at] ?? 0;
+    const soft = limits[at + 1] ?? 0;
+    const softSec = limits[at + 2] ?? 0;
     if (hard === 0 && soft === 0) return;
     const pending = this.transport.outputUse()[0] ?? 0;
     const now = Date.now();
@@ -649,9 +758,7 @@ export class Connection implements TransportEvents {
       if (this.softSinceMs === 0) this.softSinceMs = now;
       else if (now - this.softSinceMs >= softSec * 1000) over = true;
     } else this.softSinceMs = 0;
-    if (!over || this.closed) return;
-    this.log.warn(`Client ${this.infoLine()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    this.destroy();
+    if (over) this.onOutputLimit();
   }
 
   /** The transport drained the output this client was held back for: run the input that waited. */
@@ -689,6 +796,8 @@ export class Connection implements TransportEvents {
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
+    // Its reply goes out now: Redis counts a write as an interaction (CLIENT LIST idle, `timeout`).
+    this.lastActiveMs = Date.now();
     this.server.stats.resumed(this);
     if (!this.held) this.runWaitingInput();
   }
@@ -702,6 +811,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    this.stopMonitor();
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);
@@ -719,24 +829,37 @@ export class Connection implements TransportEvents {
     return out;
   }
 
-  /** This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them. */
-  infoLine(): string {
+  /**
+   * This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them
+   * (networking.c catClientInfoString). `current`: the client is running the command asking.
+   */
+  infoLine(current = false): string {
     const now = Date.now();
-    // Redis's letter order (networking.c getClientInfoString).
+    // Redis's letter order; a paused client is blocked (BLOCKED_POSTPONE).
     const flags =
       `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
-        `${this.blocked ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
+        `${this.blocked || this.paused ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
         `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
     const [bigHeld = 0, bigAlloc = 0] = this.bigArgUse();
-    const qbuf = this.rlen + bigHeld;
-    const rbs = this.rbuf.length + bigAlloc;
+    // Mid-command (running, or waiting on other workers or a pause), as Redis keeps argv and the request's bytes.
+    const mid = current || this.waiting;
+    const argvMem = mid ? argvBytes(this.req) : 0;
+    // Redis's query buffer holds the request being run; a paused one was parsed out of it into argv.
+    let qbuf = this.rlen + bigHeld;
+    if (this.paused) qbuf -= this.frameLen;
+    else if (mid && !(current && this.frameInRbuf)) qbuf += this.frameLen;
+    const qbufFree = Math.max(0, this.rbuf.length - this.rlen);
+    const multiMem = this.multi >= 0 ? this.multiMem : 0;
+    const nowSec = unixSec(now);
+    // rbs/rbp: the reply buffers held (Shrike has no fixed per-client buffer; obl, its fill, stays 0).
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
-      `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
-      `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
-      `argv-mem=0 multi-mem=0 rbs=${rbs} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${rbs + oalloc} ` +
+      `age=${nowSec - unixSec(this.createdAtMs)} idle=${nowSec - unixSec(this.lastActiveMs)} ` +
+      `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${qbufFree} ` +
+      `argv-mem=${argvMem} multi-mem=${multiMem} rbs=${oalloc} rbp=${oalloc} obl=0 oll=${oll} omem=${omem} ` +
+      `tot-mem=${this.rbuf.length + bigAlloc + oalloc + argvMem + multiMem} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
       `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );

@@ -181,7 +181,7 @@ class Supervisor {
   private send(slot: Slot, msg: ToWorker): void {
     if (slot.worker === undefined) return;
     slot.worker.postMessage(msg);
-    this.addon.wakeRing(slot.wakeFd);
+    this.addon.postYield(slot.index);
   }
 
   /** A worker that died answers nothing; don't let questions wait for it. */

@@ -23,6 +23,8 @@ export interface TransportEvents {
   onDrain(): void;
   /** The big argument given to `bigArgBegin` is whole: run its request. */
   onBigArg(): void;
+  /** Pushes from other clients took the output past its client-output-buffer-limit. */
+  onOutputLimit(): void;
   onClose(): void;
 }
 
@@ -54,6 +56,13 @@ export interface Transport {
   readonly fd: number;
   /** Start delivering events to `c`. */
   attach(c: TransportEvents): void;
+  /** Mail for CLIENT ID `id` reaches this client (the ring delivers pushes itself). */
+  bindClient(id: number): void;
+  /**
+   * The client-output-buffer-limit class pushes are held to (0 normal, 1 replica, 2
+   * pubsub): the ring checks it as it delivers pushes; on Node sockets the connection does.
+   */
+  setOutputClass(cls: number): void;
   /**
    * Whether the transport can receive a request's big last argument apart from the input
    * (`bigArgBegin`), so the core can keep it without a copy: io_uring yes, Node sockets no.
@@ -80,6 +89,8 @@ export const BIG_ARG_MARK = 0xffffffff;
 export class NetTransport implements Transport {
   /** Node owns the socket's reads: every byte reaches `onData`. */
   readonly bigArgs = false;
+  /** The client's CLIENT ID, for the core (the mail it sends names its sender). */
+  private clientId = 0;
   /** The connection is held back for its output: reading is paused until it drains. */
   private over = false;
   private events: TransportEvents | undefined;
@@ -132,7 +143,7 @@ export class NetTransport implements Transport {
   runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number, count: number): number {
     const limit = Math.max(0, OUTPUT_HIGH_WATER - this.socket.writableLength);
     // The Buffer owns the bytes the core wrote: the socket sends them without another copy.
-    const out = this.addon.execute(src, batch, len, db, flags, limit);
+    const out = this.addon.execute(this.clientId, src, batch, len, db, flags, limit);
     const ran = out.length > limit ? this.addon.lastBatchRan() : count;
     if (out.length > 0) {
       this.noteOutput(out.length);
@@ -143,6 +154,12 @@ export class NetTransport implements Transport {
     this.hold();
     return (ran | OUTPUT_OVER) >>> 0;
   }
+
+  bindClient(id: number): void {
+    this.clientId = id;
+  }
+
+  setOutputClass(): void {}
 
   outputUse(): number[] {
     const pending = this.socket.writableLength;

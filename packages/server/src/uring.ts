@@ -20,6 +20,8 @@ const EV_CLOSED = 3;
 const EV_WAKE = 4;
 const EV_DRAINED = 5;
 const EV_BIGARG = 6;
+const EV_OVERLIMIT = 7;
+const EV_MAIL = 8;
 
 /** How long an idle ring waits in the kernel before Node's loop gets a turn. */
 const IDLE_WAIT_MS = 20;
@@ -32,6 +34,8 @@ const INPUT_BYTES = 2 * 1024 * 1024;
 export interface UringHost {
   /** A client connected: return its connection (or undefined after writing a refusal and ending it). */
   accept(t: UringTransport): TransportEvents | undefined;
+  /** Mail for this worker's JavaScript (mail.ts kinds), about client `client`. */
+  onMail(kind: number, client: number, bytes: Buffer): void;
 }
 
 /** One client on the ring. */
@@ -47,6 +51,14 @@ export class UringTransport implements Transport {
 
   attach(c: TransportEvents): void {
     this.events = c;
+  }
+
+  bindClient(id: number): void {
+    this.loop.ring.bindClient(this.slot, this.gen, id);
+  }
+
+  setOutputClass(cls: number): void {
+    this.loop.ring.setOutputClass(this.slot, this.gen, cls);
   }
 
   write(data: Buffer): boolean {
@@ -193,6 +205,17 @@ export class UringLoop {
         case EV_BIGARG: {
           const t = this.clients[slot];
           if (t !== undefined && t.gen === gen) t.events?.onBigArg();
+          break;
+        }
+        case EV_OVERLIMIT: {
+          const t = this.clients[slot];
+          if (t !== undefined && t.gen === gen) t.events?.onOutputLimit();
+          break;
+        }
+        case EV_MAIL: {
+          // Here `slot` is the mail's kind and `gen` its client's id.
+          const off = ev[i + 3] as number;
+          this.host.onMail(slot, gen, this.input.subarray(off, off + (ev[i + 4] as number)));
           break;
         }
       }

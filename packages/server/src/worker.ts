@@ -3,11 +3,12 @@
  * the configured address, and owns the connections the kernel gives it. It answers the hub's
  * questions about its clients and applies CONFIG SET changes that reach it.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
+import { ClientPause, closeIdle, killClients, listClients } from './clients';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
@@ -15,8 +16,9 @@ import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
+import { eachMail, MAIL_PUSH, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
-import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
 import { NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
@@ -50,12 +52,16 @@ export class WorkerServer implements UringHost {
   /** The table by request bytes, for dispatch. */
   readonly commandIndex: NameIndex<Command>;
   readonly connections = new Set<Connection>();
+  /** This worker's connections by CLIENT ID (mail names its client by id). */
+  readonly clients = new Map<number, Connection>();
   readonly log: pino.Logger;
   readonly index: number;
   readonly startedAtMs: number;
   commandsProcessed = 0;
   /** INFO commandstats / errorstats counters of this worker. */
   readonly stats: WorkerStats;
+  /** CLIENT PAUSE, shared by every worker; holds this worker's paused clients. */
+  readonly pause: ClientPause;
   private connectionsReceived = 0;
   private rejected = 0;
   private closedSinceTrim = 0;
@@ -90,6 +96,7 @@ export class WorkerServer implements UringHost {
     this.table = buildTable(ops);
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
+    this.pause = new ClientPause(data.shared.pause, data.index, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
     this.addon.startActiveExpiry();
     this.allRows = new Float64Array(data.shared.threads);
     this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);
@@ -102,6 +109,8 @@ export class WorkerServer implements UringHost {
         this.log.warn({ err, cpu: data.cpu }, 'could not pin worker thread');
       }
     }
+    // A predecessor that died may have left monitors counted (the core forgets them at registerMailbox).
+    this.row[ThreadSlot.Monitors] = 0;
     this.row[ThreadSlot.Cpu] = this.addon.currentCpu();
     this.row[ThreadSlot.Tid] = this.addon.currentTid();
   }
@@ -117,13 +126,17 @@ export class WorkerServer implements UringHost {
     });
     if (this.config['io-uring'] === 'yes') {
       try {
-        this.uring = new UringLoop(new this.addon.Ring(fds, RING_ENTRIES, wakeFd), this);
+        const ring = new this.addon.Ring(fds, RING_ENTRIES, wakeFd, this.index);
+        this.addon.registerMailbox(this.index, wakeFd, false);
+        this.uring = new UringLoop(ring, this);
+        this.applyOutputLimits();
         this.uring.start();
       } catch (err) {
         this.log.warn({ err }, 'io_uring unavailable; serving through Node sockets');
       }
     }
     if (this.uring === undefined) {
+      this.watchMailbox();
       for (const fd of fds) {
         const server = createServer({ noDelay: true }, (socket) => this.acceptSocket(socket));
         server.on('error', (err) => this.log.error({ err }, 'listener error'));
@@ -135,6 +148,37 @@ export class WorkerServer implements UringHost {
     this.statsTimer = setInterval(() => this.sampleRates(), 100);
     this.statsTimer.unref();
     this.log.info({ cpu: this.row[ThreadSlot.Cpu], tid: this.row[ThreadSlot.Tid] }, 'worker listening');
+  }
+
+  /**
+   * Node sockets: the mailbox wakes this worker through a pipe its event loop reads (the ring
+   * reads the eventfd instead); each wake takes the whole mailbox.
+   */
+  private watchMailbox(): void {
+    const [rfd, wfd] = this.addon.createWakePipe() as [number, number];
+    this.addon.registerMailbox(this.index, wfd, true);
+    const pipe = new Socket({ fd: rfd, readable: true, writable: false });
+    pipe.on('data', () => eachMail(this.addon.takeMail(), (kind, client, bytes) => this.onMail(kind, client, bytes)));
+    pipe.on('error', (err) => this.log.error({ err }, 'mailbox pipe error'));
+    pipe.unref();
+  }
+
+  /** Mail from another thread about client `client` of this worker (mail.ts kinds). */
+  onMail(kind: number, client: number, bytes: Buffer): void {
+    switch (kind) {
+      case MAIL_PUSH:
+        this.clients.get(client)?.push(bytes);
+        return;
+      case MAIL_YIELD:
+        return;
+      default:
+        this.log.warn({ kind, client }, 'mail of an unknown kind');
+    }
+  }
+
+  /** Hand the ring the client-output-buffer-limit values it enforces on pushes. */
+  private applyOutputLimits(): void {
+    this.uring?.ring.setOutputLimits(this.config['client-output-buffer-limit']);
   }
 
   private acceptSocket(socket: Socket): void {
@@ -155,13 +199,16 @@ export class WorkerServer implements UringHost {
     const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
     const c = new Connection(id, t, this);
     this.connections.add(c);
+    this.clients.set(id, c);
     this.row[ThreadSlot.Clients] = this.connections.size;
     return c;
   }
 
   /** Forget a closed connection. */
   removeConnection(c: Connection): void {
+    if (c.paused) this.pause.forget(c);
     if (this.connections.delete(c)) {
+      this.clients.delete(c.id);
       this.closedSinceTrim++;
       Atomics.sub(this.clientCount, 0, 1);
       this.row[ThreadSlot.Clients] = this.connections.size;
@@ -216,6 +263,8 @@ export class WorkerServer implements UringHost {
   private sampleRates(): void {
     const now = Date.now();
     for (const c of this.connections) if (c.softSinceMs !== 0) c.checkOutputLimit();
+    // Redis's clientsCron visits every client about once a second; this runs 10 times as often.
+    if (this.config.timeout > 0) closeIdle(this.connections, this.config.timeout, now, this.log);
     this.opsRate.sample(this.commandsProcessed, now);
     this.inputRate.sample(this.netInput, now);
     this.outputRate.sample(this.outputTotal(), now);
@@ -283,6 +332,18 @@ export class WorkerServer implements UringHost {
     return rows;
   }
 
+  /** Whether any worker has a client in MONITOR mode (then every command is fed to them). */
+  get monitoring(): boolean {
+    const rows = this.allRows;
+    for (let i = ThreadSlot.Monitors; i < rows.length; i += THREAD_STRIDE) if ((rows[i] as number) > 0) return true;
+    return false;
+  }
+
+  /** One of this worker's clients started (+1) or stopped (-1) monitoring. */
+  monitorsChanged(by: number): void {
+    this.row[ThreadSlot.Monitors] = (this.row[ThreadSlot.Monitors] ?? 0) + by;
+  }
+
   /** Connected clients over all workers. */
   get connectedClients(): number {
     return Atomics.load(this.clientCount, 0);
@@ -316,19 +377,12 @@ export class WorkerServer implements UringHost {
   private answer(ask: Ask): unknown {
     switch (ask.kind) {
       case 'clientList':
-        return this.matching(ask.filter).map((c) => c.infoLine());
-      case 'clientKill': {
-        let n = 0;
-        for (const c of this.matching(ask.filter)) {
-          if (c.id === ask.skipId) continue;
-          n++;
-          // A client killing itself still gets its reply (Redis frees it after the reply).
-          if (c.closeAfterReply === false && c.closed === false) c.closeAfterReply = true;
-          c.flush();
-          if (!c.closed) c.destroy();
-        }
-        return n;
-      }
+        return listClients(this.connections, ask.filter);
+      case 'clientKill':
+        return killClients(this.connections, ask.filter, ask.skipId);
+      case 'clientUnpause':
+        this.pause.release();
+        return true;
       case 'configSet':
         for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
         configureKeyspace(
@@ -338,6 +392,7 @@ export class WorkerServer implements UringHost {
         );
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
         if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
+        if (ask.pairs.some(([k]) => k === 'client-output-buffer-limit')) this.applyOutputLimits();
         return true;
       case 'resetStats':
         this.resetStats();
@@ -361,22 +416,6 @@ export class WorkerServer implements UringHost {
     this.outputRate.reset();
     this.stats.reset();
     this.publishStats();
-  }
-
-  private matching(f: ClientFilter): Connection[] {
-    const now = Date.now();
-    const out: Connection[] = [];
-    for (const c of this.connections) {
-      if (c.closed) continue;
-      if (f.ids !== undefined && !f.ids.includes(c.id)) continue;
-      if (f.type !== undefined && f.type !== 'normal') continue;
-      if (f.addr !== undefined && f.addr !== c.addr) continue;
-      if (f.laddr !== undefined && f.laddr !== c.laddr) continue;
-      if (f.user !== undefined && f.user !== 'default') continue;
-      if (f.maxAgeSec !== undefined && (now - c.createdAtMs) / 1000 < f.maxAgeSec) continue;
-      out.push(c);
-    }
-    return out;
   }
 
   /**

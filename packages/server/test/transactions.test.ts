@@ -7,7 +7,7 @@
  */
 import Redis from 'ioredis';
 import t from 'tap';
-import { type Running, startShrike, startUnderTest } from './harness';
+import { cmd, RawClient, type Running, startShrike, startUnderTest } from './harness';
 
 let server: Running | undefined;
 const clients: Redis[] = [];
@@ -260,5 +260,25 @@ t.test('a big value inside MULTI, and EXEC over Node sockets (io-uring off)', as
     n.disconnect();
     m.disconnect();
     await s.stop();
+  }
+});
+
+t.test('monitors see the commands EXEC runs, after MULTI and before EXEC', async (t) => {
+  if (server === undefined) throw new Error('server not started');
+  const mon = await RawClient.open(server.port);
+  try {
+    t.equal(await mon.call(cmd('MONITOR'), 5), '+OK\r\n');
+    const r = client();
+    await r.multi().set('tx:mon', '1').incr('tx:mon').exec();
+    await r.multi().set('tx:mon', '1').ping().exec();
+    let seen = '';
+    for (let i = 0; i < 20 && !/"ping"[\s\S]*"exec"/i.test(seen); i++) seen += (await mon.read(1, 200)).toString('latin1');
+    const names = [...seen.matchAll(/\] "(\w+)"/g)].map((m) => (m[1] as string).toLowerCase());
+    t.same(
+      names.filter((n) => n !== 'client' && n !== 'info'),
+      ['multi', 'set', 'incr', 'exec', 'multi', 'set', 'ping', 'exec'],
+    );
+  } finally {
+    mon.close();
   }
 });

@@ -43,7 +43,14 @@ const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'wa
  * EXEC they run before the locks are taken (see the module doc). A family that adds such a
  * command adds its name here.
  */
-export const RUN_BEFORE_EXEC: Set<string> = new Set(['info', 'config|set', 'config|resetstat', 'client|list', 'client|kill']);
+export const RUN_BEFORE_EXEC: Set<string> = new Set([
+  'info',
+  'config|set',
+  'config|resetstat',
+  'client|list',
+  'client|kill',
+  'client|unpause',
+]);
 
 /** Growable Uint32Array append. */
 function ensure(a: Uint32Array, need: number): Uint32Array {
@@ -402,6 +409,15 @@ function argBuffers(req: Request): Buffer[] {
   return out;
 }
 
+/** Show every queued command to the monitors, before a queue that runs as one batch. */
+function feedAll(c: Connection, q: MultiQueue): void {
+  let at = 0;
+  for (const cmd of q.cmds) {
+    at = fillRequest(q, at, execReq);
+    c.feedInExec(cmd, execReq);
+  }
+}
+
 /** One Request reused by every EXEC of the worker (they run one at a time, synchronously). */
 const execReq = new Request();
 
@@ -416,6 +432,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
   // Core commands alone and nothing watched (the usual case): one call to the core locks,
   // runs and releases.
   if (ws === undefined && q.tsCount === 0 && count > 0) {
+    if (c.server.monitoring) feedAll(c, q);
     c.w.arrayHeader(count);
     c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_UNIT);
     return;
@@ -438,6 +455,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
     // Core commands alone: the queue is already one batch, the last of the EXEC.
     const whole = q.tsCount === 0 && count > 0;
     if (whole) {
+      if (c.server.monitoring) feedAll(c, q);
       c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_EXEC_END);
       ended = true;
     }

@@ -1,0 +1,272 @@
+//! Worker mailboxes: how any thread reaches the clients another worker owns.
+//!
+//! Each worker has one mailbox, a FIFO that any thread posts to. Posting to an empty mailbox
+//! wakes its worker (the worker's `Waker`: the eventfd its io_uring reads, or a pipe Node
+//! watches), so nothing ever polls, and the main thread stays out of the path. A worker
+//! takes its whole mailbox at once and handles the mail in order; mail from one sender to one
+//! worker therefore arrives in the order it was sent (PUBLISH order, FIFO unblocking).
+//!
+//! Senders collect mail in an `Outbox` while they hold segment locks and post it once the
+//! unit of work is over: one lock and at most one wake per worker per batch, and no wake
+//! syscall under a segment lock.
+
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+/// What a mail asks of the worker that owns its client (`Mail::kind`).
+pub mod kind {
+    /// Append `bytes` to the client's output: a pub/sub message, an invalidation, a MONITOR
+    /// line. A worker's ring delivers these itself, without its JavaScript.
+    pub const PUSH: u32 = 1;
+    /// Give the worker's JavaScript event loop a turn (the main thread sent it a message).
+    pub const YIELD: u32 = 2;
+    /// The reply that ends a client's block (a blocking pop served by another client's
+    /// push, CLIENT UNBLOCK, ...): the worker writes `bytes` and resumes the client.
+    pub const REPLY: u32 = 16;
+    /// Kinds from here up are the server's own, handed to its JavaScript as they are.
+    pub const SERVER: u32 = 16;
+}
+
+/// One message for one client of a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// What to do (`kind`).
+    pub kind: u32,
+    /// The client it concerns (its CLIENT ID), 0 for the worker itself.
+    pub client: u64,
+    /// Its bytes (RESP for PUSH and REPLY); shared by every copy of a fan-out.
+    pub bytes: Arc<[u8]>,
+}
+
+impl Mail {
+    /// A push of `bytes` to `client`.
+    pub fn push(client: u64, bytes: Arc<[u8]>) -> Mail {
+        Mail {
+            kind: kind::PUSH,
+            client,
+            bytes,
+        }
+    }
+}
+
+/// Wakes a worker blocked waiting for I/O; called from any thread.
+pub trait Waker: Send + Sync {
+    /// Make the worker look at its mailbox soon.
+    fn wake(&self);
+}
+
+#[derive(Default)]
+struct Mailbox {
+    queue: Mutex<Vec<Mail>>,
+    waker: RwLock<Option<Arc<dyn Waker>>>,
+}
+
+/// Every worker's mailbox, by worker index; part of the keyspace, so every thread reaches it.
+#[derive(Default)]
+pub struct Mailboxes {
+    boxes: RwLock<Vec<Arc<Mailbox>>>,
+}
+
+impl std::fmt::Debug for Mailboxes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailboxes")
+            .field("workers", &self.boxes.read().len())
+            .finish()
+    }
+}
+
+impl Mailboxes {
+    fn mailbox(&self, worker: usize) -> Option<Arc<Mailbox>> {
+        self.boxes.read().get(worker).cloned()
+    }
+
+    /// Worker `worker` (re)starts: it is woken through `waker` from now on, and mail left for
+    /// a predecessor (whose clients are gone) is dropped.
+    pub fn register(&self, worker: usize, waker: Arc<dyn Waker>) {
+        let mb = {
+            let mut boxes = self.boxes.write();
+            if boxes.len() <= worker {
+                boxes.resize_with(worker + 1, Arc::default);
+            }
+            boxes.get(worker).cloned()
+        };
+        if let Some(mb) = mb {
+            mb.queue.lock().clear();
+            *mb.waker.write() = Some(waker);
+        }
+    }
+
+    /// Post one mail to `worker` (dropped when no such worker is registered).
+    pub fn post(&self, worker: usize, mail: Mail) {
+        self.post_many(worker, std::iter::once(mail));
+    }
+
+    /// Post mail to `worker` in order, waking it at most once.
+    pub fn post_many(&self, worker: usize, mails: impl IntoIterator<Item = Mail>) {
+        let Some(mb) = self.mailbox(worker) else {
+            return;
+        };
+        let was_empty = {
+            let mut q = mb.queue.lock();
+            let was_empty = q.is_empty();
+            q.extend(mails);
+            was_empty && !q.is_empty()
+        };
+        // Only the post that made the mailbox non-empty wakes: the worker takes everything
+        // at once, so later posts ride on that wake.
+        if was_empty {
+            if let Some(w) = mb.waker.read().clone() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Post what `out` collected, each worker's mail in the order it was added.
+    pub fn deliver(&self, out: &mut Outbox) {
+        if out.mails.is_empty() {
+            return;
+        }
+        // Stable: each worker's mail keeps its order.
+        out.mails.sort_by_key(|(w, _)| *w);
+        let mut rest = std::mem::take(&mut out.mails);
+        let mut drain = rest.drain(..).peekable();
+        while let Some((worker, first)) = drain.next() {
+            let mut batch = vec![first];
+            while let Some((_, m)) = drain.next_if(|(w, _)| *w == worker) {
+                batch.push(m);
+            }
+            self.post_many(worker as usize, batch);
+        }
+        drop(drain);
+        // Keep the allocation for the next unit.
+        out.mails = rest;
+    }
+
+    /// Move everything in `worker`'s mailbox to `into`, oldest first.
+    pub fn take(&self, worker: usize, into: &mut Vec<Mail>) {
+        if let Some(mb) = self.mailbox(worker) {
+            into.append(&mut mb.queue.lock());
+        }
+    }
+}
+
+/// Mail collected while a unit of work runs, posted when it ends (`Mailboxes::deliver`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outbox {
+    mails: Vec<(u32, Mail)>,
+}
+
+impl Outbox {
+    /// Add mail for a client of `worker`.
+    pub fn push(&mut self, worker: u32, mail: Mail) {
+        self.mails.push((worker, mail));
+    }
+
+    /// True when nothing waits to be posted.
+    pub fn is_empty(&self) -> bool {
+        self.mails.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Waker for Count {
+        fn wake(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn bytes(s: &str) -> Arc<[u8]> {
+        Arc::from(s.as_bytes())
+    }
+
+    #[test]
+    fn only_the_first_post_wakes_until_taken() {
+        let mb = Mailboxes::default();
+        let w = Arc::new(Count::default());
+        mb.register(1, w.clone());
+        mb.post(1, Mail::push(7, bytes("a")));
+        mb.post(1, Mail::push(7, bytes("b")));
+        assert_eq!(w.0.load(Ordering::Relaxed), 1);
+        let mut got = Vec::new();
+        mb.take(1, &mut got);
+        assert_eq!(got.len(), 2);
+        assert_eq!(&*got[0].bytes, b"a");
+        mb.post(1, Mail::push(7, bytes("c")));
+        assert_eq!(w.0.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn an_outbox_keeps_each_workers_order_and_wakes_once() {
+        let mb = Mailboxes::default();
+        let (w0, w1) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        mb.register(0, w0.clone());
+        mb.register(1, w1.clone());
+        let mut out = Outbox::default();
+        for i in 0..10 {
+            out.push(i % 2, Mail::push(1, bytes(&i.to_string())));
+        }
+        mb.deliver(&mut out);
+        assert!(out.is_empty());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        mb.take(0, &mut a);
+        mb.take(1, &mut b);
+        let text = |v: &[Mail]| {
+            v.iter()
+                .map(|m| String::from_utf8_lossy(&m.bytes).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(&a), ["0", "2", "4", "6", "8"]);
+        assert_eq!(text(&b), ["1", "3", "5", "7", "9"]);
+        assert_eq!(w0.0.load(Ordering::Relaxed), 1);
+        assert_eq!(w1.0.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_restarted_worker_drops_its_predecessors_mail() {
+        let mb = Mailboxes::default();
+        mb.register(0, Arc::new(Count::default()));
+        mb.post(0, Mail::push(1, bytes("old")));
+        mb.register(0, Arc::new(Count::default()));
+        let mut got = Vec::new();
+        mb.take(0, &mut got);
+        assert!(got.is_empty());
+        // Mail for a worker never registered goes nowhere, without a panic.
+        mb.post(5, Mail::push(1, bytes("x")));
+    }
+
+    #[test]
+    fn posts_from_many_threads_all_arrive_in_per_sender_order() {
+        let mb = Arc::new(Mailboxes::default());
+        mb.register(0, Arc::new(Count::default()));
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let mb = mb.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000u32 {
+                        mb.post(0, Mail::push(t, Arc::from(i.to_le_bytes().as_slice())));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut got = Vec::new();
+        mb.take(0, &mut got);
+        assert_eq!(got.len(), 4000);
+        let mut next = [0u32; 4];
+        for m in got {
+            let i = u32::from_le_bytes(m.bytes[..4].try_into().unwrap());
+            assert_eq!(i, next[m.client as usize]);
+            next[m.client as usize] += 1;
+        }
+    }
+}
