@@ -75,8 +75,9 @@ export class Connection implements TransportEvents {
   /** The commands queued since MULTI, and the keys WATCHed (commands/transaction.ts). */
   txn: MultiQueue | undefined = undefined;
   watched: WatchSet | undefined = undefined;
-  /** The last queue, kept for the next MULTI. */
+  /** The last queue and watch set, kept for the next MULTI and WATCH. */
   spareTxn: MultiQueue | undefined = undefined;
+  spareWatch: WatchSet | undefined = undefined;
   /** EXEC is running its queue: core batches run under the locks it holds. */
   private inExec = false;
   /** Blocked in a blocking command (flag b). */

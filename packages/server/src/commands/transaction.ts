@@ -124,8 +124,8 @@ export class MultiQueue {
   }
 
   /** The queued core commands alone, in the batch layout (what `execBegin` locks for). */
-  coreBatch(): [Uint32Array, number] {
-    if (this.tsCount === 0) return [this.layout, this.layoutLen];
+  coreBatch(): Uint32Array {
+    if (this.tsCount === 0) return this.layout.subarray(0, this.layoutLen);
     const out = new Uint32Array(this.layoutLen);
     let n = 0;
     for (let i = 0; i < this.layoutLen; ) {
@@ -136,7 +136,7 @@ export class MultiQueue {
       }
       i += len;
     }
-    return [out, n];
+    return out.subarray(0, n);
   }
 }
 
@@ -149,6 +149,13 @@ export class WatchSet {
   bufLen = 0;
   words: Uint32Array = new Uint32Array(WATCH_WORDS * 4);
   count = 0;
+
+  /** Empty the set for the next WATCH, keeping its buffers. */
+  reset(): this {
+    this.bufLen = 0;
+    this.count = 0;
+    return this;
+  }
 
   /** Whether `key` of database `db` is watched already. */
   has(db: number, key: Buffer): boolean {
@@ -175,6 +182,8 @@ export function discardTransaction(c: Connection): void {
 }
 
 function unwatchAll(c: Connection): void {
+  // Kept for the next WATCH, and only emptied then: an EXEC still reads the set it took.
+  if (c.watched !== undefined && c.watched.buf.length <= SPARE_MAX) c.spareWatch = c.watched;
   c.watched = undefined;
   c.watch = 0;
 }
@@ -248,38 +257,51 @@ function watch(c: Connection, argv: Buffer[]): void {
     c.w.raw(WATCH_INSIDE_MULTI);
     return;
   }
-  const ws = c.watched ?? new WatchSet();
+  // A client that WATCHes once usually does again: the last set's buffers are reused.
+  const ws = c.watched ?? c.spareWatch?.reset() ?? new WatchSet();
   c.watched = ws;
+  c.spareWatch = undefined;
   const db = c.db;
-  const ranges: number[] = [];
+  let n = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i] as Buffer;
     // The same key twice in one WATCH is watched once, as a key already watched is.
-    if (ws.has(db, key) || isListed(ws, ranges, key)) continue;
+    if (ws.has(db, key) || isListed(ws, n, key)) continue;
     ws.buf = ensureBytes(ws.buf, ws.bufLen + key.length);
     key.copy(ws.buf, ws.bufLen);
-    ranges.push(ws.bufLen, ws.bufLen + key.length);
+    watchRanges = ensure(watchRanges, 2 * n + 2);
+    watchRanges[2 * n] = ws.bufLen;
+    watchRanges[2 * n + 1] = ws.bufLen + key.length;
+    n++;
     ws.bufLen += key.length;
   }
-  if (ranges.length > 0) {
-    const marks = c.server.addon.watchKeys(db, ws.buf, Uint32Array.from(ranges));
-    ws.words = ensure(ws.words, (ws.count + ranges.length / 2) * WATCH_WORDS);
-    for (let k = 0; k < ranges.length / 2; k++) {
+  if (n > 0) {
+    const marks = c.server.addon.watchKeys(db, ws.buf, watchRanges.subarray(0, 2 * n));
+    ws.words = ensure(ws.words, (ws.count + n) * WATCH_WORDS);
+    const w = ws.words;
+    for (let k = 0; k < n; k++) {
       const at = (ws.count + k) * WATCH_WORDS;
-      ws.words.set([db, ranges[2 * k] as number, ranges[2 * k + 1] as number], at);
-      ws.words.set(marks.slice(3 * k, 3 * k + 3), at + 3);
+      w[at] = db;
+      w[at + 1] = watchRanges[2 * k] as number;
+      w[at + 2] = watchRanges[2 * k + 1] as number;
+      w[at + 3] = marks[3 * k] as number;
+      w[at + 4] = marks[3 * k + 1] as number;
+      w[at + 5] = marks[3 * k + 2] as number;
     }
-    ws.count += ranges.length / 2;
+    ws.count += n;
   }
   c.watch = ws.count;
   c.w.raw(OK);
 }
 
-/** Whether `key` is among the keys this WATCH already added (`ranges` into ws.buf). */
-function isListed(ws: WatchSet, ranges: readonly number[], key: Buffer): boolean {
-  for (let i = 0; i < ranges.length; i += 2) {
-    const start = ranges[i] as number;
-    const end = ranges[i + 1] as number;
+/** The (start, end) pairs of the keys one WATCH adds, in the set's buffer; reused by every WATCH. */
+let watchRanges: Uint32Array = new Uint32Array(16);
+
+/** Whether `key` is among the `n` keys this WATCH already added (`watchRanges`). */
+function isListed(ws: WatchSet, n: number, key: Buffer): boolean {
+  for (let i = 0; i < 2 * n; i += 2) {
+    const start = watchRanges[i] as number;
+    const end = watchRanges[i + 1] as number;
     if (end - start === key.length && key.compare(ws.buf, start, end) === 0) return true;
   }
   return false;
@@ -437,8 +459,9 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
     c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_UNIT);
     return;
   }
-  const [batch, len] = q.coreBatch();
   const addon = c.server.addon;
+  const batch = q.tsCount === 0 ? q.layout : q.coreBatch();
+  const len = q.tsCount === 0 ? q.layoutLen : batch.length;
   const held =
     ws === undefined
       ? addon.execBegin(q.src, batch, len, EMPTY, EMPTY_WORDS)
