@@ -74,7 +74,9 @@ function ensureBytes(b: Buffer, need: number): Buffer {
  * TS_OP for TypeScript commands.
  */
 export class MultiQueue {
+  /** The queued commands; only the first `count` are live (the array is reused). */
   readonly cmds: Command[] = [];
+  count = 0;
   src: Buffer = Buffer.allocUnsafe(256);
   srcLen = 0;
   layout: Uint32Array = new Uint32Array(64);
@@ -86,7 +88,7 @@ export class MultiQueue {
 
   /** Empty the queue for the next MULTI, keeping its buffers. */
   reset(): this {
-    this.cmds.length = 0;
+    this.count = 0;
     this.srcLen = 0;
     this.layoutLen = 0;
     this.tsCount = 0;
@@ -119,7 +121,7 @@ export class MultiQueue {
       l[i++] = (req.ends[a] as number) + base;
     }
     this.layoutLen = i;
-    this.cmds.push(cmd);
+    this.cmds[this.count++] = cmd;
     if (cmd.op < 0) this.tsCount++;
   }
 
@@ -205,7 +207,7 @@ export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean
   // Redis keeps nothing of a transaction that is bound to abort (queueMultiCommand).
   if (!q.aborted) {
     q.push(cmd, req);
-    c.multi = q.cmds.length;
+    c.multi = q.count;
   }
   // Written by hand: shorter than a native copy call for 9 bytes.
   c.w.simple('QUEUED');
@@ -326,7 +328,7 @@ function exec(c: Connection): void {
     return;
   }
   const early: number[] | undefined = q.tsCount > 0 ? [] : undefined;
-  if (early !== undefined) for (const [i, cmd] of q.cmds.entries()) if (RUN_BEFORE_EXEC.has(cmd.name)) early.push(i);
+  if (early !== undefined) for (let i = 0; i < q.count; i++) if (RUN_BEFORE_EXEC.has((q.cmds[i] as Command).name)) early.push(i);
   if (early === undefined || early.length === 0) {
     runQueue(c, q, undefined);
     return;
@@ -434,9 +436,9 @@ function argBuffers(req: Request): Buffer[] {
 /** Show every queued command to the monitors, before a queue that runs as one batch. */
 function feedAll(c: Connection, q: MultiQueue): void {
   let at = 0;
-  for (const cmd of q.cmds) {
+  for (let i = 0; i < q.count; i++) {
     at = fillRequest(q, at, execReq);
-    c.feedInExec(cmd, execReq);
+    c.feedInExec(q.cmds[i] as Command, execReq);
   }
 }
 
@@ -450,7 +452,7 @@ const execReq = new Request();
 function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | undefined): void {
   const ws = c.watched;
   discardTransaction(c);
-  const count = q.cmds.length;
+  const count = q.count;
   // Core commands alone and nothing watched (the usual case): one call to the core locks,
   // runs and releases.
   if (ws === undefined && q.tsCount === 0 && count > 0) {
