@@ -6,7 +6,9 @@
  * transaction.rs): `execBegin` locks what the queued core commands and the watched keys
  * touch and checks the watches under those locks; the core commands then run through the
  * connection's usual batch path, under the held locks, with the TypeScript commands of the
- * queue in between, in queue order; `execEnd` releases the locks. The few TypeScript
+ * queue in between, in queue order; the last batch (FLAG_EXEC_END) or `execEnd` releases
+ * the locks. A queue of core commands with nothing watched, the usual case, is one batch
+ * (FLAG_UNIT) that the core locks, runs and releases in one call. The few TypeScript
  * commands that wait on other workers (INFO, CONFIG SET, CLIENT LIST...) cannot wait while
  * locks are held: they run first, before the locks are taken, and their replies take their
  * place in EXEC's array.
