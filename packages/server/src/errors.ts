@@ -20,6 +20,7 @@ export const HELLO_NOAUTH = line(
 );
 export const BAD_CLIENT_NAME = line('ERR Client names cannot contain spaces, newlines or special characters.');
 export const NO_SUCH_CLIENT = line('ERR No such client');
+export const UNBLOCK_REASON = line('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
 
 /** Redis replaces CR and LF in echoed client text so that a reply can never break framing. */
 function sanitize(s: string): string {
