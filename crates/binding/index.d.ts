@@ -220,6 +220,16 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
 
+/** Client `client` of the calling worker becomes a monitor. */
+export declare function monitorAdd(client: number): void
+
+/** Send one MONITOR line (already RESP, `+...\r
+`) to every monitor. */
+export declare function monitorFeed(line: Uint8Array): void
+
+/** Client `client` of the calling worker stops monitoring (RESET, disconnect). */
+export declare function monitorRemove(client: number): void
+
 /** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
 export declare function noteErrorReply(text: string): void
 

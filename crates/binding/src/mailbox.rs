@@ -71,6 +71,7 @@ pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
     let ks = keyspace()?;
     ks.purge_blocked(worker);
     ks.mail.register(worker as usize, waker);
+    crate::monitor::forget_worker(worker);
     Ok(())
 }
 

@@ -5,6 +5,7 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { monitorLine } from './commands/monitor';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -136,6 +137,26 @@ export class Connection implements TransportEvents {
     if (this.closed) return;
     this.transport.write(bytes);
     this.checkOutputLimit();
+  }
+
+  /** Become a monitor: every worker's commands reach this client from now on. */
+  startMonitor(): void {
+    this.monitor = true;
+    this.server.addon.monitorAdd(this.id);
+    this.server.monitorsChanged(1);
+  }
+
+  /** Stop being a monitor (RESET, disconnect). */
+  stopMonitor(): void {
+    if (!this.monitor) return;
+    this.monitor = false;
+    this.server.addon.monitorRemove(this.id);
+    this.server.monitorsChanged(-1);
+  }
+
+  /** Show a command to every monitor, on any worker. */
+  private feedMonitors(cmd: Command, argv: Buffer[]): void {
+    this.server.addon.monitorFeed(monitorLine(this, cmd, argv));
   }
 
   /** Pushes took the output past its limit (the ring checked): close as Redis does. */
@@ -465,7 +486,9 @@ export class Connection implements TransportEvents {
       }
       return;
     }
+    // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
     if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
       this.queue(cmd, req);
       // A command that may block ends its batch: what follows waits if it blocks.
       if (cmd.blocks) {
@@ -476,7 +499,9 @@ export class Connection implements TransportEvents {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
       this.lastCommand = cmd.name;
-      this.server.stats.call(this, cmd, this.argBuffers(req));
+      const argv = this.argBuffers(req);
+      this.server.stats.call(this, cmd, argv);
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
   }
 
@@ -644,6 +669,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    this.stopMonitor();
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);

@@ -23,8 +23,10 @@ export const ThreadSlot = {
   OutputPerSec: 10,
   /** Bytes held for clients: query buffers and pending output (INFO mem_clients_normal). */
   ClientMemory: 11,
+  /** This worker's clients in MONITOR mode: any worker with one makes every worker feed monitors. */
+  Monitors: 12,
 } as const;
-export const THREAD_STRIDE = 12;
+export const THREAD_STRIDE = 13;
 
 /** The buffers every thread sees. */
 export interface SharedBuffers {

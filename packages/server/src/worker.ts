@@ -109,6 +109,8 @@ export class WorkerServer implements UringHost {
         this.log.warn({ err, cpu: data.cpu }, 'could not pin worker thread');
       }
     }
+    // A predecessor that died may have left monitors counted (the core forgets them at registerMailbox).
+    this.row[ThreadSlot.Monitors] = 0;
     this.row[ThreadSlot.Cpu] = this.addon.currentCpu();
     this.row[ThreadSlot.Tid] = this.addon.currentTid();
   }
@@ -329,6 +331,18 @@ export class WorkerServer implements UringHost {
     const rows: Float64Array[] = [];
     for (let i = 0; i < this.allRows.length; i += THREAD_STRIDE) rows.push(this.allRows.subarray(i, i + THREAD_STRIDE));
     return rows;
+  }
+
+  /** Whether any worker has a client in MONITOR mode (then every command is fed to them). */
+  get monitoring(): boolean {
+    const rows = this.allRows;
+    for (let i = ThreadSlot.Monitors; i < rows.length; i += THREAD_STRIDE) if ((rows[i] as number) > 0) return true;
+    return false;
+  }
+
+  /** One of this worker's clients started (+1) or stopped (-1) monitoring. */
+  monitorsChanged(by: number): void {
+    this.row[ThreadSlot.Monitors] = (this.row[ThreadSlot.Monitors] ?? 0) + by;
   }
 
   /** Connected clients over all workers. */

@@ -332,3 +332,30 @@ function replyComplete(s: string): boolean {
   };
   return one() && pos === s.length;
 }
+
+/**
+ * Open clients until one sits on each of a 2-thread server's workers (INFO threads counts
+ * each worker's clients); returns [client on worker 0, client on worker 1].
+ */
+export async function clientsOnBothWorkers(port: number): Promise<RawClient[]> {
+  const probe = await RawClient.open(port);
+  const perWorker = async (): Promise<number[]> => {
+    const info = await readReply(probe, cmd('INFO', 'threads'));
+    return [...info.matchAll(/connected_clients=(\d+)/g)].map((m) => Number(m[1]));
+  };
+  const found: (RawClient | undefined)[] = [undefined, undefined];
+  const spare: RawClient[] = [];
+  for (let i = 0; i < 40 && (found[0] === undefined || found[1] === undefined); i++) {
+    const before = await perWorker();
+    const c = await RawClient.open(port);
+    await readReply(c, cmd('PING'));
+    const after = await perWorker();
+    const w = after.findIndex((n, j) => n > (before[j] ?? 0));
+    if (w >= 0 && found[w] === undefined) found[w] = c;
+    else spare.push(c);
+  }
+  for (const c of spare) c.close();
+  probe.close();
+  if (found[0] === undefined || found[1] === undefined) throw new Error('no client landed on both workers');
+  return [found[0], found[1]];
+}

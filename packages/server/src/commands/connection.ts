@@ -198,6 +198,7 @@ function reset(c: Connection): void {
   if (c.replyMode !== ReplyMode.Skip) c.replyMode = ReplyMode.On;
   c.skipNext = false;
   c.authenticated = c.server.config.requirepass === '';
+  c.stopMonitor();
   c.w.simple('RESET');
 }
 
