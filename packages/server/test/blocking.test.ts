@@ -7,7 +7,7 @@
  * issue's stress test (c).
  */
 import t from 'tap';
-import { cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
+import { clientsOnBothWorkers, cmd, haveRedis, RawClient, type Running, startRedis, startShrike } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,39 +53,6 @@ async function expect(c: RawClient, want: string, timeoutMs = 3000): Promise<str
 /** Nothing arrives on `c` for `ms`. */
 async function silent(c: RawClient, ms: number): Promise<string> {
   return (await c.read(1, ms)).toString('latin1');
-}
-
-/** The worker a new connection landed on, told by which worker's client count grew. */
-class Placer {
-  constructor(
-    private readonly port: number,
-    private readonly admin: RawClient,
-  ) {}
-
-  /** A client on worker `w`, in protocol `proto`. */
-  async on(w: number, proto: 2 | 3 = 2): Promise<RawClient> {
-    const spare: RawClient[] = [];
-    try {
-      for (let i = 0; i < 40; i++) {
-        const before = await perWorker(this.admin);
-        const c = await RawClient.open(this.port);
-        await c.call(cmd('PING'), 7);
-        const after = await perWorker(this.admin);
-        if ((after[w] ?? 0) > (before[w] ?? 0)) {
-          if (proto === 3) {
-            c.send(cmd('HELLO', '3'));
-            await c.read(100, 1000);
-            await c.read(100_000, 50);
-          }
-          return c;
-        }
-        spare.push(c);
-      }
-      throw new Error(`no connection landed on worker ${w}`);
-    } finally {
-      for (const c of spare) c.close();
-    }
-  }
 }
 
 /** A served reply and a timeout reply of every blocking command, as `port` writes them. */
@@ -176,18 +143,18 @@ for (const mode of ['yes', 'no']) {
     t.teardown(() => s.stop());
     const admin = await RawClient.open(s.port);
     t.teardown(() => admin.close());
-    const place = new Placer(s.port, admin);
     const opened: RawClient[] = [];
-    const on = async (w: number, proto: 2 | 3 = 2): Promise<RawClient> => {
-      const c = await place.on(w, proto);
-      opened.push(c);
-      return c;
-    };
     t.teardown(() => {
       for (const c of opened) c.close();
     });
-    const [a0, b0] = [await on(0), await on(0)];
-    const [a1, b1] = [await on(1), await on(1)];
+    /** A client on each worker: [on worker 0, on worker 1]. */
+    const pair = async (): Promise<RawClient[]> => {
+      const p = await clientsOnBothWorkers(s.port);
+      opened.push(...p);
+      return p;
+    };
+    const [a0, a1] = (await pair()) as [RawClient, RawClient];
+    const [b0, b1] = (await pair()) as [RawClient, RawClient];
 
     t.test('a push on one worker serves a client blocked on the other', async (t) => {
       for (const [waiter, pusher] of [
@@ -248,7 +215,10 @@ for (const mode of ['yes', 'no']) {
       t.equal(await a1.call(cmd('BLPOP', 'x:t', '0.25'), 5, 3000), '*-1\r\n');
       const took = Date.now() - started;
       t.ok(took >= 240 && took < 2000, `timed out after ${took} ms`);
-      const r3 = await on(0, 3);
+      const r3 = (await pair())[0] as RawClient;
+      r3.send(cmd('HELLO', '3'));
+      await r3.read(100, 1000);
+      await r3.read(100_000, 50);
       t.equal(await r3.call(cmd('BZPOPMIN', 'x:t', '0.05'), 3, 3000), '_\r\n', 'RESP3 null');
       t.equal(await a0.call(cmd('BLMOVE', 'x:t', 'x:u', 'LEFT', 'LEFT', '0.05'), 5, 3000), '*-1\r\n');
       a0.send(cmd('BLPOP', 'x:t', '0'));
@@ -284,7 +254,7 @@ for (const mode of ['yes', 'no']) {
     });
 
     t.test('a client that disconnects while blocked leaves nothing behind', async (t) => {
-      const gone = await on(1);
+      const gone = (await pair())[1] as RawClient;
       gone.send(cmd('BLPOP', 'x:d', '0'));
       t.ok(await untilBlocked(admin, 1));
       gone.close();
@@ -297,7 +267,7 @@ for (const mode of ['yes', 'no']) {
 
     t.test('inside MULTI a blocking command does not block', async (t) => {
       // MULTI/EXEC is the txn branch's; without it, MULTI is unknown and nothing is tested here.
-      const c = await on(1);
+      const c = (await pair())[1] as RawClient;
       const multi = await c.call(cmd('MULTI'), 5, 500);
       if (multi !== '+OK\r\n') {
         t.pass('MULTI is not on this branch');
