@@ -238,6 +238,26 @@ pub(crate) fn wait(
     }
 }
 
+/// SWAPDB swapped dbs `a` and `b` (its locks still held): every key a client blocks on in
+/// either that now exists is ready (Redis's `scanDatabaseForReadyKeys`).
+pub(crate) fn swapped(ctx: &mut Ctx<'_, '_>, a: usize, b: usize) {
+    for db in [a, b] {
+        let blocked: Vec<Box<[u8]>> = {
+            let inner = ctx.ks.blocking.inner.lock();
+            match inner.queues.get(&(db as u32)) {
+                Some(q) => q.keys().cloned().collect(),
+                None => continue,
+            }
+        };
+        for key in blocked {
+            let (mut keys, _) = ctx.split();
+            if kind_of(&mut keys.with_db(db), &key).is_some() {
+                ctx.sess.fx.ready.push((db as u32, key.into_vec()));
+            }
+        }
+    }
+}
+
 /// The type of `key` now, with no effect on it (Redis's LOOKUP_NOEFFECTS).
 fn kind_of(keys: &mut Keys<'_, '_>, key: &[u8]) -> Option<Kind> {
     keys.lookup(
@@ -634,6 +654,23 @@ mod tests {
         run(&ks, &mut p, "rpush k x");
         assert!(replies(&ks, 0).is_empty());
         assert_eq!(run(&ks, &mut p, "llen k"), ":1\r\n");
+    }
+
+    #[test]
+    fn swapdb_serves_the_clients_blocked_on_keys_it_brings() {
+        let ks = keyspace(1);
+        let mut a = client(1, 0);
+        a.db = 1;
+        assert_eq!(run(&ks, &mut a, "blpop k 0"), "");
+        let mut p = client(2, 0);
+        run(&ks, &mut p, "rpush k v");
+        assert!(replies(&ks, 0).is_empty(), "db 0's k is not db 1's");
+        assert_eq!(run(&ks, &mut p, "swapdb 0 1"), "+OK\r\n");
+        assert_eq!(
+            replies(&ks, 0),
+            [(1, "*2\r\n$1\r\nk\r\n$1\r\nv\r\n".into())]
+        );
+        assert_eq!(run(&ks, &mut a, "exists k"), ":0\r\n");
     }
 
     #[test]
