@@ -243,6 +243,12 @@ export interface OpenFilesLimit {
   error: string
 }
 
+/**
+ * CLIENT PAUSE / UNPAUSE: the active expiry cycle rests until `until_ms` (ms since the
+ * epoch; 0 or a past time: it runs again from its next tick).
+ */
+export declare function pauseActiveExpiry(untilMs: number): void
+
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void
 

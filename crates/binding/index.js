@@ -860,6 +860,7 @@ module.exports.monitorAdd = nativeBinding.monitorAdd
 module.exports.monitorFeed = nativeBinding.monitorFeed
 module.exports.monitorRemove = nativeBinding.monitorRemove
 module.exports.noteErrorReply = nativeBinding.noteErrorReply
+module.exports.pauseActiveExpiry = nativeBinding.pauseActiveExpiry
 module.exports.pinCurrentThread = nativeBinding.pinCurrentThread
 module.exports.postPush = nativeBinding.postPush
 module.exports.postYield = nativeBinding.postYield

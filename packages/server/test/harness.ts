@@ -297,7 +297,7 @@ export function pairPerFile(): ServerPair {
   };
 }
 
-/** Send `request` and read one whole reply (simple, error, integer, bulk, or an array or map of those). */
+/** Send `request` and read one whole reply (simple, error, integer, bulk, verbatim, or an array or map of those). */
 export async function readReply(c: RawClient, request: Buffer): Promise<string> {
   c.send(request);
   let got = '';
@@ -317,7 +317,7 @@ function replyComplete(s: string): boolean {
     if (eol < 0) return false;
     const head = s.slice(pos, eol);
     pos = eol + 2;
-    if (head[0] === '$') {
+    if (head[0] === '$' || head[0] === '=') {
       const n = Number(head.slice(1));
       if (n < 0) return true;
       if (s.length < pos + n + 2) return false;

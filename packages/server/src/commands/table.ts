@@ -3,6 +3,7 @@
  * flags), the core's op list and the TypeScript family files into one lookup map.
  * Built once per worker at startup.
  */
+import { entries as clientEntries } from './client';
 import { entries as connectionEntries } from './connection';
 import { entries as debugEntries } from './debug';
 import { entries as monitorEntries } from './monitor';
@@ -21,7 +22,7 @@ export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
 const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries, ...monitorEntries];
+const TS_ENTRIES = [...connectionEntries, ...clientEntries, ...serverEntries, ...debugEntries, ...monitorEntries];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command
