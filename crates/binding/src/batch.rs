@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
+use shrike_keyspace::blocking::{Block, Unblock};
 use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
 
 use crate::transaction::{Held, HELD};
@@ -50,16 +51,19 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
+/// Batch flag: a blocking command in the batch may block the client (not in MULTI); the
+/// batch then ends with it, and `lastBlock` says so.
+const FLAG_MAY_BLOCK: u32 = 8;
 /// Batch flag: the batch is part of the EXEC this thread holds (`execBegin`): it runs under
 /// the held lock set and session (clock, effects, mail), whole (an EXEC's replies are never
 /// cut short).
-const FLAG_EXEC: u32 = 8;
+const FLAG_EXEC: u32 = 16;
 /// With FLAG_EXEC: the EXEC ends with this batch (its locks go and its effects are handed
 /// on as `execEnd` does), which saves the caller the call.
-const FLAG_EXEC_END: u32 = 16;
+const FLAG_EXEC_END: u32 = 32;
 /// Batch flag: the batch is a whole EXEC with no watched key and no TypeScript command: it
 /// takes the union lock set of its commands itself, runs whole under it, and releases it.
-const FLAG_UNIT: u32 = 32;
+const FLAG_UNIT: u32 = 64;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -98,6 +102,15 @@ pub fn execute(
 thread_local! {
     /// How many commands the last `execute` on this thread ran.
     static LAST_RAN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The timeout in ms of the block the last batch on this thread ended in, -1 for none.
+    static LAST_BLOCK: std::cell::Cell<f64> = const { std::cell::Cell::new(-1.0) };
+}
+
+/// Whether the last batch run on this thread (either transport) ended with its client
+/// blocked: the block's timeout in ms (0: none), or -1 when it did not block.
+#[napi(catch_unwind)]
+pub fn last_block() -> f64 {
+    LAST_BLOCK.with(|b| b.get())
 }
 
 /// How many commands the last `execute` on this thread ran (all of them unless its replies
@@ -141,6 +154,7 @@ pub(crate) fn run_batch(
         flags,
         client,
     } = *batch;
+    LAST_BLOCK.with(|b| b.set(-1.0));
     if flags & FLAG_EXEC != 0 {
         return HELD.with(|h| {
             let mut h = h.borrow_mut();
@@ -189,6 +203,13 @@ pub(crate) fn run_batch(
         no_touch: flags & FLAG_NO_TOUCH != 0,
         client,
         worker: crate::mailbox::this_worker(),
+        // A client already gone (client 0: the ring runs what it read) never blocks: no
+        // one would ever end the block. Nor does an EXEC (Redis's CLIENT_DENY_BLOCKING).
+        block: if flags & FLAG_MAY_BLOCK != 0 && flags & FLAG_UNIT == 0 && client != 0 {
+            Block::Allow
+        } else {
+            Block::Deny
+        },
         ..Session::default()
     };
     let ran = if flags & FLAG_UNIT != 0 {
@@ -227,16 +248,8 @@ pub(crate) fn run_batch(
     ran
 }
 
-/// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
-/// the mail its commands produced for other clients (pub/sub messages, ...). Keyspace
-/// events and ready keys are dropped until their delivery lands.
-pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
-    ks.mail.deliver(&mut sess.outbox);
-    sess.fx.clear();
-}
-
 /// The loop of `run_batch`: each command through `run` (or `run_owned` for a big argument),
-/// until the sink holds more than `limit` bytes.
+/// until the sink holds more than `limit` bytes or the client blocks.
 #[allow(clippy::too_many_arguments)]
 fn run_commands(
     buf: &[u8],
@@ -249,6 +262,9 @@ fn run_commands(
     mut run: impl FnMut(&mut Session, u16, &[&[u8]], &mut ReplySink),
 ) -> Result<u32> {
     let ks = keyspace()?;
+    // An EXEC holds its locks until it ends (serving now would lock again), and Redis serves
+    // what it pushed after the whole transaction anyway: `after_unit` does.
+    let in_unit = flags & (FLAG_EXEC | FLAG_UNIT) != 0;
     let discard = flags & FLAG_DISCARD != 0;
     let mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
@@ -279,13 +295,23 @@ fn run_commands(
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
         match owned {
             // An EXEC's queue holds copies of its requests, never a big argument.
-            Some(_) if flags & (FLAG_EXEC | FLAG_UNIT) != 0 => return Err(bad_batch()),
+            Some(_) if in_unit => return Err(bad_batch()),
             Some(last) => {
                 crate::stats::timed(op, sink, |out| ks.run_owned(sess, op, &argv, last, out))
             }
             None => crate::stats::timed(op, sink, |out| run(sess, op, &argv, out)),
         }
         ran += 1;
+        if let Some(timeout_ms) = sess.blocked {
+            // The client waits: nothing after its blocking command runs until it is served.
+            LAST_BLOCK.with(|b| b.set(timeout_ms as f64));
+            break;
+        }
+        // Redis serves blocked clients after every command (processCommand ->
+        // handleClientsBlockedOnKeys), so a pipelined LPUSH + LLEN sees the served pop.
+        if !in_unit && !sess.fx.ready.is_empty() {
+            ks.serve_ready(sess);
+        }
         if discard {
             sink.truncate(mark);
         } else if sink.len() > limit {
@@ -293,6 +319,37 @@ fn run_commands(
         }
     }
     Ok(ran)
+}
+
+/// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
+/// the clients blocked on keys it made ready are served (an EXEC's pushes as a whole, as
+/// Redis serves them after the transaction), then the mail its commands produced for other
+/// clients is posted. Keyspace events are dropped until their delivery lands.
+pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    ks.serve_ready(sess);
+    ks.mail.deliver(&mut sess.outbox);
+    sess.fx.clear();
+}
+
+/// End client `client`'s block without data: `how` 0 replies the timeout reply (a timeout,
+/// CLIENT UNBLOCK id TIMEOUT), 1 the -UNBLOCKED error (CLIENT UNBLOCK id ERROR), 2 nothing
+/// (it disconnected). The reply reaches its worker as REPLY mail. False when it was not
+/// blocked (or a push served it first: that reply is on its way).
+#[napi(catch_unwind)]
+pub fn unblock_client(client: f64, how: u32) -> Result<bool> {
+    let how = match how {
+        0 => Unblock::Timeout,
+        1 => Unblock::Error,
+        _ => Unblock::Drop,
+    };
+    Ok(keyspace()?.unblock(client as u64, how))
+}
+
+/// `[blocked_clients, total_blocking_keys]` over every worker (INFO clients).
+#[napi(catch_unwind)]
+pub fn blocked_info() -> Result<Vec<f64>> {
+    let info = keyspace()?.blocked_info();
+    Ok(vec![info.clients as f64, info.keys as f64])
 }
 
 fn bad_batch() -> Error {

@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod cmd;
 mod db;
 pub mod encoding;
@@ -109,6 +110,12 @@ pub struct Session {
     pub worker: u32,
     /// Mail for other clients the commands produced, posted when the unit ends.
     pub outbox: mailbox::Outbox,
+    /// Whether a blocking command may block (only a client's own commands, outside
+    /// MULTI/EXEC and scripts, may).
+    pub block: blocking::Block,
+    /// Set when a command blocked the client: its timeout in ms (0: none). The caller stops
+    /// the client's pipeline until the block ends.
+    pub blocked: Option<i64>,
 }
 
 impl Session {
@@ -122,6 +129,8 @@ impl Session {
             client: 0,
             worker: 0,
             outbox: mailbox::Outbox::default(),
+            block: blocking::Block::Deny,
+            blocked: None,
         }
     }
 }
@@ -167,6 +176,8 @@ pub struct Keyspace {
     encodings: encoding::Encodings,
     /// Every worker's mailbox (cross-worker pushes, wakeups).
     pub mail: mailbox::Mailboxes,
+    /// Clients blocked on keys, of every worker.
+    blocking: blocking::Registry,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -200,6 +211,7 @@ impl Keyspace {
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
+            blocking: blocking::Registry::default(),
         }
     }
 
@@ -212,12 +224,6 @@ impl Keyspace {
     /// The recorded keyspace event classes.
     pub fn notify_flags(&self) -> u32 {
         self.listeners.flags()
-    }
-
-    /// Tell the core how many clients are blocked on keys: while any are, writes that add a
-    /// list or sorted set record the key as ready.
-    pub fn set_blocked_clients(&self, n: usize) {
-        self.listeners.set_blocked(n);
     }
 
     /// Set the encoding limit named by its config name (`hash-max-listpack-entries`, or the

@@ -23,12 +23,14 @@ const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
+/** The batch ends in a blocking command that may block the client (blocking.ts). */
+const FLAG_MAY_BLOCK = 8;
 /** The batch belongs to the EXEC in progress: it runs under the locks EXEC holds. */
-const FLAG_EXEC = 8;
+const FLAG_EXEC = 16;
 /** With FLAG_EXEC: the EXEC's locks go after this batch. */
-export const FLAG_EXEC_END = 16;
+export const FLAG_EXEC_END = 32;
 /** A whole EXEC of core commands with no watched key: the core locks, runs and releases it. */
-export const FLAG_UNIT = 32;
+export const FLAG_UNIT = 64;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -135,6 +137,8 @@ export class Connection implements TransportEvents {
   private batch: Uint32Array = new Uint32Array(64);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
+  /** The pending batch ends in a blocking command (BLPOP...). */
+  private batchBlocks = false;
   /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
   private batchStarts = new Uint32Array(128);
   private batchCount = 0;
@@ -545,6 +549,11 @@ export class Connection implements TransportEvents {
     if (cmd.op >= 0) {
       if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
       this.queue(cmd, req);
+      // A command that may block ends its batch: what follows waits if it blocks.
+      if (cmd.blocks) {
+        this.batchBlocks = true;
+        this.flushBatch();
+      }
     } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
@@ -616,10 +625,13 @@ export class Connection implements TransportEvents {
   private flushBatch(extraFlags = 0): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
+    // Nothing blocks inside EXEC (Redis's CLIENT_DENY_BLOCKING): it answers as a timeout would.
+    const mayBlock = this.batchBlocks && this.multi < 0 && !this.inExec && extraFlags === 0;
     const flags =
       (this.noTouch ? FLAG_NO_TOUCH : 0) |
       (this.w.proto === 3 ? FLAG_RESP3 : 0) |
       (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (mayBlock ? FLAG_MAY_BLOCK : 0) |
       (this.inExec ? FLAG_EXEC : 0) |
       extraFlags;
     const count = this.batchCount;
@@ -628,6 +640,11 @@ export class Connection implements TransportEvents {
     this.batchLen = 0;
     this.batchCount = 0;
     this.batchSrc = undefined;
+    this.batchBlocks = false;
+    if (mayBlock) {
+      const timeoutMs = this.server.addon.lastBlock();
+      if (timeoutMs >= 0) this.server.blocking.blocked(this, timeoutMs);
+    }
     const ran = (r & ~OUTPUT_OVER) >>> 0;
     if (ran < count) {
       // Commands that did not run were counted when queued; they count again when they do.
@@ -801,6 +818,12 @@ export class Connection implements TransportEvents {
     this.lastActiveMs = Date.now();
     this.server.stats.resumed(this);
     if (!this.held) this.runWaitingInput();
+  }
+
+  /** The reply that ends this client's block (blocking.ts): write it, then run what waited. */
+  unblocked(bytes: Buffer): void {
+    if (this.replyMode === ReplyMode.On) this.push(bytes);
+    this.resume();
   }
 
   /** Close now, dropping unsent replies (CLIENT KILL, limits). */

@@ -282,3 +282,26 @@ t.test('monitors see the commands EXEC runs, after MULTI and before EXEC', async
     mon.close();
   }
 });
+
+t.test('a client blocked on another worker is served after the EXEC that pushed, not during it', async (t) => {
+  const probe = client();
+  const [a, b] = await onBothWorkers(probe);
+  await b.del('tx:bl');
+  const popped = a.blpop('tx:bl', 0);
+  // Wait until the BLPOP is blocked (INFO clients counts it).
+  for (let i = 0; i < 100 && !/blocked_clients:[1-9]/.test(await probe.info('clients')); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const res = await b.multi().lpush('tx:bl', 'a').lpush('tx:bl', 'b').llen('tx:bl').exec();
+  t.same(
+    res,
+    [
+      [null, 1],
+      [null, 2],
+      [null, 2],
+    ],
+    'inside EXEC the pushes stay until the unit ends',
+  );
+  t.same(await popped, ['tx:bl', 'b'], 'served once EXEC is done, with the last value pushed at the head');
+  t.equal(await b.llen('tx:bl'), 1);
+});
