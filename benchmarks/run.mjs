@@ -25,6 +25,7 @@ import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
+import { transactionsSection } from './sections/transactions.mjs';
 
 const SECTION_RUNNERS = {
   throughput: throughputSection,
@@ -34,6 +35,7 @@ const SECTION_RUNNERS = {
   lazyfree: lazyfreeSection,
   scaling: scalingSection,
   blocking: blockingSection,
+  transactions: transactionsSection,
 };
 
 const started = Date.now();

@@ -21,6 +21,7 @@ mod monitor;
 mod net;
 mod stats;
 mod thread;
+mod transaction;
 mod uring;
 
 pub use alloc::release_free_memory;
@@ -34,4 +35,5 @@ pub use monitor::*;
 pub use net::*;
 pub use stats::*;
 pub use thread::*;
+pub use transaction::*;
 pub use uring::*;

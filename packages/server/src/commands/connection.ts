@@ -19,6 +19,7 @@ import {
   wrongArity,
 } from '../errors';
 import { replyHelp } from './help';
+import { discardTransaction } from './transaction';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -186,6 +187,8 @@ function quit(c: Connection): void {
 
 /** RESET */
 function reset(c: Connection): void {
+  // Redis's clearClientConnectionState: out of MULTI, no watched keys.
+  discardTransaction(c);
   c.db = 0;
   c.proto = 2;
   c.name = '';

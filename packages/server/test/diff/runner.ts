@@ -32,6 +32,7 @@ export const SCRIPTS = [
   'geo.txt',
   'blocking.txt',
   'clients.txt',
+  'transactions.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
