@@ -9,10 +9,16 @@ import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
 import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
 import type { Command } from './commands/types';
-import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
+import { NOAUTH, REPLICA_KEYSPACE, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
 import { BIG_ARG_MARK, NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
+
+/** Redis's is_read_command || is_write_command || is_may_replicate_command. */
+function touchesKeyspace(cmd: Command): boolean {
+  const f = cmd.spec.flags;
+  return f.includes('readonly') || f.includes('write') || f.includes('may_replicate');
+}
 
 /** CLIENT REPLY modes. */
 export const ReplyMode = { On: 0, Off: 1, Skip: 2 } as const;
@@ -530,6 +536,11 @@ export class Connection implements TransportEvents {
     }
     if (!this.authenticated && !cmd.noAuth) {
       this.reject(NOAUTH.toString('latin1', 1, NOAUTH.length - 2), cmd);
+      return;
+    }
+    // A monitor is a replica to Redis, and replicas may not touch the keyspace (processCommand).
+    if (this.monitor && touchesKeyspace(cmd)) {
+      this.reject(REPLICA_KEYSPACE, cmd);
       return;
     }
     // CLIENT PAUSE (server.c processCommand), after the lookup, arity and auth errors it does not hold.

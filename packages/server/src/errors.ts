@@ -100,3 +100,6 @@ export const NOT_IN_TRANSACTION = 'ERR Command not allowed inside a transaction'
 export function execAbortBecause(why: string): string {
   return `EXECABORT Transaction discarded because of: ${why}`;
 }
+
+/** A monitor (a replica to Redis) sent a command that reads or writes keys. */
+export const REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace";
