@@ -44,6 +44,7 @@ mod pqsort;
 pub mod reply;
 mod segment;
 pub mod slot;
+pub mod tracking;
 mod types;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -107,6 +108,9 @@ pub struct Session {
     pub worker: u32,
     /// Mail for other clients the commands produced, posted when the unit ends.
     pub outbox: mailbox::Outbox,
+    /// The client tracks keys it reads (CLIENT TRACKING, default mode, with OPTIN/OPTOUT
+    /// and CLIENT CACHING deciding for this unit): read-only commands remember their keys.
+    pub track: bool,
 }
 
 impl Session {
@@ -120,6 +124,7 @@ impl Session {
             client: 0,
             worker: 0,
             outbox: mailbox::Outbox::default(),
+            track: false,
         }
     }
 }
@@ -165,6 +170,8 @@ pub struct Keyspace {
     encodings: encoding::Encodings,
     /// Every worker's mailbox (cross-worker pushes, wakeups).
     pub mail: mailbox::Mailboxes,
+    /// Client-side caching: who tracks, and who read which key.
+    pub tracking: tracking::Tracking,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -198,6 +205,7 @@ impl Keyspace {
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
+            tracking: tracking::Tracking::new(segments),
         }
     }
 
@@ -388,6 +396,29 @@ impl Keyspace {
         if let Err(e) = ran {
             out.command_error(e, op_name(op), argv);
         }
+        if sess.track {
+            self.remember_keys(sess, op, argv);
+        }
+    }
+
+    /// `trackingRememberKeys`, after a command of a tracking client ran (its locks still
+    /// held, so a write to these keys cannot slip in between): a read-only command's keys
+    /// are remembered as read by the client, whether it succeeded or not, as in Redis.
+    fn remember_keys(&self, sess: &Session, op: u16, argv: &[&[u8]]) {
+        use command_spec::flag;
+        let Some(spec) = OPS.get(usize::from(op)).map(|s| s.spec()) else {
+            return;
+        };
+        // Shard channels count as keys for the command table, not for caching.
+        if spec.flags & flag::READONLY == 0 || spec.flags & flag::PUBSUB != 0 {
+            return;
+        }
+        for k in cmd::getkeys::get_keys(spec, argv) {
+            if let Some(key) = argv.get(k.pos) {
+                self.tracking
+                    .remember(self.segment_of(key), key, (sess.client, sess.worker));
+            }
+        }
     }
 
     /// `run` for a command whose last argument the caller owns as a buffer (a big argument
@@ -414,6 +445,9 @@ impl Keyspace {
         if let Err(e) = ran {
             // A command that fails has kept nothing, so its argv is whole for the error text.
             out.command_error(e, op_name(op), &with_last(head, &last));
+        }
+        if sess.track {
+            self.remember_keys(sess, op, &with_last(head, &last));
         }
     }
 
@@ -537,6 +571,11 @@ impl Keyspace {
                                 removed += got;
                                 cell.bump_version(slot::key_hash_slot(key));
                                 segment::SegmentCell::bump(&cell.changes);
+                                self.tracking.invalidate(
+                                    self.segment_of(key),
+                                    key,
+                                    &mut fx.tracking,
+                                );
                                 keys::record(self, fx, db_i, cmd::hash::HEXPIRED, key);
                                 if empty {
                                     if let Some(gone) = db.remove(h, key, &self.hasher) {
