@@ -48,6 +48,9 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
+/// Batch flag: the client tracks the keys it reads (CLIENT TRACKING in default mode, the
+/// OPTIN/OPTOUT and CLIENT CACHING rules already applied by the server).
+const FLAG_TRACK: u32 = 32;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -133,6 +136,7 @@ pub(crate) fn run_batch(
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
+        track: flags & FLAG_TRACK != 0,
         client,
         worker: crate::mailbox::this_worker(),
         ..Session::default()
@@ -174,7 +178,14 @@ pub(crate) fn run_batch(
         ran += 1;
         if discard {
             sink.truncate(mark);
-        } else if sink.len() > limit {
+        }
+        if !sess.fx.tracking.is_empty() {
+            // Invalidations of the client's own reads follow the command's reply, even under
+            // CLIENT REPLY OFF (they are pushes), as Redis 7.2's afterCommand sends them.
+            ks.tracking
+                .deliver(&mut sess.fx.tracking, client, Some(sink), &mut sess.outbox);
+        }
+        if !discard && sink.len() > limit {
             break;
         }
     }
@@ -183,9 +194,13 @@ pub(crate) fn run_batch(
 }
 
 /// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
-/// the mail its commands produced for other clients (pub/sub messages, ...). Keyspace
-/// events and ready keys are dropped until their delivery lands.
+/// the mail its commands produced for other clients (pub/sub messages, tracking
+/// invalidations, ...). Keyspace events and ready keys are dropped until their delivery
+/// lands.
 pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    // What is still owed (an EXEC's, say) reaches even the writer by mail, after the unit.
+    ks.tracking
+        .deliver(&mut sess.fx.tracking, sess.client, None, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
 }

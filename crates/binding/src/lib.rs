@@ -20,6 +20,7 @@ mod mailbox;
 mod net;
 mod stats;
 mod thread;
+mod tracking;
 mod uring;
 
 pub use alloc::release_free_memory;
@@ -32,4 +33,5 @@ pub use mailbox::*;
 pub use net::*;
 pub use stats::*;
 pub use thread::*;
+pub use tracking::*;
 pub use uring::*;

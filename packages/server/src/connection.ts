@@ -5,6 +5,7 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { disableTracking, TRACK_CACHING, TRACK_OPTIN, TRACK_OPTOUT } from './commands/tracking';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -20,6 +21,8 @@ const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
+/** CLIENT TRACKING: the core remembers the keys the batch's read-only commands read. */
+const FLAG_TRACK = 32;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -64,6 +67,9 @@ export class Connection implements TransportEvents {
   /** CLIENT TRACKING is on (flag t; B with BCAST). */
   tracking = false;
   trackingBcast = false;
+  /** CLIENT TRACKING REDIRECT's client (0: none), and the other options (commands/tracking.ts TRACK_*). */
+  trackingRedirect = 0;
+  trackingOpt = 0;
   /** Closed or closing: no more commands run. */
   closed = false;
   /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
@@ -141,6 +147,11 @@ export class Connection implements TransportEvents {
     this.destroy();
   }
 
+  /** Invalidations could not reach the REDIRECT client (CLIENT LIST flag R). */
+  private get brokenRedirect(): boolean {
+    return this.tracking && this.trackingRedirect !== 0 && this.server.addon.trackingState(this.id)?.broken === true;
+  }
+
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
   get addr(): string {
     return `${this.transport.remoteAddress || '?'}:${this.transport.remotePort}`;
@@ -182,6 +193,8 @@ export class Connection implements TransportEvents {
 
   set proto(p: 2 | 3) {
     this.w.proto = p;
+    // Invalidations are framed for the protocol spoken when they are sent.
+    if (this.tracking) this.server.addon.trackingSetResp3(this.id, p === 3);
   }
 
   /** Bytes from the client; `chunk` is only valid during the call (the transport reuses it). */
@@ -468,6 +481,30 @@ export class Connection implements TransportEvents {
       this.lastCommand = cmd.name;
       this.server.stats.call(this, cmd, this.argBuffers(req));
     }
+    if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
+  }
+
+  /**
+   * CLIENT CACHING applies to the next command only (or the next transaction), as Redis's
+   * resetClient clears it after any command but CLIENT's outside MULTI: a core command runs
+   * alone in its batch, under the flag, and the flag goes.
+   */
+  private afterCaching(cmd: Command): void {
+    if (cmd.op >= 0) this.flushBatch();
+    if (this.multi < 0 && !cmd.name.startsWith('client|')) this.trackingOpt &= ~TRACK_CACHING;
+  }
+
+  /**
+   * The batch flag telling the core to remember the keys read (tracking.c
+   * trackingRememberKeys): default-mode tracking, unless OPTIN without CLIENT CACHING yes
+   * or OPTOUT with CLIENT CACHING no.
+   */
+  get trackFlag(): number {
+    if (!this.tracking || this.trackingBcast) return 0;
+    const caching = (this.trackingOpt & TRACK_CACHING) !== 0;
+    if ((this.trackingOpt & TRACK_OPTIN) !== 0 && !caching) return 0;
+    if ((this.trackingOpt & TRACK_OPTOUT) !== 0 && caching) return 0;
+    return FLAG_TRACK;
   }
 
   private reject(text: string, cmd: Command | undefined): void {
@@ -513,7 +550,10 @@ export class Connection implements TransportEvents {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
     const flags =
-      (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0) | (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0);
+      (this.noTouch ? FLAG_NO_TOUCH : 0) |
+      (this.w.proto === 3 ? FLAG_RESP3 : 0) |
+      (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (this.tracking ? this.trackFlag : 0);
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
@@ -619,6 +659,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    disableTracking(this);
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);
@@ -642,7 +683,7 @@ export class Connection implements TransportEvents {
     // Redis's letter order (networking.c getClientInfoString).
     const flags =
       `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
-        `${this.blocked ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
+        `${this.blocked ? 'b' : ''}${this.tracking ? 't' : ''}${this.brokenRedirect ? 'R' : ''}${this.trackingBcast ? 'B' : ''}` +
         `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
@@ -655,7 +696,7 @@ export class Connection implements TransportEvents {
       `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
       `argv-mem=0 multi-mem=0 rbs=${rbs} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${rbs + oalloc} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
-      `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
+      `user=default redir=${this.tracking ? this.trackingRedirect : -1} resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );
   }
 

@@ -9,13 +9,14 @@ import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
+import { deliverRedirected } from './commands/tracking';
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
-import { eachMail, MAIL_PUSH, MAIL_YIELD } from './mail';
+import { eachMail, MAIL_PUSH, MAIL_TRACKING_REDIRECT, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
 import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
@@ -164,6 +165,9 @@ export class WorkerServer implements UringHost {
         this.clients.get(client)?.push(bytes);
         return;
       case MAIL_YIELD:
+        return;
+      case MAIL_TRACKING_REDIRECT:
+        deliverRedirected(this, client, bytes);
         return;
       default:
         this.log.warn({ kind, client }, 'mail of an unknown kind');
@@ -386,6 +390,10 @@ export class WorkerServer implements UringHost {
       case 'publishStats':
         this.publishStats();
         return true;
+      case 'clientWorker': {
+        const c = this.clients.get(ask.id);
+        return c !== undefined && !c.closed ? this.index : -1;
+      }
     }
   }
 

@@ -18,6 +18,7 @@ import {
 } from '../errors';
 import type { ClientFilter } from '../shared';
 import { replyHelp } from './help';
+import { disableTracking } from './tracking';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -185,6 +186,8 @@ function quit(c: Connection): void {
 
 /** RESET */
 function reset(c: Connection): void {
+  // clearClientConnectionState turns tracking off.
+  disableTracking(c);
   c.db = 0;
   c.proto = 2;
   c.name = '';
