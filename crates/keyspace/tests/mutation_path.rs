@@ -685,6 +685,37 @@ fn expiry_moves_the_version_and_records_expired_everywhere_it_happens() {
 }
 
 #[test]
+fn expiry_invalidates_what_tracking_clients_read_lazily_and_actively() {
+    use shrike_keyspace::tracking::Mode;
+    let ks = keyspace();
+    let mode = Mode {
+        worker: 0,
+        resp3: true,
+        redirect: 0,
+        redirect_worker: 0,
+        bcast: false,
+        noloop: false,
+    };
+    ks.tracking.enable(2, mode, &[]);
+    let mut w = Client::new(&ks, 1_000_000);
+    let mut reader = Client::new(&ks, 1_000_000);
+    reader.sess.client = 2;
+    reader.sess.track = true;
+    w.cmd("set a v px 10");
+    w.cmd("set d v px 10");
+    reader.cmd("get a");
+    reader.cmd("get d");
+    // Lazily, by whoever touches it next (here a client that does not track).
+    w.advance(20);
+    w.cmd("get a");
+    assert_eq!(w.sess.fx.tracking.keys().collect::<Vec<_>>(), [&b"a"[..]]);
+    // By the active cycle.
+    let mut fx = Effects::default();
+    assert_eq!(ks.active_expire_cycle(w.sess.now_ms, 100, &mut fx), 1);
+    assert_eq!(fx.tracking.keys().collect::<Vec<_>>(), [&b"d"[..]]);
+}
+
+#[test]
 fn an_empty_store_deletes_an_expired_destination_as_del() {
     // Redis 7.2's store finalizers call dbDelete, which does not look the key up: a
     // destination that has expired but is still there is reported as `del`, not `expired`.

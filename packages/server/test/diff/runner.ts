@@ -30,6 +30,7 @@ export const SCRIPTS = [
   'lists.txt',
   'sort.txt',
   'geo.txt',
+  'tracking.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
