@@ -404,7 +404,7 @@ impl Keyspace {
     /// `trackingRememberKeys`, after a command of a tracking client ran (its locks still
     /// held, so a write to these keys cannot slip in between): a read-only command's keys
     /// are remembered as read by the client, whether it succeeded or not, as in Redis.
-    fn remember_keys(&self, sess: &Session, op: u16, argv: &[&[u8]]) {
+    fn remember_keys(&self, sess: &mut Session, op: u16, argv: &[&[u8]]) {
         use command_spec::flag;
         let Some(spec) = OPS.get(usize::from(op)).map(|s| s.spec()) else {
             return;
@@ -415,8 +415,9 @@ impl Keyspace {
         }
         for k in cmd::getkeys::get_keys(spec, argv) {
             if let Some(key) = argv.get(k.pos) {
+                let reader = (sess.client, sess.worker);
                 self.tracking
-                    .remember(self.segment_of(key), key, (sess.client, sess.worker));
+                    .remember(self.segment_of(key), key, reader, &mut sess.fx.tracking);
             }
         }
     }

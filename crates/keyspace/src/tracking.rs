@@ -37,6 +37,9 @@ use crate::reply::ReplySink;
 /// as Redis's `sendTrackingMessage` does, or reports the redirect broken.
 pub const MAIL_REDIRECT: u32 = kind::SERVER + 8;
 
+/// Redis 7.2's default `tracking-table-max-keys`.
+pub const DEFAULT_MAX_KEYS: usize = 1_000_000;
+
 /// A client that read a key: its CLIENT ID and its worker.
 type Reader = (u64, u32);
 
@@ -112,6 +115,12 @@ pub struct Tracking {
     tracking: AtomicUsize,
     /// Prefixes some BCAST client registered: gates the BCAST half.
     prefixed: AtomicUsize,
+    /// Keys in the table, and how many it may hold (`tracking-table-max-keys`, 0 for no
+    /// limit): past it, remembering a key evicts another, whose readers are invalidated.
+    keys: AtomicUsize,
+    max_keys: AtomicUsize,
+    /// Where the next eviction looks first, so evictions spread over the shards.
+    evict_cursor: AtomicUsize,
     clients: RwLock<HashMap<u64, Client>>,
     /// Prefix -> the BCAST clients registered for it (Redis's PrefixTable), in prefix order.
     prefixes: RwLock<BTreeMap<Box<[u8]>, Vec<u64>>>,
@@ -149,6 +158,9 @@ impl Tracking {
         Tracking {
             tracking: AtomicUsize::new(0),
             prefixed: AtomicUsize::new(0),
+            keys: AtomicUsize::new(0),
+            max_keys: AtomicUsize::new(DEFAULT_MAX_KEYS),
+            evict_cursor: AtomicUsize::new(0),
             clients: RwLock::new(HashMap::new()),
             prefixes: RwLock::new(BTreeMap::new()),
             table: (0..segments.max(1))
@@ -219,9 +231,7 @@ impl Tracking {
         if clients.is_empty() {
             // No one left to invalidate: the table is only memory now.
             drop(clients);
-            for shard in self.table.iter() {
-                shard.lock().clear();
-            }
+            self.clear_table();
         }
     }
 
@@ -281,22 +291,76 @@ impl Tracking {
         s
     }
 
+    /// `tracking-table-max-keys` (0: no limit).
+    pub fn set_max_keys(&self, n: usize) {
+        self.max_keys.store(n, Ordering::Relaxed);
+    }
+
+    fn clear_table(&self) {
+        for shard in self.table.iter() {
+            let mut t = shard.lock();
+            self.keys.fetch_sub(t.len(), Ordering::Relaxed);
+            t.clear();
+        }
+    }
+
     /// `trackingRememberKeys`: `reader` read `key`, which lives in segment `shard` (the caller
-    /// holds that segment's lock).
-    pub(crate) fn remember(&self, shard: usize, key: &[u8], reader: Reader) {
-        let Some(shard) = self.table.get(shard) else {
+    /// holds that segment's lock). A key that takes the table past `tracking-table-max-keys`
+    /// evicts another (`trackingLimitUsedSlots`), whose readers are owed an invalidation.
+    pub(crate) fn remember(
+        &self,
+        shard: usize,
+        key: &[u8],
+        reader: Reader,
+        owed: &mut Invalidations,
+    ) {
+        let Some(cell) = self.table.get(shard) else {
             return;
         };
-        let mut t = shard.lock();
-        match t.get_mut(key) {
-            Some(readers) => {
-                if !readers.iter().any(|r| r.0 == reader.0) {
-                    readers.push(reader);
+        {
+            let mut t = cell.lock();
+            match t.get_mut(key) {
+                Some(readers) => {
+                    if !readers.iter().any(|r| r.0 == reader.0) {
+                        readers.push(reader);
+                    }
+                    return;
+                }
+                None => {
+                    t.insert(Box::from(key), smallvec::smallvec![reader]);
                 }
             }
-            None => {
-                t.insert(Box::from(key), smallvec::smallvec![reader]);
+        }
+        let keys = self.keys.fetch_add(1, Ordering::Relaxed) + 1;
+        let max = self.max_keys.load(Ordering::Relaxed);
+        if max != 0 && keys > max {
+            self.evict_one(key, owed);
+        }
+    }
+
+    /// Forget one key other than `keep` (Redis picks one at random; here, the first of a
+    /// shard that is not busy, shards taken in turn) and owe its readers an invalidation.
+    /// Safe without the evicted key's segment lock: a reader racing with it either is
+    /// invalidated after its read or stays remembered, never left with a stale value.
+    #[cold]
+    fn evict_one(&self, keep: &[u8], owed: &mut Invalidations) {
+        let n = self.table.len();
+        let start = self.evict_cursor.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            let Some(cell) = self.table.get((start + i) % n) else {
+                continue;
+            };
+            let Some(mut t) = cell.try_lock() else {
+                continue;
+            };
+            let Some(victim) = t.keys().find(|k| &***k != keep).cloned() else {
+                continue;
+            };
+            if let Some(readers) = t.remove(&victim) {
+                self.keys.fetch_sub(1, Ordering::Relaxed);
+                owed.keys.push((victim.into_vec(), readers));
             }
+            return;
         }
     }
 
@@ -317,6 +381,7 @@ impl Tracking {
         }
         let readers = self.table.get(shard).and_then(|s| s.lock().remove(key));
         if let Some(readers) = readers {
+            self.keys.fetch_sub(1, Ordering::Relaxed);
             owed.keys.push((key.to_vec(), readers));
         }
     }
@@ -327,9 +392,7 @@ impl Tracking {
         if !self.active() {
             return;
         }
-        for shard in self.table.iter() {
-            shard.lock().clear();
-        }
+        self.clear_table();
         owed.flushed = true;
     }
 
@@ -485,6 +548,12 @@ mod tests {
         fn wake(&self) {}
     }
 
+    fn remember(t: &Tracking, shard: usize, key: &[u8], reader: Reader) {
+        let mut owed = Invalidations::default();
+        t.remember(shard, key, reader, &mut owed);
+        assert!(owed.is_empty());
+    }
+
     fn mode(worker: u32) -> Mode {
         Mode {
             worker,
@@ -523,9 +592,9 @@ mod tests {
         let t = Tracking::new(4);
         t.enable(7, mode(1), &[]);
         t.enable(8, mode(0), &[]);
-        t.remember(2, b"k", (7, 1));
-        t.remember(2, b"k", (7, 1));
-        t.remember(2, b"k", (8, 0));
+        remember(&t, 2, b"k", (7, 1));
+        remember(&t, 2, b"k", (7, 1));
+        remember(&t, 2, b"k", (8, 0));
         assert_eq!(t.stats().keys, 1);
         assert_eq!(t.stats().items, 2);
         let mut owed = Invalidations::default();
@@ -547,7 +616,7 @@ mod tests {
         t.flushed(&mut owed);
         assert!(owed.is_empty());
         t.enable(1, mode(0), &[]);
-        t.remember(0, b"k", (1, 0));
+        remember(&t, 0, b"k", (1, 0));
         t.disable(1);
         assert!(!t.active());
         assert_eq!(t.stats(), TrackingStats::default());
@@ -573,7 +642,7 @@ mod tests {
             &[],
         );
         for id in [1, 2, 3] {
-            t.remember(0, b"k", (id, 0));
+            remember(&t, 0, b"k", (id, 0));
         }
         let mut owed = Invalidations::default();
         t.invalidate(0, b"k", &mut owed);
@@ -585,7 +654,7 @@ mod tests {
     fn the_writer_gets_its_own_invalidation_in_its_reply_stream() {
         let t = Tracking::new(1);
         t.enable(5, mode(0), &[]);
-        t.remember(0, b"a", (5, 0));
+        remember(&t, 0, b"a", (5, 0));
         let mut owed = Invalidations::default();
         t.invalidate(0, b"a", &mut owed);
         let mut sink = ReplySink::resp(b"+OK\r\n".to_vec(), true);
@@ -612,7 +681,7 @@ mod tests {
             },
             &[],
         );
-        t.remember(1, b"x", (3, 1));
+        remember(&t, 1, b"x", (3, 1));
         let mut owed = Invalidations::default();
         t.flushed(&mut owed);
         assert_eq!(t.stats().keys, 0);
@@ -679,6 +748,32 @@ mod tests {
         t.disable(1);
         t.disable(2);
         assert_eq!(t.stats().prefixes, 0);
+    }
+
+    #[test]
+    fn past_max_keys_remembering_a_key_evicts_another_and_invalidates_it() {
+        let t = Tracking::new(4);
+        t.enable(1, mode(0), &[]);
+        t.set_max_keys(2);
+        let mut owed = Invalidations::default();
+        t.remember(0, b"a", (1, 0), &mut owed);
+        t.remember(1, b"b", (1, 0), &mut owed);
+        assert!(owed.is_empty());
+        t.remember(1, b"c", (1, 0), &mut owed);
+        let evicted: Vec<&[u8]> = owed.keys().collect();
+        assert_eq!(evicted.len(), 1);
+        assert_ne!(evicted[0], b"c", "the key just read stays");
+        assert_eq!(t.stats().keys, 2);
+        // Its reader hears of it as of a write.
+        assert_eq!(mail_of(&t, &mut owed, 0).len(), 1);
+        t.set_max_keys(0);
+        t.remember(2, b"d", (1, 0), &mut owed);
+        t.remember(3, b"e", (1, 0), &mut owed);
+        assert!(owed.is_empty());
+        assert_eq!(t.stats().keys, 4);
+        let mut gone = Invalidations::default();
+        t.flushed(&mut gone);
+        assert_eq!(t.stats().keys, 0);
     }
 
     #[test]

@@ -194,6 +194,17 @@ const SCENARIOS: Record<string, Scenario> = {
     return got;
   },
 
+  async 'tracking-table-max-keys: a key past the limit evicts another, whose reader is invalidated'(cs) {
+    const [tr, wr] = [await cs.on(0), await cs.on(1)];
+    await tr.call('HELLO', '3');
+    const got = [await wr.call('CONFIG', 'SET', 'tracking-table-max-keys', '1'), await tr.call('CLIENT', 'TRACKING', 'on')];
+    got.push(await tr.call('GET', 'a'), await tr.call('GET', 'b'));
+    // Redis evicts a random key: either is right, so the key's name is left out.
+    got.push(...(await tr.frames(1)).map((f) => f.replace(/\$1\r\n[ab]\r\n$/, '<a or b>')), await tr.quiet());
+    got.push(await wr.call('CONFIG', 'SET', 'tracking-table-max-keys', '1000000'));
+    return got;
+  },
+
   async 'RESP2 REDIRECT to a subscriber of __redis__:invalidate on the other worker'(cs) {
     const [tr, wr, sub] = [await cs.on(0), await cs.on(1), await cs.on(1)];
     const id = await idOf(sub);
