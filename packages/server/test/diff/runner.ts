@@ -31,6 +31,7 @@ export const SCRIPTS = [
   'sort.txt',
   'geo.txt',
   'tracking.txt',
+  'clients.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
