@@ -412,6 +412,7 @@ impl Tracking {
             return;
         }
         let clients = self.clients.read();
+        let mut pushes = Pushes::default();
         for (key, readers) in owed.keys.drain(..) {
             for (id, _) in readers {
                 let Some(c) = clients.get(&id) else {
@@ -426,7 +427,7 @@ impl Tracking {
                 } else {
                     None
                 };
-                send(c, id, Value::Keys(&[&key]), own, out);
+                send(c, id, Value::Keys(&[&key]), own, &mut pushes, out);
             }
         }
         if owed.flushed {
@@ -441,7 +442,7 @@ impl Tracking {
                     } else {
                         None
                     };
-                    send(c, id, Value::Null, own, out);
+                    send(c, id, Value::Null, own, &mut pushes, out);
                 }
             }
         }
@@ -470,11 +471,41 @@ impl Tracking {
                     if c.mode.noloop && id == writer {
                         continue;
                     }
-                    send(c, id, Value::Keys(&under), None, out);
+                    send(c, id, Value::Keys(&under), None, &mut pushes, out);
                 }
             }
             keys.clear();
             owed.bcast = keys;
+        }
+        pushes.post(out);
+    }
+}
+
+/// The pushes a unit owes, one buffer per client: a client that read a hundred keys an
+/// MSET writes gets one mail of a hundred pushes, not a hundred mails. Measured (20,000
+/// keys read by a RESP3 client on one worker, MSET 100 at a time from the other, 2 threads,
+/// io_uring, a loaded 2-core machine): 113,000-170,000 invalidations/s with a mail per
+/// push, 229,000-473,000/s with this, redis-server 348,000-469,000/s.
+#[derive(Default)]
+struct Pushes(Vec<(u64, u32, ReplySink)>);
+
+impl Pushes {
+    /// The buffer of client `id` of worker `worker`.
+    fn to(&mut self, id: u64, worker: u32) -> &mut ReplySink {
+        let at = match self.0.iter().position(|(c, _, _)| *c == id) {
+            Some(at) => at,
+            None => {
+                self.0
+                    .push((id, worker, ReplySink::resp(Vec::with_capacity(64), true)));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].2
+    }
+
+    fn post(self, out: &mut Outbox) {
+        for (id, worker, s) in self.0 {
+            out.push(worker, Mail::push(id, Arc::from(s.into_vec())));
         }
     }
 }
@@ -503,7 +534,14 @@ fn write_value(s: &mut ReplySink, v: Value<'_>) {
 /// Redis's `sendTrackingMessage` for the client `c` (id `id`): a RESP3 push to the client
 /// itself, or, when it redirects, mail to the redirect client's worker. A RESP2 client that
 /// does not redirect gets nothing (it has no way to take a push).
-fn send(c: &Client, id: u64, v: Value<'_>, own: Option<&mut ReplySink>, out: &mut Outbox) {
+fn send(
+    c: &Client,
+    id: u64,
+    v: Value<'_>,
+    own: Option<&mut ReplySink>,
+    pushes: &mut Pushes,
+    out: &mut Outbox,
+) {
     if c.mode.redirect != 0 {
         let mut b = Vec::with_capacity(64);
         b.extend_from_slice(&id.to_le_bytes());
@@ -522,20 +560,13 @@ fn send(c: &Client, id: u64, v: Value<'_>, own: Option<&mut ReplySink>, out: &mu
     if !c.mode.resp3 {
         return;
     }
-    match own {
-        Some(sink) => {
-            sink.push(2);
-            sink.bulk(b"invalidate");
-            write_value(sink, v);
-        }
-        None => {
-            let mut s = ReplySink::resp(Vec::with_capacity(64), true);
-            s.push(2);
-            s.bulk(b"invalidate");
-            write_value(&mut s, v);
-            out.push(c.mode.worker, Mail::push(id, Arc::from(s.into_vec())));
-        }
-    }
+    let sink = match own {
+        Some(sink) => sink,
+        None => pushes.to(id, c.mode.worker),
+    };
+    sink.push(2);
+    sink.bulk(b"invalidate");
+    write_value(sink, v);
 }
 
 #[cfg(test)]
@@ -606,6 +637,22 @@ mod tests {
         // Forgotten: a second write owes nothing.
         t.invalidate(2, b"k", &mut owed);
         assert!(owed.is_empty());
+    }
+
+    #[test]
+    fn a_clients_pushes_of_one_unit_go_as_one_mail_in_order() {
+        let t = Tracking::new(1);
+        t.enable(4, mode(0), &[]);
+        remember(&t, 0, b"a", (4, 0));
+        remember(&t, 0, b"b", (4, 0));
+        let mut owed = Invalidations::default();
+        t.invalidate(0, b"b", &mut owed);
+        t.invalidate(0, b"a", &mut owed);
+        let push = |k: &str| format!(">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\n{k}\r\n");
+        assert_eq!(
+            mail_of(&t, &mut owed, 0),
+            vec![(1, 4, format!("{}{}", push("b"), push("a")))]
+        );
     }
 
     #[test]
