@@ -67,8 +67,11 @@ pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
         eventfd: !pipe,
         owned: pipe,
     });
-    keyspace()?.mail.register(worker as usize, waker);
+    let ks = keyspace()?;
+    ks.mail.register(worker as usize, waker);
     crate::monitor::forget_worker(worker);
+    // A predecessor's clients died with it: they track nothing any more.
+    ks.tracking.forget_worker(worker);
     Ok(())
 }
 

@@ -235,6 +235,21 @@ impl Tracking {
         }
     }
 
+    /// Worker `worker` (re)starts: the clients of the worker it replaces are gone, so they
+    /// track nothing any more (as if each had closed).
+    pub fn forget_worker(&self, worker: u32) {
+        let gone: Vec<u64> = self
+            .clients
+            .read()
+            .iter()
+            .filter(|(_, c)| c.mode.worker == worker)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in gone {
+            self.disable(id);
+        }
+    }
+
     /// The client's protocol changed (HELLO): messages take the new one.
     pub fn set_resp3(&self, client: u64, resp3: bool) {
         if let Some(c) = self.clients.write().get_mut(&client) {
@@ -792,9 +807,13 @@ mod tests {
         );
         let info = t.info(1).unwrap();
         assert_eq!(info.prefixes, vec![b"job:".to_vec(), b"user:".to_vec()]);
-        t.disable(1);
+        // A restarted worker's predecessor took its clients with it.
+        t.forget_worker(0);
+        assert!(t.info(1).is_none());
+        assert!(t.info(2).is_some());
         t.disable(2);
         assert_eq!(t.stats().prefixes, 0);
+        assert_eq!(t.stats().clients, 0);
     }
 
     #[test]

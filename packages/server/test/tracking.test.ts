@@ -151,6 +151,20 @@ const SCENARIOS: Record<string, Scenario> = {
     return got;
   },
 
+  async 'a RESP2 client that turns to RESP3 with HELLO gets pushes from then on'(cs) {
+    const [tr, wr] = [await cs.on(0), await cs.on(1)];
+    const got = [await tr.call('CLIENT', 'TRACKING', 'on'), await tr.call('GET', 'h'), await wr.call('SET', 'h', '1'), await tr.quiet()];
+    got.push(await tr.call('GET', 'h'), await tr.call('HELLO', '3').then((r) => r.slice(0, 1)));
+    got.push(await wr.call('SET', 'h', '2'), ...(await tr.frames(1)));
+    got.push(
+      await tr.call('GET', 'h'),
+      await tr.call('HELLO', '2').then((r) => r.slice(0, 1)),
+      await wr.call('SET', 'h', '3'),
+      await tr.quiet(),
+    );
+    return got;
+  },
+
   async 'OPTIN and OPTOUT with CLIENT CACHING apply to the next command only'(cs) {
     const [tr, wr] = [await cs.on(0), await cs.on(1)];
     await tr.call('HELLO', '3');
@@ -240,7 +254,7 @@ if (!haveRedis()) {
 
   for (const mode of ['yes', 'no']) {
     t.test(`io-uring ${mode}, 2 threads`, async (t) => {
-      const s = await startShrike(['--threads', '2', '--io-uring', mode]);
+      const s = await startShrike(['--threads', '2', '--io-uring', mode, '--enable-debug-command', 'yes']);
       t.teardown(() => s.stop());
       for (const [name, run] of Object.entries(SCENARIOS)) {
         const cs = await Clients.open(s, true);
@@ -257,6 +271,22 @@ if (!haveRedis()) {
       await sleep(200);
       const info = await admin.call('INFO', 'clients');
       t.match(info, /tracking_clients:0\r\n/, 'no tracking client left');
+
+      // A worker that crashes takes its tracking clients with it: its replacement forgets them.
+      const cs = await Clients.open(s, true);
+      t.teardown(() => cs.close());
+      const [doomed, other] = [await cs.on(0), await cs.on(1)];
+      t.equal(await doomed.call('CLIENT', 'TRACKING', 'on', 'BCAST'), '+OK\r\n');
+      t.equal(await other.call('CLIENT', 'TRACKING', 'on'), '+OK\r\n');
+      t.match(await admin.call('INFO', 'clients'), /tracking_clients:2\r\n/);
+      doomed.raw.send(cmd('DEBUG', 'SEGFAULT'));
+      t.ok(await doomed.raw.waitClosed(5000), 'the worker crashed');
+      let after = '';
+      for (let i = 0; i < 100 && !/tracking_clients:1\r\n/.test(after); i++) {
+        await sleep(100);
+        after = await other.call('INFO', 'clients');
+      }
+      t.match(after, /tracking_clients:1\r\n/, "only the live worker's tracking client is left");
     });
   }
 }
