@@ -555,9 +555,10 @@ export class Connection implements TransportEvents {
    * resetClient clears it after any command but CLIENT's outside MULTI: a core command runs
    * alone in its batch, under the flag, and the flag goes.
    */
-  private afterCaching(cmd: Command): void {
-    if (cmd.op >= 0) this.flushBatch();
-    if (this.multi < 0 && !cmd.name.startsWith('client|')) this.trackingOpt &= ~TRACK_CACHING;
+  private afterCaching(cmd: Command | undefined): void {
+    if (cmd !== undefined && cmd.op >= 0) this.flushBatch();
+    // A refused command counts too (Redis resets the client after it as well).
+    if (this.multi < 0 && !cmd?.name.startsWith('client|')) this.trackingOpt &= ~TRACK_CACHING;
   }
 
   /**
@@ -595,6 +596,7 @@ export class Connection implements TransportEvents {
     if (!this.flushBefore()) return;
     this.w.error(text);
     this.server.stats.rejected(cmd, text);
+    if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
   }
 
   private queue(cmd: Command, req: Request): void {

@@ -174,6 +174,11 @@ const SCENARIOS: Record<string, Scenario> = {
     // Pipelined: only the first GET after CACHING yes is tracked.
     tr.raw.send(Buffer.concat([cmd('GET', 'x'), cmd('GET', 'y')]));
     got.push(...(await tr.frames(2)), await wr.call('MSET', 'x', '1', 'y', '1'), ...(await tr.frames(1)), await tr.quiet());
+    // A refused command takes the CACHING yes with it, as any command but CLIENT's does.
+    got.push(await tr.call('CLIENT', 'CACHING', 'yes'), await tr.call('NOSUCHCMD'), await tr.call('GET', 'z'));
+    got.push(await wr.call('SET', 'z', '1'), await tr.quiet());
+    got.push(await tr.call('CLIENT', 'CACHING', 'yes'), await tr.call('CLIENT', 'GETREDIR'), await tr.call('GET', 'z'));
+    got.push(await wr.call('SET', 'z', '2'), ...(await tr.frames(1)));
     got.push(await tr.call('CLIENT', 'TRACKING', 'off'), await tr.call('CLIENT', 'TRACKING', 'on', 'OPTOUT'));
     got.push(await tr.call('CLIENT', 'CACHING', 'no'), await tr.call('GET', 'a'), await tr.call('GET', 'b'));
     got.push(await wr.call('MSET', 'a', '2', 'b', '2'), ...(await tr.frames(1)), await tr.quiet());
