@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod cmd;
 mod db;
 pub mod encoding;
@@ -111,6 +112,12 @@ pub struct Session {
     /// The client tracks keys it reads (CLIENT TRACKING, default mode, with OPTIN/OPTOUT
     /// and CLIENT CACHING deciding for this unit): read-only commands remember their keys.
     pub track: bool,
+    /// Whether a blocking command may block (only a client's own commands, outside
+    /// MULTI/EXEC and scripts, may).
+    pub block: blocking::Block,
+    /// Set when a command blocked the client: its timeout in ms (0: none). The caller stops
+    /// the client's pipeline until the block ends.
+    pub blocked: Option<i64>,
 }
 
 impl Session {
@@ -125,6 +132,8 @@ impl Session {
             worker: 0,
             outbox: mailbox::Outbox::default(),
             track: false,
+            block: blocking::Block::Deny,
+            blocked: None,
         }
     }
 }
@@ -172,6 +181,8 @@ pub struct Keyspace {
     pub mail: mailbox::Mailboxes,
     /// Client-side caching: who tracks, and who read which key.
     pub tracking: tracking::Tracking,
+    /// Clients blocked on keys, of every worker.
+    blocking: blocking::Registry,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -206,6 +217,7 @@ impl Keyspace {
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
             tracking: tracking::Tracking::new(segments),
+            blocking: blocking::Registry::default(),
         }
     }
 
@@ -218,12 +230,6 @@ impl Keyspace {
     /// The recorded keyspace event classes.
     pub fn notify_flags(&self) -> u32 {
         self.listeners.flags()
-    }
-
-    /// Tell the core how many clients are blocked on keys: while any are, writes that add a
-    /// list or sorted set record the key as ready.
-    pub fn set_blocked_clients(&self, n: usize) {
-        self.listeners.set_blocked(n);
     }
 
     /// Set the encoding limit named by its config name (`hash-max-listpack-entries`, or the

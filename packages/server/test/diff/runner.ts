@@ -31,6 +31,7 @@ export const SCRIPTS = [
   'sort.txt',
   'geo.txt',
   'tracking.txt',
+  'blocking.txt',
   'clients.txt',
 ] as const;
 
