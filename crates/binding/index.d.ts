@@ -315,6 +315,51 @@ export declare function takeMail(): Buffer
 /** INFO stats `total_error_replies`. */
 export declare function totalErrorReplies(): number
 
+/** CLIENT TRACKING off, or a tracking client closed. */
+export declare function trackingDisable(client: number): void
+
+/**
+ * CLIENT TRACKING on, options already checked: `client` (of worker `worker`, RESP3 when
+ * `resp3`) tracks from now on; `redirect` is the REDIRECT client (0 for none) and
+ * `redirectWorker` its worker; BCAST `prefixes` add to those it had.
+ */
+export declare function trackingEnable(client: number, worker: number, resp3: boolean, redirect: number, redirectWorker: number, bcast: boolean, noloop: boolean, prefixes: Array<Buffer>): void
+
+/**
+ * The redirect client of tracking client `client` is gone (its worker found no such
+ * client for a message): flag it and tell it, as Redis's `sendTrackingMessage` does.
+ */
+export declare function trackingRedirectBroken(client: number): void
+
+/** A tracking client switched protocol (HELLO). */
+export declare function trackingSetResp3(client: number, resp3: boolean): void
+
+/** How `client` tracks, or null when it does not. */
+export declare function trackingState(client: number): TrackingState | null
+
+/** What the core knows of a client's tracking (CLIENT TRACKINGINFO, CLIENT LIST). */
+export interface TrackingState {
+  /** A message could not reach the redirect client (`broken_redirect`, flag R). */
+  broken: boolean
+  /** BCAST prefixes, in lexicographic order. */
+  prefixes: Array<Buffer>
+}
+
+/** INFO's tracking numbers, over every worker. */
+export declare function trackingStats(): TrackingStats
+
+/** INFO's tracking numbers. */
+export interface TrackingStats {
+  /** `tracking_clients` */
+  clients: number
+  /** `tracking_total_keys` */
+  keys: number
+  /** `tracking_total_items` */
+  items: number
+  /** `tracking_total_prefixes` */
+  prefixes: number
+}
+
 /**
  * End client `client`'s block without data: `how` 0 replies the timeout reply (a timeout,
  * CLIENT UNBLOCK id TIMEOUT), 1 the -UNBLOCKED error (CLIENT UNBLOCK id ERROR), 2 nothing

@@ -51,6 +51,9 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
+/// Batch flag: the client tracks the keys it reads (CLIENT TRACKING in default mode, the
+/// OPTIN/OPTOUT and CLIENT CACHING rules already applied by the server).
+const FLAG_TRACK: u32 = 128;
 /// Batch flag: a blocking command in the batch may block the client (not in MULTI); the
 /// batch then ends with it, and `lastBlock` says so.
 const FLAG_MAY_BLOCK: u32 = 8;
@@ -166,6 +169,7 @@ pub(crate) fn run_batch(
             sess.db = db;
             sess.no_touch = flags & FLAG_NO_TOUCH != 0;
             sess.client = client;
+            sess.track = flags & FLAG_TRACK != 0;
             let tx = &mut held.tx;
             let ran = run_commands(
                 buf,
@@ -201,6 +205,7 @@ pub(crate) fn run_batch(
         db,
         now_ms: now_ms(),
         no_touch: flags & FLAG_NO_TOUCH != 0,
+        track: flags & FLAG_TRACK != 0,
         client,
         worker: crate::mailbox::this_worker(),
         // A client already gone (client 0: the ring runs what it read) never blocks: no
@@ -314,7 +319,19 @@ fn run_commands(
         }
         if discard {
             sink.truncate(mark);
-        } else if sink.len() > limit {
+        }
+        if !in_unit && !sess.fx.tracking.is_empty() {
+            // Invalidations of the client's own reads follow the command's reply, even under
+            // CLIENT REPLY OFF (they are pushes), as Redis 7.2's afterCommand sends them; an
+            // EXEC's come after its whole reply (`after_unit`), as Redis sends them.
+            ks.tracking.deliver(
+                &mut sess.fx.tracking,
+                sess.client,
+                Some(sink),
+                &mut sess.outbox,
+            );
+        }
+        if !discard && sink.len() > limit {
             break;
         }
     }
@@ -324,9 +341,14 @@ fn run_commands(
 /// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
 /// the clients blocked on keys it made ready are served (an EXEC's pushes as a whole, as
 /// Redis serves them after the transaction), then the mail its commands produced for other
-/// clients is posted. Keyspace events are dropped until their delivery lands.
+/// clients (tracking invalidations, ...) is posted. Keyspace events are dropped until their
+/// delivery lands.
 pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
     ks.serve_ready(sess);
+    // What is still owed (serving blocked clients writes too; an EXEC's) reaches even the
+    // writer by mail, after the unit.
+    ks.tracking
+        .deliver(&mut sess.fx.tracking, sess.client, None, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
 }

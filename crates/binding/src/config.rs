@@ -25,6 +25,13 @@ pub fn configure_keyspace(name: String, value: String) -> Result<bool> {
             ks.set_lfu_policy(value.contains("lfu"));
             true
         }
+        "tracking-table-max-keys" => match value.parse::<usize>() {
+            Ok(n) => {
+                ks.tracking.set_max_keys(n);
+                true
+            }
+            Err(_) => false,
+        },
         _ => match value.parse::<i64>() {
             Ok(v) => ks.set_encoding_limit(&name, v),
             Err(_) => false,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use napi::Result;
 use napi_derive::napi;
+use shrike_keyspace::mailbox::Outbox;
 use shrike_keyspace::Effects;
 
 use crate::batch::{keyspace, now_ms};
@@ -30,6 +31,12 @@ pub fn start_active_expiry() -> Result<()> {
             .name("shrike-expire".into())
             .spawn(move || {
                 let mut fx = Effects::default();
+                let mut out = Outbox::default();
+                // Tracking clients hear of keys the cycle removed, as from any write.
+                let tell = |fx: &mut Effects, out: &mut Outbox| {
+                    ks.tracking.deliver(&mut fx.tracking, 0, None, out);
+                    ks.mail.deliver(out);
+                };
                 loop {
                     std::thread::sleep(Duration::from_millis(100));
                     if now_ms() < EXPIRY_PAUSED_UNTIL_MS.load(Ordering::Relaxed) {
@@ -40,15 +47,19 @@ pub fn start_active_expiry() -> Result<()> {
                         >= EXPIRE_KEYS_PER_TICK
                     {
                         // Delivering `expired` events to subscribers comes with pub/sub.
+                        tell(&mut fx, &mut out);
                         fx.clear();
                     }
+                    tell(&mut fx, &mut out);
                     fx.clear();
                     // Then hash fields past their TTL (Redis 7.4), with the same budget.
                     while ks.active_expire_fields(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
                     {
+                        tell(&mut fx, &mut out);
                         fx.clear();
                     }
+                    tell(&mut fx, &mut out);
                     fx.clear();
                 }
             });

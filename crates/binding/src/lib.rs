@@ -21,6 +21,7 @@ mod monitor;
 mod net;
 mod stats;
 mod thread;
+mod tracking;
 mod transaction;
 mod uring;
 
@@ -35,5 +36,6 @@ pub use monitor::*;
 pub use net::*;
 pub use stats::*;
 pub use thread::*;
+pub use tracking::*;
 pub use transaction::*;
 pub use uring::*;

@@ -72,6 +72,8 @@ pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
     ks.purge_blocked(worker);
     ks.mail.register(worker as usize, waker);
     crate::monitor::forget_worker(worker);
+    // A predecessor's clients died with it: they track nothing any more.
+    ks.tracking.forget_worker(worker);
     Ok(())
 }
 

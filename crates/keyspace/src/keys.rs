@@ -219,6 +219,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let cell = self.tx.cell(s);
         cell.bump_version(key_hash_slot(key));
         SegmentCell::bump(&cell.changes);
+        self.ks.tracking.invalidate(s, key, &mut self.fx.tracking);
     }
 
     /// `server.dirty++` alone: PFDEBUG converting a value to dense (Redis propagates it but
@@ -318,6 +319,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         let cell = self.tx.cell(s);
         cell.bump_version(key_hash_slot(key));
         SegmentCell::bump(&cell.changes);
+        self.ks.tracking.invalidate(s, key, &mut self.fx.tracking);
         record(self.ks, self.fx, self.db, ev, key);
         let hs = &self.ks.hasher;
         let db = &mut self.tx.seg(s).dbs[self.db];
@@ -448,6 +450,10 @@ fn created(ks: &Keyspace, fx: &mut Effects, db: usize, key: &[u8], kind: Kind) {
 /// (watch.rs).
 pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: usize, key: &[u8]) {
     SegmentCell::bump(&cell.expired);
+    if ks.tracking.active() {
+        ks.tracking
+            .invalidate(ks.segment_of(key), key, &mut fx.tracking);
+    }
     record(ks, fx, db, notify::EXPIRED_EVENT, key);
 }
 

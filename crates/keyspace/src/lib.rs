@@ -45,6 +45,7 @@ mod pqsort;
 pub mod reply;
 mod segment;
 pub mod slot;
+pub mod tracking;
 mod types;
 mod watch;
 
@@ -110,6 +111,9 @@ pub struct Session {
     pub worker: u32,
     /// Mail for other clients the commands produced, posted when the unit ends.
     pub outbox: mailbox::Outbox,
+    /// The client tracks keys it reads (CLIENT TRACKING, default mode, with OPTIN/OPTOUT
+    /// and CLIENT CACHING deciding for this unit): read-only commands remember their keys.
+    pub track: bool,
     /// Whether a blocking command may block (only a client's own commands, outside
     /// MULTI/EXEC and scripts, may).
     pub block: blocking::Block,
@@ -129,6 +133,7 @@ impl Session {
             client: 0,
             worker: 0,
             outbox: mailbox::Outbox::default(),
+            track: false,
             block: blocking::Block::Deny,
             blocked: None,
         }
@@ -176,6 +181,8 @@ pub struct Keyspace {
     encodings: encoding::Encodings,
     /// Every worker's mailbox (cross-worker pushes, wakeups).
     pub mail: mailbox::Mailboxes,
+    /// Client-side caching: who tracks, and who read which key.
+    pub tracking: tracking::Tracking,
     /// Clients blocked on keys, of every worker.
     blocking: blocking::Registry,
 }
@@ -211,6 +218,7 @@ impl Keyspace {
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
+            tracking: tracking::Tracking::new(segments),
             blocking: blocking::Registry::default(),
         }
     }
@@ -373,6 +381,30 @@ impl Keyspace {
         if let Err(e) = ran {
             out.command_error(e, op_name(op), argv);
         }
+        if sess.track {
+            self.remember_keys(sess, op, argv);
+        }
+    }
+
+    /// `trackingRememberKeys`, after a command of a tracking client ran (its locks still
+    /// held, so a write to these keys cannot slip in between): a read-only command's keys
+    /// are remembered as read by the client, whether it succeeded or not, as in Redis.
+    fn remember_keys(&self, sess: &mut Session, op: u16, argv: &[&[u8]]) {
+        use command_spec::flag;
+        let Some(spec) = OPS.get(usize::from(op)).map(|s| s.spec()) else {
+            return;
+        };
+        // Shard channels count as keys for the command table, not for caching.
+        if spec.flags & flag::READONLY == 0 || spec.flags & flag::PUBSUB != 0 {
+            return;
+        }
+        for k in cmd::getkeys::get_keys(spec, argv) {
+            if let Some(key) = argv.get(k.pos) {
+                let reader = (sess.client, sess.worker);
+                self.tracking
+                    .remember(self.segment_of(key), key, reader, &mut sess.fx.tracking);
+            }
+        }
     }
 
     /// `run` for a command whose last argument the caller owns as a buffer (a big argument
@@ -399,6 +431,9 @@ impl Keyspace {
         if let Err(e) = ran {
             // A command that fails has kept nothing, so its argv is whole for the error text.
             out.command_error(e, op_name(op), &with_last(head, &last));
+        }
+        if sess.track {
+            self.remember_keys(sess, op, &with_last(head, &last));
         }
     }
 
@@ -522,6 +557,11 @@ impl Keyspace {
                                 removed += got;
                                 cell.bump_version(slot::key_hash_slot(key));
                                 segment::SegmentCell::bump(&cell.changes);
+                                self.tracking.invalidate(
+                                    self.segment_of(key),
+                                    key,
+                                    &mut fx.tracking,
+                                );
                                 keys::record(self, fx, db_i, cmd::hash::HEXPIRED, key);
                                 if empty {
                                     if let Some(gone) = db.remove(h, key, &self.hasher) {

@@ -113,18 +113,21 @@ pub struct Effects {
     /// Keys a list, sorted set or stream was added under, while clients are blocked
     /// (Redis's `signalKeyAsReady`): (db, key).
     pub ready: Vec<(u32, Vec<u8>)>,
+    /// Invalidations owed to tracking clients (client-side caching).
+    pub tracking: crate::tracking::Invalidations,
 }
 
 impl Effects {
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.ready.is_empty()
+        self.events.is_empty() && self.ready.is_empty() && self.tracking.is_empty()
     }
 
     /// Forget everything recorded.
     pub fn clear(&mut self) {
         self.events.clear();
         self.ready.clear();
+        self.tracking.clear();
     }
 }
 

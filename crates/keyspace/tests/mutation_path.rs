@@ -562,6 +562,54 @@ fn every_write_moves_versions_counts_and_records_its_events() {
     }
 }
 
+/// Client-side caching: every write reaches `trackingInvalidateKey` (Redis's
+/// `signalModifiedKey`), so a key a tracking client read is owed an invalidation whoever
+/// writes it, and a flush owes every tracking client a null. SWAPDB invalidates nothing in
+/// Redis 7.2 either.
+#[test]
+fn every_write_invalidates_what_tracking_clients_read() {
+    use shrike_keyspace::tracking::Mode;
+    for w in WRITES {
+        let ks = listening();
+        let mode = Mode {
+            worker: 0,
+            resp3: true,
+            redirect: 0,
+            redirect_worker: 0,
+            bcast: false,
+            noloop: false,
+        };
+        ks.tracking.enable(2, mode, &[]);
+        let mut c = Client::new(&ks, 1_700_000_000_000);
+        c.sess.client = 1;
+        for line in w.setup {
+            c.cmd(line);
+        }
+        let mut reader = Client::new(&ks, 1_700_000_000_000);
+        reader.sess.client = 2;
+        reader.sess.track = true;
+        for k in w.keys {
+            reader.cmd(&format!("exists {k}"));
+        }
+        assert!(reader.sess.fx.tracking.is_empty(), "a read owes nothing");
+        c.sess.fx.clear();
+        c.cmd(w.cmd);
+        let owed = &c.sess.fx.tracking;
+        if w.cmd.starts_with("flush") {
+            assert!(owed.flushed(), "{}", w.cmd);
+        } else if w.cmd.starts_with("swapdb") {
+            assert!(owed.is_empty(), "{}", w.cmd);
+        } else {
+            let mut got: Vec<&[u8]> = owed.keys().collect();
+            got.sort_unstable();
+            got.dedup();
+            let mut want: Vec<&[u8]> = w.keys.iter().map(|k| k.as_bytes()).collect();
+            want.sort_unstable();
+            assert_eq!(got, want, "{}", w.cmd);
+        }
+    }
+}
+
 #[test]
 fn reads_leave_versions_and_counts_alone() {
     let ks = listening();
@@ -664,6 +712,37 @@ fn expiry_records_expired_everywhere_it_happens_and_keeps_the_version() {
         (fx.events[0].event, &fx.events[0].key[..]),
         (notify::EXPIRED_EVENT, &b"d"[..])
     );
+}
+
+#[test]
+fn expiry_invalidates_what_tracking_clients_read_lazily_and_actively() {
+    use shrike_keyspace::tracking::Mode;
+    let ks = keyspace();
+    let mode = Mode {
+        worker: 0,
+        resp3: true,
+        redirect: 0,
+        redirect_worker: 0,
+        bcast: false,
+        noloop: false,
+    };
+    ks.tracking.enable(2, mode, &[]);
+    let mut w = Client::new(&ks, 1_000_000);
+    let mut reader = Client::new(&ks, 1_000_000);
+    reader.sess.client = 2;
+    reader.sess.track = true;
+    w.cmd("set a v px 10");
+    w.cmd("set d v px 10");
+    reader.cmd("get a");
+    reader.cmd("get d");
+    // Lazily, by whoever touches it next (here a client that does not track).
+    w.advance(20);
+    w.cmd("get a");
+    assert_eq!(w.sess.fx.tracking.keys().collect::<Vec<_>>(), [&b"a"[..]]);
+    // By the active cycle.
+    let mut fx = Effects::default();
+    assert_eq!(ks.active_expire_cycle(w.sess.now_ms, 100, &mut fx), 1);
+    assert_eq!(fx.tracking.keys().collect::<Vec<_>>(), [&b"d"[..]]);
 }
 
 #[test]

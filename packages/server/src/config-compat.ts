@@ -57,6 +57,7 @@ export interface CompatConfig {
   'shutdown-timeout': number;
   supervised: string;
   pidfile: string;
+  'tracking-table-max-keys': number;
 }
 
 /** How a value is checked and printed (see config.ts applyParam). */
@@ -160,6 +161,7 @@ export const COMPAT_PARAMS: readonly CompatParam[] = [
   { name: 'shutdown-timeout', kind: 'int', mutable: true, min: 0, max: INT_MAX },
   { name: 'supervised', kind: 'enum', mutable: false, values: ['upstart', 'systemd', 'auto', 'no'] },
   { name: 'pidfile', kind: 'string', mutable: false },
+  { name: 'tracking-table-max-keys', kind: 'int', mutable: true, min: 0, max: LONG_MAX },
 ];
 
 /** Redis 7.2's defaults for them. */
@@ -214,5 +216,6 @@ export function compatDefaults(): CompatConfig {
     'shutdown-timeout': 10,
     supervised: 'no',
     pidfile: '',
+    'tracking-table-max-keys': 1000000,
   };
 }

@@ -8,6 +8,7 @@ import type pino from 'pino';
 import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
 import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
+import { disableTracking, TRACK_CACHING, TRACK_OPTIN, TRACK_OPTOUT } from './commands/tracking';
 import type { Command } from './commands/types';
 import { NOAUTH, REPLICA_KEYSPACE, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -29,6 +30,8 @@ const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
+/** CLIENT TRACKING: the core remembers the keys the batch's read-only commands read. */
+const FLAG_TRACK = 128;
 /** The batch ends in a blocking command that may block the client (blocking.ts). */
 const FLAG_MAY_BLOCK = 8;
 /** The batch belongs to the EXEC in progress: it runs under the locks EXEC holds. */
@@ -95,6 +98,9 @@ export class Connection implements TransportEvents {
   /** CLIENT TRACKING is on (flag t; B with BCAST). */
   tracking = false;
   trackingBcast = false;
+  /** CLIENT TRACKING REDIRECT's client (0: none), and the other options (commands/tracking.ts TRACK_*). */
+  trackingRedirect = 0;
+  trackingOpt = 0;
   /** Held by CLIENT PAUSE: its request waits, unparsed, in rbuf until the pause ends (flag b). */
   paused = false;
   /** Bytes queued since MULTI and whether a queued command may write (clients.ts ClientPause.holds). */
@@ -202,6 +208,11 @@ export class Connection implements TransportEvents {
     this.destroy();
   }
 
+  /** Invalidations could not reach the REDIRECT client (CLIENT LIST flag R). */
+  private get brokenRedirect(): boolean {
+    return this.tracking && this.trackingRedirect !== 0 && this.server.addon.trackingState(this.id)?.broken === true;
+  }
+
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
   get addr(): string {
     return formatAddr(this.transport.remoteAddress, this.transport.remotePort);
@@ -243,6 +254,8 @@ export class Connection implements TransportEvents {
 
   set proto(p: 2 | 3) {
     this.w.proto = p;
+    // Invalidations are framed for the protocol spoken when they are sent.
+    if (this.tracking) this.server.addon.trackingSetResp3(this.id, p === 3);
   }
 
   /** Bytes from the client; `chunk` is only valid during the call (the transport reuses it). */
@@ -572,6 +585,31 @@ export class Connection implements TransportEvents {
       this.server.stats.call(this, cmd, argv);
       if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
+    if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
+  }
+
+  /**
+   * CLIENT CACHING applies to the next command only (or the next transaction), as Redis's
+   * resetClient clears it after any command but CLIENT's outside MULTI: a core command runs
+   * alone in its batch, under the flag, and the flag goes.
+   */
+  private afterCaching(cmd: Command | undefined): void {
+    if (cmd !== undefined && cmd.op >= 0) this.flushBatch();
+    // A refused command counts too (Redis resets the client after it as well).
+    if (this.multi < 0 && !cmd?.name.startsWith('client|')) this.trackingOpt &= ~TRACK_CACHING;
+  }
+
+  /**
+   * The batch flag telling the core to remember the keys read (tracking.c
+   * trackingRememberKeys): default-mode tracking, unless OPTIN without CLIENT CACHING yes
+   * or OPTOUT with CLIENT CACHING no.
+   */
+  get trackFlag(): number {
+    if (!this.tracking || this.trackingBcast) return 0;
+    const caching = (this.trackingOpt & TRACK_CACHING) !== 0;
+    if ((this.trackingOpt & TRACK_OPTIN) !== 0 && !caching) return 0;
+    if ((this.trackingOpt & TRACK_OPTOUT) !== 0 && caching) return 0;
+    return FLAG_TRACK;
   }
 
   /** Hold the request being dispatched until CLIENT PAUSE ends (Redis's blockPostponeClient). */
@@ -599,6 +637,7 @@ export class Connection implements TransportEvents {
     flagTransaction(this);
     this.w.error(reply);
     this.server.stats.rejected(cmd, reply);
+    if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -642,6 +681,7 @@ export class Connection implements TransportEvents {
       (this.noTouch ? FLAG_NO_TOUCH : 0) |
       (this.w.proto === 3 ? FLAG_RESP3 : 0) |
       (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (this.tracking ? this.trackFlag : 0) |
       (mayBlock ? FLAG_MAY_BLOCK : 0) |
       (this.inExec ? FLAG_EXEC : 0) |
       extraFlags;
@@ -846,6 +886,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    disableTracking(this);
     this.stopMonitor();
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
@@ -873,7 +914,7 @@ export class Connection implements TransportEvents {
     // Redis's letter order; a paused client is blocked (BLOCKED_POSTPONE).
     const flags =
       `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
-        `${this.blocked || this.paused ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
+        `${this.blocked || this.paused ? 'b' : ''}${this.tracking ? 't' : ''}${this.brokenRedirect ? 'R' : ''}${this.trackingBcast ? 'B' : ''}` +
         `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
@@ -896,7 +937,7 @@ export class Connection implements TransportEvents {
       `argv-mem=${argvMem} multi-mem=${multiMem} rbs=${oalloc} rbp=${oalloc} obl=0 oll=${oll} omem=${omem} ` +
       `tot-mem=${this.rbuf.length + bigAlloc + oalloc + argvMem + multiMem} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
-      `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
+      `user=default redir=${this.tracking ? this.trackingRedirect : -1} resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );
   }
 

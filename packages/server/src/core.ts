@@ -25,6 +25,7 @@ const KEYSPACE_PARAMS = [
   'zset-max-listpack-entries',
   'zset-max-listpack-value',
   'hll-sparse-max-bytes',
+  'tracking-table-max-keys',
 ] as const satisfies readonly (keyof Config)[];
 
 /**

@@ -10,6 +10,8 @@ export const MAIL_PUSH = 1;
 export const MAIL_YIELD = 2;
 /** The reply that ends a client's block: write it and resume the client. */
 export const MAIL_REPLY = 16;
+/** A redirected invalidation for a client of this worker (keyspace tracking.rs MAIL_REDIRECT). */
+export const MAIL_TRACKING_REDIRECT = 24;
 
 /** Bytes of a record header in `takeMail`'s buffer (binding mailbox.rs). */
 const HEADER = 16;

@@ -62,7 +62,9 @@ export type Ask =
   | { readonly kind: 'clientUnpause' }
   | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] }
   | { readonly kind: 'resetStats' }
-  | { readonly kind: 'publishStats' };
+  | { readonly kind: 'publishStats' }
+  /** Which worker has client `id` (each answers its index, or -1). */
+  | { readonly kind: 'clientWorker'; readonly id: number };
 
 /** Which clients a CLIENT LIST / CLIENT KILL concerns; every field set must match. */
 export interface ClientFilter {

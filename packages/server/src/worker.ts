@@ -11,13 +11,14 @@ import type pino from 'pino';
 import { BlockedClients } from './blocking';
 import { ClientPause, closeIdle, killClients, listClients } from './clients';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
+import { deliverRedirected } from './commands/tracking';
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
-import { eachMail, MAIL_PUSH, MAIL_REPLY, MAIL_YIELD } from './mail';
+import { eachMail, MAIL_PUSH, MAIL_REPLY, MAIL_TRACKING_REDIRECT, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
 import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
@@ -174,6 +175,9 @@ export class WorkerServer implements UringHost {
         this.clients.get(client)?.push(bytes);
         return;
       case MAIL_YIELD:
+        return;
+      case MAIL_TRACKING_REDIRECT:
+        deliverRedirected(this, client, bytes);
         return;
       case MAIL_REPLY:
         this.blocking.onReply(this.clients.get(client), bytes);
@@ -408,6 +412,10 @@ export class WorkerServer implements UringHost {
       case 'publishStats':
         this.publishStats();
         return true;
+      case 'clientWorker': {
+        const c = this.clients.get(ask.id);
+        return c !== undefined && !c.closed ? this.index : -1;
+      }
     }
   }
 

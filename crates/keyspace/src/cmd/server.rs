@@ -55,6 +55,8 @@ fn flush(ctx: &mut Ctx<'_, '_>, db: Option<usize>, lazy: bool) {
     if lazy {
         crate::drop_in_background(taken);
     }
+    // signalFlushedDb -> trackingInvalidateKeysOnFlush: a null to every tracking client.
+    ctx.ks.tracking.flushed(&mut ctx.sess.fx.tracking);
 }
 
 /// FLUSHDB [ASYNC | SYNC]

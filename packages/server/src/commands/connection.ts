@@ -20,6 +20,7 @@ import {
 } from '../errors';
 import { replyHelp } from './help';
 import { discardTransaction } from './transaction';
+import { disableTracking } from './tracking';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -189,6 +190,8 @@ function quit(c: Connection): void {
 function reset(c: Connection): void {
   // Redis's clearClientConnectionState: out of MULTI, no watched keys.
   discardTransaction(c);
+  // clearClientConnectionState turns tracking off.
+  disableTracking(c);
   c.db = 0;
   c.proto = 2;
   c.name = '';

@@ -136,7 +136,7 @@ function section(c: Connection, name: Section): string[] {
         // Redis counts clients held by CLIENT PAUSE as blocked (blockPostponeClient) as well
         // as those blocked on keys.
         `blocked_clients:${(blocked[0] ?? 0) + s.pause.heldTotal}`,
-        'tracking_clients:0',
+        `tracking_clients:${s.addon.trackingStats().clients}`,
         'clients_in_timeout_table:0',
         `total_blocking_keys:${blocked[1] ?? 0}`,
         'total_blocking_keys_on_nokey:0',
@@ -188,8 +188,9 @@ function section(c: Connection, name: Section): string[] {
       ];
     case 'stats': {
       const ks = s.addon.keyspaceStats();
+      const tracking = s.addon.trackingStats();
       // Redis 7.2's fields in its order; what Shrike has no machinery for (replication,
-      // forks, defrag, tracking, eviction) is zero, as on a Redis that never used it.
+      // forks, defrag, eviction) is zero, as on a Redis that never used it.
       return [
         '# Stats',
         `total_connections_received:${sum(ThreadSlot.ConnectionsReceived)}`,
@@ -230,9 +231,9 @@ function section(c: Connection, name: Section): string[] {
         'active_defrag_key_misses:0',
         'total_active_defrag_time:0',
         'current_active_defrag_time:0',
-        'tracking_total_keys:0',
-        'tracking_total_items:0',
-        'tracking_total_prefixes:0',
+        `tracking_total_keys:${tracking.keys}`,
+        `tracking_total_items:${tracking.items}`,
+        `tracking_total_prefixes:${tracking.prefixes}`,
         'unexpected_error_replies:0',
         `total_error_replies:${s.addon.totalErrorReplies()}`,
         'dump_payload_sanitizations:0',

@@ -30,6 +30,7 @@ export const SCRIPTS = [
   'lists.txt',
   'sort.txt',
   'geo.txt',
+  'tracking.txt',
   'blocking.txt',
   'clients.txt',
   'transactions.txt',
