@@ -183,9 +183,11 @@ pub(crate) fn run_batch(
 }
 
 /// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
-/// the mail its commands produced for other clients (pub/sub messages, ...). Keyspace
-/// events and ready keys are dropped until their delivery lands.
+/// the mail its commands produced for other clients (pub/sub messages, ...) and its
+/// keyspace events, published to their subscribers. Ready keys are dropped until their
+/// delivery lands.
 pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    ks.publish_events(&sess.fx, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use napi::Result;
 use napi_derive::napi;
+use shrike_keyspace::mailbox::Outbox;
 use shrike_keyspace::Effects;
 
 use crate::batch::{keyspace, now_ms};
@@ -24,23 +25,29 @@ pub fn start_active_expiry() -> Result<()> {
             .name("shrike-expire".into())
             .spawn(move || {
                 let mut fx = Effects::default();
+                let mut out = Outbox::default();
+                // Publish what a step recorded (`expired`, `hexpired`, `del`) before the next.
+                let mut deliver = |fx: &mut Effects| {
+                    ks.publish_events(fx, &mut out);
+                    ks.mail.deliver(&mut out);
+                    fx.clear();
+                };
                 loop {
                     std::thread::sleep(Duration::from_millis(100));
                     // Keep going while a tick fills its budget: a burst of expiries drains fast.
                     while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
                     {
-                        // Delivering `expired` events to subscribers comes with pub/sub.
-                        fx.clear();
+                        deliver(&mut fx);
                     }
-                    fx.clear();
+                    deliver(&mut fx);
                     // Then hash fields past their TTL (Redis 7.4), with the same budget.
                     while ks.active_expire_fields(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
                     {
-                        fx.clear();
+                        deliver(&mut fx);
                     }
-                    fx.clear();
+                    deliver(&mut fx);
                 }
             });
         drop(spawned);

@@ -41,6 +41,7 @@ mod memory;
 pub mod notify;
 pub mod number;
 mod pqsort;
+pub mod pubsub;
 pub mod reply;
 mod segment;
 pub mod slot;
@@ -165,6 +166,8 @@ pub struct Keyspace {
     encodings: encoding::Encodings,
     /// Every worker's mailbox (cross-worker pushes, wakeups).
     pub mail: mailbox::Mailboxes,
+    /// Every client's pub/sub subscriptions, on every worker.
+    pub pubsub: pubsub::Registry,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -198,6 +201,7 @@ impl Keyspace {
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
+            pubsub: pubsub::Registry::default(),
         }
     }
 
@@ -210,6 +214,12 @@ impl Keyspace {
     /// The recorded keyspace event classes.
     pub fn notify_flags(&self) -> u32 {
         self.listeners.flags()
+    }
+
+    /// Hand on what a unit of work did that others must hear of: its keyspace events are
+    /// published (as `notifyKeyspaceEvent` would have during the commands) into `out`.
+    pub fn publish_events(&self, fx: &Effects, out: &mut mailbox::Outbox) {
+        self.pubsub.notify(self.listeners.flags(), &fx.events, out);
     }
 
     /// Tell the core how many clients are blocked on keys: while any are, writes that add a

@@ -5,6 +5,7 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -461,6 +462,13 @@ export class Connection implements TransportEvents {
       }
       return;
     }
+    if (this.sub + this.psub + this.ssub > 0) {
+      const err = subscribedModeError(this, cmd.name);
+      if (err !== undefined) {
+        this.reject(err, cmd);
+        return;
+      }
+    }
     if (cmd.op >= 0) this.queue(cmd, req);
     else {
       if (!this.flushBefore()) return;
@@ -619,6 +627,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    unsubscribeAllQuietly(this);
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);

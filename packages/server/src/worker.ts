@@ -94,6 +94,8 @@ export class WorkerServer implements UringHost {
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
     this.addon.startActiveExpiry();
+    // A restarted worker's clients are gone: nothing may stay subscribed in their name.
+    this.addon.pubsubDropWorker(this.index);
     this.allRows = new Float64Array(data.shared.threads);
     this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);
     this.ids = new BigInt64Array(data.shared.ids);

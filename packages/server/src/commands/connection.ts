@@ -18,6 +18,7 @@ import {
 } from '../errors';
 import type { ClientFilter } from '../shared';
 import { replyHelp } from './help';
+import { protocolChanged, unsubscribeAllQuietly } from './pubsub';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -144,6 +145,7 @@ function hello(c: Connection, argv: Buffer[]): void {
     c.name = name.toString('latin1');
   }
   c.proto = proto;
+  protocolChanged(c);
   const w = c.w;
   w.mapHeader(7);
   w.bulk('server');
@@ -185,6 +187,7 @@ function quit(c: Connection): void {
 
 /** RESET */
 function reset(c: Connection): void {
+  unsubscribeAllQuietly(c);
   c.db = 0;
   c.proto = 2;
   c.name = '';

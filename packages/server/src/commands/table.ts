@@ -5,6 +5,7 @@
  */
 import { entries as connectionEntries } from './connection';
 import { entries as debugEntries } from './debug';
+import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
 import type { Command, Handler } from './types';
@@ -20,7 +21,7 @@ export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
 const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries];
+const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries, ...pubsubEntries];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command
