@@ -45,7 +45,12 @@ function ping(c: Connection, argv: Buffer[]): void {
     return;
   }
   const msg = argv[1];
-  if (msg === undefined) c.w.raw(PONG);
+  if (c.proto === 2 && c.sub + c.psub + c.ssub > 0) {
+    // A RESP2 subscriber reads every frame as a message: pingCommand answers in that shape.
+    c.w.arrayHeader(2);
+    c.w.bulk('pong');
+    c.w.bulk(msg ?? '');
+  } else if (msg === undefined) c.w.raw(PONG);
   else c.w.bulk(msg);
 }
 
