@@ -22,6 +22,7 @@ import { collectionsSection } from './sections/collections.mjs';
 import { lazyfreeSection } from './sections/lazyfree.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
+import { pubsubSection } from './sections/pubsub.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
 
@@ -32,6 +33,7 @@ const SECTION_RUNNERS = {
   collections: collectionsSection,
   lazyfree: lazyfreeSection,
   scaling: scalingSection,
+  pubsub: pubsubSection,
 };
 
 const started = Date.now();
