@@ -80,7 +80,7 @@ async function perWorker(client) {
 }
 
 /** One measured run against `server`: delivered messages per second and CPU per message. */
-async function measureOne(server, seconds) {
+export async function measureOne(server, seconds) {
   const shared = new SharedArrayBuffer(16);
   const counts = new BigInt64Array(shared);
   const worker = new Worker(new URL(import.meta.url), { workerData: { port: server.port, shared } });
