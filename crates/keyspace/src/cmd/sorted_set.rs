@@ -1019,6 +1019,7 @@ fn quiet() -> crate::keys::LookupFlags {
     crate::keys::LookupFlags {
         touch: false,
         stats: false,
+        notify: false,
     }
 }
 
