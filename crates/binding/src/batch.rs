@@ -138,7 +138,7 @@ pub(crate) fn run_batch(
         ..Session::default()
     };
     let discard = flags & FLAG_DISCARD != 0;
-    let mark = sink.len();
+    let mut mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
     let mut ran = 0u32;
@@ -174,7 +174,13 @@ pub(crate) fn run_batch(
         ran += 1;
         if discard {
             sink.truncate(mark);
-        } else if sink.len() > limit {
+        }
+        if !sess.fx.events.is_empty() || !sess.outbox.is_empty() {
+            after_command(ks, &mut sess, sink);
+            // Pushes are written under CLIENT REPLY OFF too (Redis's CLIENT_PUSHING).
+            mark = sink.len();
+        }
+        if !discard && sink.len() > limit {
             break;
         }
     }
@@ -190,6 +196,21 @@ pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
     ks.publish_events(&sess.fx, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
+}
+
+/// What each command of a batch hands on at once: its keyspace events, published, and the
+/// pushes among them meant for the client itself, written right after its reply. Redis 7.2
+/// holds a client's own pushes until its command's reply is written
+/// (`server.pending_push_messages`), so a RESP3 client subscribed to what it publishes or
+/// writes reads the reply, then the message, then the next command's reply.
+fn after_command(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink) {
+    ks.publish_events(&sess.fx, &mut sess.outbox);
+    sess.fx.events.clear();
+    if sess.client != 0 {
+        for m in sess.outbox.take_pushes_for(sess.client) {
+            sink.push_resp(&m.bytes);
+        }
+    }
 }
 
 fn bad_batch() -> Error {

@@ -162,6 +162,14 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.mails.is_empty()
     }
+
+    /// Take out the pushes addressed to `client` (messages to the client whose command
+    /// raised them), in order; the rest stay.
+    pub fn take_pushes_for(&mut self, client: u64) -> impl Iterator<Item = Mail> + '_ {
+        self.mails
+            .extract_if(.., move |(_, m)| m.client == client && m.kind == kind::PUSH)
+            .map(|(_, m)| m)
+    }
 }
 
 #[cfg(test)]

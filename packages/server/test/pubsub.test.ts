@@ -10,7 +10,7 @@
 import Redis from 'ioredis';
 import t from 'tap';
 import { Client, ReplyReader } from './diff/runner';
-import { cmd, RawClient, type Running, rssMiB, startShrike } from './harness';
+import { cmd, haveRedis, RawClient, type Running, rssMiB, startRedis, startShrike } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +108,42 @@ for (const mode of ['yes', 'no']) {
       t.equal(String(await c.next()), '*3\r\n$7\r\nmessage\r\n$2\r\nr3\r\n$1\r\nb\r\n');
       c.send(cmd('GET', 'nokey'));
       t.match(String(await c.next()), /^-ERR Can't execute 'get': only \(P\|S\)SUBSCRIBE/);
+    });
+
+    t.test("a client's own messages follow its command's reply, pipelined, as redis-server's do", async (t) => {
+      // One write: each push for the client itself must come right after the reply of the
+      // command that raised it, before the next command's reply (pending_push_messages).
+      const pipeline = Buffer.from(
+        'HELLO 3\r\nSUBSCRIBE self\r\nPUBLISH self a\r\nPING\r\nCONFIG SET notify-keyspace-events KEA\r\n' +
+          'PSUBSCRIBE __keyspace@0__:*\r\nSET own v\r\nGET own\r\nCLIENT REPLY OFF\r\nPUBLISH self b\r\nCLIENT REPLY ON\r\n' +
+          'CONFIG SET notify-keyspace-events ""\r\n',
+      );
+      const run = async (port: number): Promise<string> => {
+        const c = await RawClient.open(port);
+        try {
+          c.send(pipeline);
+          let out = '';
+          const deadline = Date.now() + 5000;
+          while (!out.endsWith('+OK\r\n+OK\r\n') && Date.now() < deadline) out += (await c.read(1, 1000)).toString('latin1');
+          // HELLO's map names the server's version and the client's id: keep what follows it.
+          return out.slice(out.indexOf('>3\r\n$9\r\nsubscribe'));
+        } finally {
+          c.close();
+        }
+      };
+      const got = await run(s.port);
+      t.equal(
+        got,
+        '>3\r\n$9\r\nsubscribe\r\n$4\r\nself\r\n:1\r\n:1\r\n>3\r\n$7\r\nmessage\r\n$4\r\nself\r\n$1\r\na\r\n+PONG\r\n+OK\r\n' +
+          '>3\r\n$10\r\npsubscribe\r\n$16\r\n__keyspace@0__:*\r\n:2\r\n+OK\r\n' +
+          '>4\r\n$8\r\npmessage\r\n$16\r\n__keyspace@0__:*\r\n$18\r\n__keyspace@0__:own\r\n$3\r\nset\r\n$1\r\nv\r\n' +
+          '>3\r\n$7\r\nmessage\r\n$4\r\nself\r\n$1\r\nb\r\n+OK\r\n+OK\r\n',
+      );
+      if (haveRedis()) {
+        const r = await startRedis();
+        t.teardown(() => r.stop());
+        t.equal(got, await run(r.port), 'the same bytes as redis-server');
+      }
     });
 
     t.test('a subscriber that goes leaves nothing behind', async (t) => {
@@ -238,3 +274,29 @@ for (const mode of ['yes', 'no']) {
     });
   });
 }
+
+t.test('a worker that dies leaves no subscription behind once it is replaced', async (t) => {
+  const s = await startShrike(['--threads', '1', '--enable-debug-command', 'yes']);
+  t.teardown(() => s.stop());
+  const sub = await ReplyReader.open(s.port);
+  t.teardown(() => sub.close());
+  sub.send(cmd('SUBSCRIBE', 'doomed'));
+  sub.send(cmd('PSUBSCRIBE', 'doomed*'));
+  await sub.next();
+  await sub.next();
+  const killer = await RawClient.open(s.port);
+  killer.send(cmd('DEBUG', 'SEGFAULT'));
+  t.ok(await killer.waitClosed(5000), 'the worker crashed');
+  // Its clients' connections die with it, without a word to the registry; the replacement
+  // worker purges what they held.
+  let after: Client | undefined;
+  for (let i = 0; i < 100 && after === undefined; i++) {
+    after = await Client.open(s.port).catch(() => undefined);
+    if (after === undefined) await sleep(100);
+  }
+  t.ok(after !== undefined, 'a replacement worker serves');
+  t.teardown(() => after?.close());
+  t.same(await after?.call('PUBSUB', 'NUMSUB', 'doomed'), [Buffer.from('doomed'), 0]);
+  t.equal(await after?.call('PUBSUB', 'NUMPAT'), 0);
+  t.equal(await after?.call('PUBLISH', 'doomed', 'x'), 0);
+});
