@@ -211,6 +211,16 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
 
+/** Client `client` of the calling worker becomes a monitor. */
+export declare function monitorAdd(client: number): void
+
+/** Send one MONITOR line (already RESP, `+...\r
+`) to every monitor. */
+export declare function monitorFeed(line: Uint8Array): void
+
+/** Client `client` of the calling worker stops monitoring (RESET, disconnect). */
+export declare function monitorRemove(client: number): void
+
 /** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
 export declare function noteErrorReply(text: string): void
 
@@ -223,6 +233,12 @@ export interface OpenFilesLimit {
   /** strerror of the last refused setrlimit, '' when none was refused. */
   error: string
 }
+
+/**
+ * CLIENT PAUSE / UNPAUSE: the active expiry cycle rests until `until_ms` (ms since the
+ * epoch; 0 or a past time: it runs again from its next tick).
+ */
+export declare function pauseActiveExpiry(untilMs: number): void
 
 /** Pin the calling OS thread (a worker's JS thread) to `cpu`, as `sched_setaffinity(0, ...)` does. */
 export declare function pinCurrentThread(cpu: number): void

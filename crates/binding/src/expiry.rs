@@ -1,5 +1,6 @@
 //! Server-wide background work and counters: the active expiry cycle and what INFO reads.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -11,6 +12,11 @@ use shrike_keyspace::Effects;
 use crate::batch::{keyspace, now_ms};
 
 static ACTIVE_EXPIRY: Once = Once::new();
+
+/// While CLIENT PAUSE is in force the active cycle rests (Redis's PAUSE_ACTION_EXPIRE): the
+/// end of the pause in ms since the epoch, 0 when none. Any worker writes it (PAUSE, UNPAUSE);
+/// the expiry thread reads it each tick.
+static EXPIRY_PAUSED_UNTIL_MS: AtomicI64 = AtomicI64::new(0);
 
 /// Keys the active cycle may remove per 100 ms tick before yielding the segment locks.
 const EXPIRE_KEYS_PER_TICK: usize = 2000;
@@ -34,6 +40,9 @@ pub fn start_active_expiry() -> Result<()> {
                 };
                 loop {
                     std::thread::sleep(Duration::from_millis(100));
+                    if now_ms() < EXPIRY_PAUSED_UNTIL_MS.load(Ordering::Relaxed) {
+                        continue;
+                    }
                     // Keep going while a tick fills its budget: a burst of expiries drains fast.
                     while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
@@ -53,6 +62,13 @@ pub fn start_active_expiry() -> Result<()> {
         drop(spawned);
     });
     Ok(())
+}
+
+/// CLIENT PAUSE / UNPAUSE: the active expiry cycle rests until `until_ms` (ms since the
+/// epoch; 0 or a past time: it runs again from its next tick).
+#[napi]
+pub fn pause_active_expiry(until_ms: f64) {
+    EXPIRY_PAUSED_UNTIL_MS.store(until_ms as i64, Ordering::Relaxed);
 }
 
 /// One database line of INFO keyspace.

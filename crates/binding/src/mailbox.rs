@@ -68,6 +68,7 @@ pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
         owned: pipe,
     });
     keyspace()?.mail.register(worker as usize, waker);
+    crate::monitor::forget_worker(worker);
     Ok(())
 }
 

@@ -5,6 +5,8 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { argvBytes, unixSec } from './clients';
+import { monitorLine } from './commands/monitor';
 import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
 import type { Command } from './commands/types';
 import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
@@ -33,6 +35,12 @@ const NO_BIG_ARG: readonly number[] = [0, 0];
 
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
+
+/** `ip:port`, IPv6 in brackets, as Redis's anetFormatAddr; `?` for an address already gone. */
+function formatAddr(ip: string, port: number): string {
+  if (ip === '') return `?:${port}`;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
 
 /** A client connection. */
 export class Connection implements TransportEvents {
@@ -65,6 +73,11 @@ export class Connection implements TransportEvents {
   /** CLIENT TRACKING is on (flag t; B with BCAST). */
   tracking = false;
   trackingBcast = false;
+  /** Held by CLIENT PAUSE: its request waits, unparsed, in rbuf until the pause ends (flag b). */
+  paused = false;
+  /** Bytes queued since MULTI and whether a queued command may write (clients.ts ClientPause.holds). */
+  multiMem = 0;
+  multiMayWrite = false;
   /** Closed or closing: no more commands run. */
   closed = false;
   /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
@@ -81,6 +94,9 @@ export class Connection implements TransportEvents {
   private resumeAt = -1;
   /** Start of the request being dispatched, in the buffer being run. */
   private frameStart = 0;
+  /** Its length, and whether it lies in rbuf (CLIENT LIST qbuf counts it as Redis's query buffer would). */
+  private frameLen = 0;
+  private frameInRbuf = false;
   /** Since when the output has been over the soft client-output-buffer-limit (0: it is not). */
   softSinceMs = 0;
   /** The error reply being written is one Redis does not count (DEBUG ERROR); see stats.ts. */
@@ -135,6 +151,26 @@ export class Connection implements TransportEvents {
     this.checkOutputLimit();
   }
 
+  /** Become a monitor: every worker's commands reach this client from now on. */
+  startMonitor(): void {
+    this.monitor = true;
+    this.server.addon.monitorAdd(this.id);
+    this.server.monitorsChanged(1);
+  }
+
+  /** Stop being a monitor (RESET, disconnect). */
+  stopMonitor(): void {
+    if (!this.monitor) return;
+    this.monitor = false;
+    this.server.addon.monitorRemove(this.id);
+    this.server.monitorsChanged(-1);
+  }
+
+  /** Show a command to every monitor, on any worker. */
+  private feedMonitors(cmd: Command, argv: Buffer[]): void {
+    this.server.addon.monitorFeed(monitorLine(this, cmd, argv));
+  }
+
   /** Pushes took the output past its limit (the ring checked): close as Redis does. */
   onOutputLimit(): void {
     if (this.closed) return;
@@ -144,7 +180,7 @@ export class Connection implements TransportEvents {
 
   /** Remote address as `ip:port`, as CLIENT LIST prints it. */
   get addr(): string {
-    return `${this.transport.remoteAddress || '?'}:${this.transport.remotePort}`;
+    return formatAddr(this.transport.remoteAddress, this.transport.remotePort);
   }
 
   /** Remote IP address alone ('' when the socket is already gone). */
@@ -154,7 +190,7 @@ export class Connection implements TransportEvents {
 
   /** Local address as `ip:port`. */
   get laddr(): string {
-    return `${this.transport.localAddress || '?'}:${this.transport.localPort}`;
+    return formatAddr(this.transport.localAddress, this.transport.localPort);
   }
 
   /** CONFIG SET proto-max-bulk-len reaches connected clients too, as in Redis. */
@@ -283,7 +319,16 @@ export class Connection implements TransportEvents {
    */
   private bigArgFrom(src: Buffer, at: number, end: number): boolean {
     const req = this.req;
-    if (!this.transport.bigArgs || this.partialAt !== at || this.held || this.waiting || this.closeAfterReply || this.closed) {
+    // While CLIENT PAUSE is on, a request may have to wait: it stays whole in rbuf.
+    if (
+      !this.transport.bigArgs ||
+      this.partialAt !== at ||
+      this.held ||
+      this.waiting ||
+      this.closeAfterReply ||
+      this.closed ||
+      this.server.pause.engaged
+    ) {
       return false;
     }
     const need = req.pendingNeed;
@@ -379,6 +424,8 @@ export class Connection implements TransportEvents {
         this.partialAt = pos;
         break;
       }
+      this.frameLen = next - pos;
+      this.frameInRbuf = buf === this.rbuf;
       pos = next;
       if (req.argc > 0) this.dispatch(req);
     }
@@ -412,6 +459,8 @@ export class Connection implements TransportEvents {
       if (!this.flushBefore()) return;
       const mark = this.w.length;
       this.execute(req);
+      // Held by CLIENT PAUSE: it runs, and is answered or not, when the pause ends.
+      if (this.paused) return;
       this.flushBatch();
       // CLIENT REPLY ON turned replies back on before writing its +OK; everything else is dropped.
       if ((this.replyMode as ReplyMode) !== ReplyMode.On) this.w.truncate(mark);
@@ -438,6 +487,7 @@ export class Connection implements TransportEvents {
         this.destroy();
         return;
       }
+      this.lastCommand = 'NULL';
       this.reject(unknownCommand(name, this.argStrings(req, 1)), undefined);
       return;
     }
@@ -445,11 +495,14 @@ export class Connection implements TransportEvents {
       const subName = src.toString('latin1', req.starts[1], req.ends[1]);
       const sub = cmd.subcommands.get(subName.toLowerCase());
       if (sub === undefined) {
+        this.lastCommand = 'NULL';
         this.reject(unknownSubcommand(cmd.name, subName), undefined);
         return;
       }
       cmd = sub;
     }
+    // Redis sets lastcmd at lookup: CLIENT LIST names a command refused for its arity or auth too.
+    this.lastCommand = cmd.name;
     const arity = cmd.arity;
     if ((arity > 0 && req.argc !== arity) || req.argc < -arity) {
       this.reject(wrongArity(cmd.name), cmd);
@@ -469,13 +522,44 @@ export class Connection implements TransportEvents {
         return;
       }
     }
-    if (cmd.op >= 0) this.queue(cmd, req);
-    else {
+    // CLIENT PAUSE (server.c processCommand), after the lookup, arity and auth errors it does not hold.
+    if (
+      (this.multi >= 0 || this.multiMem !== 0 || this.server.pause.engaged) &&
+      this.server.pause.holds(this, cmd, req) &&
+      req.starts[req.argc - 1] !== BIG_ARG_MARK
+    ) {
+      this.postpone();
+      return;
+    }
+    // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
+    if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      this.queue(cmd, req);
+    } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
-      this.lastCommand = cmd.name;
-      this.server.stats.call(this, cmd, this.argBuffers(req));
+      const argv = this.argBuffers(req);
+      this.server.stats.call(this, cmd, argv);
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
+  }
+
+  /** Hold the request being dispatched until CLIENT PAUSE ends (Redis's blockPostponeClient). */
+  private postpone(): void {
+    if (!this.flushBefore()) return;
+    this.resumeAt = this.frameStart;
+    this.waiting = true;
+    this.paused = true;
+    this.server.pause.hold(this);
+  }
+
+  /** CLIENT PAUSE ended: run the held request, and what came after it. */
+  unpause(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.waiting = false;
+    this.lastActiveMs = Date.now();
+    if (!this.held) this.runWaitingInput();
   }
 
   private reject(text: string, cmd: Command | undefined): void {
@@ -500,7 +584,6 @@ export class Connection implements TransportEvents {
     }
     this.batchStarts[this.batchCount++] = this.frameStart;
     this.server.commandsProcessed++;
-    this.lastCommand = cmd.name;
     const b = this.batch;
     let i = this.batchLen;
     b[i++] = cmd.op;
@@ -614,6 +697,8 @@ export class Connection implements TransportEvents {
   /** Resume after `suspend`: flush the reply and run what arrived meanwhile. */
   resume(): void {
     this.waiting = false;
+    // Its reply goes out now: Redis counts a write as an interaction (CLIENT LIST idle, `timeout`).
+    this.lastActiveMs = Date.now();
     this.server.stats.resumed(this);
     if (!this.held) this.runWaitingInput();
   }
@@ -627,6 +712,7 @@ export class Connection implements TransportEvents {
   /** The transport is gone (peer closed, reset, or our own close finished). */
   onClose(): void {
     this.closed = true;
+    this.stopMonitor();
     unsubscribeAllQuietly(this);
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
@@ -645,24 +731,37 @@ export class Connection implements TransportEvents {
     return out;
   }
 
-  /** This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them. */
-  infoLine(): string {
+  /**
+   * This client's CLIENT LIST / CLIENT INFO line, fields as Redis 7.2 prints them
+   * (networking.c catClientInfoString). `current`: the client is running the command asking.
+   */
+  infoLine(current = false): string {
     const now = Date.now();
-    // Redis's letter order (networking.c getClientInfoString).
+    // Redis's letter order; a paused client is blocked (BLOCKED_POSTPONE).
     const flags =
       `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
-        `${this.blocked ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
+        `${this.blocked || this.paused ? 'b' : ''}${this.tracking ? 't' : ''}${this.trackingBcast ? 'B' : ''}` +
         `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
     const [bigHeld = 0, bigAlloc = 0] = this.bigArgUse();
-    const qbuf = this.rlen + bigHeld;
-    const rbs = this.rbuf.length + bigAlloc;
+    // Mid-command (running, or waiting on other workers or a pause), as Redis keeps argv and the request's bytes.
+    const mid = current || this.waiting;
+    const argvMem = mid ? argvBytes(this.req) : 0;
+    // Redis's query buffer holds the request being run; a paused one was parsed out of it into argv.
+    let qbuf = this.rlen + bigHeld;
+    if (this.paused) qbuf -= this.frameLen;
+    else if (mid && !(current && this.frameInRbuf)) qbuf += this.frameLen;
+    const qbufFree = Math.max(0, this.rbuf.length - this.rlen);
+    const multiMem = this.multi >= 0 ? this.multiMem : 0;
+    const nowSec = unixSec(now);
+    // rbs/rbp: the reply buffers held (Shrike has no fixed per-client buffer; obl, its fill, stays 0).
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${fd} name=${this.name} ` +
-      `age=${Math.floor((now - this.createdAtMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} ` +
-      `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${rbs - qbuf} ` +
-      `argv-mem=0 multi-mem=0 rbs=${rbs} rbp=0 obl=0 oll=${oll} omem=${omem} tot-mem=${rbs + oalloc} ` +
+      `age=${nowSec - unixSec(this.createdAtMs)} idle=${nowSec - unixSec(this.lastActiveMs)} ` +
+      `flags=${flags} db=${this.db} sub=${this.sub} psub=${this.psub} ssub=${this.ssub} multi=${this.multi} qbuf=${qbuf} qbuf-free=${qbufFree} ` +
+      `argv-mem=${argvMem} multi-mem=${multiMem} rbs=${oalloc} rbp=${oalloc} obl=0 oll=${oll} omem=${omem} ` +
+      `tot-mem=${this.rbuf.length + bigAlloc + oalloc + argvMem + multiMem} ` +
       `events=${this.held ? 'w' : omem > 0 ? 'rw' : 'r'} cmd=${this.lastCommand} ` +
       `user=default redir=-1 resp=${this.proto} lib-name=${this.libName} lib-ver=${this.libVer}`
     );

@@ -20,6 +20,16 @@ export const HELLO_NOAUTH = line(
 );
 export const BAD_CLIENT_NAME = line('ERR Client names cannot contain spaces, newlines or special characters.');
 export const NO_SUCH_CLIENT = line('ERR No such client');
+export const INVALID_CLIENT_ID = line('ERR Invalid client ID');
+export const CLIENT_ID_NOT_POSITIVE = line('ERR client-id should be greater than 0');
+/** CLIENT KILL MAXAGE, as Redis 7.4 words it (7.2 has no MAXAGE). */
+export const MAXAGE_NOT_INTEGER = line('ERR maxage is not an integer or out of range');
+export const MAXAGE_NOT_POSITIVE = line('ERR maxage should be greater than 0');
+export const PAUSE_MODE = line('ERR CLIENT PAUSE mode must be WRITE or ALL');
+/** getTimeoutFromObjectOrReply (timeout.c) for a timeout in milliseconds. */
+export const TIMEOUT_NOT_INTEGER = line('ERR timeout is not an integer or out of range');
+export const TIMEOUT_NEGATIVE = line('ERR timeout is negative');
+export const TIMEOUT_OUT_OF_RANGE = line('ERR timeout is out of range');
 
 /** Redis replaces CR and LF in echoed client text so that a reply can never break framing. */
 function sanitize(s: string): string {
@@ -44,6 +54,16 @@ export function unknownCommand(name: string, args: readonly string[]): string {
 /** `ERR unknown subcommand 'x'. Try CONTAINER HELP.` */
 export function unknownSubcommand(container: string, sub: string): string {
   return sanitize(`ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+}
+
+/** `ERR Unknown client type 'x'` (CLIENT LIST / CLIENT KILL TYPE). */
+export function unknownClientType(name: string): string {
+  return sanitize(`ERR Unknown client type '${cString(name)}'`);
+}
+
+/** `ERR No such user 'x'` (CLIENT KILL USER). */
+export function noSuchUser(name: string): string {
+  return sanitize(`ERR No such user '${cString(name)}'`);
 }
 
 /** `ERR wrong number of arguments for 'name' command` (name is the full name, e.g. `client|kill`). */

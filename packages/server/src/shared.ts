@@ -3,6 +3,8 @@
  * `workerData` (client ids, client count, per-thread counters) and the messages of the hub
  * through which a worker asks all workers something (CLIENT LIST/KILL, CONFIG SET).
  */
+
+import { pauseBytes, releasePaused } from './clients';
 import { COMMAND_SPECS } from './commands/spec.generated';
 import type { Config } from './config';
 import { commandStatsBytes } from './stats';
@@ -23,8 +25,10 @@ export const ThreadSlot = {
   OutputPerSec: 10,
   /** Bytes held for clients: query buffers and pending output (INFO mem_clients_normal). */
   ClientMemory: 11,
+  /** This worker's clients in MONITOR mode: any worker with one makes every worker feed monitors. */
+  Monitors: 12,
 } as const;
-export const THREAD_STRIDE = 12;
+export const THREAD_STRIDE = 13;
 
 /** The buffers every thread sees. */
 export interface SharedBuffers {
@@ -36,6 +40,8 @@ export interface SharedBuffers {
   readonly threads: SharedArrayBuffer;
   /** Float64Array: per worker, per command, the counters of INFO commandstats (stats.ts). */
   readonly commandStats: SharedArrayBuffer;
+  /** CLIENT PAUSE state every worker reads (clients.ts ClientPause). */
+  readonly pause: SharedArrayBuffer;
 }
 
 /** What a worker receives at start. */
@@ -53,13 +59,16 @@ export interface WorkerData {
 export type Ask =
   | { readonly kind: 'clientList'; readonly filter: ClientFilter }
   | { readonly kind: 'clientKill'; readonly filter: ClientFilter; readonly skipId: number }
+  | { readonly kind: 'clientUnpause' }
   | { readonly kind: 'configSet'; readonly pairs: readonly (readonly [string, string])[] }
   | { readonly kind: 'resetStats' }
   | { readonly kind: 'publishStats' };
 
 /** Which clients a CLIENT LIST / CLIENT KILL concerns; every field set must match. */
 export interface ClientFilter {
+  /** CLIENT LIST ID lists in this order, repeats included, as Redis. */
   readonly ids?: readonly number[];
+  /** 'normal' | 'master' | 'slave' | 'pubsub' (Redis's getClientTypeByName: replica is slave). */
   readonly type?: string;
   readonly addr?: string;
   readonly laddr?: string;
@@ -87,15 +96,18 @@ export function createShared(threads: number): SharedBuffers {
     clients: new SharedArrayBuffer(4),
     threads: new SharedArrayBuffer(threads * THREAD_STRIDE * 8),
     commandStats: new SharedArrayBuffer(commandStatsBytes(threads, COMMAND_SPECS.size)),
+    pause: new SharedArrayBuffer(pauseBytes(threads)),
   };
 }
 
 /**
  * A worker that died closed its clients without counting them out: take its share off the
- * global client count (maxclients) and clear its row, so a replacement starts from zero.
+ * global client count (maxclients), clear its row and the count of clients it held paused,
+ * so a replacement starts from zero.
  */
 export function releaseClients(shared: SharedBuffers, index: number): void {
   const row = new Float64Array(shared.threads, index * THREAD_STRIDE * 8, THREAD_STRIDE);
   Atomics.sub(new Int32Array(shared.clients), 0, row[ThreadSlot.Clients] ?? 0);
   row[ThreadSlot.Clients] = 0;
+  releasePaused(shared.pause, index);
 }

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
+import { ClientPause, closeIdle, killClients, listClients } from './clients';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
 import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
@@ -17,7 +18,7 @@ import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
 import { eachMail, MAIL_PUSH, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
-import { type Ask, type ClientFilter, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
+import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
 import { NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
@@ -59,6 +60,8 @@ export class WorkerServer implements UringHost {
   commandsProcessed = 0;
   /** INFO commandstats / errorstats counters of this worker. */
   readonly stats: WorkerStats;
+  /** CLIENT PAUSE, shared by every worker; holds this worker's paused clients. */
+  readonly pause: ClientPause;
   private connectionsReceived = 0;
   private rejected = 0;
   private closedSinceTrim = 0;
@@ -93,6 +96,7 @@ export class WorkerServer implements UringHost {
     this.table = buildTable(ops);
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
     this.commandIndex = new NameIndex(this.table);
+    this.pause = new ClientPause(data.shared.pause, data.index, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
     this.addon.startActiveExpiry();
     // A restarted worker's clients are gone: nothing may stay subscribed in their name.
     this.addon.pubsubDropWorker(this.index);
@@ -107,6 +111,8 @@ export class WorkerServer implements UringHost {
         this.log.warn({ err, cpu: data.cpu }, 'could not pin worker thread');
       }
     }
+    // A predecessor that died may have left monitors counted (the core forgets them at registerMailbox).
+    this.row[ThreadSlot.Monitors] = 0;
     this.row[ThreadSlot.Cpu] = this.addon.currentCpu();
     this.row[ThreadSlot.Tid] = this.addon.currentTid();
   }
@@ -202,6 +208,7 @@ export class WorkerServer implements UringHost {
 
   /** Forget a closed connection. */
   removeConnection(c: Connection): void {
+    if (c.paused) this.pause.forget(c);
     if (this.connections.delete(c)) {
       this.clients.delete(c.id);
       this.closedSinceTrim++;
@@ -258,6 +265,8 @@ export class WorkerServer implements UringHost {
   private sampleRates(): void {
     const now = Date.now();
     for (const c of this.connections) if (c.softSinceMs !== 0) c.checkOutputLimit();
+    // Redis's clientsCron visits every client about once a second; this runs 10 times as often.
+    if (this.config.timeout > 0) closeIdle(this.connections, this.config.timeout, now, this.log);
     this.opsRate.sample(this.commandsProcessed, now);
     this.inputRate.sample(this.netInput, now);
     this.outputRate.sample(this.outputTotal(), now);
@@ -325,6 +334,18 @@ export class WorkerServer implements UringHost {
     return rows;
   }
 
+  /** Whether any worker has a client in MONITOR mode (then every command is fed to them). */
+  get monitoring(): boolean {
+    const rows = this.allRows;
+    for (let i = ThreadSlot.Monitors; i < rows.length; i += THREAD_STRIDE) if ((rows[i] as number) > 0) return true;
+    return false;
+  }
+
+  /** One of this worker's clients started (+1) or stopped (-1) monitoring. */
+  monitorsChanged(by: number): void {
+    this.row[ThreadSlot.Monitors] = (this.row[ThreadSlot.Monitors] ?? 0) + by;
+  }
+
   /** Connected clients over all workers. */
   get connectedClients(): number {
     return Atomics.load(this.clientCount, 0);
@@ -358,19 +379,12 @@ export class WorkerServer implements UringHost {
   private answer(ask: Ask): unknown {
     switch (ask.kind) {
       case 'clientList':
-        return this.matching(ask.filter).map((c) => c.infoLine());
-      case 'clientKill': {
-        let n = 0;
-        for (const c of this.matching(ask.filter)) {
-          if (c.id === ask.skipId) continue;
-          n++;
-          // A client killing itself still gets its reply (Redis frees it after the reply).
-          if (c.closeAfterReply === false && c.closed === false) c.closeAfterReply = true;
-          c.flush();
-          if (!c.closed) c.destroy();
-        }
-        return n;
-      }
+        return listClients(this.connections, ask.filter);
+      case 'clientKill':
+        return killClients(this.connections, ask.filter, ask.skipId);
+      case 'clientUnpause':
+        this.pause.release();
+        return true;
       case 'configSet':
         for (const [k, v] of ask.pairs) applyParam(this.config, k, [v]);
         configureKeyspace(
@@ -404,22 +418,6 @@ export class WorkerServer implements UringHost {
     this.outputRate.reset();
     this.stats.reset();
     this.publishStats();
-  }
-
-  private matching(f: ClientFilter): Connection[] {
-    const now = Date.now();
-    const out: Connection[] = [];
-    for (const c of this.connections) {
-      if (c.closed) continue;
-      if (f.ids !== undefined && !f.ids.includes(c.id)) continue;
-      if (f.type !== undefined && f.type !== 'normal') continue;
-      if (f.addr !== undefined && f.addr !== c.addr) continue;
-      if (f.laddr !== undefined && f.laddr !== c.laddr) continue;
-      if (f.user !== undefined && f.user !== 'default') continue;
-      if (f.maxAgeSec !== undefined && (now - c.createdAtMs) / 1000 < f.maxAgeSec) continue;
-      out.push(c);
-    }
-    return out;
   }
 
   /**

@@ -297,7 +297,7 @@ export function pairPerFile(): ServerPair {
   };
 }
 
-/** Send `request` and read one whole reply (simple, error, integer, bulk, or an array or map of those). */
+/** Send `request` and read one whole reply (simple, error, integer, bulk, verbatim, or an array or map of those). */
 export async function readReply(c: RawClient, request: Buffer): Promise<string> {
   c.send(request);
   let got = '';
@@ -317,7 +317,7 @@ function replyComplete(s: string): boolean {
     if (eol < 0) return false;
     const head = s.slice(pos, eol);
     pos = eol + 2;
-    if (head[0] === '$') {
+    if (head[0] === '$' || head[0] === '=') {
       const n = Number(head.slice(1));
       if (n < 0) return true;
       if (s.length < pos + n + 2) return false;
@@ -331,4 +331,31 @@ function replyComplete(s: string): boolean {
     return true;
   };
   return one() && pos === s.length;
+}
+
+/**
+ * Open clients until one sits on each of a 2-thread server's workers (INFO threads counts
+ * each worker's clients); returns [client on worker 0, client on worker 1].
+ */
+export async function clientsOnBothWorkers(port: number): Promise<RawClient[]> {
+  const probe = await RawClient.open(port);
+  const perWorker = async (): Promise<number[]> => {
+    const info = await readReply(probe, cmd('INFO', 'threads'));
+    return [...info.matchAll(/connected_clients=(\d+)/g)].map((m) => Number(m[1]));
+  };
+  const found: (RawClient | undefined)[] = [undefined, undefined];
+  const spare: RawClient[] = [];
+  for (let i = 0; i < 40 && (found[0] === undefined || found[1] === undefined); i++) {
+    const before = await perWorker();
+    const c = await RawClient.open(port);
+    await readReply(c, cmd('PING'));
+    const after = await perWorker();
+    const w = after.findIndex((n, j) => n > (before[j] ?? 0));
+    if (w >= 0 && found[w] === undefined) found[w] = c;
+    else spare.push(c);
+  }
+  for (const c of spare) c.close();
+  probe.close();
+  if (found[0] === undefined || found[1] === undefined) throw new Error('no client landed on both workers');
+  return [found[0], found[1]];
 }

@@ -8,7 +8,6 @@ import {
   BAD_CLIENT_NAME,
   DB_OUT_OF_RANGE,
   HELLO_NOAUTH,
-  NO_SUCH_CLIENT,
   NOPASS_AUTH,
   NOPROTO,
   NOT_INTEGER,
@@ -16,7 +15,6 @@ import {
   WRONGPASS,
   wrongArity,
 } from '../errors';
-import type { ClientFilter } from '../shared';
 import { replyHelp } from './help';
 import { protocolChanged, unsubscribeAllQuietly } from './pubsub';
 import type { TsEntry } from './types';
@@ -203,6 +201,7 @@ function reset(c: Connection): void {
   if (c.replyMode !== ReplyMode.Skip) c.replyMode = ReplyMode.On;
   c.skipNext = false;
   c.authenticated = c.server.config.requirepass === '';
+  c.stopMonitor();
   c.w.simple('RESET');
 }
 
@@ -236,7 +235,7 @@ function clientGetname(c: Connection): void {
 
 /** CLIENT INFO */
 function clientInfo(c: Connection): void {
-  c.w.verbatim('txt', `${c.infoLine()}\n`);
+  c.w.verbatim('txt', `${c.infoLine(true)}\n`);
 }
 
 /** CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> */
@@ -289,133 +288,6 @@ function clientNoEvict(c: Connection, argv: Buffer[]): void {
 function clientNoTouch(c: Connection, argv: Buffer[]): void {
   onOff(c, argv, (on) => {
     c.noTouch = on;
-  });
-}
-
-/** Parse CLIENT LIST's [TYPE t] [ID id ...]; a string is an error reply. */
-function parseListFilter(argv: Buffer[]): ClientFilter | string {
-  if (argv.length === 2) return {};
-  const opt = lower(argv[2]);
-  if (opt === 'type' && argv.length === 4) {
-    const type = lower(argv[3]);
-    if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
-      return `ERR Unknown client type '${(argv[3] as Buffer).toString('latin1')}'`;
-    return { type };
-  }
-  if (opt === 'id' && argv.length >= 4) {
-    const ids: number[] = [];
-    for (const b of argv.slice(3)) {
-      const id = parseInteger(b);
-      if (id === undefined || id <= 0) return 'ERR Invalid client ID';
-      ids.push(id);
-    }
-    return { ids };
-  }
-  return 'ERR syntax error';
-}
-
-/** CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id ...] — over every worker. */
-function clientList(c: Connection, argv: Buffer[]): void {
-  const filter = parseListFilter(argv);
-  if (typeof filter === 'string') {
-    c.w.error(filter);
-    return;
-  }
-  c.suspend();
-  c.server.ask({ kind: 'clientList', filter }, (results) => {
-    const lines = (results as string[][]).flat();
-    lines.sort((a, b) => idOf(a) - idOf(b));
-    c.w.verbatim('txt', lines.map((l) => `${l}\n`).join(''));
-    c.resume();
-  });
-}
-
-function idOf(line: string): number {
-  return Number(/^id=(\d+)/.exec(line)?.[1] ?? 0);
-}
-
-/**
- * CLIENT KILL ip:port | CLIENT KILL <ID id | TYPE t | USER u | ADDR a | LADDR a | SKIPME yes/no | MAXAGE s> ...
- * — over every worker.
- */
-function clientKill(c: Connection, argv: Buffer[]): void {
-  if (argv.length === 3) {
-    // The old form: one address, replies OK or an error.
-    const addr = (argv[2] as Buffer).toString('latin1');
-    c.suspend();
-    c.server.ask({ kind: 'clientKill', filter: { addr }, skipId: 0 }, (results) => {
-      const n = (results as number[]).reduce((a, b) => a + b, 0);
-      if (n > 0) c.w.raw(OK);
-      else c.w.raw(NO_SUCH_CLIENT);
-      c.resume();
-    });
-    return;
-  }
-  if (argv.length % 2 !== 0) {
-    c.w.raw(SYNTAX);
-    return;
-  }
-  const f: { ids?: number[]; type?: string; addr?: string; laddr?: string; user?: string; maxAgeSec?: number } = {};
-  let skipMe = true;
-  for (let i = 2; i < argv.length; i += 2) {
-    const opt = lower(argv[i]);
-    const val = argv[i + 1] as Buffer;
-    const s = val.toString('latin1');
-    switch (opt) {
-      case 'id': {
-        const id = parseInteger(val);
-        if (id === undefined || id <= 0) {
-          c.w.error('ERR client-id should be greater than 0');
-          return;
-        }
-        f.ids = [id];
-        break;
-      }
-      case 'type': {
-        const t = s.toLowerCase();
-        if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) {
-          c.w.error(`ERR Unknown client type '${s}'`);
-          return;
-        }
-        f.type = t;
-        break;
-      }
-      case 'addr':
-        f.addr = s;
-        break;
-      case 'laddr':
-        f.laddr = s;
-        break;
-      case 'user':
-        f.user = s;
-        break;
-      case 'maxage': {
-        const age = parseInteger(val);
-        if (age === undefined) {
-          c.w.raw(NOT_INTEGER);
-          return;
-        }
-        f.maxAgeSec = age;
-        break;
-      }
-      case 'skipme': {
-        const v = s.toLowerCase();
-        if (v !== 'yes' && v !== 'no') {
-          c.w.raw(SYNTAX);
-          return;
-        }
-        skipMe = v === 'yes';
-        break;
-      }
-      default:
-        c.w.raw(SYNTAX);
-        return;
-    }
-  }
-  c.suspend();
-  c.server.ask({ kind: 'clientKill', filter: f, skipId: skipMe ? c.id : 0 }, (results) => {
-    c.w.integer((results as number[]).reduce((a, b) => a + b, 0));
-    c.resume();
   });
 }
 
@@ -488,8 +360,6 @@ export const entries: readonly TsEntry[] = [
   { name: 'client|setname', handler: clientSetname },
   { name: 'client|getname', handler: clientGetname },
   { name: 'client|info', handler: clientInfo },
-  { name: 'client|list', handler: clientList },
-  { name: 'client|kill', handler: clientKill },
   { name: 'client|setinfo', handler: clientSetinfo },
   { name: 'client|reply', handler: clientReply },
   { name: 'client|no-evict', handler: clientNoEvict },

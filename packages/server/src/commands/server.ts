@@ -132,7 +132,8 @@ function section(c: Connection, name: Section): string[] {
         `maxclients:${cfg.maxclients}`,
         'client_recent_max_input_buffer:0',
         'client_recent_max_output_buffer:0',
-        'blocked_clients:0',
+        // Redis counts clients held by CLIENT PAUSE as blocked (blockPostponeClient).
+        `blocked_clients:${s.pause.heldTotal}`,
         'tracking_clients:0',
         'clients_in_timeout_table:0',
         'total_blocking_keys:0',

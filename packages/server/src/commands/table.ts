@@ -3,8 +3,10 @@
  * flags), the core's op list and the TypeScript family files into one lookup map.
  * Built once per worker at startup.
  */
+import { entries as clientEntries } from './client';
 import { entries as connectionEntries } from './connection';
 import { entries as debugEntries } from './debug';
+import { entries as monitorEntries } from './monitor';
 import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
@@ -21,7 +23,7 @@ export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
 const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...serverEntries, ...debugEntries, ...pubsubEntries];
+const TS_ENTRIES = [...connectionEntries, ...clientEntries, ...serverEntries, ...debugEntries, ...monitorEntries, ...pubsubEntries];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command
@@ -47,6 +49,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       handler: i?.handler,
       statIndex: STAT_INDEX.get(spec.name) ?? 0,
       noAuth: spec.flags.includes('no_auth'),
+      skipMonitor: spec.flags.includes('admin') || spec.flags.includes('skip_monitor'),
       subcommands,
     };
   };

@@ -23,6 +23,8 @@ export interface Command {
   readonly statIndex: number;
   /** May run before AUTH (Redis's `no_auth` flag). */
   readonly noAuth: boolean;
+  /** Not shown to MONITOR (Redis's `admin` and `skip_monitor` flags). */
+  readonly skipMonitor: boolean;
   /** Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name. */
   readonly subcommands: ReadonlyMap<string, Command> | undefined;
 }
