@@ -165,6 +165,7 @@ pub(crate) fn run_batch(
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
+        let mailed = sess.outbox.len();
         match owned {
             Some(last) => crate::stats::timed(op, sink, |out| {
                 ks.run_owned(&mut sess, op, &argv, last, out)
@@ -176,7 +177,7 @@ pub(crate) fn run_batch(
             sink.truncate(mark);
         }
         if !sess.fx.events.is_empty() || !sess.outbox.is_empty() {
-            after_command(ks, &mut sess, sink);
+            after_command(ks, &mut sess, sink, mailed);
             // Pushes are written under CLIENT REPLY OFF too (Redis's CLIENT_PUSHING).
             mark = sink.len();
         }
@@ -203,11 +204,13 @@ pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
 /// holds a client's own pushes until its command's reply is written
 /// (`server.pending_push_messages`), so a RESP3 client subscribed to what it publishes or
 /// writes reads the reply, then the message, then the next command's reply.
-fn after_command(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink) {
+/// Only the mail the command added (from `mailed` on) is looked at: a batch of PUBLISHes
+/// to many subscribers would otherwise scan its whole outbox once per command.
+fn after_command(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink, mailed: usize) {
     ks.publish_events(&sess.fx, &mut sess.outbox);
     sess.fx.events.clear();
     if sess.client != 0 {
-        for m in sess.outbox.take_pushes_for(sess.client) {
+        for m in sess.outbox.take_pushes_for(sess.client, mailed) {
             sink.push_resp(&m.bytes);
         }
     }

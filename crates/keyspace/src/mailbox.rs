@@ -163,11 +163,19 @@ impl Outbox {
         self.mails.is_empty()
     }
 
-    /// Take out the pushes addressed to `client` (messages to the client whose command
-    /// raised them), in order; the rest stay.
-    pub fn take_pushes_for(&mut self, client: u64) -> impl Iterator<Item = Mail> + '_ {
+    /// Mail collected so far.
+    pub fn len(&self) -> usize {
+        self.mails.len()
+    }
+
+    /// Take out the pushes addressed to `client` among the mail added since the outbox held
+    /// `from` (messages to the client whose command raised them), in order; the rest stay.
+    pub fn take_pushes_for(&mut self, client: u64, from: usize) -> impl Iterator<Item = Mail> + '_ {
+        let from = from.min(self.mails.len());
         self.mails
-            .extract_if(.., move |(_, m)| m.client == client && m.kind == kind::PUSH)
+            .extract_if(from.., move |(_, m)| {
+                m.client == client && m.kind == kind::PUSH
+            })
             .map(|(_, m)| m)
     }
 }
