@@ -146,6 +146,36 @@ for (const mode of ['yes', 'no']) {
       }
     });
 
+    t.test('confirmations are pushes: CLIENT REPLY OFF and SKIP do not hold them, as in redis-server', async (t) => {
+      const pipeline = Buffer.from(
+        'CLIENT REPLY OFF\r\nSUBSCRIBE a b\r\nUNSUBSCRIBE a b\r\nCLIENT REPLY SKIP\r\nPSUBSCRIBE p\r\nPING\r\nPUNSUBSCRIBE\r\nCLIENT REPLY ON\r\nPING\r\n',
+      );
+      const run = async (port: number): Promise<string> => {
+        const c = await RawClient.open(port);
+        try {
+          c.send(pipeline);
+          let out = '';
+          const deadline = Date.now() + 5000;
+          while (!out.endsWith('+PONG\r\n') && Date.now() < deadline) out += (await c.read(1, 1000)).toString('latin1');
+          return out;
+        } finally {
+          c.close();
+        }
+      };
+      const got = await run(s.port);
+      t.equal(
+        got,
+        '*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n' +
+          '*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n' +
+          '*3\r\n$10\r\npsubscribe\r\n$1\r\np\r\n:1\r\n*3\r\n$12\r\npunsubscribe\r\n$1\r\np\r\n:0\r\n+OK\r\n+PONG\r\n',
+      );
+      if (haveRedis()) {
+        const r = await startRedis();
+        t.teardown(() => r.stop());
+        t.equal(got, await run(r.port), 'the same bytes as redis-server');
+      }
+    });
+
     t.test('a subscriber that goes leaves nothing behind', async (t) => {
       const c = await ReplyReader.open(s.port);
       c.send(cmd('SUBSCRIBE', 'gone1', 'gone2'));

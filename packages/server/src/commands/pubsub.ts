@@ -4,7 +4,7 @@
  * crates/keyspace/src/pubsub.rs, shared by every worker) and the connection's counts, and
  * reply one confirmation per name. PUBLISH, SPUBLISH and PUBSUB run in the core.
  */
-import type { Connection } from '../connection';
+import { type Connection, ReplyMode } from '../connection';
 import type { TsEntry } from './types';
 
 /** Subscription kinds, as the binding numbers them (pubsub::Kind). */
@@ -62,14 +62,26 @@ function confirm(c: Connection, name: string, channel: Buffer | undefined, kind:
   w.integer(countFor(c, kind));
 }
 
+/**
+ * Confirmations are pushes: Redis writes them under CLIENT REPLY OFF/SKIP too (CLIENT_PUSHING),
+ * where dispatch drops what a command wrote. Send them past it, in order (dispatch flushed
+ * everything before this command).
+ */
+function pushPastReplyOff(c: Connection, mark: number): void {
+  if (c.replyMode === ReplyMode.On || c.w.length === mark) return;
+  c.transport.write(Buffer.from(c.w.written(mark)));
+}
+
 /** `pubsubSubscribeChannel` / `pubsubSubscribePattern` for each name of argv[1..]. */
 function subscribeGeneric(c: Connection, argv: Buffer[], kind: number): void {
+  const mark = c.w.length;
   const names = argv.slice(1);
   const added = c.server.addon.pubsubSubscribe(c.id, c.server.index, c.proto === 3, kind, names);
   for (let i = 0; i < names.length; i++) {
     if (added[i] === 1) adjust(c, kind, 1);
     confirm(c, SUBSCRIBE_NAME[kind] as string, names[i], kind);
   }
+  pushPastReplyOff(c, mark);
 }
 
 /**
@@ -77,6 +89,7 @@ function subscribeGeneric(c: Connection, argv: Buffer[], kind: number): void {
  * there are none (with the null-channel confirmation when there was nothing to leave).
  */
 function unsubscribeGeneric(c: Connection, argv: Buffer[], kind: number): void {
+  const mark = c.w.length;
   const name = UNSUBSCRIBE_NAME[kind] as string;
   if (argv.length === 1) {
     const gone = c.server.addon.pubsubUnsubscribeAll(c.id, kind);
@@ -85,14 +98,15 @@ function unsubscribeGeneric(c: Connection, argv: Buffer[], kind: number): void {
       confirm(c, name, ch, kind);
     }
     if (gone.length === 0) confirm(c, name, undefined, kind);
-    return;
+  } else {
+    const names = argv.slice(1);
+    const removed = c.server.addon.pubsubUnsubscribe(c.id, kind, names);
+    for (let i = 0; i < names.length; i++) {
+      if (removed[i] === 1) adjust(c, kind, -1);
+      confirm(c, name, names[i], kind);
+    }
   }
-  const names = argv.slice(1);
-  const removed = c.server.addon.pubsubUnsubscribe(c.id, kind, names);
-  for (let i = 0; i < names.length; i++) {
-    if (removed[i] === 1) adjust(c, kind, -1);
-    confirm(c, name, names[i], kind);
-  }
+  pushPastReplyOff(c, mark);
 }
 
 /** SUBSCRIBE channel [channel ...] */
