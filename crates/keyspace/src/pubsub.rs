@@ -17,6 +17,7 @@ use parking_lot::RwLock;
 use crate::glob;
 use crate::mailbox::{Mail, Outbox};
 use crate::notify::{self, KeyEvent};
+use crate::number::IntBuf;
 
 /// Which of a client's three subscription sets a call is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,7 @@ const RESP3_PMESSAGE: &[u8] = b">4\r\n$8\r\npmessage\r\n";
 
 fn bulk(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'$');
-    out.extend_from_slice(s.len().to_string().as_bytes());
+    out.extend_from_slice(IntBuf::new().format_u64(s.len() as u64));
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(s);
     out.extend_from_slice(b"\r\n");
@@ -345,12 +346,13 @@ impl Registry {
             return;
         }
         let mut chan = Vec::with_capacity(64);
+        let mut db = IntBuf::new();
         for e in events {
             let name = e.event.name.as_bytes();
             if flags & notify::KEYSPACE != 0 {
                 chan.clear();
                 chan.extend_from_slice(b"__keyspace@");
-                chan.extend_from_slice(e.db.to_string().as_bytes());
+                chan.extend_from_slice(db.format_u64(u64::from(e.db)));
                 chan.extend_from_slice(b"__:");
                 chan.extend_from_slice(&e.key);
                 self.publish(&chan, name, false, out);
@@ -358,7 +360,7 @@ impl Registry {
             if flags & notify::KEYEVENT != 0 {
                 chan.clear();
                 chan.extend_from_slice(b"__keyevent@");
-                chan.extend_from_slice(e.db.to_string().as_bytes());
+                chan.extend_from_slice(db.format_u64(u64::from(e.db)));
                 chan.extend_from_slice(b"__:");
                 chan.extend_from_slice(name);
                 self.publish(&chan, &e.key, false, out);
