@@ -18,6 +18,7 @@ import { parseOptions, SECTIONS, USAGE } from './lib/options.mjs';
 import { summaryText } from './lib/report.mjs';
 import { repoRoot } from './lib/servers.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
+import { blockingSection } from './sections/blocking.mjs';
 import { collectionsSection } from './sections/collections.mjs';
 import { lazyfreeSection } from './sections/lazyfree.mjs';
 import { memorySection } from './sections/memory.mjs';
@@ -33,6 +34,7 @@ const SECTION_RUNNERS = {
   collections: collectionsSection,
   lazyfree: lazyfreeSection,
   scaling: scalingSection,
+  blocking: blockingSection,
   pubsub: pubsubSection,
 };
 

@@ -134,6 +134,20 @@ export function summaryText(results) {
     );
   }
 
+  const bl = results.blocking;
+  if (bl) {
+    out.push(
+      '',
+      `Blocking: BLPOP/LPUSH ping-pong round trip (µs), ${k(bl.roundTrips)} per run, median of ${bl.rounds} round(s); shrike --threads ${bl.shrikeThreads}, clients on different workers`,
+    );
+    out.push(
+      table(
+        ['percentile', 'redis', 'shrike', 'ratio'],
+        ['p50', 'p99'].map((p) => [p, fx(bl.median.redis[`${p}Us`], 1), fx(bl.median.shrike[`${p}Us`], 1), `${fx(bl.ratio[p])}x`]),
+      ),
+    );
+  }
+
   const sc = results.scaling;
   if (sc) {
     out.push('', `Scaling: shrike --threads 1 vs 2, redis-benchmark on CPU ${sc.clientCpu}, median of ${sc.rounds} round(s)`);

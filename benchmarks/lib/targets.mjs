@@ -151,6 +151,22 @@ export function evaluateTargets(results) {
       short: stallMs === null ? 'n/a' : `${fx(stallMs)} ms`,
     });
   }
+  // Issue 10: a push serves a client blocked on another worker about as fast as Redis.
+  const bl = results.blocking;
+  for (const p of ['p50', 'p99']) {
+    targets.push(
+      check(
+        `blocking ${p}`,
+        `BLPOP/LPUSH ping-pong round trip ${p} ≤ 1.5x Redis`,
+        bl?.ratio[p],
+        1.5,
+        '<=',
+        bl
+          ? `shrike ${ms(bl.median.shrike[`${p}Us`])} / redis ${ms(bl.median.redis[`${p}Us`])} = ${fx(bl.ratio[p])}x`
+          : 'blocking section not run',
+      ),
+    );
+  }
   // Issue 10: PUBLISH fan-out to 50 subscribers spread over the workers.
   const ps = results.pubsub;
   targets.push(

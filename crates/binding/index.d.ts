@@ -98,6 +98,9 @@ export declare function adjustOpenFilesLimit(want: number): OpenFilesLimit
 /** CPUs this process may run on (its affinity mask at start), in ascending order. */
 export declare function allowedCpus(): Array<number>
 
+/** `[blocked_clients, total_blocking_keys]` over every worker (INFO clients). */
+export declare function blockedInfo(): Array<number>
+
 /**
  * COMMAND GETKEYS for the command whose spec is named `name` (its full name, '' when the
  * caller's table has none), `argv` starting at the command's name.
@@ -203,6 +206,12 @@ export interface KeyspaceStats {
 export declare function lastBatchRan(): number
 
 /**
+ * Whether the last batch run on this thread (either transport) ended with its client
+ * blocked: the block's timeout in ms (0: none), or -1 when it did not block.
+ */
+export declare function lastBlock(): number
+
+/**
  * Create, bind and listen a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT set;
  * returns its fd. `host` is an IP literal (`127.0.0.1`, `0.0.0.0`, `::1`, `::`).
  */
@@ -283,7 +292,8 @@ export declare function pubsubUnsubscribeAll(client: number, kindId: number): Ar
  * Register the calling worker thread's mailbox as worker `worker`: it is woken by writes to
  * `fd`, an eventfd (`createWakeFd`, read by the ring) or, with `pipe`, the write end of a
  * pipe made by `createWakePipe` (read by the Node loop), which the mailbox then owns.
- * Mail left for a previous worker of that index is dropped.
+ * Mail left for a previous worker of that index is dropped, and so are the blocks of its
+ * clients (they died with it).
  */
 export declare function registerMailbox(worker: number, fd: number, pipe: boolean): void
 
@@ -313,6 +323,14 @@ export declare function takeMail(): Buffer
 
 /** INFO stats `total_error_replies`. */
 export declare function totalErrorReplies(): number
+
+/**
+ * End client `client`'s block without data: `how` 0 replies the timeout reply (a timeout,
+ * CLIENT UNBLOCK id TIMEOUT), 1 the -UNBLOCKED error (CLIENT UNBLOCK id ERROR), 2 nothing
+ * (it disconnected). The reply reaches its worker as REPLY mail. False when it was not
+ * blocked (or a push served it first: that reply is on its way).
+ */
+export declare function unblockClient(client: number, how: number): boolean
 
 /** Bytes the Rust allocator holds right now (INFO used_memory). */
 export declare function usedMemory(): number

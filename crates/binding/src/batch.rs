@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
+use shrike_keyspace::blocking::{Block, Unblock};
 use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
 
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
@@ -48,6 +49,9 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
 const FLAG_DISCARD: u32 = 4;
+/// Batch flag: a blocking command in the batch may block the client (not in MULTI); the
+/// batch then ends with it, and `lastBlock` says so.
+const FLAG_MAY_BLOCK: u32 = 8;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -86,6 +90,15 @@ pub fn execute(
 thread_local! {
     /// How many commands the last `execute` on this thread ran.
     static LAST_RAN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The timeout in ms of the block the last batch on this thread ended in, -1 for none.
+    static LAST_BLOCK: std::cell::Cell<f64> = const { std::cell::Cell::new(-1.0) };
+}
+
+/// Whether the last batch run on this thread (either transport) ended with its client
+/// blocked: the block's timeout in ms (0: none), or -1 when it did not block.
+#[napi(catch_unwind)]
+pub fn last_block() -> f64 {
+    LAST_BLOCK.with(|b| b.get())
 }
 
 /// How many commands the last `execute` on this thread ran (all of them unless its replies
@@ -135,8 +148,16 @@ pub(crate) fn run_batch(
         no_touch: flags & FLAG_NO_TOUCH != 0,
         client,
         worker: crate::mailbox::this_worker(),
+        // A client already gone (client 0: the ring runs what it read) never blocks: no
+        // one would ever end the block.
+        block: if flags & FLAG_MAY_BLOCK != 0 && client != 0 {
+            Block::Allow
+        } else {
+            Block::Deny
+        },
         ..Session::default()
     };
+    LAST_BLOCK.with(|b| b.set(-1.0));
     let discard = flags & FLAG_DISCARD != 0;
     let mut mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
@@ -173,6 +194,16 @@ pub(crate) fn run_batch(
             None => crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out)),
         }
         ran += 1;
+        if let Some(timeout_ms) = sess.blocked {
+            // The client waits: nothing after its blocking command runs until it is served.
+            LAST_BLOCK.with(|b| b.set(timeout_ms as f64));
+            break;
+        }
+        // Redis serves blocked clients after every command (processCommand ->
+        // handleClientsBlockedOnKeys), so a pipelined LPUSH + LLEN sees the served pop.
+        if !sess.fx.ready.is_empty() {
+            ks.serve_ready(&mut sess);
+        }
         if discard {
             sink.truncate(mark);
         }
@@ -190,10 +221,12 @@ pub(crate) fn run_batch(
 }
 
 /// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
-/// the mail its commands produced for other clients (pub/sub messages, ...) and its
-/// keyspace events, published to their subscribers. Ready keys are dropped until their
-/// delivery lands.
+/// the clients blocked on keys it made ready are served (an EXEC's pushes as a whole, as
+/// Redis serves them after the transaction), its keyspace events (the served commands'
+/// too) are published to their subscribers, then the mail its commands produced for other
+/// clients is posted.
 pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
+    ks.serve_ready(sess);
     ks.publish_events(&sess.fx, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
@@ -214,6 +247,27 @@ fn after_command(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink, mailed
             sink.push_resp(&m.bytes);
         }
     }
+}
+
+/// End client `client`'s block without data: `how` 0 replies the timeout reply (a timeout,
+/// CLIENT UNBLOCK id TIMEOUT), 1 the -UNBLOCKED error (CLIENT UNBLOCK id ERROR), 2 nothing
+/// (it disconnected). The reply reaches its worker as REPLY mail. False when it was not
+/// blocked (or a push served it first: that reply is on its way).
+#[napi(catch_unwind)]
+pub fn unblock_client(client: f64, how: u32) -> Result<bool> {
+    let how = match how {
+        0 => Unblock::Timeout,
+        1 => Unblock::Error,
+        _ => Unblock::Drop,
+    };
+    Ok(keyspace()?.unblock(client as u64, how))
+}
+
+/// `[blocked_clients, total_blocking_keys]` over every worker (INFO clients).
+#[napi(catch_unwind)]
+pub fn blocked_info() -> Result<Vec<f64>> {
+    let info = keyspace()?.blocked_info();
+    Ok(vec![info.clients as f64, info.keys as f64])
 }
 
 fn bad_batch() -> Error {

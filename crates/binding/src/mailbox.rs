@@ -58,7 +58,8 @@ impl Drop for FdWaker {
 /// Register the calling worker thread's mailbox as worker `worker`: it is woken by writes to
 /// `fd`, an eventfd (`createWakeFd`, read by the ring) or, with `pipe`, the write end of a
 /// pipe made by `createWakePipe` (read by the Node loop), which the mailbox then owns.
-/// Mail left for a previous worker of that index is dropped.
+/// Mail left for a previous worker of that index is dropped, and so are the blocks of its
+/// clients (they died with it).
 #[napi(catch_unwind)]
 pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
     WORKER.with(|w| w.set(worker));
@@ -67,7 +68,9 @@ pub fn register_mailbox(worker: u32, fd: i32, pipe: bool) -> Result<()> {
         eventfd: !pipe,
         owned: pipe,
     });
-    keyspace()?.mail.register(worker as usize, waker);
+    let ks = keyspace()?;
+    ks.purge_blocked(worker);
+    ks.mail.register(worker as usize, waker);
     crate::monitor::forget_worker(worker);
     Ok(())
 }

@@ -20,6 +20,14 @@ pub enum KsError {
     NotInteger,
     /// `getLongDoubleFromObjectOrReply`.
     NotFloat,
+    /// A blocking command's timeout that is not a number (`getTimeoutFromObjectOrReply`).
+    TimeoutNotFloat,
+    /// A blocking command's timeout below zero.
+    TimeoutNegative,
+    /// A blocking command's timeout too large for the clock.
+    TimeoutOutOfRange,
+    /// The reply of a client unblocked by CLIENT UNBLOCK id ERROR.
+    Unblocked,
     /// INCR/DECR/INCRBY/DECRBY leaving the i64 range.
     Overflow,
     /// DECRBY with i64::MIN, which cannot be negated.
@@ -216,6 +224,10 @@ impl KsError {
             }
             KsError::NotInteger => "ERR value is not an integer or out of range",
             KsError::NotFloat => "ERR value is not a valid float",
+            KsError::TimeoutNotFloat => "ERR timeout is not a float or out of range",
+            KsError::TimeoutNegative => "ERR timeout is negative",
+            KsError::TimeoutOutOfRange => "ERR timeout is out of range",
+            KsError::Unblocked => "UNBLOCKED client unblocked via CLIENT UNBLOCK",
             KsError::Overflow => "ERR increment or decrement would overflow",
             KsError::DecrOverflow => "ERR decrement would overflow",
             KsError::Syntax => "ERR syntax error",
@@ -420,6 +432,10 @@ mod tests {
             KsError::WrongType,
             KsError::NotInteger,
             KsError::NotFloat,
+            KsError::TimeoutNotFloat,
+            KsError::TimeoutNegative,
+            KsError::TimeoutOutOfRange,
+            KsError::Unblocked,
             KsError::Overflow,
             KsError::DecrOverflow,
             KsError::Syntax,
@@ -511,7 +527,8 @@ mod tests {
             assert!(
                 t.starts_with("ERR ")
                     || t.starts_with("WRONGTYPE ")
-                    || t.starts_with("INVALIDOBJ "),
+                    || t.starts_with("INVALIDOBJ ")
+                    || t.starts_with("UNBLOCKED "),
                 "{t}"
             );
             assert!(!t.contains('\r') && !t.contains('\n'), "{t}");

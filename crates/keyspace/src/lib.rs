@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod cmd;
 mod db;
 pub mod encoding;
@@ -108,6 +109,12 @@ pub struct Session {
     pub worker: u32,
     /// Mail for other clients the commands produced, posted when the unit ends.
     pub outbox: mailbox::Outbox,
+    /// Whether a blocking command may block (only a client's own commands, outside
+    /// MULTI/EXEC and scripts, may).
+    pub block: blocking::Block,
+    /// Set when a command blocked the client: its timeout in ms (0: none). The caller stops
+    /// the client's pipeline until the block ends.
+    pub blocked: Option<i64>,
 }
 
 impl Session {
@@ -121,6 +128,8 @@ impl Session {
             client: 0,
             worker: 0,
             outbox: mailbox::Outbox::default(),
+            block: blocking::Block::Deny,
+            blocked: None,
         }
     }
 }
@@ -166,6 +175,8 @@ pub struct Keyspace {
     encodings: encoding::Encodings,
     /// Every worker's mailbox (cross-worker pushes, wakeups).
     pub mail: mailbox::Mailboxes,
+    /// Clients blocked on keys, of every worker.
+    blocking: blocking::Registry,
     /// Every client's pub/sub subscriptions, on every worker.
     pub pubsub: pubsub::Registry,
 }
@@ -201,6 +212,7 @@ impl Keyspace {
             listeners: notify::Listeners::default(),
             encodings: encoding::Encodings::default(),
             mail: mailbox::Mailboxes::default(),
+            blocking: blocking::Registry::default(),
             pubsub: pubsub::Registry::default(),
         }
     }
@@ -220,12 +232,6 @@ impl Keyspace {
     /// published (as `notifyKeyspaceEvent` would have during the commands) into `out`.
     pub fn publish_events(&self, fx: &Effects, out: &mut mailbox::Outbox) {
         self.pubsub.notify(self.listeners.flags(), &fx.events, out);
-    }
-
-    /// Tell the core how many clients are blocked on keys: while any are, writes that add a
-    /// list or sorted set record the key as ready.
-    pub fn set_blocked_clients(&self, n: usize) {
-        self.listeners.set_blocked(n);
     }
 
     /// Set the encoding limit named by its config name (`hash-max-listpack-entries`, or the

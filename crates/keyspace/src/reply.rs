@@ -123,6 +123,14 @@ impl ReplySink {
         }
     }
 
+    /// An empty sink writing in `mode` (a reply for another client, in its protocol).
+    pub fn of_mode(mode: Mode) -> ReplySink {
+        ReplySink {
+            buf: Vec::new(),
+            mode,
+        }
+    }
+
     /// The sink's mode.
     pub fn mode(&self) -> Mode {
         self.mode

@@ -167,6 +167,27 @@ const WRITES: &[Write] = &[
         &["j"],
         &["rpop", "del"],
     ),
+    // The blocking pops with data there: the events of their non-blocking forms.
+    w(&["rpush k a b"], "blpop j k 0", &["k"], &["lpop"]),
+    w(&["rpush k a"], "brpop k 0", &["k"], &["rpop", "del"]),
+    w(
+        &["rpush k a b"],
+        "brpoplpush k j 0",
+        &["k", "j"],
+        &["new", "lpush", "rpop"],
+    ),
+    w(
+        &["rpush k a b"],
+        "blmove k j left right 0",
+        &["k", "j"],
+        &["new", "rpush", "lpop"],
+    ),
+    w(
+        &["rpush j a b"],
+        "blmpop 0 2 k j left count 5",
+        &["j"],
+        &["lpop", "del"],
+    ),
     // server (whole-db writes: every version moves, no per-key events, as in Redis)
     w(&["set k v"], "flushdb", &["k", "other"], &[]),
     w(&["set k v"], "flushall", &["k", "other"], &[]),
@@ -287,6 +308,14 @@ const WRITES: &[Write] = &[
     w(&["zadd k 1 a 2 b"], "zpopmin k", &["k"], &["zpopmin"]),
     w(&["zadd k 1 a"], "zpopmax k 5", &["k"], &["zpopmax", "del"]),
     w(&["zadd k 1 a 2 b"], "zmpop 2 j k max", &["k"], &["zpopmax"]),
+    w(&["zadd k 1 a 2 b"], "bzpopmin j k 0", &["k"], &["zpopmin"]),
+    w(&["zadd k 1 a"], "bzpopmax k 0", &["k"], &["zpopmax", "del"]),
+    w(
+        &["zadd k 1 a 2 b"],
+        "bzmpop 0 2 j k min count 9",
+        &["k"],
+        &["zpopmin", "del"],
+    ),
     w(
         &["zadd k 1 a"],
         "zrangestore j k 0 -1",

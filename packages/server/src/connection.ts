@@ -23,6 +23,8 @@ const FLAG_NO_TOUCH = 1;
 const FLAG_RESP3 = 2;
 /** CLIENT REPLY OFF/SKIP: the core runs the commands and drops their replies. */
 const FLAG_DISCARD = 4;
+/** The batch ends in a blocking command that may block the client (blocking.ts). */
+const FLAG_MAY_BLOCK = 8;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -121,6 +123,8 @@ export class Connection implements TransportEvents {
   private batch = new Uint32Array(64);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
+  /** The pending batch ends in a blocking command (BLPOP...). */
+  private batchBlocks = false;
   /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
   private batchStarts = new Uint32Array(128);
   private batchCount = 0;
@@ -535,6 +539,11 @@ export class Connection implements TransportEvents {
     if (cmd.op >= 0) {
       if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
       this.queue(cmd, req);
+      // A command that may block ends its batch: what follows waits if it blocks.
+      if (cmd.blocks) {
+        this.batchBlocks = true;
+        this.flushBatch();
+      }
     } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
@@ -603,14 +612,23 @@ export class Connection implements TransportEvents {
   private flushBatch(): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
+    const mayBlock = this.batchBlocks && this.multi < 0;
     const flags =
-      (this.noTouch ? FLAG_NO_TOUCH : 0) | (this.w.proto === 3 ? FLAG_RESP3 : 0) | (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0);
+      (this.noTouch ? FLAG_NO_TOUCH : 0) |
+      (this.w.proto === 3 ? FLAG_RESP3 : 0) |
+      (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (mayBlock ? FLAG_MAY_BLOCK : 0);
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
     this.batchLen = 0;
     this.batchCount = 0;
     this.batchSrc = undefined;
+    this.batchBlocks = false;
+    if (mayBlock) {
+      const timeoutMs = this.server.addon.lastBlock();
+      if (timeoutMs >= 0) this.server.blocking.blocked(this, timeoutMs);
+    }
     const ran = (r & ~OUTPUT_OVER) >>> 0;
     if (ran < count) {
       // Commands that did not run were counted when queued; they count again when they do.
@@ -701,6 +719,12 @@ export class Connection implements TransportEvents {
     this.lastActiveMs = Date.now();
     this.server.stats.resumed(this);
     if (!this.held) this.runWaitingInput();
+  }
+
+  /** The reply that ends this client's block (blocking.ts): write it, then run what waited. */
+  unblocked(bytes: Buffer): void {
+    if (this.replyMode === ReplyMode.On) this.push(bytes);
+    this.resume();
   }
 
   /** Close now, dropping unsent replies (CLIENT KILL, limits). */

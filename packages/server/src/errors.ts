@@ -20,6 +20,7 @@ export const HELLO_NOAUTH = line(
 );
 export const BAD_CLIENT_NAME = line('ERR Client names cannot contain spaces, newlines or special characters.');
 export const NO_SUCH_CLIENT = line('ERR No such client');
+export const UNBLOCK_REASON = line('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
 export const INVALID_CLIENT_ID = line('ERR Invalid client ID');
 export const CLIENT_ID_NOT_POSITIVE = line('ERR client-id should be greater than 0');
 /** CLIENT KILL MAXAGE, as Redis 7.4 words it (7.2 has no MAXAGE). */

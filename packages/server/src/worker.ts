@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
+import { BlockedClients } from './blocking';
 import { ClientPause, closeIdle, killClients, listClients } from './clients';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
 import type { Command } from './commands/types';
@@ -16,7 +17,7 @@ import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
 import { MAX_CLIENTS } from './errors';
 import { createLogger, pinoLevel } from './log';
-import { eachMail, MAIL_PUSH, MAIL_YIELD } from './mail';
+import { eachMail, MAIL_PUSH, MAIL_REPLY, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
 import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
@@ -60,6 +61,8 @@ export class WorkerServer implements UringHost {
   commandsProcessed = 0;
   /** INFO commandstats / errorstats counters of this worker. */
   readonly stats: WorkerStats;
+  /** This worker's clients blocked in BLPOP and the like. */
+  readonly blocking: BlockedClients;
   /** CLIENT PAUSE, shared by every worker; holds this worker's paused clients. */
   readonly pause: ClientPause;
   private connectionsReceived = 0;
@@ -95,6 +98,7 @@ export class WorkerServer implements UringHost {
     configureKeyspace(this.addon, this.config);
     this.table = buildTable(ops);
     this.stats = new WorkerStats(data.shared.commandStats, data.index, COMMAND_NAMES, this.addon);
+    this.blocking = new BlockedClients(this.addon);
     this.commandIndex = new NameIndex(this.table);
     this.pause = new ClientPause(data.shared.pause, data.index, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
     this.addon.startActiveExpiry();
@@ -173,6 +177,9 @@ export class WorkerServer implements UringHost {
         return;
       case MAIL_YIELD:
         return;
+      case MAIL_REPLY:
+        this.blocking.onReply(this.clients.get(client), bytes);
+        return;
       default:
         this.log.warn({ kind, client }, 'mail of an unknown kind');
     }
@@ -208,6 +215,7 @@ export class WorkerServer implements UringHost {
 
   /** Forget a closed connection. */
   removeConnection(c: Connection): void {
+    this.blocking.dropped(c);
     if (c.paused) this.pause.forget(c);
     if (this.connections.delete(c)) {
       this.clients.delete(c.id);

@@ -5,11 +5,13 @@
 //! `listTypeTryConversionAppend`, `shrink_check` where it calls
 //! `listTypeTryConversion(.., LIST_CONV_SHRINKING)`).
 //!
-//! The blocking variants (BLPOP, BRPOP, BLMOVE, BLMPOP) are not here yet; they reuse
-//! `pop_one`, `pop_range`, `mpop` and `move_one`, as Redis's blocking code reuses `listPopRangeAndReplyWithKey`
-//! and `lmoveGenericCommand`.
+//! The blocking variants (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP) reuse `pop_one`, `mpop`
+//! and `move_one`, as Redis's blocking code reuses `listPopRangeAndReplyWithKey` and
+//! `lmoveGenericCommand`; how they block and are served is `blocking.rs`.
 
-use crate::cmd::Ctx;
+use crate::blocking::{parse_timeout, wait};
+use crate::cmd::{Ctx, Op};
+use crate::db::Kind;
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{Event, LIST};
@@ -239,9 +241,23 @@ pub(crate) fn rpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 pub(crate) fn lmpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
-    let numkeys = positive(argv[1], KsError::NumkeysNotPositive)?;
+    let (keys_in, end, count) = parse_lmpop(argv, 1)?;
+    let (mut keys, out) = ctx.split();
+    if !mpop(&mut keys, out, keys_in, end, count)? {
+        out.null_array();
+    }
+    Ok(())
+}
+
+/// `lmpopGenericCommand`'s parsing from `argv[numkeys_at]`: the keys, the end and the count
+/// (BLMPOP reuses it).
+fn parse_lmpop<'a, 'b>(
+    argv: &'b [&'a [u8]],
+    numkeys_at: usize,
+) -> Result<(&'b [&'a [u8]], End, usize), KsError> {
+    let numkeys = positive(argv[numkeys_at], KsError::NumkeysNotPositive)?;
     let where_idx = numkeys
-        .checked_add(2)
+        .checked_add(numkeys_at + 1)
         .filter(|&i| i < argv.len())
         .ok_or(KsError::Syntax)?;
     let end = parse_end(argv[where_idx])?;
@@ -256,20 +272,19 @@ pub(crate) fn lmpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
             return Err(KsError::Syntax);
         }
     }
-    let (mut keys, out) = ctx.split();
-    mpop(&mut keys, out, &argv[2..where_idx], end, count.unwrap_or(1))
+    Ok((&argv[numkeys_at + 1..where_idx], end, count.unwrap_or(1)))
 }
 
 /// `mpopGenericCommand`: pop from the first of `keys_` that holds a non-empty list, replying
-/// `[key, [elements]]`, or a null array when none does. WRONGTYPE stops the scan where it
-/// meets another type, as in Redis.
+/// `[key, [elements]]`; false (and no reply) when none does. WRONGTYPE stops the scan where
+/// it meets another type, as in Redis.
 pub(crate) fn mpop(
     keys: &mut Keys<'_, '_>,
     out: &mut ReplySink,
     keys_: &[&[u8]],
     end: End,
     count: usize,
-) -> Result<(), KsError> {
+) -> Result<bool, KsError> {
     for key in keys_ {
         let Some(list) = keys.write_as::<List>(key)? else {
             continue;
@@ -279,10 +294,101 @@ pub(crate) fn mpop(
         }
         out.array(2);
         out.bulk(key);
-        return pop_range(keys, out, key, end, count);
+        pop_range(keys, out, key, end, count)?;
+        return Ok(true);
     }
-    out.null_array();
+    Ok(false)
+}
+
+// ---- blocking ----
+
+/// `blockingPopGenericCommand` for BLPOP/BRPOP: pop one element from the first non-empty
+/// list among `argv[1..argc-1]`, replying `[key, element]`, or block on them all.
+fn blocking_pop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], end: End, op: Op) -> Result<(), KsError> {
+    let last = argv.len() - 1;
+    let timeout_ms = parse_timeout(argv[last])?;
+    {
+        let (mut keys, out) = ctx.split();
+        for key in &argv[1..last] {
+            let Some(list) = keys.write_as::<List>(key)? else {
+                continue;
+            };
+            if list.len() == 0 {
+                continue;
+            }
+            out.array(2);
+            out.bulk(key);
+            pop_one(&mut keys, out, key, end)?;
+            return Ok(());
+        }
+    }
+    if !wait(ctx, op, argv, 1..last, Kind::List, timeout_ms) {
+        ctx.out.null_array();
+    }
     Ok(())
+}
+
+/// BLPOP key [key ...] timeout
+pub(crate) fn blpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    blocking_pop(ctx, argv, End::Head, Op::BLPop)
+}
+
+/// BRPOP key [key ...] timeout
+pub(crate) fn brpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    blocking_pop(ctx, argv, End::Tail, Op::BRPop)
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub(crate) fn blmpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    // Redis parses the keys, end and count before the timeout.
+    let (keys_in, end, count) = parse_lmpop(argv, 2)?;
+    let timeout_ms = parse_timeout(argv[1])?;
+    {
+        let (mut keys, out) = ctx.split();
+        if mpop(&mut keys, out, keys_in, end, count)? {
+            return Ok(());
+        }
+    }
+    let at = 3..3 + keys_in.len();
+    if !wait(ctx, Op::BLMPop, argv, at, Kind::List, timeout_ms) {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// `blmoveGenericCommand`: LMOVE when the source holds a list, else block on the source.
+fn blocking_move(
+    ctx: &mut Ctx<'_, '_>,
+    argv: &[&[u8]],
+    from: End,
+    to: End,
+    timeout_ms: i64,
+    op: Op,
+) -> Result<(), KsError> {
+    {
+        let (mut keys, out) = ctx.split();
+        if keys.write_as::<List>(argv[1])?.is_some() {
+            return move_one(&mut keys, out, argv[1], argv[2], from, to);
+        }
+    }
+    if !wait(ctx, op, argv, 1..2, Kind::List, timeout_ms) {
+        ctx.out.null();
+    }
+    Ok(())
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub(crate) fn blmove(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let from = parse_end(argv[3])?;
+    let to = parse_end(argv[4])?;
+    let timeout_ms = parse_timeout(argv[5])?;
+    blocking_move(ctx, argv, from, to, timeout_ms, Op::BLMove)
+}
+
+/// BRPOPLPUSH source destination timeout
+pub(crate) fn brpoplpush(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let timeout_ms = parse_timeout(argv[3])?;
+    blocking_move(ctx, argv, End::Tail, End::Head, timeout_ms, Op::BRPopLPush)
 }
 
 /// LLEN key

@@ -371,6 +371,9 @@ op_table! {
     ZPopMin = "zpopmin", sorted_set::zpopmin;
     ZPopMax = "zpopmax", sorted_set::zpopmax;
     ZRandMember = "zrandmember", sorted_set::zrandmember;
+    BZPopMin = "bzpopmin", sorted_set::bzpopmin;
+    BZPopMax = "bzpopmax", sorted_set::bzpopmax;
+    BZMPop = "bzmpop", sorted_set::bzmpop;
     // bitmap
     SetBit = "setbit", bitmap::setbit;
     GetBit = "getbit", bitmap::getbit;
@@ -421,6 +424,11 @@ op_table! {
     LMove = "lmove", list::lmove;
     RPopLPush = "rpoplpush", list::rpoplpush;
     LMPop = "lmpop", list::lmpop;
+    BLPop = "blpop", list::blpop;
+    BRPop = "brpop", list::brpop;
+    BRPopLPush = "brpoplpush", list::brpoplpush;
+    BLMove = "blmove", list::blmove;
+    BLMPop = "blmpop", list::blmpop;
     // geo
     GeoAdd = "geoadd", geo::geoadd;
     GeoPos = "geopos", geo::geopos;

@@ -91,6 +91,7 @@ pub(crate) fn swapdb(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErro
         ctx.tx.seg(s).dbs.swap(a, b);
     }
     SegmentCell::bump(&ctx.tx.cell(0).changes);
+    crate::blocking::swapped(ctx, a, b);
     ctx.out.simple(b"OK");
     Ok(())
 }

@@ -4,10 +4,12 @@
 //! in the same order, same replies, same events.
 //!
 //! The value type is `types::zset::ZSet`; everything here speaks to it in ranks. The
-//! blocking variants (BZPOPMIN...) are not here: they reuse `pop_generic`.
+//! blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) reuse `pop_generic`; how they block and are
+//! served is `blocking.rs`.
 
+use crate::blocking::{parse_timeout, wait};
 use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
-use crate::cmd::{is, Ctx};
+use crate::cmd::{is, Ctx, Op};
 use crate::db::Kind;
 use crate::encoding::Limits;
 use crate::error::KsError;
@@ -666,7 +668,6 @@ pub(crate) enum PopShape {
     /// ZPOPMIN/ZPOPMAX with a count: flat in RESP2, pairs in RESP3.
     Counted,
     /// BZPOPMIN/BZPOPMAX: key, member, score flat.
-    #[allow(dead_code)] // The blocking pops land on this next; remove then.
     KeyFlat,
     /// ZMPOP/BZMPOP: [key, [[member, score]...]] in every protocol.
     KeyNested,
@@ -780,6 +781,81 @@ pub(crate) fn zmpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
         out.null_array();
     }
     Ok(())
+}
+
+/// Redis's `blockingGenericZpopCommand`: pop from the first sorted set among `keys_in`, or
+/// block on them all (the reply when blocking is denied is a null array).
+#[allow(clippy::too_many_arguments)]
+fn blocking_zpop(
+    ctx: &mut Ctx<'_, '_>,
+    argv: &[&[u8]],
+    keys_at: std::ops::Range<usize>,
+    max: bool,
+    count: usize,
+    shape: PopShape,
+    timeout_ms: i64,
+    op: Op,
+) -> Result<(), KsError> {
+    {
+        let (mut keys, out) = ctx.split();
+        if pop_generic(&mut keys, out, &argv[keys_at.clone()], max, count, shape)? {
+            return Ok(());
+        }
+    }
+    if !wait(ctx, op, argv, keys_at, Kind::ZSet, timeout_ms) {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub(crate) fn bzpopmin(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let last = argv.len() - 1;
+    let timeout_ms = parse_timeout(argv[last])?;
+    blocking_zpop(
+        ctx,
+        argv,
+        1..last,
+        false,
+        1,
+        PopShape::KeyFlat,
+        timeout_ms,
+        Op::BZPopMin,
+    )
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub(crate) fn bzpopmax(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    let last = argv.len() - 1;
+    let timeout_ms = parse_timeout(argv[last])?;
+    blocking_zpop(
+        ctx,
+        argv,
+        1..last,
+        true,
+        1,
+        PopShape::KeyFlat,
+        timeout_ms,
+        Op::BZPopMax,
+    )
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub(crate) fn bzmpop(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
+    // Redis parses the keys, MIN|MAX and the count before the timeout.
+    let (keys_in, max, count) = parse_mpop(argv, 2)?;
+    let timeout_ms = parse_timeout(argv[1])?;
+    let at = 3..3 + keys_in.len();
+    blocking_zpop(
+        ctx,
+        argv,
+        at,
+        max,
+        count,
+        PopShape::KeyNested,
+        timeout_ms,
+        Op::BZMPop,
+    )
 }
 
 /// Redis's `zmpopGenericCommand` argument parsing from `argv[numkeys_at]`: the keys, MAX,

@@ -3,6 +3,7 @@
  * PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and the CLIENT subcommands.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { UNBLOCK_ERROR, UNBLOCK_TIMEOUT } from '../blocking';
 import { type Connection, ReplyMode } from '../connection';
 import {
   BAD_CLIENT_NAME,
@@ -12,6 +13,8 @@ import {
   NOPROTO,
   NOT_INTEGER,
   SYNTAX,
+  subcommandSyntax,
+  UNBLOCK_REASON,
   WRONGPASS,
   wrongArity,
 } from '../errors';
@@ -291,6 +294,31 @@ function clientNoTouch(c: Connection, argv: Buffer[]): void {
   });
 }
 
+/** CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: ends a block on any worker; 1 when it did. */
+function clientUnblock(c: Connection, argv: Buffer[]): void {
+  if (argv.length > 4) {
+    c.w.error(subcommandSyntax('client', (argv[1] as Buffer).toString('latin1')));
+    return;
+  }
+  let how = UNBLOCK_TIMEOUT;
+  if (argv.length === 4) {
+    const reason = lower(argv[3]);
+    if (reason === 'error') how = UNBLOCK_ERROR;
+    else if (reason !== 'timeout') {
+      c.w.raw(UNBLOCK_REASON);
+      return;
+    }
+  }
+  const text = (argv[2] as Buffer).toString('latin1');
+  if (!/^-?(0|[1-9]\d{0,18})$/.test(text) || BigInt(text) > 9223372036854775807n || BigInt(text) < -9223372036854775808n) {
+    c.w.raw(NOT_INTEGER);
+    return;
+  }
+  // An id past 2^53 names no client (ids count up from 1).
+  const id = parseInteger(argv[2] as Buffer);
+  c.w.integer(id !== undefined && id > 0 && c.server.addon.unblockClient(id, how) ? 1 : 0);
+}
+
 /** CLIENT HELP — Redis 7.2's text, which also names subcommands Shrike does not have yet. */
 function clientHelp(c: Connection): void {
   replyHelp(c.w, 'client', [
@@ -365,4 +393,5 @@ export const entries: readonly TsEntry[] = [
   { name: 'client|no-evict', handler: clientNoEvict },
   { name: 'client|no-touch', handler: clientNoTouch },
   { name: 'client|help', handler: clientHelp },
+  { name: 'client|unblock', handler: clientUnblock },
 ];

@@ -124,7 +124,8 @@ function section(c: Connection, name: Section): string[] {
         `node_version:${process.version}`,
       ];
     }
-    case 'clients':
+    case 'clients': {
+      const blocked = s.addon.blockedInfo();
       return [
         '# Clients',
         `connected_clients:${s.connectedClients}`,
@@ -132,13 +133,15 @@ function section(c: Connection, name: Section): string[] {
         `maxclients:${cfg.maxclients}`,
         'client_recent_max_input_buffer:0',
         'client_recent_max_output_buffer:0',
-        // Redis counts clients held by CLIENT PAUSE as blocked (blockPostponeClient).
-        `blocked_clients:${s.pause.heldTotal}`,
+        // Redis counts clients held by CLIENT PAUSE as blocked (blockPostponeClient) as well
+        // as those blocked on keys.
+        `blocked_clients:${(blocked[0] ?? 0) + s.pause.heldTotal}`,
         'tracking_clients:0',
         'clients_in_timeout_table:0',
-        'total_blocking_keys:0',
+        `total_blocking_keys:${blocked[1] ?? 0}`,
         'total_blocking_keys_on_nokey:0',
       ];
+    }
     case 'memory': {
       const used = s.addon.usedMemory();
       const rss = process.memoryUsage.rss();

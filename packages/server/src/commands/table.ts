@@ -48,6 +48,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       op: i?.op ?? -1,
       handler: i?.handler,
       statIndex: STAT_INDEX.get(spec.name) ?? 0,
+      blocks: (i?.op ?? -1) >= 0 && spec.flags.includes('blocking'),
       noAuth: spec.flags.includes('no_auth'),
       skipMonitor: spec.flags.includes('admin') || spec.flags.includes('skip_monitor'),
       subcommands,

@@ -21,6 +21,8 @@ export interface Command {
   readonly handler: Handler | undefined;
   /** Row of its INFO commandstats counters (stats.ts): its index in COMMAND_NAMES. */
   readonly statIndex: number;
+  /** Runs in the core and may block the client (Redis's `blocking` flag: BLPOP...). */
+  readonly blocks: boolean;
   /** May run before AUTH (Redis's `no_auth` flag). */
   readonly noAuth: boolean;
   /** Not shown to MONITOR (Redis's `admin` and `skip_monitor` flags). */

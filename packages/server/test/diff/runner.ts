@@ -30,6 +30,7 @@ export const SCRIPTS = [
   'lists.txt',
   'sort.txt',
   'geo.txt',
+  'blocking.txt',
   'clients.txt',
   'pubsub.txt',
 ] as const;
