@@ -176,6 +176,39 @@ for (const mode of ['yes', 'no']) {
       }
     });
 
+    t.test("a served BLPOP's event follows the LPUSH's, as in redis-server", async (t) => {
+      const run = async (port: number): Promise<[string, string]> => {
+        const [a, sub, b] = await Promise.all([RawClient.open(port), RawClient.open(port), RawClient.open(port)]);
+        try {
+          await a.call(cmd('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'), 5);
+          await sub.call(cmd('PSUBSCRIBE', '__keyevent@0__:*'), 10);
+          b.send(cmd('BLPOP', 'served', '0'));
+          await sleep(100);
+          await a.call(cmd('LPUSH', 'served', 'x', 'y'), 4);
+          const popped = (await b.read(23, 2000)).toString('latin1');
+          let events = '';
+          const deadline = Date.now() + 2000;
+          while (!events.includes('lpop') && Date.now() < deadline) events += (await sub.read(1, 500)).toString('latin1');
+          await a.call(cmd('CONFIG', 'SET', 'notify-keyspace-events', ''), 5);
+          await a.call(cmd('DEL', 'served'), 4);
+          return [events, popped];
+        } finally {
+          for (const c of [a, sub, b]) c.close();
+        }
+      };
+      const got = await run(s.port);
+      t.same(got, [
+        '*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$20\r\n__keyevent@0__:lpush\r\n$6\r\nserved\r\n' +
+          '*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$19\r\n__keyevent@0__:lpop\r\n$6\r\nserved\r\n',
+        '*2\r\n$6\r\nserved\r\n$1\r\ny\r\n',
+      ]);
+      if (haveRedis()) {
+        const r = await startRedis();
+        t.teardown(() => r.stop());
+        t.same(got, await run(r.port), 'the same bytes as redis-server');
+      }
+    });
+
     t.test('a subscriber that goes leaves nothing behind', async (t) => {
       const c = await ReplyReader.open(s.port);
       c.send(cmd('SUBSCRIBE', 'gone1', 'gone2'));
