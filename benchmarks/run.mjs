@@ -26,6 +26,7 @@ import { openloopSection } from './sections/openloop.mjs';
 import { pubsubSection } from './sections/pubsub.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
+import { transactionsSection } from './sections/transactions.mjs';
 
 const SECTION_RUNNERS = {
   throughput: throughputSection,
@@ -35,6 +36,7 @@ const SECTION_RUNNERS = {
   lazyfree: lazyfreeSection,
   scaling: scalingSection,
   blocking: blockingSection,
+  transactions: transactionsSection,
   pubsub: pubsubSection,
 };
 

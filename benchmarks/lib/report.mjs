@@ -166,6 +166,24 @@ export function summaryText(results) {
     );
   }
 
+  const tx = results.transactions;
+  if (tx) {
+    out.push('', `Transactions: ${tx.clients} clients, ${tx.perClient} each, shrike --threads ${tx.shrikeThreads}, median of rounds`);
+    out.push(
+      table(
+        ['load', 'redis tx/s', 'shrike tx/s', 'redis µs/tx', 'shrike µs/tx', 'cpu ratio'],
+        tx.loads.map((l) => [
+          l.id,
+          k(l.median.redis.tps),
+          k(l.median.shrike.tps),
+          fx(l.median.redis.cpuUsPerTx, 2),
+          fx(l.median.shrike.cpuUsPerTx, 2),
+          `${fx(l.ratio.cpuPerTx)}x`,
+        ]),
+      ),
+    );
+  }
+
   const ps = results.pubsub;
   if (ps) {
     out.push(

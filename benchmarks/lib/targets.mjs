@@ -167,6 +167,19 @@ export function evaluateTargets(results) {
       ),
     );
   }
+  // Issue 10: a transaction costs the server at most 1.2x Redis's CPU.
+  for (const l of (results.transactions?.loads ?? []).filter((l) => l.id !== 'pipe7')) {
+    targets.push(
+      check(
+        `transactions ${l.id}`,
+        `${l.name}: server CPU per transaction ≤ 1.2x Redis`,
+        l.ratio.cpuPerTx,
+        1.2,
+        '<=',
+        `shrike ${fx(l.median.shrike.cpuUsPerTx)} / redis ${fx(l.median.redis.cpuUsPerTx)} µs/tx = ${fx(l.ratio.cpuPerTx)}x`,
+      ),
+    );
+  }
   // Issue 10: PUBLISH fan-out to 50 subscribers spread over the workers.
   const ps = results.pubsub;
   targets.push(

@@ -169,6 +169,21 @@ export interface ErrorStat {
 export declare function errorStats(): Array<ErrorStat>
 
 /**
+ * EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
+ * and the watched keys (`watch`, six words per key over `watch_buf`: db, start, end,
+ * version low, high, state) touch, and check the watches under those locks. True: the locks
+ * are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
+ * held, and EXEC answers a null array.
+ */
+export declare function execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array): boolean
+
+/**
+ * End the EXEC begun by `execBegin` (a no-op when none is held): release its locks, then
+ * hand on the keyspace events and ready keys its commands recorded.
+ */
+export declare function execEnd(): void
+
+/**
  * Run a batch of commands in order against database `db` (Node-socket transport).
  * `cmds[..len]` holds, per command: op, argc, then argc (start, end) byte ranges into `buf`.
  * Returns their replies as RESP for the client's protocol (`flags`), in a Buffer that owns
@@ -337,3 +352,9 @@ export declare function usedMemory(): number
 
 /** Wake a ring blocked in `turn` from any thread (the fd from `createWakeFd`). */
 export declare function wakeRing(fd: number): void
+
+/**
+ * WATCH: for each key (`ranges` holds (start, end) pairs into `buf`) in database `db`, its
+ * version (low, high 32 bits) and state (`KeyState`), three words per key.
+ */
+export declare function watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array): Array<number>

@@ -11,6 +11,8 @@ use napi_derive::napi;
 use shrike_keyspace::blocking::{Block, Unblock};
 use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
 
+use crate::transaction::{Held, HELD};
+
 /// The one keyspace of the process, created by the first worker that calls `initKeyspace`
 /// and shared by all of them (workers share no JS state, only this).
 static KEYSPACE: OnceLock<Keyspace> = OnceLock::new();
@@ -52,6 +54,16 @@ const FLAG_DISCARD: u32 = 4;
 /// Batch flag: a blocking command in the batch may block the client (not in MULTI); the
 /// batch then ends with it, and `lastBlock` says so.
 const FLAG_MAY_BLOCK: u32 = 8;
+/// Batch flag: the batch is part of the EXEC this thread holds (`execBegin`): it runs under
+/// the held lock set and session (clock, effects, mail), whole (an EXEC's replies are never
+/// cut short).
+const FLAG_EXEC: u32 = 16;
+/// With FLAG_EXEC: the EXEC ends with this batch (its locks go and its effects are handed
+/// on as `execEnd` does), which saves the caller the call.
+const FLAG_EXEC_END: u32 = 32;
+/// Batch flag: the batch is a whole EXEC with no watched key and no TypeScript command: it
+/// takes the union lock set of its commands itself, runs whole under it, and releases it.
+const FLAG_UNIT: u32 = 64;
 
 /// Bit set in a batch's result when the client's pending output passed the high-water mark:
 /// the worker stops reading that client's input until the output drains.
@@ -142,6 +154,49 @@ pub(crate) fn run_batch(
         flags,
         client,
     } = *batch;
+    LAST_BLOCK.with(|b| b.set(-1.0));
+    if flags & FLAG_EXEC != 0 {
+        return HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            let held = h
+                .as_mut()
+                .ok_or_else(|| Error::new(Status::GenericFailure, "no EXEC in progress"))?;
+            let sess = &mut held.sess;
+            // SELECT inside MULTI changes the db of the commands after it.
+            sess.db = db;
+            sess.no_touch = flags & FLAG_NO_TOUCH != 0;
+            sess.client = client;
+            let tx = &mut held.tx;
+            let ran = run_commands(
+                buf,
+                cmds,
+                flags,
+                sess,
+                sink,
+                usize::MAX,
+                big,
+                |s, op, argv, out| ks.run_locked(tx, s, op, argv, out),
+            );
+            if flags & FLAG_EXEC_END != 0 {
+                if let Some(Held { tx, mut sess }) = h.take() {
+                    drop(tx);
+                    after_unit(ks, &mut sess);
+                }
+            }
+            ran
+        });
+    }
+    // Locking on this thread while it holds an EXEC's locks would wait on itself forever. An
+    // EXEC left held is a bug; its locks go at once (other workers would wait on them too),
+    // and this client is closed by the error.
+    if let Some(Held { tx, mut sess }) = HELD.with(|h| h.borrow_mut().take()) {
+        drop(tx);
+        after_unit(ks, &mut sess);
+        return Err(Error::new(
+            Status::GenericFailure,
+            "batch outside the EXEC in progress",
+        ));
+    }
     let mut sess = Session {
         db,
         now_ms: now_ms(),
@@ -149,15 +204,67 @@ pub(crate) fn run_batch(
         client,
         worker: crate::mailbox::this_worker(),
         // A client already gone (client 0: the ring runs what it read) never blocks: no
-        // one would ever end the block.
-        block: if flags & FLAG_MAY_BLOCK != 0 && client != 0 {
+        // one would ever end the block. Nor does an EXEC (Redis's CLIENT_DENY_BLOCKING).
+        block: if flags & FLAG_MAY_BLOCK != 0 && flags & FLAG_UNIT == 0 && client != 0 {
             Block::Allow
         } else {
             Block::Deny
         },
         ..Session::default()
     };
-    LAST_BLOCK.with(|b| b.set(-1.0));
+    let ran = if flags & FLAG_UNIT != 0 {
+        let (args, spans) = crate::transaction::parse_batch(buf, cmds)?;
+        let mut tx = ks.lock_exec(
+            spans
+                .iter()
+                .map(|&(op, from, to)| (op, args.get(from..to).unwrap_or_default())),
+            std::iter::empty(),
+        );
+        let ran = run_commands(
+            buf,
+            cmds,
+            flags,
+            &mut sess,
+            sink,
+            usize::MAX,
+            big,
+            |s, op, argv, out| ks.run_locked(&mut tx, s, op, argv, out),
+        );
+        drop(tx);
+        ran
+    } else {
+        run_commands(
+            buf,
+            cmds,
+            flags,
+            &mut sess,
+            sink,
+            limit,
+            big,
+            |s, op, argv, out| ks.run(s, op, argv, out),
+        )
+    };
+    after_unit(ks, &mut sess);
+    ran
+}
+
+/// The loop of `run_batch`: each command through `run` (or `run_owned` for a big argument),
+/// until the sink holds more than `limit` bytes or the client blocks.
+#[allow(clippy::too_many_arguments)]
+fn run_commands(
+    buf: &[u8],
+    cmds: &[u32],
+    flags: u32,
+    sess: &mut Session,
+    sink: &mut ReplySink,
+    limit: usize,
+    big: &mut Option<Vec<u8>>,
+    mut run: impl FnMut(&mut Session, u16, &[&[u8]], &mut ReplySink),
+) -> Result<u32> {
+    let ks = keyspace()?;
+    // An EXEC holds its locks until it ends (serving now would lock again), and Redis serves
+    // what it pushed after the whole transaction anyway: `after_unit` does.
+    let in_unit = flags & (FLAG_EXEC | FLAG_UNIT) != 0;
     let discard = flags & FLAG_DISCARD != 0;
     let mut mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
@@ -188,10 +295,12 @@ pub(crate) fn run_batch(
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
         let mailed = sess.outbox.len();
         match owned {
-            Some(last) => crate::stats::timed(op, sink, |out| {
-                ks.run_owned(&mut sess, op, &argv, last, out)
-            }),
-            None => crate::stats::timed(op, sink, |out| ks.run(&mut sess, op, &argv, out)),
+            // An EXEC's queue holds copies of its requests, never a big argument.
+            Some(_) if in_unit => return Err(bad_batch()),
+            Some(last) => {
+                crate::stats::timed(op, sink, |out| ks.run_owned(sess, op, &argv, last, out))
+            }
+            None => crate::stats::timed(op, sink, |out| run(sess, op, &argv, out)),
         }
         ran += 1;
         if let Some(timeout_ms) = sess.blocked {
@@ -201,14 +310,16 @@ pub(crate) fn run_batch(
         }
         // Redis serves blocked clients after every command (processCommand ->
         // handleClientsBlockedOnKeys), so a pipelined LPUSH + LLEN sees the served pop.
-        if !sess.fx.ready.is_empty() {
-            ks.serve_ready(&mut sess);
+        if !in_unit && !sess.fx.ready.is_empty() {
+            ks.serve_ready(sess);
         }
         if discard {
             sink.truncate(mark);
         }
-        if !sess.fx.events.is_empty() || !sess.outbox.is_empty() {
-            after_command(ks, &mut sess, sink, mailed);
+        // Inside an EXEC the pushes wait for the end of the unit, as Redis holds them until
+        // EXEC's reply is written.
+        if !in_unit && (!sess.fx.events.is_empty() || !sess.outbox.is_empty()) {
+            after_command(ks, sess, sink, mailed);
             // Pushes are written under CLIENT REPLY OFF too (Redis's CLIENT_PUSHING).
             mark = sink.len();
         }
@@ -216,7 +327,6 @@ pub(crate) fn run_batch(
             break;
         }
     }
-    after_unit(ks, &mut sess);
     Ok(ran)
 }
 

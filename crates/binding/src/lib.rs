@@ -22,6 +22,7 @@ mod net;
 mod pubsub;
 mod stats;
 mod thread;
+mod transaction;
 mod uring;
 
 pub use alloc::release_free_memory;
@@ -36,4 +37,5 @@ pub use net::*;
 pub use pubsub::*;
 pub use stats::*;
 pub use thread::*;
+pub use transaction::*;
 pub use uring::*;

@@ -473,11 +473,12 @@ fn created(ks: &Keyspace, fx: &mut Effects, db: usize, key: &[u8], kind: Kind) {
     }
 }
 
-/// `key` was just deleted because its TTL passed (lazily, or by the active cycle): count it,
-/// bump its version (a WATCH on it fails) and record `expired`.
+/// `key` was just deleted because its TTL passed (lazily, or by the active cycle): count it
+/// and record `expired`. The slot's version stays: as in Redis 7.2, a WATCH on a key that was
+/// already expired survives its deletion, and one on a live key fails on its state instead
+/// (watch.rs).
 pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: usize, key: &[u8]) {
     SegmentCell::bump(&cell.expired);
-    cell.bump_version(key_hash_slot(key));
     record(ks, fx, db, notify::EXPIRED_EVENT, key);
 }
 

@@ -47,6 +47,7 @@ pub mod reply;
 mod segment;
 pub mod slot;
 mod types;
+mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -72,6 +73,7 @@ pub use notify::Effects;
 pub use reply::{Reply, ReplySink};
 use segment::SegmentCell;
 pub use segment::{Retry, Tx};
+pub use watch::{KeyState, WatchMark};
 
 /// Keyspace settings fixed at creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,30 +326,7 @@ impl Keyspace {
         &self,
         cmds: impl IntoIterator<Item = (u16, &'a [&'a [u8]])>,
     ) -> Tx<'_> {
-        let mut segs: SmallVec<[usize; 8]> = SmallVec::new();
-        for (op, argv) in cmds {
-            let Some(row) = OPS.get(usize::from(op)) else {
-                continue;
-            };
-            match row.lock {
-                Lock::Single(i) => {
-                    segs.extend(argv.get(usize::from(i)).map(|k| self.segment_of(k)))
-                }
-                Lock::Sort if cmd::sort::reads_other_keys(argv) => {
-                    return Tx::lock_all(&self.cells)
-                }
-                Lock::Keys | Lock::Sort => {
-                    for k in cmd::getkeys::lock_keys(row.spec(), argv) {
-                        segs.extend(argv.get(k.pos).map(|k| self.segment_of(k)));
-                    }
-                }
-                Lock::All | Lock::Iter => return Tx::lock_all(&self.cells),
-                Lock::None => {}
-            }
-        }
-        segs.sort_unstable();
-        segs.dedup();
-        Tx::lock_sorted(&self.cells, &segs)
+        self.lock_exec(cmds, std::iter::empty())
     }
 
     /// Run `unit` (a script, say) under a lock set that starts as the segments of `keys` and

@@ -8,11 +8,18 @@ import type pino from 'pino';
 import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
 import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
+import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
 import type { Command } from './commands/types';
-import { NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from './errors';
+import { NOAUTH, REPLICA_KEYSPACE, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
 import { BIG_ARG_MARK, NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 import type { WorkerServer } from './worker';
+
+/** Redis's is_read_command || is_write_command || is_may_replicate_command. */
+function touchesKeyspace(cmd: Command): boolean {
+  const f = cmd.spec.flags;
+  return f.includes('readonly') || f.includes('write') || f.includes('may_replicate');
+}
 
 /** CLIENT REPLY modes. */
 export const ReplyMode = { On: 0, Off: 1, Skip: 2 } as const;
@@ -25,6 +32,12 @@ const FLAG_RESP3 = 2;
 const FLAG_DISCARD = 4;
 /** The batch ends in a blocking command that may block the client (blocking.ts). */
 const FLAG_MAY_BLOCK = 8;
+/** The batch belongs to the EXEC in progress: it runs under the locks EXEC holds. */
+const FLAG_EXEC = 16;
+/** With FLAG_EXEC: the EXEC's locks go after this batch. */
+export const FLAG_EXEC_END = 32;
+/** A whole EXEC of core commands with no watched key: the core locks, runs and releases it. */
+export const FLAG_UNIT = 64;
 
 /**
  * A request's argument past this size gets a read buffer of exactly its declared size, or,
@@ -68,6 +81,14 @@ export class Connection implements TransportEvents {
   multi = -1;
   /** Keys WATCHed (transactions; Redis 7.2 prints no watch= field). */
   watch = 0;
+  /** The commands queued since MULTI, and the keys WATCHed (commands/transaction.ts). */
+  txn: MultiQueue | undefined = undefined;
+  watched: WatchSet | undefined = undefined;
+  /** The last queue and watch set, kept for the next MULTI and WATCH. */
+  spareTxn: MultiQueue | undefined = undefined;
+  spareWatch: WatchSet | undefined = undefined;
+  /** EXEC is running its queue: core batches run under the locks it holds. */
+  private inExec = false;
   /** Blocked in a blocking command (flag b). */
   blocked = false;
   /** In MONITOR mode (flag O). */
@@ -120,7 +141,7 @@ export class Connection implements TransportEvents {
    * The pending core batch: per command op, argc, then (start, end) pairs into batchSrc.
    * Starts small and grows with the pipeline: every client holds one, most send one command at a time.
    */
-  private batch = new Uint32Array(64);
+  private batch: Uint32Array = new Uint32Array(64);
   private batchLen = 0;
   private batchSrc: Buffer | undefined;
   /** The pending batch ends in a blocking command (BLPOP...). */
@@ -323,7 +344,8 @@ export class Connection implements TransportEvents {
    */
   private bigArgFrom(src: Buffer, at: number, end: number): boolean {
     const req = this.req;
-    // While CLIENT PAUSE is on, a request may have to wait: it stays whole in rbuf.
+    // While CLIENT PAUSE is on, a request may have to wait: it stays whole in rbuf. Inside
+    // MULTI the request is queued, and the queue keeps copies of plain requests.
     if (
       !this.transport.bigArgs ||
       this.partialAt !== at ||
@@ -331,7 +353,8 @@ export class Connection implements TransportEvents {
       this.waiting ||
       this.closeAfterReply ||
       this.closed ||
-      this.server.pause.engaged
+      this.server.pause.engaged ||
+      this.multi >= 0
     ) {
       return false;
     }
@@ -513,10 +536,12 @@ export class Connection implements TransportEvents {
       return;
     }
     if (!this.authenticated && !cmd.noAuth) {
-      if (this.flushBefore()) {
-        this.w.raw(NOAUTH);
-        this.server.stats.rejected(cmd, NOAUTH.toString('latin1', 1, NOAUTH.length - 2));
-      }
+      this.reject(NOAUTH.toString('latin1', 1, NOAUTH.length - 2), cmd);
+      return;
+    }
+    // A monitor is a replica to Redis, and replicas may not touch the keyspace (processCommand).
+    if (this.monitor && touchesKeyspace(cmd)) {
+      this.reject(REPLICA_KEYSPACE, cmd);
       return;
     }
     if (this.sub + this.psub + this.ssub > 0) {
@@ -534,6 +559,10 @@ export class Connection implements TransportEvents {
     ) {
       this.postpone();
       return;
+    }
+    if (this.multi >= 0) {
+      if (!this.flushBefore()) return;
+      if (queueInMulti(this, cmd, req)) return;
     }
     // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
     if (cmd.op >= 0) {
@@ -571,10 +600,13 @@ export class Connection implements TransportEvents {
     if (!this.held) this.runWaitingInput();
   }
 
+  /** Refuse a command before it runs (Redis's rejectCommand); inside MULTI, EXEC will abort. */
   private reject(text: string, cmd: Command | undefined): void {
     if (!this.flushBefore()) return;
-    this.w.error(text);
-    this.server.stats.rejected(cmd, text);
+    const reply = cmd?.name === 'exec' ? execAborted(this, text) : text;
+    flagTransaction(this);
+    this.w.error(reply);
+    this.server.stats.rejected(cmd, reply);
   }
 
   private queue(cmd: Command, req: Request): void {
@@ -609,15 +641,18 @@ export class Connection implements TransportEvents {
    * the client, after the replies written here before them. If the client's output passed
    * the high-water mark part-way, the rest of the batch waits for `onDrain` (resumeAt).
    */
-  private flushBatch(): void {
+  private flushBatch(extraFlags = 0): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     this.writeOut();
-    const mayBlock = this.batchBlocks && this.multi < 0;
+    // Nothing blocks inside EXEC (Redis's CLIENT_DENY_BLOCKING): it answers as a timeout would.
+    const mayBlock = this.batchBlocks && this.multi < 0 && !this.inExec && extraFlags === 0;
     const flags =
       (this.noTouch ? FLAG_NO_TOUCH : 0) |
       (this.w.proto === 3 ? FLAG_RESP3 : 0) |
       (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
-      (mayBlock ? FLAG_MAY_BLOCK : 0);
+      (mayBlock ? FLAG_MAY_BLOCK : 0) |
+      (this.inExec ? FLAG_EXEC : 0) |
+      extraFlags;
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
@@ -637,6 +672,89 @@ export class Connection implements TransportEvents {
     }
     if ((r & OUTPUT_OVER) !== 0 || ran < count) this.held = true;
     this.checkOutputLimit();
+  }
+
+  /**
+   * EXEC (commands/transaction.ts) runs its queue, under the locks it took, in this one
+   * turn: core commands join the batch, which runs under those locks, and TypeScript
+   * commands run in between, so replies keep queue order. Nothing waits for the output.
+   */
+  beginExec(): void {
+    this.inExec = true;
+    // EXEC may have waited for commands that run before it; the connection's own input
+    // still waits (it runs on `resume`), but the queue's commands must not look suspended.
+    this.waiting = false;
+  }
+
+  /**
+   * EXEC is running its queue: a blocking command must not block (Redis's
+   * CLIENT_DENY_BLOCKING), it answers as if its timeout had passed.
+   */
+  get denyBlocking(): boolean {
+    return this.inExec;
+  }
+
+  /** Run one queued command of the EXEC in progress. */
+  runInExec(cmd: Command, req: Request): void {
+    // Monitors see each command EXEC runs, as Redis's call() feeds them (queueing did not).
+    if (cmd.op >= 0) {
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      this.queue(cmd, req);
+      return;
+    }
+    this.flushBatch();
+    this.server.commandsProcessed++;
+    this.lastCommand = cmd.name;
+    const argv = this.argBuffers(req);
+    this.server.stats.call(this, cmd, argv);
+    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
+    // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
+    if (this.waiting) throw new Error(`${cmd.name} waited inside EXEC`);
+  }
+
+  /**
+   * Run a whole EXEC queue of core commands (`batch[..len]` over `src`, `count` of them,
+   * the last named `last`) as one batch, without copying it into this connection's own;
+   * `flags` adds FLAG_EXEC_END or FLAG_UNIT.
+   */
+  runBatchInExec(src: Buffer, batch: Uint32Array, len: number, count: number, last: string, flags: number): void {
+    this.flushBatch();
+    const own = this.batch;
+    this.batch = batch;
+    this.batchLen = len;
+    this.batchSrc = src;
+    this.batchCount = count;
+    this.server.commandsProcessed += count;
+    this.lastCommand = last;
+    try {
+      this.flushBatch(flags);
+    } finally {
+      this.batch = own;
+    }
+  }
+
+  /** Show a command EXEC runs in one batch to the monitors (runBatchInExec). */
+  feedInExec(cmd: Command, req: Request): void {
+    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+  }
+
+  /** A reply of the EXEC in progress that was computed before it (RUN_BEFORE_EXEC). */
+  writeInExec(reply: Buffer): void {
+    this.flushBatch();
+    this.w.raw(reply);
+  }
+
+  /** Run the core commands of the EXEC in progress still in the batch. */
+  flushExec(): void {
+    this.flushBatch();
+  }
+
+  /** The EXEC is over (its locks are released right after). */
+  endExec(): void {
+    this.inExec = false;
+    this.batchLen = 0;
+    this.batchCount = 0;
+    this.batchSrc = undefined;
   }
 
   /** Hand the replies written here to the transport. */

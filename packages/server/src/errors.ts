@@ -86,3 +86,20 @@ export function protectedCommand(command: string, option: string): string {
     'connection, otherwise you need to set this option in the configuration file, and then restart the server.'
   );
 }
+
+/** multi.c's replies for transactions used wrongly (Redis 7.2's texts). */
+export const EXEC_WITHOUT_MULTI = line('ERR EXEC without MULTI');
+export const DISCARD_WITHOUT_MULTI = line('ERR DISCARD without MULTI');
+export const MULTI_NESTED = line('ERR MULTI calls can not be nested');
+export const WATCH_INSIDE_MULTI = line('ERR WATCH inside MULTI is not allowed');
+export const EXECABORT = line('EXECABORT Transaction discarded because of previous errors.');
+/** A command flagged `no_multi` sent inside MULTI (server.c processCommand). */
+export const NOT_IN_TRANSACTION = 'ERR Command not allowed inside a transaction';
+
+/** EXEC refused before it ran: `EXECABORT Transaction discarded because of: <why>` (multi.c execCommandAbort). */
+export function execAbortBecause(why: string): string {
+  return `EXECABORT Transaction discarded because of: ${why}`;
+}
+
+/** A monitor (a replica to Redis) sent a command that reads or writes keys. */
+export const REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace";

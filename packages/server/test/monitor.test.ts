@@ -42,9 +42,11 @@ for (const io of ['yes', 'no']) {
       ],
       'format, db (after the command, as Redis), escapes and redaction; CONFIG (admin) not shown',
     );
-    // The monitor's own commands are seen too.
+    // The monitor's own commands are seen too; keyspace commands are refused, as a replica's.
     mon.send(cmd('PING'));
     t.match((await lines(mon, 2)).join('\n'), /"PING"/);
+    mon.send(cmd('GET', 'k'));
+    t.match((await lines(mon, 1)).join('\n'), /^-ERR Replica can't interact with the keyspace$/m);
     t.equal(await readReply(mon, cmd('RESET')), '+RESET\r\n');
     await readReply(other, cmd('SET', 'after', 'reset'));
     t.equal((await mon.read(1, 300)).length, 0, 'no lines after RESET');
@@ -65,6 +67,7 @@ t.test('the line format is the reference server’s', async (t) => {
   const mon = await RawClient.open(r.port);
   const other = await RawClient.open(r.port);
   t.equal(await readReply(mon, cmd('MONITOR')), '+OK\r\n');
+  t.equal(await readReply(mon, cmd('GET', 'k')), "-ERR Replica can't interact with the keyspace\r\n");
   await readReply(other, cmd('SET', 'k', 'a\nb"\x01'));
   await readReply(other, cmd('SELECT', '3'));
   await readReply(other, cmd('AUTH', 'secret'));

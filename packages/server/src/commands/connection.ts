@@ -20,6 +20,7 @@ import {
 } from '../errors';
 import { replyHelp } from './help';
 import { protocolChanged, unsubscribeAllQuietly } from './pubsub';
+import { discardTransaction } from './transaction';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */
@@ -194,6 +195,8 @@ function quit(c: Connection): void {
 /** RESET */
 function reset(c: Connection): void {
   unsubscribeAllQuietly(c);
+  // Redis's clearClientConnectionState: out of MULTI, no watched keys.
+  discardTransaction(c);
   c.db = 0;
   c.proto = 2;
   c.name = '';

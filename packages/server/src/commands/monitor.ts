@@ -62,6 +62,11 @@ export function monitorLine(c: Connection, cmd: Command, argv: Buffer[]): Buffer
 
 /** MONITOR */
 function monitor(c: Connection): void {
+  // Inside EXEC a client expects one reply per command (Redis's CLIENT_DENY_BLOCKING).
+  if (c.denyBlocking) {
+    c.w.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    return;
+  }
   // Already a monitor: Redis ignores the command and sends nothing.
   if (c.monitor) return;
   c.w.raw(OK);

@@ -10,6 +10,7 @@ import { entries as monitorEntries } from './monitor';
 import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
+import { entries as transactionEntries } from './transaction';
 import type { Command, Handler } from './types';
 
 /** Lookup by lower-case command name. */
@@ -23,7 +24,15 @@ export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
 const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...clientEntries, ...serverEntries, ...debugEntries, ...monitorEntries, ...pubsubEntries];
+const TS_ENTRIES = [
+  ...connectionEntries,
+  ...clientEntries,
+  ...serverEntries,
+  ...debugEntries,
+  ...monitorEntries,
+  ...transactionEntries,
+  ...pubsubEntries,
+];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command

@@ -32,6 +32,7 @@ export const SCRIPTS = [
   'geo.txt',
   'blocking.txt',
   'clients.txt',
+  'transactions.txt',
   'pubsub.txt',
 ] as const;
 

@@ -1,0 +1,155 @@
+//! MULTI/EXEC's hold on the keyspace. EXEC runs its queue in one synchronous JavaScript
+//! turn: `execBegin` takes the union lock set of the queued core commands and the watched
+//! keys and keeps it in a thread-local; the connection's core batches then run under it
+//! (`FLAG_EXEC`, see `run_batch`) with the TypeScript commands of the queue in between;
+//! `execEnd`, called in a `finally`, releases it and hands on what the unit recorded. No
+//! other client's command can interleave: every other one needs one of the held locks, and
+//! this thread runs nothing else until `execEnd`.
+
+use std::cell::RefCell;
+
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+use shrike_keyspace::{KeyState, Session, Tx, WatchMark};
+use smallvec::SmallVec;
+
+use crate::batch::{after_unit, keyspace, now_ms, BIG_ARG_MARK};
+
+/// The lock set and session of the EXEC running on this thread.
+pub(crate) struct Held {
+    pub(crate) tx: Tx<'static>,
+    /// One session for the whole unit: its clock is the time EXEC started (every command
+    /// sees it, as in Redis), and its keyspace events, ready keys and mail are handed on
+    /// once, when the unit ends.
+    pub(crate) sess: Session,
+}
+
+thread_local! {
+    /// The EXEC in progress on this worker thread, if any.
+    pub(crate) static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// Words per watched key in `execBegin`'s `watch`: db, start, end, version low and high
+/// 32 bits, state.
+const WATCH_WORDS: usize = 6;
+
+/// WATCH: for each key (`ranges` holds (start, end) pairs into `buf`) in database `db`, its
+/// version (low, high 32 bits) and state (`KeyState`), three words per key.
+#[napi(catch_unwind)]
+pub fn watch_keys(db: u32, buf: &[u8], ranges: &[u32]) -> Result<Vec<u32>> {
+    let ks = keyspace()?;
+    let now = now_ms();
+    let mut out = Vec::with_capacity(ranges.len() / 2 * 3);
+    for r in ranges.chunks_exact(2) {
+        let key = key_at(buf, r)?;
+        let m = ks.watch_key(db, key, now);
+        out.extend([m.version as u32, (m.version >> 32) as u32, m.state as u32]);
+    }
+    Ok(out)
+}
+
+/// EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
+/// and the watched keys (`watch`, six words per key over `watch_buf`: db, start, end,
+/// version low, high, state) touch, and check the watches under those locks. True: the locks
+/// are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
+/// held, and EXEC answers a null array.
+#[napi(catch_unwind)]
+pub fn exec_begin(
+    buf: &[u8],
+    cmds: &[u32],
+    len: u32,
+    watch_buf: &[u8],
+    watch: &[u32],
+) -> Result<bool> {
+    let ks = keyspace()?;
+    let cmds = cmds.get(..len as usize).ok_or_else(bad_exec)?;
+    let (args, spans) = parse_batch(buf, cmds)?;
+    let mut keys: Vec<(u32, &[u8], WatchMark)> = Vec::with_capacity(watch.len() / WATCH_WORDS);
+    for w in watch.chunks_exact(WATCH_WORDS) {
+        let [db, start, end, lo, hi, state] = w else {
+            return Err(bad_exec());
+        };
+        let key = key_at(watch_buf, &[*start, *end])?;
+        let mark = WatchMark {
+            version: u64::from(*lo) | (u64::from(*hi) << 32),
+            state: KeyState::from_u8(*state as u8),
+        };
+        keys.push((*db, key, mark));
+    }
+    let now = now_ms();
+    let mut tx = ks.lock_exec(
+        spans
+            .iter()
+            .map(|&(op, from, to)| (op, args.get(from..to).unwrap_or_default())),
+        keys.iter().map(|(_, k, _)| *k),
+    );
+    if !keys
+        .iter()
+        .all(|&(db, key, mark)| ks.watch_intact(&mut tx, db, key, mark, now))
+    {
+        return Ok(false);
+    }
+    HELD.with(|h| {
+        let mut h = h.borrow_mut();
+        if h.is_some() {
+            return Err(Error::new(Status::GenericFailure, "EXEC inside EXEC"));
+        }
+        *h = Some(Held {
+            tx,
+            sess: Session {
+                now_ms: now,
+                worker: crate::mailbox::this_worker(),
+                ..Session::default()
+            },
+        });
+        Ok(true)
+    })
+}
+
+/// The commands of a batch (`cmds` over `buf`, the batch layout): every command's arguments
+/// in one vector, and per command its op and span there; on the stack for a typical EXEC.
+pub(crate) type Parsed<'a> = (SmallVec<[&'a [u8]; 24]>, SmallVec<[(u16, usize, usize); 8]>);
+
+/// Parse a batch into `Parsed`, for taking its lock set.
+pub(crate) fn parse_batch<'a>(buf: &'a [u8], cmds: &[u32]) -> Result<Parsed<'a>> {
+    let mut args: SmallVec<[&[u8]; 24]> = SmallVec::new();
+    let mut spans: SmallVec<[(u16, usize, usize); 8]> = SmallVec::new();
+    let mut i = 0usize;
+    while i < cmds.len() {
+        let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
+            (Some(&op), Some(&argc)) => (op, argc as usize),
+            _ => return Err(bad_exec()),
+        };
+        let ranges = cmds.get(i + 2..i + 2 + 2 * argc).ok_or_else(bad_exec)?;
+        i += 2 + 2 * argc;
+        let from = args.len();
+        for r in ranges.chunks_exact(2) {
+            args.push(key_at(buf, r)?);
+        }
+        spans.push((u16::try_from(op).map_err(|_| bad_exec())?, from, args.len()));
+    }
+    Ok((args, spans))
+}
+
+/// End the EXEC begun by `execBegin` (a no-op when none is held): release its locks, then
+/// hand on the keyspace events and ready keys its commands recorded.
+#[napi(catch_unwind)]
+pub fn exec_end() {
+    let held = HELD.with(|h| h.borrow_mut().take());
+    if let (Some(Held { tx, mut sess }), Ok(ks)) = (held, keyspace()) {
+        drop(tx);
+        after_unit(ks, &mut sess);
+    }
+}
+
+fn key_at<'a>(buf: &'a [u8], r: &[u32]) -> Result<&'a [u8]> {
+    match r {
+        [BIG_ARG_MARK, BIG_ARG_MARK] => Err(bad_exec()),
+        [s, e] => buf.get(*s as usize..*e as usize).ok_or_else(bad_exec),
+        _ => Err(bad_exec()),
+    }
+}
+
+fn bad_exec() -> Error {
+    Error::new(Status::InvalidArg, "malformed transaction")
+}
