@@ -180,7 +180,7 @@ pub(crate) fn run_batch(
             if flags & FLAG_EXEC_END != 0 {
                 if let Some(Held { tx, mut sess }) = h.take() {
                     drop(tx);
-                    after_unit(ks, &mut sess);
+                    after_unit_into(ks, &mut sess, sink);
                 }
             }
             ran
@@ -244,7 +244,7 @@ pub(crate) fn run_batch(
             |s, op, argv, out| ks.run(s, op, argv, out),
         )
     };
-    after_unit(ks, &mut sess);
+    after_unit_into(ks, &mut sess, sink);
     ran
 }
 
@@ -340,6 +340,22 @@ pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
     ks.publish_events(&sess.fx, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
+}
+
+/// `after_unit` for a unit whose client's output is `sink`: the pushes for the client itself
+/// are written there, right after the unit's replies (an EXEC's reply: Redis joins its
+/// pending pushes once EXEC is done), rather than mailed to itself behind whatever it sent
+/// next.
+pub(crate) fn after_unit_into(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink) {
+    ks.serve_ready(sess);
+    ks.publish_events(&sess.fx, &mut sess.outbox);
+    sess.fx.events.clear();
+    if sess.client != 0 {
+        for m in sess.outbox.take_pushes_for(sess.client, 0) {
+            sink.push_resp(&m.bytes);
+        }
+    }
+    after_unit(ks, sess);
 }
 
 /// What each command of a batch hands on at once: its keyspace events, published, and the

@@ -146,6 +146,35 @@ for (const mode of ['yes', 'no']) {
       }
     });
 
+    t.test("an EXEC's own pushes follow its reply, before the next command's, as in redis-server", async (t) => {
+      const pipeline = Buffer.from(
+        'HELLO 3\r\nSUBSCRIBE s\r\nCONFIG SET notify-keyspace-events KEA\r\nPSUBSCRIBE __keyevent*\r\n' +
+          'MULTI\r\nPUBLISH s a\r\nSET mk v\r\nEXEC\r\nPING\r\nCONFIG SET notify-keyspace-events ""\r\n',
+      );
+      const run = async (port: number): Promise<string> => {
+        const c = await RawClient.open(port);
+        try {
+          c.send(pipeline);
+          let out = '';
+          const deadline = Date.now() + 5000;
+          while (!out.endsWith('+PONG\r\n+OK\r\n') && Date.now() < deadline) out += (await c.read(1, 1000)).toString('latin1');
+          return out.slice(out.indexOf('>3\r\n$9\r\nsubscribe'));
+        } finally {
+          c.close();
+        }
+      };
+      const got = await run(s.port);
+      t.match(
+        got,
+        /\*2\r\n:1\r\n\+OK\r\n>3\r\n\$7\r\nmessage\r\n\$1\r\ns\r\n\$1\r\na\r\n>4\r\n.*__keyevent@0__:set\r\n\$2\r\nmk\r\n\+PONG\r\n\+OK\r\n$/s,
+      );
+      if (haveRedis()) {
+        const r = await startRedis();
+        t.teardown(() => r.stop());
+        t.equal(got, await run(r.port), 'the same bytes as redis-server');
+      }
+    });
+
     t.test('confirmations are pushes: CLIENT REPLY OFF and SKIP do not hold them, as in redis-server', async (t) => {
       const pipeline = Buffer.from(
         'CLIENT REPLY OFF\r\nSUBSCRIBE a b\r\nUNSUBSCRIBE a b\r\nCLIENT REPLY SKIP\r\nPSUBSCRIBE p\r\nPING\r\nPUNSUBSCRIBE\r\nCLIENT REPLY ON\r\nPING\r\n',
