@@ -23,6 +23,7 @@ import { collectionsSection } from './sections/collections.mjs';
 import { lazyfreeSection } from './sections/lazyfree.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { openloopSection } from './sections/openloop.mjs';
+import { pubsubSection } from './sections/pubsub.mjs';
 import { scalingSection } from './sections/scaling.mjs';
 import { throughputSection } from './sections/throughput.mjs';
 import { transactionsSection } from './sections/transactions.mjs';
@@ -36,6 +37,7 @@ const SECTION_RUNNERS = {
   scaling: scalingSection,
   blocking: blockingSection,
   transactions: transactionsSection,
+  pubsub: pubsubSection,
 };
 
 const started = Date.now();

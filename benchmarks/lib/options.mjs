@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { referenceRedisServer } from './redis-ref.mjs';
 
-export const SECTIONS = ['throughput', 'openloop', 'memory', 'collections', 'lazyfree', 'scaling', 'blocking', 'transactions'];
+export const SECTIONS = ['throughput', 'openloop', 'memory', 'collections', 'lazyfree', 'scaling', 'blocking', 'transactions', 'pubsub'];
 
 export const USAGE = `Usage: npm run bench -- [options]    (node benchmarks/run.mjs [options])
 

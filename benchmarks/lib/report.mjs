@@ -184,6 +184,23 @@ export function summaryText(results) {
     );
   }
 
+  const ps = results.pubsub;
+  if (ps) {
+    out.push(
+      '',
+      `PUBLISH fan-out: 1 publisher, ${ps.subscribers} subscribers, ${ps.payloadBytes}-byte messages, median of ${ps.rounds.redis.length} round(s)`,
+    );
+    out.push(
+      table(
+        ['server', 'delivered msg/s', 'CPU µs/msg'],
+        [
+          ['redis', k(ps.redis.deliveredPerSec), fx(ps.redis.cpuUsPerMessage, 3)],
+          ['shrike', k(ps.shrike.deliveredPerSec), fx(ps.shrike.cpuUsPerMessage, 3)],
+        ],
+      ),
+    );
+  }
+
   if (results.errors?.length) {
     out.push('', 'Errors:');
     for (const e of results.errors) out.push(`  ${e.section}: ${e.message.split('\n')[0]}`);

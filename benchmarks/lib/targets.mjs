@@ -180,5 +180,19 @@ export function evaluateTargets(results) {
       ),
     );
   }
+  // Issue 10: PUBLISH fan-out to 50 subscribers spread over the workers.
+  const ps = results.pubsub;
+  targets.push(
+    check(
+      'pubsub fanout',
+      'PUBLISH fan-out messages delivered/s ≥ 1.0x Redis',
+      ps?.ratio,
+      1.0,
+      '>=',
+      ps
+        ? `shrike ${k(ps.shrike.deliveredPerSec)} / redis ${k(ps.redis.deliveredPerSec)} msg/s = ${fx(ps.ratio)}x`
+        : 'pubsub section not run',
+    ),
+  );
   return targets;
 }

@@ -279,6 +279,30 @@ export declare function postPush(worker: number, client: number, bytes: Uint8Arr
  */
 export declare function postYield(worker: number): void
 
+/** INFO stats: [pubsub_channels, pubsub_patterns, pubsubshard_channels]. */
+export declare function pubsubCounts(): Array<number>
+
+/** Forget every subscription of client `client` (disconnect, RESET). */
+export declare function pubsubDropClient(client: number): void
+
+/** Forget the subscriptions of every client of worker `worker` (it is starting afresh). */
+export declare function pubsubDropWorker(worker: number): void
+
+/** Client `client` now speaks RESP3 (`resp3`) or RESP2: its messages follow. */
+export declare function pubsubSetResp3(client: number, resp3: boolean): void
+
+/**
+ * Subscribe client `client` of worker `worker` to each name (kind 0 channel, 1 pattern,
+ * 2 shard channel); per name, 1 when it is new for the client, 0 when already subscribed.
+ */
+export declare function pubsubSubscribe(client: number, worker: number, resp3: boolean, kindId: number, names: Array<Buffer>): Uint8Array
+
+/** Unsubscribe client `client` from each name; per name, 1 when it was subscribed. */
+export declare function pubsubUnsubscribe(client: number, kindId: number, names: Array<Buffer>): Uint8Array
+
+/** Unsubscribe client `client` from every name of the kind; returns them in subscription order. */
+export declare function pubsubUnsubscribeAll(client: number, kindId: number): Array<Buffer>
+
 /**
  * Register the calling worker thread's mailbox as worker `worker`: it is woken by writes to
  * `fd`, an eventfd (`createWakeFd`, read by the ring) or, with `pipe`, the write end of a

@@ -184,7 +184,7 @@ pub(crate) fn run_batch(
             if flags & FLAG_EXEC_END != 0 {
                 if let Some(Held { tx, mut sess }) = h.take() {
                     drop(tx);
-                    after_unit(ks, &mut sess);
+                    after_unit_into(ks, &mut sess, sink);
                 }
             }
             ran
@@ -249,7 +249,7 @@ pub(crate) fn run_batch(
             |s, op, argv, out| ks.run(s, op, argv, out),
         )
     };
-    after_unit(ks, &mut sess);
+    after_unit_into(ks, &mut sess, sink);
     ran
 }
 
@@ -271,7 +271,7 @@ fn run_commands(
     // what it pushed after the whole transaction anyway: `after_unit` does.
     let in_unit = flags & (FLAG_EXEC | FLAG_UNIT) != 0;
     let discard = flags & FLAG_DISCARD != 0;
-    let mark = sink.len();
+    let mut mark = sink.len();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
     let mut ran = 0u32;
@@ -298,6 +298,7 @@ fn run_commands(
             argv.push(buf.get(start..end).ok_or_else(bad_batch)?);
         }
         let op = u16::try_from(op).map_err(|_| bad_batch())?;
+        let mailed = sess.outbox.len();
         match owned {
             // An EXEC's queue holds copies of its requests, never a big argument.
             Some(_) if in_unit => return Err(bad_batch()),
@@ -320,16 +321,21 @@ fn run_commands(
         if discard {
             sink.truncate(mark);
         }
+        // Invalidations of the client's own reads and its own pushes follow the command's
+        // reply, even under CLIENT REPLY OFF (Redis's CLIENT_PUSHING, afterCommand); inside
+        // an EXEC they wait for the end of the unit, as Redis holds them until EXEC's reply.
         if !in_unit && !sess.fx.tracking.is_empty() {
-            // Invalidations of the client's own reads follow the command's reply, even under
-            // CLIENT REPLY OFF (they are pushes), as Redis 7.2's afterCommand sends them; an
-            // EXEC's come after its whole reply (`after_unit`), as Redis sends them.
             ks.tracking.deliver(
                 &mut sess.fx.tracking,
                 sess.client,
                 Some(sink),
                 &mut sess.outbox,
             );
+            mark = sink.len();
+        }
+        if !in_unit && (!sess.fx.events.is_empty() || !sess.outbox.is_empty()) {
+            after_command(ks, sess, sink, mailed);
+            mark = sink.len();
         }
         if !discard && sink.len() > limit {
             break;
@@ -340,17 +346,57 @@ fn run_commands(
 
 /// What every unit of work (a batch, an EXEC) hands on when it ends, its locks released:
 /// the clients blocked on keys it made ready are served (an EXEC's pushes as a whole, as
-/// Redis serves them after the transaction), then the mail its commands produced for other
-/// clients (tracking invalidations, ...) is posted. Keyspace events are dropped until their
-/// delivery lands.
+/// Redis serves them after the transaction), tracking invalidations go out, its keyspace
+/// events (the served commands' too) are published to their subscribers, then the mail its
+/// commands produced for other clients is posted.
 pub(crate) fn after_unit(ks: &Keyspace, sess: &mut Session) {
     ks.serve_ready(sess);
     // What is still owed (serving blocked clients writes too; an EXEC's) reaches even the
     // writer by mail, after the unit.
     ks.tracking
         .deliver(&mut sess.fx.tracking, sess.client, None, &mut sess.outbox);
+    ks.publish_events(&sess.fx, &mut sess.outbox);
     ks.mail.deliver(&mut sess.outbox);
     sess.fx.clear();
+}
+
+/// `after_unit` for a unit whose client's output is `sink`: the pushes for the client itself
+/// are written there, right after the unit's replies (an EXEC's reply: Redis joins its
+/// pending pushes once EXEC is done), rather than mailed to itself behind whatever it sent
+/// next.
+pub(crate) fn after_unit_into(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink) {
+    ks.serve_ready(sess);
+    ks.tracking.deliver(
+        &mut sess.fx.tracking,
+        sess.client,
+        Some(sink),
+        &mut sess.outbox,
+    );
+    ks.publish_events(&sess.fx, &mut sess.outbox);
+    sess.fx.events.clear();
+    if sess.client != 0 {
+        for m in sess.outbox.take_pushes_for(sess.client, 0) {
+            sink.push_resp(&m.bytes);
+        }
+    }
+    after_unit(ks, sess);
+}
+
+/// What each command of a batch hands on at once: its keyspace events, published, and the
+/// pushes among them meant for the client itself, written right after its reply. Redis 7.2
+/// holds a client's own pushes until its command's reply is written
+/// (`server.pending_push_messages`), so a RESP3 client subscribed to what it publishes or
+/// writes reads the reply, then the message, then the next command's reply.
+/// Only the mail the command added (from `mailed` on) is looked at: a batch of PUBLISHes
+/// to many subscribers would otherwise scan its whole outbox once per command.
+fn after_command(ks: &Keyspace, sess: &mut Session, sink: &mut ReplySink, mailed: usize) {
+    ks.publish_events(&sess.fx, &mut sess.outbox);
+    sess.fx.events.clear();
+    if sess.client != 0 {
+        for m in sess.outbox.take_pushes_for(sess.client, mailed) {
+            sink.push_resp(&m.bytes);
+        }
+    }
 }
 
 /// End client `client`'s block without data: `how` 0 replies the timeout reply (a timeout,

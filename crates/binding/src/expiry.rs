@@ -32,10 +32,13 @@ pub fn start_active_expiry() -> Result<()> {
             .spawn(move || {
                 let mut fx = Effects::default();
                 let mut out = Outbox::default();
-                // Tracking clients hear of keys the cycle removed, as from any write.
-                let tell = |fx: &mut Effects, out: &mut Outbox| {
-                    ks.tracking.deliver(&mut fx.tracking, 0, None, out);
-                    ks.mail.deliver(out);
+                // Tracking clients hear of keys a step removed, as from any write, and its
+                // events (`expired`, `hexpired`, `del`) are published, before the next step.
+                let mut deliver = |fx: &mut Effects| {
+                    ks.tracking.deliver(&mut fx.tracking, 0, None, &mut out);
+                    ks.publish_events(fx, &mut out);
+                    ks.mail.deliver(&mut out);
+                    fx.clear();
                 };
                 loop {
                     std::thread::sleep(Duration::from_millis(100));
@@ -46,21 +49,16 @@ pub fn start_active_expiry() -> Result<()> {
                     while ks.active_expire_cycle(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
                     {
-                        // Delivering `expired` events to subscribers comes with pub/sub.
-                        tell(&mut fx, &mut out);
-                        fx.clear();
+                        deliver(&mut fx);
                     }
-                    tell(&mut fx, &mut out);
-                    fx.clear();
+                    deliver(&mut fx);
                     // Then hash fields past their TTL (Redis 7.4), with the same budget.
                     while ks.active_expire_fields(now_ms(), EXPIRE_KEYS_PER_TICK, &mut fx)
                         >= EXPIRE_KEYS_PER_TICK
                     {
-                        tell(&mut fx, &mut out);
-                        fx.clear();
+                        deliver(&mut fx);
                     }
-                    tell(&mut fx, &mut out);
-                    fx.clear();
+                    deliver(&mut fx);
                 }
             });
         drop(spawned);

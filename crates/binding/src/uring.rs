@@ -124,6 +124,8 @@ struct Conn {
     soft_since: Option<Instant>,
     /// Pushes took it over its output limit: it is being closed and gets no more.
     over_limit: bool,
+    /// The mail being taken pushed to it: its output starts once the whole batch is in.
+    mailed: bool,
 }
 
 impl Conn {
@@ -1035,9 +1037,7 @@ impl Ring {
             match m.kind {
                 kind::PUSH => {
                     if let Some(slot) = self.push_to(m.client, &m.bytes) {
-                        if sent_to.last() != Some(&slot) {
-                            sent_to.push(slot);
-                        }
+                        sent_to.push(slot);
                     }
                 }
                 kind::YIELD => yield_js = true,
@@ -1045,8 +1045,11 @@ impl Ring {
             }
         }
         self.mail = mail;
-        sent_to.sort_unstable();
-        sent_to.dedup();
+        for &slot in &sent_to {
+            if let Some(Some(c)) = self.conns.get_mut(slot) {
+                c.mailed = false;
+            }
+        }
         for slot in sent_to {
             // Held back at the high-water mark like any output; JavaScript needs no word of
             // it (its DRAINED finds nothing held and is ignored).
@@ -1058,7 +1061,8 @@ impl Ring {
         Ok(())
     }
 
-    /// Queue pushed bytes for `client`; its slot, or None when it is gone or being closed.
+    /// Queue pushed bytes for `client`; its slot the first time this batch of mail reaches
+    /// it (marked `mailed`), else None (also when it is gone or being closed).
     fn push_to(&mut self, client: u64, bytes: &[u8]) -> Option<usize> {
         let slot = *self.by_client.get(&client)?;
         let limits = self.limits;
@@ -1077,6 +1081,11 @@ impl Ring {
             self.pending.push_back(Pending::OverLimit(slot, gen));
             return None;
         }
+        // A fan-out reaches the same clients over and over: list each once, not sort later.
+        if c.mailed {
+            return None;
+        }
+        c.mailed = true;
         Some(slot)
     }
 
@@ -1147,6 +1156,7 @@ impl Ring {
                 class: 0,
                 soft_since: None,
                 over_limit: false,
+                mailed: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));

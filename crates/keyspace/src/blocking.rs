@@ -265,6 +265,7 @@ fn kind_of(keys: &mut Keys<'_, '_>, key: &[u8]) -> Option<Kind> {
         LookupFlags {
             touch: false,
             stats: false,
+            notify: false,
         },
     )
     .map(|e| e.kind())

@@ -196,6 +196,9 @@ pub enum KsError {
     PfDebugUnknown(u16),
     /// PFSELFTEST found a discrepancy.
     HllSelfTest,
+    /// PUBSUB CHANNELS/SHARDCHANNELS with too many arguments (`addReplySubcommandSyntaxError`;
+    /// echoes the subcommand as typed).
+    PubsubSubcommand,
     /// numkeys beyond the arguments.
     NumKeysTooMany,
     /// SORT of elements (or BY values) that are not numbers, without ALPHA.
@@ -348,6 +351,7 @@ impl KsError {
             KsError::HllNotSparse => "ERR HLL encoding is not sparse",
             KsError::PfDebugUnknown(_) => "ERR Unknown PFDEBUG subcommand '",
             KsError::HllSelfTest => "ERR TESTFAILED",
+            KsError::PubsubSubcommand => "ERR unknown subcommand or wrong number of arguments for '",
             KsError::IndexOutOfRange => "ERR index out of range",
             KsError::LposRankZero => {
                 "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
@@ -374,6 +378,7 @@ impl KsError {
         match self {
             KsError::UnsupportedOption(i) | KsError::PfDebugUnknown(i) => Some(usize::from(i)),
             KsError::GeoNeedFrom | KsError::GeoNeedBy => Some(0),
+            KsError::PubsubSubcommand => Some(1),
             _ => None,
         }
     }
@@ -397,6 +402,7 @@ impl KsError {
     pub fn echoed_suffix(self) -> &'static str {
         match self {
             KsError::PfDebugUnknown(_) => "'",
+            KsError::PubsubSubcommand => "'. Try PUBSUB HELP.",
             _ => "",
         }
     }
@@ -508,6 +514,7 @@ mod tests {
             KsError::HllNotSparse,
             KsError::PfDebugUnknown(1),
             KsError::HllSelfTest,
+            KsError::PubsubSubcommand,
             KsError::NumKeysTooMany,
             KsError::SortScoreNotDouble,
             KsError::IndexOutOfRange,

@@ -30,6 +30,8 @@ pub(crate) struct LookupFlags {
     pub(crate) touch: bool,
     /// Count a hit or miss (off for writes and LOOKUP_NOSTATS).
     pub(crate) stats: bool,
+    /// Raise `keymiss` on a miss (off for writes and LOOKUP_NONOTIFY).
+    pub(crate) notify: bool,
 }
 
 /// One database, as seen by a command holding `tx`.
@@ -96,6 +98,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                 if flags.stats {
                     SegmentCell::bump(&cell.misses);
                 }
+                if flags.notify {
+                    record(self.ks, self.fx, self.db, notify::KEYMISS_EVENT, key);
+                }
                 None
             }
             Lookup::Expired => {
@@ -103,6 +108,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                     SegmentCell::bump(&cell.misses);
                 }
                 expired(self.ks, cell, self.fx, self.db, key);
+                if flags.notify {
+                    record(self.ks, self.fx, self.db, notify::KEYMISS_EVENT, key);
+                }
                 None
             }
         }
@@ -111,7 +119,14 @@ impl<'t, 'ks> Keys<'t, 'ks> {
     /// `lookupKeyRead`: touches and counts a hit or miss.
     pub(crate) fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let touch = self.touch;
-        self.lookup(key, LookupFlags { touch, stats: true })
+        self.lookup(
+            key,
+            LookupFlags {
+                touch,
+                stats: true,
+                notify: true,
+            },
+        )
     }
 
     /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: counts but does not touch (EXISTS, TYPE,
@@ -122,6 +137,20 @@ impl<'t, 'ks> Keys<'t, 'ks> {
             LookupFlags {
                 touch: false,
                 stats: true,
+                notify: true,
+            },
+        )
+    }
+
+    /// `objectCommandLookup` (LOOKUP_NOTOUCH | LOOKUP_NONOTIFY): counts, neither touches
+    /// nor raises `keymiss` (OBJECT, MEMORY USAGE).
+    pub(crate) fn read_object(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(
+            key,
+            LookupFlags {
+                touch: false,
+                stats: true,
+                notify: false,
             },
         )
     }
@@ -134,6 +163,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
             LookupFlags {
                 touch,
                 stats: false,
+                notify: false,
             },
         )
     }
@@ -145,6 +175,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
             LookupFlags {
                 touch: false,
                 stats: false,
+                notify: false,
             },
         )
         .is_some()

@@ -42,6 +42,7 @@ mod memory;
 pub mod notify;
 pub mod number;
 mod pqsort;
+pub mod pubsub;
 pub mod reply;
 mod segment;
 pub mod slot;
@@ -185,6 +186,8 @@ pub struct Keyspace {
     pub tracking: tracking::Tracking,
     /// Clients blocked on keys, of every worker.
     blocking: blocking::Registry,
+    /// Every client's pub/sub subscriptions, on every worker.
+    pub pubsub: pubsub::Registry,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -220,6 +223,7 @@ impl Keyspace {
             mail: mailbox::Mailboxes::default(),
             tracking: tracking::Tracking::new(segments),
             blocking: blocking::Registry::default(),
+            pubsub: pubsub::Registry::default(),
         }
     }
 
@@ -232,6 +236,12 @@ impl Keyspace {
     /// The recorded keyspace event classes.
     pub fn notify_flags(&self) -> u32 {
         self.listeners.flags()
+    }
+
+    /// Hand on what a unit of work did that others must hear of: its keyspace events are
+    /// published (as `notifyKeyspaceEvent` would have during the commands) into `out`.
+    pub fn publish_events(&self, fx: &Effects, out: &mut mailbox::Outbox) {
+        self.pubsub.notify(self.listeners.flags(), &fx.events, out);
     }
 
     /// Set the encoding limit named by its config name (`hash-max-listpack-entries`, or the

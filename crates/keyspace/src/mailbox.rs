@@ -124,23 +124,18 @@ impl Mailboxes {
 
     /// Post what `out` collected, each worker's mail in the order it was added.
     pub fn deliver(&self, out: &mut Outbox) {
-        if out.mails.is_empty() {
-            return;
+        // One pass per worker that has mail (there are few workers), keeping each worker's
+        // order; no sort: a PUBLISH to 50 subscribers spent 5% of a worker in a stable sort.
+        while let Some(&(worker, _)) = out.mails.first() {
+            self.post_many(
+                worker as usize,
+                out.mails
+                    .extract_if(.., |(w, _)| *w == worker)
+                    .map(|(_, m)| m),
+            );
+            // Mail for a worker that is not registered was not taken: drop it.
+            out.mails.retain(|(w, _)| *w != worker);
         }
-        // Stable: each worker's mail keeps its order.
-        out.mails.sort_by_key(|(w, _)| *w);
-        let mut rest = std::mem::take(&mut out.mails);
-        let mut drain = rest.drain(..).peekable();
-        while let Some((worker, first)) = drain.next() {
-            let mut batch = vec![first];
-            while let Some((_, m)) = drain.next_if(|(w, _)| *w == worker) {
-                batch.push(m);
-            }
-            self.post_many(worker as usize, batch);
-        }
-        drop(drain);
-        // Keep the allocation for the next unit.
-        out.mails = rest;
     }
 
     /// Move everything in `worker`'s mailbox to `into`, oldest first.
@@ -166,6 +161,22 @@ impl Outbox {
     /// True when nothing waits to be posted.
     pub fn is_empty(&self) -> bool {
         self.mails.is_empty()
+    }
+
+    /// Mail collected so far.
+    pub fn len(&self) -> usize {
+        self.mails.len()
+    }
+
+    /// Take out the pushes addressed to `client` among the mail added since the outbox held
+    /// `from` (messages to the client whose command raised them), in order; the rest stay.
+    pub fn take_pushes_for(&mut self, client: u64, from: usize) -> impl Iterator<Item = Mail> + '_ {
+        let from = from.min(self.mails.len());
+        self.mails
+            .extract_if(from.., move |(_, m)| {
+                m.client == client && m.kind == kind::PUSH
+            })
+            .map(|(_, m)| m)
     }
 }
 
@@ -240,6 +251,20 @@ mod tests {
         assert!(got.is_empty());
         // Mail for a worker never registered goes nowhere, without a panic.
         mb.post(5, Mail::push(1, bytes("x")));
+    }
+
+    #[test]
+    fn an_outbox_with_mail_for_an_unknown_worker_still_empties() {
+        let mb = Mailboxes::default();
+        mb.register(0, Arc::new(Count::default()));
+        let mut out = Outbox::default();
+        out.push(3, Mail::push(1, bytes("lost")));
+        out.push(0, Mail::push(1, bytes("kept")));
+        mb.deliver(&mut out);
+        assert!(out.is_empty());
+        let mut got = Vec::new();
+        mb.take(0, &mut got);
+        assert_eq!(got.len(), 1);
     }
 
     #[test]

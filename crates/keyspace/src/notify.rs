@@ -92,6 +92,8 @@ pub const DEL: Event = Event::new(GENERIC, "del");
 pub const EXPIRED_EVENT: Event = Event::new(EXPIRED, "expired");
 /// `new`: a key that was absent was added.
 pub const NEW_EVENT: Event = Event::new(NEW, "new");
+/// `keymiss`: a read found no key (`lookupKey`).
+pub const KEYMISS_EVENT: Event = Event::new(KEY_MISS, "keymiss");
 
 /// One recorded keyspace event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -166,6 +166,14 @@ impl ReplySink {
         self.buf.truncate(len);
     }
 
+    /// Append RESP framed elsewhere (a pub/sub message for the client itself); a sink that
+    /// captures values takes none, since the bytes are no reply value.
+    pub fn push_resp(&mut self, bytes: &[u8]) {
+        if self.mode != Mode::Values {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
     fn put_len(&mut self, n: usize) {
         // Redis caps bulk strings at proto-max-bulk-len (512 MB) and every count here is far
         // below u32::MAX, so saturating only guards against a bug, never a real reply.

@@ -395,6 +395,15 @@ const WRITES: &[Write] = &[
 
 /// Commands that never write (their own lookups may still expire a key lazily).
 const READS: &[&str] = &[
+    // PUBLISH and SPUBLISH send messages; they change no key.
+    "publish",
+    "spublish",
+    "pubsub|channels",
+    "pubsub|numsub",
+    "pubsub|numpat",
+    "pubsub|shardchannels",
+    "pubsub|shardnumsub",
+    "pubsub|help",
     "sort_ro",
     "get",
     "mget",
@@ -743,6 +752,36 @@ fn expiry_invalidates_what_tracking_clients_read_lazily_and_actively() {
     let mut fx = Effects::default();
     assert_eq!(ks.active_expire_cycle(w.sess.now_ms, 100, &mut fx), 1);
     assert_eq!(fx.tracking.keys().collect::<Vec<_>>(), [&b"d"[..]]);
+}
+
+#[test]
+fn a_read_that_misses_records_keymiss_after_expired() {
+    let ks = keyspace();
+    ks.set_notify_flags(flags_from_letters(b"Kmx").unwrap());
+    let mut c = Client::new(&ks, 1_000_000);
+    c.cmd("get nosuch");
+    c.cmd("exists nosuch");
+    // Writes look up without counting, and raise no keymiss (lookupKeyWrite).
+    c.cmd("lpush l a");
+    c.cmd("set a v px 10");
+    c.advance(20);
+    c.cmd("get a");
+    let got: Vec<(&str, &[u8])> = c
+        .sess
+        .fx
+        .events
+        .iter()
+        .map(|e| (e.event.name, &e.key[..]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("keymiss", &b"nosuch"[..]),
+            ("keymiss", b"nosuch"),
+            ("expired", b"a"),
+            ("keymiss", b"a")
+        ]
+    );
 }
 
 #[test]

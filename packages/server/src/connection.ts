@@ -7,6 +7,7 @@ import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp
 import type pino from 'pino';
 import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
+import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
 import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
 import { disableTracking, TRACK_CACHING, TRACK_OPTIN, TRACK_OPTOUT } from './commands/tracking';
 import type { Command } from './commands/types';
@@ -556,6 +557,13 @@ export class Connection implements TransportEvents {
       this.reject(REPLICA_KEYSPACE, cmd);
       return;
     }
+    if (this.sub + this.psub + this.ssub > 0) {
+      const err = subscribedModeError(this, cmd.name);
+      if (err !== undefined) {
+        this.reject(err, cmd);
+        return;
+      }
+    }
     // CLIENT PAUSE (server.c processCommand), after the lookup, arity and auth errors it does not hold.
     if (
       (this.multi >= 0 || this.multiMem !== 0 || this.server.pause.engaged) &&
@@ -888,6 +896,7 @@ export class Connection implements TransportEvents {
     this.closed = true;
     disableTracking(this);
     this.stopMonitor();
+    unsubscribeAllQuietly(this);
     // Gone in the middle of a big argument: its buffer goes now, not with the slot's next client.
     if (this.bigLeft > 0) this.transport.bigArgDrop();
     this.server.removeConnection(this);

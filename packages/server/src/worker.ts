@@ -103,6 +103,8 @@ export class WorkerServer implements UringHost {
     this.commandIndex = new NameIndex(this.table);
     this.pause = new ClientPause(data.shared.pause, data.index, (untilMs) => this.addon.pauseActiveExpiry(untilMs));
     this.addon.startActiveExpiry();
+    // A restarted worker's clients are gone: nothing may stay subscribed in their name.
+    this.addon.pubsubDropWorker(this.index);
     this.allRows = new Float64Array(data.shared.threads);
     this.row = this.allRows.subarray(data.index * THREAD_STRIDE, (data.index + 1) * THREAD_STRIDE);
     this.ids = new BigInt64Array(data.shared.ids);

@@ -688,7 +688,7 @@ pub(crate) fn persist(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsErr
 /// OBJECT ENCODING key
 pub(crate) fn object_encoding(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
-    match keys.read_no_touch(argv[2]) {
+    match keys.read_object(argv[2]) {
         None => out.null(),
         Some(e) => out.bulk(e.encoding_name().as_bytes()),
     }
@@ -700,7 +700,7 @@ pub(crate) fn object_idletime(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(
     let lfu = ctx.ks.lfu_policy();
     let now = ctx.sess.now_ms;
     let (mut keys, out) = ctx.split();
-    let Some(e) = keys.read_no_touch(argv[2]) else {
+    let Some(e) = keys.read_object(argv[2]) else {
         out.null();
         return Ok(());
     };
@@ -716,7 +716,7 @@ pub(crate) fn object_freq(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
     let lfu = ctx.ks.lfu_policy();
     let now = ctx.sess.now_ms;
     let (mut keys, out) = ctx.split();
-    let Some(e) = keys.read_no_touch(argv[2]) else {
+    let Some(e) = keys.read_object(argv[2]) else {
         out.null();
         return Ok(());
     };
@@ -730,7 +730,7 @@ pub(crate) fn object_freq(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), K
 /// OBJECT REFCOUNT key
 pub(crate) fn object_refcount(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError> {
     let (mut keys, out) = ctx.split();
-    match keys.read_no_touch(argv[2]) {
+    match keys.read_object(argv[2]) {
         None => out.null(),
         Some(e) => out.int(e.refcount()),
     }
@@ -784,7 +784,7 @@ pub(crate) fn memory_usage(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), 
         j += 2;
     }
     let (mut keys, out) = ctx.split();
-    match keys.read_no_touch(argv[2]) {
+    match keys.read_object(argv[2]) {
         None => out.null(),
         Some(e) => out.int(i64::try_from(memory::entry_usage(e, samples)).unwrap_or(i64::MAX)),
     }

@@ -21,6 +21,7 @@ pub(crate) mod getkeys;
 pub(crate) mod hash;
 pub(crate) mod hyperloglog;
 pub(crate) mod list;
+pub(crate) mod pubsub;
 pub(crate) mod server;
 pub(crate) mod set;
 pub(crate) mod sort;
@@ -69,6 +70,8 @@ const LOCK_OVERRIDES: &[(&str, Lock)] = &[
     ("randomkey", Lock::Iter),
     ("sort", Lock::Sort),
     ("sort_ro", Lock::Sort),
+    // A shard channel is a key in the spec (for cluster routing) but no data is touched.
+    ("spublish", Lock::None),
 ];
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -437,6 +440,15 @@ op_table! {
     GeoRadiusByMemberRo = "georadiusbymember_ro", geo::georadiusbymember_ro;
     GeoSearch = "geosearch", geo::geosearch;
     GeoSearchStore = "geosearchstore", geo::geosearchstore;
+    // pubsub
+    Publish = "publish", pubsub::publish;
+    SPublish = "spublish", pubsub::spublish;
+    PubsubChannels = "pubsub|channels", pubsub::channels;
+    PubsubNumSub = "pubsub|numsub", pubsub::numsub;
+    PubsubNumPat = "pubsub|numpat", pubsub::numpat;
+    PubsubShardChannels = "pubsub|shardchannels", pubsub::shardchannels;
+    PubsubShardNumSub = "pubsub|shardnumsub", pubsub::shardnumsub;
+    PubsubHelp = "pubsub|help", pubsub::help;
 }
 
 impl Op {

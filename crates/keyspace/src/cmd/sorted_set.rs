@@ -1095,6 +1095,7 @@ fn quiet() -> crate::keys::LookupFlags {
     crate::keys::LookupFlags {
         touch: false,
         stats: false,
+        notify: false,
     }
 }
 

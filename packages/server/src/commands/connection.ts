@@ -19,6 +19,7 @@ import {
   wrongArity,
 } from '../errors';
 import { replyHelp } from './help';
+import { protocolChanged, unsubscribeAllQuietly } from './pubsub';
 import { discardTransaction } from './transaction';
 import { disableTracking } from './tracking';
 import type { TsEntry } from './types';
@@ -47,7 +48,12 @@ function ping(c: Connection, argv: Buffer[]): void {
     return;
   }
   const msg = argv[1];
-  if (msg === undefined) c.w.raw(PONG);
+  if (c.proto === 2 && c.sub + c.psub + c.ssub > 0) {
+    // A RESP2 subscriber reads every frame as a message: pingCommand answers in that shape.
+    c.w.arrayHeader(2);
+    c.w.bulk('pong');
+    c.w.bulk(msg ?? '');
+  } else if (msg === undefined) c.w.raw(PONG);
   else c.w.bulk(msg);
 }
 
@@ -147,6 +153,7 @@ function hello(c: Connection, argv: Buffer[]): void {
     c.name = name.toString('latin1');
   }
   c.proto = proto;
+  protocolChanged(c);
   const w = c.w;
   w.mapHeader(7);
   w.bulk('server');
@@ -188,6 +195,7 @@ function quit(c: Connection): void {
 
 /** RESET */
 function reset(c: Connection): void {
+  unsubscribeAllQuietly(c);
   // Redis's clearClientConnectionState: out of MULTI, no watched keys.
   discardTransaction(c);
   // clearClientConnectionState turns tracking off.

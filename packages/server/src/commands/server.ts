@@ -189,6 +189,7 @@ function section(c: Connection, name: Section): string[] {
     case 'stats': {
       const ks = s.addon.keyspaceStats();
       const tracking = s.addon.trackingStats();
+      const [pubsubChannels = 0, pubsubPatterns = 0, pubsubShard = 0] = s.addon.pubsubCounts();
       // Redis 7.2's fields in its order; what Shrike has no machinery for (replication,
       // forks, defrag, eviction) is zero, as on a Redis that never used it.
       return [
@@ -218,9 +219,9 @@ function section(c: Connection, name: Section): string[] {
         'current_eviction_exceeded_time:0',
         `keyspace_hits:${ks.keyspaceHits}`,
         `keyspace_misses:${ks.keyspaceMisses}`,
-        'pubsub_channels:0',
-        'pubsub_patterns:0',
-        'pubsubshard_channels:0',
+        `pubsub_channels:${pubsubChannels}`,
+        `pubsub_patterns:${pubsubPatterns}`,
+        `pubsubshard_channels:${pubsubShard}`,
         'latest_fork_usec:0',
         'total_forks:0',
         'migrate_cached_sockets:0',

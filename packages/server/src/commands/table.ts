@@ -7,6 +7,7 @@ import { entries as clientEntries } from './client';
 import { entries as connectionEntries } from './connection';
 import { entries as debugEntries } from './debug';
 import { entries as monitorEntries } from './monitor';
+import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
 import { entries as transactionEntries } from './transaction';
@@ -24,7 +25,16 @@ export const COMMAND_NAMES: readonly string[] = [...COMMAND_SPECS.keys()];
 const STAT_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_NAMES.map((n, i) => [n, i]));
 
 /** Every TypeScript-handled command, from the family files. */
-const TS_ENTRIES = [...connectionEntries, ...clientEntries, ...serverEntries, ...debugEntries, ...monitorEntries, ...transactionEntries, ...trackingEntries];
+const TS_ENTRIES = [
+  ...connectionEntries,
+  ...clientEntries,
+  ...serverEntries,
+  ...debugEntries,
+  ...monitorEntries,
+  ...transactionEntries,
+  ...trackingEntries,
+  ...pubsubEntries,
+];
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command

@@ -34,6 +34,7 @@ export const SCRIPTS = [
   'blocking.txt',
   'clients.txt',
   'transactions.txt',
+  'pubsub.txt',
 ] as const;
 
 /** Raw-bytes cases (inline commands, protocol errors); see protocol.txt. */
@@ -295,6 +296,10 @@ export interface ScriptLine {
   readonly args: readonly Buffer[];
   /** `#!sleep N`: wait N ms before the next line (for TTL tests). */
   readonly sleepMs?: number;
+  /** `#!conn NAME`: later lines go to connection NAME (opened on first use; `main` at first). */
+  readonly conn?: string;
+  /** `#!pushes [NAME]`: compare what arrived unasked on NAME (default: the current one). */
+  readonly pushes?: string;
 }
 
 /** Parse a script file. Throws on lines redis-cli could not split. */
@@ -306,6 +311,16 @@ export function parseScript(text: string, name = 'script'): ScriptLine[] {
     const sleep = /^#!sleep\s+(\d+)$/.exec(line);
     if (sleep !== null) {
       out.push({ lineNo: i + 1, text: line, args: [], sleepMs: Number(sleep[1]) });
+      continue;
+    }
+    const conn = /^#!conn\s+(\S+)$/.exec(line);
+    if (conn !== null) {
+      out.push({ lineNo: i + 1, text: line, args: [], conn: conn[1] as string });
+      continue;
+    }
+    const pushes = /^#!pushes(?:\s+(\S+))?$/.exec(line);
+    if (pushes !== null) {
+      out.push({ lineNo: i + 1, text: line, args: [], pushes: pushes[1] ?? '' });
       continue;
     }
     if (line === '' || line.startsWith('#')) continue;
@@ -440,6 +455,37 @@ export class Pair {
   }
 }
 
+/** Commands of the SUBSCRIBE family: one confirmation frame per name, not one reply. */
+const SUBSCRIBE_FAMILY = new Set(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
+/**
+ * How many frames answer `args`: one per name for the SUBSCRIBE family, 'all' for an
+ * UNSUBSCRIBE of everything (one per name left, known only to the server), else 1.
+ */
+export function framesFor(args: readonly Buffer[]): number | 'all' {
+  const name = args[0]?.toString('latin1').toLowerCase() ?? '';
+  if (!SUBSCRIBE_FAMILY.has(name)) return 1;
+  if (args.length > 1) return args.length - 1;
+  return name.endsWith('unsubscribe') ? 'all' : 1;
+}
+
+/** The rest of a multi-frame answer after its first frame, appended to it. */
+async function moreFrames(
+  r: ReplyReader,
+  first: Buffer | 'timeout' | 'closed',
+  frames: number | 'all',
+): Promise<Buffer | 'timeout' | 'closed'> {
+  if (!(first instanceof Buffer) || frames === 1) return first;
+  if (frames === 'all') return Buffer.concat([first, await r.quiet(50)]);
+  const parts = [first];
+  for (let i = 1; i < frames; i++) {
+    const f = await r.next();
+    if (!(f instanceof Buffer)) break;
+    parts.push(f);
+  }
+  return Buffer.concat(parts);
+}
+
 function show(r: Buffer | 'timeout' | 'closed'): string {
   if (r === 'timeout') return '(no reply)';
   if (r === 'closed') return '(connection closed)';
@@ -467,8 +513,15 @@ export async function runScript(
   opts: RunOptions = {},
 ): Promise<Difference[]> {
   const diffs: Difference[] = [];
-  let pair = await Pair.open(refPort, sutPort, proto);
-  let model = new ReplyModel();
+  // Connections by name (`#!conn`), each with its CLIENT REPLY model; `main` is the first.
+  const pairs = new Map<string, { pair: Pair; model: ReplyModel }>();
+  const open = async (name: string): Promise<{ pair: Pair; model: ReplyModel }> => {
+    const p = { pair: await Pair.open(refPort, sutPort, proto), model: new ReplyModel() };
+    pairs.set(name, p);
+    return p;
+  };
+  let current = 'main';
+  let cur = await open(current);
   let silent = 0;
   try {
     for (const line of lines) {
@@ -477,14 +530,35 @@ export async function runScript(
         continue;
       }
       if (opts.skip?.(line)) continue;
+      if (line.conn !== undefined) {
+        current = line.conn;
+        cur = pairs.get(current) ?? (await open(current));
+        continue;
+      }
+      if (line.pushes !== undefined) {
+        const p = pairs.get(line.pushes === '' ? current : line.pushes);
+        if (p === undefined) throw new Error(`${script}:${line.lineNo}: no connection ${line.pushes}`);
+        // Unasked frames (messages, notifications) come when they come: wait for both to settle.
+        await Promise.all([p.pair.ref.settle(60), p.pair.sut.settle(60)]);
+        const [ra, rb] = [p.pair.ref.takeAll(), p.pair.sut.takeAll()];
+        if (!ra.equals(rb)) {
+          diffs.push({ script, proto, lineNo: line.lineNo, text: line.text, expected: show(ra), actual: show(rb) });
+          if (opts.stopAtFirst) return diffs;
+        }
+        continue;
+      }
+      const { pair, model } = cur;
       const req = cmd(...line.args);
       const expect = model.expectsReply(line.args);
+      const frames = framesFor(line.args);
       pair.ref.send(req);
       pair.sut.send(req);
       let a: Buffer | 'timeout' | 'closed';
       let b: Buffer | 'timeout' | 'closed';
-      if (expect) [a, b] = await Promise.all([pair.ref.next(), pair.sut.next()]);
-      else [a, b] = await Promise.all([pair.ref.quiet(), pair.sut.quiet()]);
+      if (expect) {
+        [a, b] = await Promise.all([pair.ref.next(), pair.sut.next()]);
+        [a, b] = await Promise.all([moreFrames(pair.ref, a, frames), moreFrames(pair.sut, b, frames)]);
+      } else [a, b] = await Promise.all([pair.ref.quiet(), pair.sut.quiet()]);
       let same = a instanceof Buffer && b instanceof Buffer ? a.equals(b) : a === b;
       let expected = show(a);
       let actual = show(b);
@@ -525,17 +599,18 @@ export async function runScript(
       // start again on fresh connections (the keyspace state is kept).
       if (isQuit || desynced || pair.ref.closed || pair.sut.closed) {
         pair.close();
-        pair = await Pair.open(refPort, sutPort, proto);
-        model = new ReplyModel();
+        cur = await open(current);
       }
     }
     // Nothing may be left over: a server that answered twice shows up here.
-    const [ra, rb] = await Promise.all([pair.ref.quiet(), pair.sut.quiet()]);
-    if (!ra.equals(rb)) {
-      diffs.push({ script, proto, lineNo: 0, text: '(end of script: bytes left over)', expected: show(ra), actual: show(rb) });
+    for (const [name, { pair }] of pairs) {
+      const [ra, rb] = await Promise.all([pair.ref.quiet(), pair.sut.quiet()]);
+      if (!ra.equals(rb)) {
+        diffs.push({ script, proto, lineNo: 0, text: `(end of script: bytes left over on ${name})`, expected: show(ra), actual: show(rb) });
+      }
     }
   } finally {
-    pair.close();
+    for (const { pair } of pairs.values()) pair.close();
   }
   return diffs;
 }
