@@ -20,8 +20,8 @@ import {
 } from '../errors';
 import { replyHelp } from './help';
 import { protocolChanged, unsubscribeAllQuietly } from './pubsub';
-import { discardTransaction } from './transaction';
 import { disableTracking } from './tracking';
+import { discardTransaction } from './transaction';
 import type { TsEntry } from './types';
 
 /** The Redis version Shrike answers as (HELLO, INFO): the 7.2 command set it follows. */

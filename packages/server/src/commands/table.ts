@@ -10,8 +10,8 @@ import { entries as monitorEntries } from './monitor';
 import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
-import { entries as transactionEntries } from './transaction';
 import { entries as trackingEntries } from './tracking';
+import { entries as transactionEntries } from './transaction';
 import type { Command, Handler } from './types';
 
 /** Lookup by lower-case command name. */
