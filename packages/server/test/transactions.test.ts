@@ -231,6 +231,19 @@ t.test('queue-time errors, TypeScript commands and SELECT inside EXEC', async (t
   await r.select(0);
 });
 
+t.test('CLIENT TRACKING REDIRECT (it asks every worker) runs inside EXEC', async (t) => {
+  const r = client();
+  const target = client();
+  const id = Number(await target.client('ID'));
+  const res = await r.multi().call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(id)).set('tx:t', '1').exec();
+  t.same(res, [
+    [null, 'OK'],
+    [null, 'OK'],
+  ]);
+  t.equal(await r.call('CLIENT', 'GETREDIR'), id, 'the redirect took effect');
+  t.equal(await r.ping(), 'PONG', 'the connection stayed open');
+});
+
 t.test('a big value inside MULTI, and EXEC over Node sockets (io-uring off)', async (t) => {
   const big = 'x'.repeat(1024 * 1024);
   const r = client();

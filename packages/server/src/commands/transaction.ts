@@ -52,6 +52,8 @@ export const RUN_BEFORE_EXEC: Set<string> = new Set([
   'client|list',
   'client|kill',
   'client|unpause',
+  // REDIRECT asks every worker where its target lives.
+  'client|tracking',
 ]);
 
 /** Growable Uint32Array append. */
@@ -380,20 +382,30 @@ function runEarly(c: Connection, q: MultiQueue, early: readonly number[], done: 
     const w = new ReplyWriter();
     w.proto = c.proto;
     // The command sees the connection, with its own writer and a suspend/resume of its own:
-    // the real connection stays suspended until the whole EXEC has run.
-    const view = Object.create(c) as Connection;
+    // the real connection stays suspended until the whole EXEC has run. State it sets (CLIENT
+    // TRACKING's, say) lands on the connection itself.
     let waiting = false;
-    Object.defineProperty(view, 'w', { value: w });
-    Object.defineProperty(view, 'suspended', { get: () => waiting });
-    view.suspend = () => {
+    const suspend = (): void => {
       waiting = true;
     };
-    view.resume = () => {
+    const resume = (): void => {
       waiting = false;
       c.server.stats.resumed(view);
       replies.set(i, w.take());
       next();
     };
+    const view: Connection = new Proxy(c, {
+      get(target, prop, receiver) {
+        if (prop === 'w') return w;
+        if (prop === 'suspended') return waiting;
+        if (prop === 'suspend') return suspend;
+        if (prop === 'resume') return resume;
+        return Reflect.get(target, prop, receiver);
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, value, target);
+      },
+    });
     requestAt(q, i, req);
     c.server.commandsProcessed++;
     c.server.stats.call(view, cmd, argBuffers(req));
