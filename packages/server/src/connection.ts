@@ -9,7 +9,7 @@ import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
 import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
 import { disableTracking, TRACK_CACHING, TRACK_OPTIN, TRACK_OPTOUT } from './commands/tracking';
-import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet } from './commands/transaction';
+import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type WatchSet, watchesHold } from './commands/transaction';
 import type { Command } from './commands/types';
 import { NOAUTH, REPLICA_KEYSPACE, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
@@ -902,6 +902,15 @@ export class Connection implements TransportEvents {
     this.server.removeConnection(this);
   }
 
+  /**
+   * Flag `d` (CLIENT_DIRTY_CAS): a watched key changed, so EXEC will fail. Redis marks the
+   * client when the key is touched; here the watches are checked when asked (never inside
+   * this client's own EXEC, whose locks this thread holds).
+   */
+  private watchDirty(): boolean {
+    return this.watch > 0 && !this.inExec && !watchesHold(this);
+  }
+
   private argStrings(req: Request, from: number): string[] {
     const out: string[] = [];
     for (let i = from; i < req.argc; i++) out.push(req.src.toString('latin1', req.starts[i], req.ends[i]));
@@ -924,7 +933,7 @@ export class Connection implements TransportEvents {
     const flags =
       `${this.monitor ? 'O' : ''}${this.sub + this.psub + this.ssub > 0 ? 'P' : ''}${this.multi >= 0 ? 'x' : ''}` +
         `${this.blocked || this.paused ? 'b' : ''}${this.tracking ? 't' : ''}${this.brokenRedirect ? 'R' : ''}${this.trackingBcast ? 'B' : ''}` +
-        `${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+        `${this.watchDirty() ? 'd' : ''}${this.closeAfterReply ? 'c' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const fd = this.transport.fd;
     const [omem = 0, oll = 0, oalloc = 0] = this.transport.outputUse();
     const [bigHeld = 0, bigAlloc = 0] = this.bigArgUse();

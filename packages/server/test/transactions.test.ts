@@ -231,6 +231,17 @@ t.test('queue-time errors, TypeScript commands and SELECT inside EXEC', async (t
   await r.select(0);
 });
 
+t.test('CLIENT INFO shows flag d once a watched key changed on another worker, as Redis', async (t) => {
+  const probe = client();
+  const [r, other] = await onBothWorkers(probe);
+  await r.watch('tx:d');
+  t.match(await r.call('CLIENT', 'INFO'), /flags=N /);
+  await other.set('tx:d', '1');
+  t.match(await r.call('CLIENT', 'INFO'), /flags=d /);
+  await r.unwatch();
+  t.match(await r.call('CLIENT', 'INFO'), /flags=N /);
+});
+
 t.test('CLIENT TRACKING REDIRECT (it asks every worker) runs inside EXEC', async (t) => {
   const r = client();
   const target = client();

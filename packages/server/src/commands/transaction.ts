@@ -355,7 +355,7 @@ function exec(c: Connection): void {
 }
 
 /** Check the watched keys without running anything (locks taken and released at once). */
-function watchesHold(c: Connection): boolean {
+export function watchesHold(c: Connection): boolean {
   const ws = c.watched;
   if (ws === undefined) return true;
   const addon = c.server.addon;
