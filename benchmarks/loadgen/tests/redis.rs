@@ -24,6 +24,19 @@ fn start_redis() -> Option<(Server, u16)> {
         eprintln!("skipping: {REDIS} not installed");
         return None;
     }
+    // The tests of this file run at once, and the port a dropped listener had can be handed
+    // out again: a server that lost the race for its port exits, and the test tries another
+    // (otherwise it would talk to the other test's server, which goes away under it).
+    for _ in 0..10 {
+        if let Some(started) = try_start_redis() {
+            return Some(started);
+        }
+    }
+    panic!("redis-server did not start");
+}
+
+/// A redis-server of this test's own on a free port, or None if it exited (port taken).
+fn try_start_redis() -> Option<(Server, u16)> {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -43,16 +56,26 @@ fn start_redis() -> Option<(Server, u16)> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server(child);
+    let mut server = Server(child);
     let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    loop {
+        if server.0.try_wait().unwrap().is_some() {
+            return None;
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Listening, and still alive afterwards: the port is this server's.
+            std::thread::sleep(Duration::from_millis(50));
+            if server.0.try_wait().unwrap().is_none() {
+                return Some((server, port));
+            }
+            return None;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "redis-server did not start"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some((server, port))
 }
 
 #[test]
