@@ -226,6 +226,14 @@ impl ReplySink {
         }
     }
 
+    /// A HELP subcommand's reply (Redis's addReplyHelp): its lines as simple strings.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for line in lines {
+            self.simple(line.as_bytes());
+        }
+    }
+
     /// A simple string (`+OK`).
     pub fn simple(&mut self, s: &[u8]) {
         match self.mode {

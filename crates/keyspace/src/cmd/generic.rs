@@ -756,10 +756,7 @@ pub(crate) fn object_help(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), 
         "HELP",
         "    Print this help.",
     ];
-    ctx.out.array(HELP.len());
-    for line in HELP {
-        ctx.out.simple(line.as_bytes());
-    }
+    ctx.out.help(HELP);
     Ok(())
 }
 

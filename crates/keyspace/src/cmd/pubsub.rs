@@ -94,9 +94,6 @@ pub(crate) fn help(ctx: &mut Ctx<'_, '_>, _argv: &[&[u8]]) -> Result<(), KsError
         "HELP",
         "    Print this help.",
     ];
-    ctx.out.array(HELP.len());
-    for line in HELP {
-        ctx.out.simple(line.as_bytes());
-    }
+    ctx.out.help(HELP);
     Ok(())
 }
