@@ -1248,13 +1248,7 @@ impl Ring {
                 Pending::OverLimit(slot, gen) => [EV_OVERLIMIT, slot as u32, gen, 0, 0],
                 Pending::Mail(k, client, ref bytes) => {
                     let len = bytes.len();
-                    let Some(dst) = input.get_mut(at..at + len) else {
-                        if n == 0 {
-                            return Err(Error::new(
-                                Status::InvalidArg,
-                                "ring input buffer too small",
-                            ));
-                        }
+                    let Some(dst) = input_room(input, at, len, n)? else {
                         break;
                     };
                     dst.copy_from_slice(bytes);
@@ -1289,13 +1283,7 @@ impl Ring {
                         n += 1;
                         continue;
                     }
-                    let Some(dst) = input.get_mut(at..at + len) else {
-                        if n == 0 {
-                            return Err(Error::new(
-                                Status::InvalidArg,
-                                "ring input buffer too small",
-                            ));
-                        }
+                    let Some(dst) = input_room(input, at, len, n)? else {
                         break;
                     };
                     dst.copy_from_slice(self.pool.get(from..from + len).unwrap_or_default());
@@ -1317,6 +1305,19 @@ impl Ring {
             self.arm_recv(slot)?;
         }
         Ok(n)
+    }
+}
+
+/// Room for `len` bytes at `at` in JavaScript's input buffer: None when this turn's events
+/// stop here (the rest go next turn), an error when not even the first event's bytes fit.
+fn input_room(input: &mut [u8], at: usize, len: usize, n: usize) -> Result<Option<&mut [u8]>> {
+    match input.get_mut(at..at + len) {
+        Some(dst) => Ok(Some(dst)),
+        None if n == 0 => Err(Error::new(
+            Status::InvalidArg,
+            "ring input buffer too small",
+        )),
+        None => Ok(None),
     }
 }
 
