@@ -9,86 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A worker's io_uring: its listeners, its connections, and the event queue for JavaScript. */
-export declare class Ring {
-  /**
-   * A ring over the given listening sockets (made by `listenReuseport`) for worker
-   * `worker`, woken early by writes to `wake_fd` (made by `createWakeFd`; the ring reads it
-   * but does not own it), which posting to the worker's mailbox makes.
-   */
-  constructor(listenFds: Array<number>, entries: number, wakeFd: number, worker: number)
-  /**
-   * Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
-   * to hand over yet, and write events into `events` (data into `input`). Returns the
-   * number of events.
-   */
-  turn(input: Buffer, events: Uint32Array, timeoutMs: number): number
-  /**
-   * Run a batch of core commands for one client (layout as the binding's `execute`), the
-   * replies going straight onto its send queue. Returns how many ran, with `RESULT_OVER`
-   * set when the client's output passed the high-water mark (the rest of the batch, and
-   * its further input, wait for a DRAINED event). A client already gone still has its
-   * commands run, as Redis runs what it read before it saw the close.
-   */
-  execute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number
-  /**
-   * Receive the rest of a client's last argument, of `len` bytes, into a buffer of its own:
-   * `received` is what JavaScript already has of it (the request's other arguments stay
-   * there). From now on the client's bytes go to that buffer, not to JavaScript, until it
-   * holds the argument and its CRLF; a BIGARG event then says so.
-   */
-  bigArgBegin(slot: number, gen: number, len: number, received: Uint8Array): void
-  /**
-   * Add bytes JavaScript got for a client after `bigArgBegin` (read in the same turn,
-   * before the ring knew). Returns how many it took; the argument is whole once JavaScript
-   * has given it all it lacked, and no BIGARG event comes for it then.
-   */
-  bigArgFeed(slot: number, gen: number, bytes: Uint8Array): number
-  /**
-   * Free a client's big argument, whole or not (the client went, or its command was
-   * refused before it ran).
-   */
-  bigArgDrop(slot: number, gen: number): void
-  /** A client's big argument as CLIENT LIST counts it: `[bytes received, bytes allocated]`. */
-  bigArgUse(slot: number, gen: number): Array<number>
-  /**
-   * Queue reply bytes written in JavaScript for a client, after everything queued before.
-   * Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
-   */
-  send(slot: number, gen: number, data: Uint8Array): number
-  /** Name the client of (slot, gen) by its CLIENT ID, so mail for it finds it. */
-  bindClient(slot: number, gen: number, client: number): void
-  /**
-   * Set the `client-output-buffer-limit` class pushes to this client are held to
-   * (0 normal, 1 replica, 2 pubsub).
-   */
-  setOutputClass(slot: number, gen: number, outputClass: number): void
-  /**
-   * The `client-output-buffer-limit` values, 9 numbers: hard, soft, soft seconds for
-   * normal, replica and pubsub clients, as the config holds them.
-   */
-  setOutputLimits(limits: Array<number>): void
-  /** Close a client once everything queued for it is sent. */
-  end(slot: number, gen: number): void
-  /** Close a client now, dropping what is queued for it. */
-  destroy(slot: number, gen: number): void
-  /**
-   * A client's output buffers as CLIENT LIST shows them: `[omem, oll, allocated]` (bytes
-   * pending, buffers holding them, bytes allocated for them).
-   */
-  outputUse(slot: number, gen: number): Array<number>
-  /** Bytes sent to clients since the ring started. */
-  bytesSent(): number
-  /** Bytes allocated for every client's output on this ring (INFO `mem_clients_normal`). */
-  outputBytes(): number
-  /** Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`. */
-  addresses(slot: number, gen: number): Array<string>
-  /** The connection's file descriptor (CLIENT LIST `fd=`), or -1. */
-  fd(slot: number, gen: number): number
-  /** Stop accepting: shut the listeners down so that the kernel sends new clients elsewhere. */
-  stopAccepting(): void
-}
-
 /**
  * Make RLIMIT_NOFILE at least `want` if the OS allows, else the most Redis would get, and
  * report it. A limit already at or above `want` is left alone.
@@ -170,12 +90,12 @@ export declare function errorStats(): Array<ErrorStat>
 
 /**
  * EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
- * and the watched keys (`watch`, six words per key over `watch_buf`: db, start, end,
- * version low, high, state) touch, and check the watches under those locks. True: the locks
+ * and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db, start,
+ * end, version low, high, state) touch, and check the watches under those locks. True: the locks
  * are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
  * held, and EXEC answers a null array.
  */
-export declare function execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array): boolean
+export declare function execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array, watchLen: number): boolean
 
 /**
  * End the EXEC begun by `execBegin` (a no-op when none is held): release its locks, then
@@ -324,6 +244,66 @@ export declare function resetCommandStats(): void
 /** CONFIG RESETSTAT: zero the keyspace counters. */
 export declare function resetKeyspaceStats(): void
 
+/** `Ring::addresses`: a client's peer and local address and port. */
+export declare function ringAddresses(slot: number, gen: number): Array<string>
+
+/** `Ring::big_arg_begin`: receive the rest of a client's last argument apart. */
+export declare function ringBigArgBegin(slot: number, gen: number, len: number, received: Uint8Array): void
+
+/** `Ring::big_arg_drop`: free a client's big argument. */
+export declare function ringBigArgDrop(slot: number, gen: number): void
+
+/** `Ring::big_arg_feed`: bytes of the big argument JavaScript read first. */
+export declare function ringBigArgFeed(slot: number, gen: number, bytes: Uint8Array): number
+
+/** `Ring::big_arg_use`: `[bytes received, bytes allocated]` of a client's big argument. */
+export declare function ringBigArgUse(slot: number, gen: number): Array<number>
+
+/** `Ring::bind_client`: name a client by its CLIENT ID, for mail. */
+export declare function ringBindClient(slot: number, gen: number, client: number): void
+
+/** `Ring::bytes_sent`: bytes sent to clients since the ring started. */
+export declare function ringBytesSent(): number
+
+/** Close this thread's ring, if it has one: every client is shut down. */
+export declare function ringClose(): void
+
+/** `Ring::destroy`: close a client now. */
+export declare function ringDestroy(slot: number, gen: number): void
+
+/** `Ring::end`: close a client once its output is sent. */
+export declare function ringEnd(slot: number, gen: number): void
+
+/** `Ring::execute`: run a batch of core commands for one client, replies onto its queue. */
+export declare function ringExecute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number
+
+/** `Ring::fd`: a client's socket, -1 when gone. */
+export declare function ringFd(slot: number, gen: number): number
+
+/** Open this thread's ring (see `Ring::new`), closing one it had. */
+export declare function ringOpen(listenFds: Array<number>, entries: number, wakeFd: number, worker: number): void
+
+/** `Ring::output_bytes`: output bytes pending over every client. */
+export declare function ringOutputBytes(): number
+
+/** `Ring::output_use`: `[omem, oll, allocated]` of a client. */
+export declare function ringOutputUse(slot: number, gen: number): Array<number>
+
+/** `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client. */
+export declare function ringSend(slot: number, gen: number, data: Uint8Array, start: number, end: number): number
+
+/** `Ring::set_output_class`: a client's `client-output-buffer-limit` class. */
+export declare function ringSetOutputClass(slot: number, gen: number, outputClass: number): void
+
+/** `Ring::set_output_limits`: the limits pushes are held to. */
+export declare function ringSetOutputLimits(limits: Array<number>): void
+
+/** `Ring::stop_accepting`: close the listeners. */
+export declare function ringStopAccepting(): void
+
+/** `Ring::turn`: submit, wait up to `timeout_ms`, and write events into `events`. */
+export declare function ringTurn(input: Uint8Array, events: Uint32Array, timeoutMs: number): number
+
 /**
  * Start the active expiry thread (once per process; later calls do nothing). Like Redis's
  * `activeExpireCycle` at hz 10, it runs every 100 ms off the workers' threads.
@@ -399,7 +379,8 @@ export declare function usedMemory(): number
 export declare function wakeRing(fd: number): void
 
 /**
- * WATCH: for each key (`ranges` holds (start, end) pairs into `buf`) in database `db`, its
- * version (low, high 32 bits) and state (`KeyState`), three words per key.
+ * WATCH: for each of the first `n` keys (`ranges` holds (start, end) pairs into `buf`) in
+ * database `db`, write its version (low, high 32 bits) and state (`KeyState`) into `marks`,
+ * three words per key (arrays JavaScript keeps, so a WATCH allocates nothing).
  */
-export declare function watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array): Array<number>
+export declare function watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array, n: number, marks: Uint32Array): void

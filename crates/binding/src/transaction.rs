@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 
+use napi::bindgen_prelude::Uint32ArraySlice;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{KeyState, Session, Tx, WatchMark};
@@ -33,24 +34,35 @@ thread_local! {
 /// 32 bits, state.
 const WATCH_WORDS: usize = 6;
 
-/// WATCH: for each key (`ranges` holds (start, end) pairs into `buf`) in database `db`, its
-/// version (low, high 32 bits) and state (`KeyState`), three words per key.
+/// WATCH: for each of the first `n` keys (`ranges` holds (start, end) pairs into `buf`) in
+/// database `db`, write its version (low, high 32 bits) and state (`KeyState`) into `marks`,
+/// three words per key (arrays JavaScript keeps, so a WATCH allocates nothing).
 #[napi(catch_unwind)]
-pub fn watch_keys(db: u32, buf: &[u8], ranges: &[u32]) -> Result<Vec<u32>> {
+pub fn watch_keys(
+    db: u32,
+    buf: &[u8],
+    ranges: &[u32],
+    n: u32,
+    mut marks: Uint32ArraySlice,
+) -> Result<()> {
     let ks = keyspace()?;
     let now = now_ms();
-    let mut out = Vec::with_capacity(ranges.len() / 2 * 3);
-    for r in ranges.chunks_exact(2) {
+    let n = n as usize;
+    let ranges = ranges.get(..2 * n).ok_or_else(bad_exec)?;
+    // SAFETY: JavaScript's array, alive for this call and not aliased (its thread waits here).
+    let marks = unsafe { marks.as_mut() };
+    let marks = marks.get_mut(..3 * n).ok_or_else(bad_exec)?;
+    for (r, out) in ranges.chunks_exact(2).zip(marks.chunks_exact_mut(3)) {
         let key = key_at(buf, r)?;
         let m = ks.watch_key(db, key, now);
-        out.extend([m.version as u32, (m.version >> 32) as u32, m.state as u32]);
+        out.copy_from_slice(&[m.version as u32, (m.version >> 32) as u32, m.state as u32]);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
-/// and the watched keys (`watch`, six words per key over `watch_buf`: db, start, end,
-/// version low, high, state) touch, and check the watches under those locks. True: the locks
+/// and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db, start,
+/// end, version low, high, state) touch, and check the watches under those locks. True: the locks
 /// are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
 /// held, and EXEC answers a null array.
 #[napi(catch_unwind)]
@@ -60,9 +72,11 @@ pub fn exec_begin(
     len: u32,
     watch_buf: &[u8],
     watch: &[u32],
+    watch_len: u32,
 ) -> Result<bool> {
     let ks = keyspace()?;
     let cmds = cmds.get(..len as usize).ok_or_else(bad_exec)?;
+    let watch = watch.get(..watch_len as usize).ok_or_else(bad_exec)?;
     let (args, spans) = parse_batch(buf, cmds)?;
     let mut keys: Vec<(u32, &[u8], WatchMark)> = Vec::with_capacity(watch.len() / WATCH_WORDS);
     for w in watch.chunks_exact(WATCH_WORDS) {

@@ -40,7 +40,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
-use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::mailbox::{kind, Mail};
@@ -126,6 +125,8 @@ struct Conn {
     over_limit: bool,
     /// The mail being taken pushed to it: its output starts once the whole batch is in.
     mailed: bool,
+    /// On the ring's `to_send` list: its queued output goes out at the next submit.
+    send_wanted: bool,
 }
 
 impl Conn {
@@ -215,8 +216,8 @@ impl OutputLimits {
     }
 }
 
-/// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript.
-#[napi]
+/// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript,
+/// which reaches it through `ring_calls.rs`.
 pub struct Ring {
     ring: IoUring,
     listeners: Vec<RawFd>,
@@ -248,6 +249,10 @@ pub struct Ring {
     /// Mail taken and being handled (kept for its allocation).
     mail: Vec<Mail>,
     limits: OutputLimits,
+    /// Connections with output queued since the last submit. Their sends start just before
+    /// it, so everything a turn queued for a client (replies written in JavaScript and in the
+    /// core, pushes) leaves in one send rather than one per piece.
+    to_send: Vec<usize>,
 }
 
 fn os_error(what: &str) -> Error {
@@ -257,12 +262,10 @@ fn os_error(what: &str) -> Error {
     )
 }
 
-#[napi]
 impl Ring {
     /// A ring over the given listening sockets (made by `listenReuseport`) for worker
     /// `worker`, woken early by writes to `wake_fd` (made by `createWakeFd`; the ring reads it
     /// but does not own it), which posting to the worker's mailbox makes.
-    #[napi(constructor)]
     pub fn new(listen_fds: Vec<i32>, entries: u32, wake_fd: i32, worker: u32) -> Result<Self> {
         // The worker's thread enters the kernel every turn anyway, so completions need not
         // interrupt it with an IPI each (COOP_TASKRUN, 5.19+; older kernels get a plain ring).
@@ -287,6 +290,7 @@ impl Ring {
             wake_buf: Box::new(0),
             wake_armed: false,
             cqes: Vec::with_capacity(1024),
+            to_send: Vec::new(),
             stopped: false,
             closing: false,
             pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
@@ -321,17 +325,12 @@ impl Ring {
     /// Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
     /// to hand over yet, and write events into `events` (data into `input`). Returns the
     /// number of events.
-    #[napi(catch_unwind)]
-    pub fn turn(
-        &mut self,
-        mut input: Buffer,
-        mut events: Uint32Array,
-        timeout_ms: u32,
-    ) -> Result<u32> {
+    pub fn turn(&mut self, input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
         // Completions JavaScript need not see (sends) must not end the wait: wait again until
         // there is an event for it or the time is up.
         let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
         loop {
+            self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
             let left = deadline.saturating_duration_since(Instant::now());
             let timed_out = self.submit(wait, left)?;
@@ -340,10 +339,7 @@ impl Ring {
                 break;
             }
         }
-        // SAFETY: the typed array is JavaScript's, alive for this call, and not aliased: the
-        // worker's JS is blocked in this call and no other thread sees the array.
-        let events = unsafe { events.as_mut() };
-        Ok(self.deliver(&mut input, events)? as u32)
+        Ok(self.deliver(input, events)? as u32)
     }
 
     /// Run a batch of core commands for one client (layout as the binding's `execute`), the
@@ -351,7 +347,6 @@ impl Ring {
     /// set when the client's output passed the high-water mark (the rest of the batch, and
     /// its further input, wait for a DRAINED event). A client already gone still has its
     /// commands run, as Redis runs what it read before it saw the close.
-    #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn execute(
         &mut self,
@@ -396,7 +391,6 @@ impl Ring {
     /// `received` is what JavaScript already has of it (the request's other arguments stay
     /// there). From now on the client's bytes go to that buffer, not to JavaScript, until it
     /// holds the argument and its CRLF; a BIGARG event then says so.
-    #[napi(catch_unwind)]
     pub fn big_arg_begin(&mut self, slot: u32, gen: u32, len: f64, received: &[u8]) -> Result<()> {
         let slot = slot as usize;
         let len = len as usize;
@@ -446,7 +440,6 @@ impl Ring {
     /// Add bytes JavaScript got for a client after `bigArgBegin` (read in the same turn,
     /// before the ring knew). Returns how many it took; the argument is whole once JavaScript
     /// has given it all it lacked, and no BIGARG event comes for it then.
-    #[napi(catch_unwind)]
     pub fn big_arg_feed(&mut self, slot: u32, gen: u32, bytes: &[u8]) -> u32 {
         match self.big_mut(slot as usize, gen) {
             Some(b) => b.feed(bytes) as u32,
@@ -456,7 +449,6 @@ impl Ring {
 
     /// Free a client's big argument, whole or not (the client went, or its command was
     /// refused before it ran).
-    #[napi(catch_unwind)]
     pub fn big_arg_drop(&mut self, slot: u32, gen: u32) {
         let slot = slot as usize;
         if let Some(b) = self.big_mut(slot, gen) {
@@ -473,7 +465,6 @@ impl Ring {
     }
 
     /// A client's big argument as CLIENT LIST counts it: `[bytes received, bytes allocated]`.
-    #[napi(catch_unwind)]
     pub fn big_arg_use(&mut self, slot: u32, gen: u32) -> Vec<f64> {
         match self.big_mut(slot as usize, gen) {
             Some(b) => vec![b.buf.len() as f64, b.buf.capacity() as f64],
@@ -481,20 +472,22 @@ impl Ring {
         }
     }
 
-    /// Queue reply bytes written in JavaScript for a client, after everything queued before.
+    /// Queue reply bytes written in JavaScript for a client, `data[start..end]`, after
+    /// everything queued before (a range, so JavaScript makes no slice object per reply).
     /// Returns `RESULT_OVER` when its output passed the high-water mark, else 0.
-    #[napi(catch_unwind)]
-    pub fn send(&mut self, slot: u32, gen: u32, data: &[u8]) -> Result<u32> {
+    pub fn send(&mut self, slot: u32, gen: u32, data: &[u8], start: u32, end: u32) -> Result<u32> {
         let slot = slot as usize;
+        let bytes = data
+            .get(start as usize..end as usize)
+            .ok_or_else(|| Error::new(Status::InvalidArg, "reply range out of bounds"))?;
         match self.conn_mut(slot, gen) {
-            Some(c) if !c.dying => c.queued.extend_from_slice(data),
+            Some(c) if !c.dying => c.queued.extend_from_slice(bytes),
             _ => return Ok(0),
         }
         self.after_output(slot)
     }
 
     /// Name the client of (slot, gen) by its CLIENT ID, so mail for it finds it.
-    #[napi(catch_unwind)]
     pub fn bind_client(&mut self, slot: u32, gen: u32, client: f64) {
         let client = client as u64;
         if let Some(c) = self.conn_mut(slot as usize, gen) {
@@ -505,7 +498,6 @@ impl Ring {
 
     /// Set the `client-output-buffer-limit` class pushes to this client are held to
     /// (0 normal, 1 replica, 2 pubsub).
-    #[napi(catch_unwind)]
     pub fn set_output_class(&mut self, slot: u32, gen: u32, output_class: u32) {
         if let Some(c) = self.conn_mut(slot as usize, gen) {
             c.class = output_class as usize;
@@ -514,7 +506,6 @@ impl Ring {
 
     /// The `client-output-buffer-limit` values, 9 numbers: hard, soft, soft seconds for
     /// normal, replica and pubsub clients, as the config holds them.
-    #[napi(catch_unwind)]
     pub fn set_output_limits(&mut self, limits: Vec<f64>) {
         let at = |i: usize| limits.get(i).copied().unwrap_or(0.0).max(0.0);
         for (class, l) in self.limits.0.iter_mut().enumerate() {
@@ -524,7 +515,6 @@ impl Ring {
     }
 
     /// Close a client once everything queued for it is sent.
-    #[napi(catch_unwind)]
     pub fn end(&mut self, slot: u32, gen: u32) -> Result<()> {
         let slot = slot as usize;
         if let Some(c) = self.conn_mut(slot, gen) {
@@ -535,7 +525,6 @@ impl Ring {
     }
 
     /// Close a client now, dropping what is queued for it.
-    #[napi(catch_unwind)]
     pub fn destroy(&mut self, slot: u32, gen: u32) {
         if self.conn(slot as usize, gen).is_some() {
             self.kill(slot as usize);
@@ -544,7 +533,6 @@ impl Ring {
 
     /// A client's output buffers as CLIENT LIST shows them: `[omem, oll, allocated]` (bytes
     /// pending, buffers holding them, bytes allocated for them).
-    #[napi(catch_unwind)]
     pub fn output_use(&self, slot: u32, gen: u32) -> Vec<f64> {
         let (pending, bufs, allocated) = self
             .conn(slot as usize, gen)
@@ -553,13 +541,11 @@ impl Ring {
     }
 
     /// Bytes sent to clients since the ring started.
-    #[napi]
     pub fn bytes_sent(&self) -> f64 {
         self.bytes_sent as f64
     }
 
     /// Bytes allocated for every client's output on this ring (INFO `mem_clients_normal`).
-    #[napi(catch_unwind)]
     pub fn output_bytes(&self) -> f64 {
         self.conns
             .iter()
@@ -569,7 +555,6 @@ impl Ring {
     }
 
     /// Remote and local address of a connection: `[remoteIp, remotePort, localIp, localPort]`.
-    #[napi(catch_unwind)]
     pub fn addresses(&self, slot: u32, gen: u32) -> Vec<String> {
         match self.conn(slot as usize, gen) {
             Some(c) => {
@@ -582,13 +567,11 @@ impl Ring {
     }
 
     /// The connection's file descriptor (CLIENT LIST `fd=`), or -1.
-    #[napi]
     pub fn fd(&self, slot: u32, gen: u32) -> i32 {
         self.conn(slot as usize, gen).map_or(-1, |c| c.fd)
     }
 
     /// Stop accepting: shut the listeners down so that the kernel sends new clients elsewhere.
-    #[napi(catch_unwind)]
     pub fn stop_accepting(&mut self) {
         if self.stopped {
             return;
@@ -889,19 +872,36 @@ impl Ring {
             .push(buf.as_mut_ptr() as u64, RECV_LEN as u32, bid);
     }
 
-    /// After output was queued for `slot`: start sending it, and hold the client back when
-    /// its output passed the high-water mark (`RESULT_OVER`).
+    /// After output was queued for `slot`: have it sent at the next submit, and hold the
+    /// client back when its output passed the high-water mark (`RESULT_OVER`).
     fn after_output(&mut self, slot: usize) -> Result<u32> {
-        self.start_send(slot)?;
         let Some(Some(c)) = self.conns.get_mut(slot) else {
             return Ok(0);
         };
+        if !c.send_wanted {
+            c.send_wanted = true;
+            self.to_send.push(slot);
+        }
         if c.backlog() <= OUTPUT_HIGH_WATER {
             return Ok(0);
         }
         c.watch_drain = true;
         self.pause_recv(slot)?;
         Ok(RESULT_OVER)
+    }
+
+    /// Start the sends `after_output` asked for.
+    fn start_wanted_sends(&mut self) -> Result<()> {
+        let mut slots = std::mem::take(&mut self.to_send);
+        for &slot in &slots {
+            if let Some(Some(c)) = self.conns.get_mut(slot) {
+                c.send_wanted = false;
+            }
+        }
+        let started = slots.iter().try_for_each(|&slot| self.start_send(slot));
+        slots.clear();
+        self.to_send = slots;
+        started
     }
 
     /// Start sending what is queued, if no send is in flight.
@@ -1157,6 +1157,7 @@ impl Ring {
                 soft_since: None,
                 over_limit: false,
                 mailed: false,
+                send_wanted: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));

@@ -291,6 +291,32 @@ export class ReplyWriter {
     return out;
   }
 
+  /** The buffer that holds the bytes written since the last take(), from `pending` to `end`. */
+  get slab(): Buffer {
+    return this.buf;
+  }
+
+  /** Where in `slab` the bytes written since the last take() start. */
+  get pending(): number {
+    return this.start;
+  }
+
+  /** Where in `slab` they end. */
+  get end(): number {
+    return this.pos;
+  }
+
+  /** take() without the slice: for a caller that copied `slab[pending, end)` already. */
+  taken(): void {
+    this.start = this.pos;
+  }
+
+  /** The byte at offset `from` of what was written since the last take(), or -1 past its end. */
+  byteAt(from: number): number {
+    const at = this.start + from;
+    return at < this.pos ? (this.buf[at] as number) : -1;
+  }
+
   /** A view of the bytes written since the last take(), from offset `from` on; valid until the next write. */
   written(from = 0): Buffer {
     return this.buf.subarray(this.start + Math.max(0, from), this.pos);

@@ -799,8 +799,12 @@ export class Connection implements TransportEvents {
 
   /** Hand the replies written here to the transport. */
   private writeOut(): void {
-    if (this.w.length === 0) return;
-    if (this.transport.write(this.w.take())) this.held = true;
+    const w = this.w;
+    if (w.length === 0) return;
+    // The transport copies or keeps the range; no slice object is made for it here.
+    const over = this.transport.write(w.slab, w.pending, w.end);
+    w.taken();
+    if (over) this.held = true;
     this.checkOutputLimit();
   }
 

@@ -99,6 +99,8 @@ export class WorkerStats {
       c.uncountedError = false;
       return;
     }
+    // Read in place: most replies are not errors, and a slice per command costs.
+    if (c.w.byteAt(mark) !== 0x2d) return;
     const text = errorText(c.w.written(mark));
     if (text === undefined) return;
     this.add(base + FAILED, 1);

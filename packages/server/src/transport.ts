@@ -33,9 +33,10 @@ export interface Transport {
   /**
    * Queue bytes for the client after everything queued before. `data` must not change
    * afterwards (a Node socket keeps it until sent; ReplyWriter.take() slices are never
-   * written again). True when the client's pending output is now over the high-water mark.
+   * written again). Only `data[start, end)` is sent when given. True when the client's pending
+   * output is now over the high-water mark.
    */
-  write(data: Buffer): boolean;
+  write(data: Buffer, start?: number, end?: number): boolean;
   /**
    * Run `count` core commands (`batch[..len]` over `src`, flags as the binding's) with their
    * replies going straight to the client; returns how many ran, OR'ed with OUTPUT_OVER when
@@ -132,9 +133,10 @@ export class NetTransport implements Transport {
     if (!this.socket.writableNeedDrain) setImmediate(this.drained);
   }
 
-  write(data: Buffer): boolean {
-    this.noteOutput(data.length);
-    this.socket.write(data);
+  write(data: Buffer, start = 0, end = data.length): boolean {
+    const bytes = start === 0 && end === data.length ? data : data.subarray(start, end);
+    this.noteOutput(bytes.length);
+    this.socket.write(bytes);
     if (this.socket.writableLength <= OUTPUT_HIGH_WATER) return false;
     this.hold();
     return true;

@@ -1,15 +1,15 @@
 /**
- * The worker's io_uring loop: one `ring.turn` call per loop turn submits every send queued
+ * The worker's io_uring loop: one `ringTurn` call per loop turn submits every send queued
  * since the last turn and gets back every accept, read and close that completed (see
  * crates/binding/src/uring.rs for the record layout). Parsing stays here; the core writes
- * its replies straight onto the ring's per-client send queues (`ring.execute`), and replies
- * made here join the same queues in order (`ring.send`).
+ * its replies straight onto the ring's per-client send queues (`ringExecute`), and replies
+ * made here join the same queues in order (`ringSend`).
  *
  * The ring blocks in the kernel while idle, so the loop gives Node's own event loop a turn
  * (setImmediate) whenever a wait times out, a wake arrives from the main thread (a message
  * is waiting), or it has run for a while; timers and messages are never starved.
  */
-import type { Ring } from '@shrike/binding';
+import type { Addon } from './core';
 import { OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
 
 /** Record layout shared with the ring. */
@@ -54,35 +54,35 @@ export class UringTransport implements Transport {
   }
 
   bindClient(id: number): void {
-    this.loop.ring.bindClient(this.slot, this.gen, id);
+    this.loop.addon.ringBindClient(this.slot, this.gen, id);
   }
 
   setOutputClass(cls: number): void {
-    this.loop.ring.setOutputClass(this.slot, this.gen, cls);
+    this.loop.addon.ringSetOutputClass(this.slot, this.gen, cls);
   }
 
-  write(data: Buffer): boolean {
-    return (this.loop.ring.send(this.slot, this.gen, data) & OUTPUT_OVER) !== 0;
+  write(data: Buffer, start = 0, end = data.length): boolean {
+    return (this.loop.addon.ringSend(this.slot, this.gen, data, start, end) & OUTPUT_OVER) !== 0;
   }
 
   runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number): number {
-    return this.loop.ring.execute(this.slot, this.gen, src, batch, len, db, flags);
+    return this.loop.addon.ringExecute(this.slot, this.gen, src, batch, len, db, flags);
   }
 
   outputUse(): number[] {
-    return this.loop.ring.outputUse(this.slot, this.gen);
+    return this.loop.addon.ringOutputUse(this.slot, this.gen);
   }
 
   end(): void {
-    this.loop.ring.end(this.slot, this.gen);
+    this.loop.addon.ringEnd(this.slot, this.gen);
   }
 
   destroy(): void {
-    this.loop.ring.destroy(this.slot, this.gen);
+    this.loop.addon.ringDestroy(this.slot, this.gen);
   }
 
   private addresses(): string[] {
-    this.addrs ??= this.loop.ring.addresses(this.slot, this.gen);
+    this.addrs ??= this.loop.addon.ringAddresses(this.slot, this.gen);
     return this.addrs;
   }
 
@@ -103,25 +103,25 @@ export class UringTransport implements Transport {
   }
 
   get fd(): number {
-    return this.loop.ring.fd(this.slot, this.gen);
+    return this.loop.addon.ringFd(this.slot, this.gen);
   }
 
   readonly bigArgs = true;
 
   bigArgBegin(len: number, received: Buffer): void {
-    this.loop.ring.bigArgBegin(this.slot, this.gen, len, received);
+    this.loop.addon.ringBigArgBegin(this.slot, this.gen, len, received);
   }
 
   bigArgFeed(bytes: Buffer): number {
-    return this.loop.ring.bigArgFeed(this.slot, this.gen, bytes);
+    return this.loop.addon.ringBigArgFeed(this.slot, this.gen, bytes);
   }
 
   bigArgDrop(): void {
-    this.loop.ring.bigArgDrop(this.slot, this.gen);
+    this.loop.addon.ringBigArgDrop(this.slot, this.gen);
   }
 
   bigArgUse(): number[] {
-    return this.loop.ring.bigArgUse(this.slot, this.gen);
+    return this.loop.addon.ringBigArgUse(this.slot, this.gen);
   }
 }
 
@@ -135,7 +135,8 @@ export class UringLoop {
   private onIdle: (() => void) | undefined;
 
   constructor(
-    readonly ring: Ring,
+    /** The addon, whose `ring*` functions reach this thread's ring (opened by the worker). */
+    readonly addon: Addon,
     private readonly host: UringHost,
   ) {}
 
@@ -146,7 +147,7 @@ export class UringLoop {
 
   /** Stop accepting; `idle` runs once the last client has closed. */
   drain(idle: () => void): void {
-    this.ring.stopAccepting();
+    this.addon.ringStopAccepting();
     this.stopping = true;
     this.onIdle = idle;
     this.checkIdle();
@@ -155,7 +156,7 @@ export class UringLoop {
   private readonly run = (): void => {
     if (this.stopped) return;
     for (let turn = 0; turn < TURNS_PER_YIELD; turn++) {
-      const n = this.ring.turn(this.input, this.events, IDLE_WAIT_MS);
+      const n = this.addon.ringTurn(this.input, this.events, IDLE_WAIT_MS);
       if (n === 0 || this.handle(n)) break;
     }
     if (!this.stopped) setImmediate(this.run);

@@ -133,9 +133,9 @@ export class WorkerServer implements UringHost {
     });
     if (this.config['io-uring'] === 'yes') {
       try {
-        const ring = new this.addon.Ring(fds, RING_ENTRIES, wakeFd, this.index);
+        this.addon.ringOpen(fds, RING_ENTRIES, wakeFd, this.index);
         this.addon.registerMailbox(this.index, wakeFd, false);
-        this.uring = new UringLoop(ring, this);
+        this.uring = new UringLoop(this.addon, this);
         this.applyOutputLimits();
         this.uring.start();
       } catch (err) {
@@ -191,7 +191,7 @@ export class WorkerServer implements UringHost {
 
   /** Hand the ring the client-output-buffer-limit values it enforces on pushes. */
   private applyOutputLimits(): void {
-    this.uring?.ring.setOutputLimits(this.config['client-output-buffer-limit']);
+    if (this.uring !== undefined) this.addon.ringSetOutputLimits(this.config['client-output-buffer-limit']);
   }
 
   private acceptSocket(socket: Socket): void {
@@ -260,7 +260,7 @@ export class WorkerServer implements UringHost {
 
   /** Bytes written to clients so far (INFO total_net_output_bytes). */
   private outputTotal(): number {
-    return this.netOutput + (this.uring?.ring.bytesSent() ?? 0);
+    return this.netOutput + (this.uring !== undefined ? this.addon.ringBytesSent() : 0);
   }
 
   /**
@@ -268,7 +268,7 @@ export class WorkerServer implements UringHost {
    * the buffers of their pending output.
    */
   private clientMemory(): number {
-    let n = this.uring?.ring.outputBytes() ?? 0;
+    let n = this.uring !== undefined ? this.addon.ringOutputBytes() : 0;
     for (const c of this.connections) n += c.memoryUse();
     return n;
   }
@@ -428,7 +428,7 @@ export class WorkerServer implements UringHost {
     this.rejected = 0;
     this.netInput = 0;
     // The ring counts what it sent since it started: count from here on.
-    this.netOutput = -(this.uring?.ring.bytesSent() ?? 0);
+    this.netOutput = -(this.uring !== undefined ? this.addon.ringBytesSent() : 0);
     this.opsRate.reset();
     this.inputRate.reset();
     this.outputRate.reset();

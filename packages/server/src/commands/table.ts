@@ -61,6 +61,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       statIndex: STAT_INDEX.get(spec.name) ?? 0,
       blocks: (i?.op ?? -1) >= 0 && spec.flags.includes('blocking'),
       noAuth: spec.flags.includes('no_auth'),
+      noMulti: spec.flags.includes('no_multi'),
       skipMonitor: spec.flags.includes('admin') || spec.flags.includes('skip_monitor'),
       subcommands,
     };

@@ -202,7 +202,7 @@ function unwatchAll(c: Connection): void {
 export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean {
   if (NOT_QUEUED.has(cmd.name)) return false;
   const q = c.txn as MultiQueue;
-  if (cmd.spec.flags.includes('no_multi')) {
+  if (cmd.noMulti) {
     q.aborted = true;
     c.w.error(NOT_IN_TRANSACTION);
     c.server.stats.rejected(cmd, NOT_IN_TRANSACTION);
@@ -282,7 +282,9 @@ function watch(c: Connection, argv: Buffer[]): void {
     ws.bufLen += key.length;
   }
   if (n > 0) {
-    const marks = c.server.addon.watchKeys(db, ws.buf, watchRanges.subarray(0, 2 * n));
+    watchMarks = ensure(watchMarks, 3 * n);
+    const marks = watchMarks;
+    c.server.addon.watchKeys(db, ws.buf, watchRanges, n, marks);
     ws.words = ensure(ws.words, (ws.count + n) * WATCH_WORDS);
     const w = ws.words;
     for (let k = 0; k < n; k++) {
@@ -302,6 +304,8 @@ function watch(c: Connection, argv: Buffer[]): void {
 
 /** The (start, end) pairs of the keys one WATCH adds, in the set's buffer; reused by every WATCH. */
 let watchRanges: Uint32Array = new Uint32Array(16);
+/** What the core saw of each key one WATCH adds (version low, high, state); reused likewise. */
+let watchMarks: Uint32Array = new Uint32Array(24);
 
 /** Whether `key` is among the `n` keys this WATCH already added (`watchRanges`). */
 function isListed(ws: WatchSet, n: number, key: Buffer): boolean {
@@ -359,7 +363,7 @@ export function watchesHold(c: Connection): boolean {
   const ws = c.watched;
   if (ws === undefined) return true;
   const addon = c.server.addon;
-  const held = addon.execBegin(EMPTY, EMPTY_WORDS, 0, ws.buf, ws.words.subarray(0, ws.count * WATCH_WORDS));
+  const held = addon.execBegin(EMPTY, EMPTY_WORDS, 0, ws.buf, ws.words, ws.count * WATCH_WORDS);
   addon.execEnd();
   return held;
 }
@@ -480,8 +484,8 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
   const len = q.tsCount === 0 ? q.layoutLen : batch.length;
   const held =
     ws === undefined
-      ? addon.execBegin(q.src, batch, len, EMPTY, EMPTY_WORDS)
-      : addon.execBegin(q.src, batch, len, ws.buf, ws.words.subarray(0, ws.count * WATCH_WORDS));
+      ? addon.execBegin(q.src, batch, len, EMPTY, EMPTY_WORDS, 0)
+      : addon.execBegin(q.src, batch, len, ws.buf, ws.words, ws.count * WATCH_WORDS);
   if (!held) {
     c.w.nullArray();
     return;

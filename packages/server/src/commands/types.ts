@@ -25,6 +25,8 @@ export interface Command {
   readonly blocks: boolean;
   /** May run before AUTH (Redis's `no_auth` flag). */
   readonly noAuth: boolean;
+  /** Refused inside MULTI (Redis's `no_multi` flag). */
+  readonly noMulti: boolean;
   /** Not shown to MONITOR (Redis's `admin` and `skip_monitor` flags). */
   readonly skipMonitor: boolean;
   /** Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name. */
