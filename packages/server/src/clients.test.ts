@@ -1,8 +1,9 @@
 import { Request } from '@shrike/resp3';
 import pino from 'pino';
 import t from 'tap';
-import { ClientPause, closeIdle, matches, mayReplicate, PAUSE_ALL, PAUSE_WRITE, pauseBytes, releasePaused } from './clients';
+import { ClientPause, closeIdle, matches, PAUSE_ALL, PAUSE_WRITE, pauseBytes, releasePaused } from './clients';
 import { COMMAND_SPECS } from './commands/spec.generated';
+import { specFlags } from './commands/table';
 import type { Command } from './commands/types';
 import type { Connection } from './connection';
 
@@ -10,7 +11,7 @@ import type { Connection } from './connection';
 function command(name: string): Command {
   const spec = COMMAND_SPECS.get(name);
   if (spec === undefined) throw new Error(name);
-  return { name, spec } as unknown as Command;
+  return { name, spec, ...specFlags(spec) } as unknown as Command;
 }
 
 /** The connection state the registry reads. */
@@ -54,9 +55,9 @@ function request(...args: string[]): Request {
 
 t.test('which commands CLIENT PAUSE WRITE holds: write and may_replicate', async (t) => {
   for (const name of ['set', 'del', 'incr', 'blpop', 'publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'flushall'])
-    t.ok(mayReplicate(command(name)), name);
+    t.ok(command(name).mayReplicate, name);
   for (const name of ['get', 'ping', 'info', 'eval_ro', 'fcall_ro', 'client|pause', 'exec', 'multi', 'subscribe'])
-    t.notOk(mayReplicate(command(name)), name);
+    t.notOk(command(name).mayReplicate, name);
 });
 
 t.test('filters: every one set must match', async (t) => {

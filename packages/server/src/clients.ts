@@ -33,18 +33,6 @@ export function releasePaused(shared: SharedArrayBuffer, index: number): void {
 /** The longest delay setTimeout takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Commands that never join a MULTI queue (Redis's processCommand runs them at once). */
-const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-
-/**
- * Whether CLIENT PAUSE WRITE holds `cmd`: Redis 7.2's is_may_replicate_command, the `write`
- * and `may_replicate` flags (EVAL, EVALSHA, FCALL, PUBLISH, SPUBLISH, PFCOUNT, ...).
- */
-export function mayReplicate(cmd: Command): boolean {
-  const flags = cmd.spec.flags;
-  return flags.includes('write') || flags.includes('may_replicate');
-}
-
 /** Redis's getClientType as CLIENT LIST/KILL TYPE names it: MONITOR clients are normal. */
 export function clientType(c: Connection): 'normal' | 'pubsub' {
   return c.sub + c.psub + c.ssub > 0 ? 'pubsub' : 'normal';
@@ -183,7 +171,7 @@ export class ClientPause {
   holds(c: Connection, cmd: Command, req: Request): boolean {
     // MONITORs are flagged as replicas, and Redis never pauses replicas.
     const a = this.engaged && !c.monitor ? this.actions() : 0;
-    const writes = mayReplicate(cmd);
+    const writes = cmd.mayReplicate;
     if (c.multi < 0) {
       c.multiMem = 0;
       c.multiMayWrite = false;
@@ -192,7 +180,7 @@ export class ClientPause {
       return false;
     }
     if (a === PAUSE_ALL || (a === PAUSE_WRITE && writes)) return true;
-    if (c.multi >= 0 && !NOT_QUEUED.has(cmd.name)) {
+    if (c.multi >= 0 && !cmd.notQueued) {
       // multi.c queueMultiCommand: the arguments plus a pointer per argument.
       c.multiMem += argvBytes(req) + 8 * req.argc;
       if (writes) c.multiMayWrite = true;

@@ -11,7 +11,7 @@ import { entries as pubsubEntries } from './pubsub';
 import { entries as serverEntries } from './server';
 import { COMMAND_SPECS, type CommandSpec } from './spec.generated';
 import { entries as trackingEntries } from './tracking';
-import { entries as transactionEntries } from './transaction';
+import { NOT_QUEUED, entries as transactionEntries } from './transaction';
 import type { Command, Handler } from './types';
 
 /** Lookup by lower-case command name. */
@@ -35,6 +35,18 @@ const TS_ENTRIES = [
   ...trackingEntries,
   ...pubsubEntries,
 ];
+
+/** What dispatch asks of a command, read once from its spec (not per call). */
+export function specFlags(spec: CommandSpec): Pick<Command, 'noAuth' | 'noMulti' | 'notQueued' | 'mayReplicate' | 'skipMonitor'> {
+  const has = (f: string): boolean => spec.flags.includes(f);
+  return {
+    noAuth: has('no_auth'),
+    noMulti: has('no_multi'),
+    notQueued: NOT_QUEUED.has(spec.name),
+    mayReplicate: has('write') || has('may_replicate'),
+    skipMonitor: has('admin') || has('skip_monitor'),
+  };
+}
 
 /**
  * Build the table from the core's op names (index = op id) and the family files. A command
@@ -60,9 +72,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       handler: i?.handler,
       statIndex: STAT_INDEX.get(spec.name) ?? 0,
       blocks: (i?.op ?? -1) >= 0 && spec.flags.includes('blocking'),
-      noAuth: spec.flags.includes('no_auth'),
-      noMulti: spec.flags.includes('no_multi'),
-      skipMonitor: spec.flags.includes('admin') || spec.flags.includes('skip_monitor'),
+      ...specFlags(spec),
       subcommands,
     };
   };
@@ -111,21 +121,28 @@ export function foldedHash(src: Buffer, start: number, end: number): number {
  * JavaScript time under pipelined load).
  */
 export class NameIndex<T> {
-  private readonly buckets = new Map<number, Named<T>[]>();
+  /** Open hashing by the low bits of the hash: an array index is cheaper than a Map lookup. */
+  private readonly buckets: (Named<T>[] | undefined)[];
+  private readonly mask: number;
 
   constructor(entries: Iterable<readonly [string, T]>) {
-    for (const [name, value] of entries) {
+    const all = [...entries];
+    let size = 64;
+    while (size < all.length * 4) size *= 2;
+    this.mask = size - 1;
+    this.buckets = new Array(size).fill(undefined);
+    for (const [name, value] of all) {
       const bytes = Buffer.from(name.toLowerCase(), 'latin1');
-      const h = foldedHash(bytes, 0, bytes.length);
-      const list = this.buckets.get(h);
-      if (list === undefined) this.buckets.set(h, [{ name: bytes, value }]);
+      const at = foldedHash(bytes, 0, bytes.length) & this.mask;
+      const list = this.buckets[at];
+      if (list === undefined) this.buckets[at] = [{ name: bytes, value }];
       else list.push({ name: bytes, value });
     }
   }
 
   /** The value named by src[start, end) in any letter case, or undefined. */
   get(src: Buffer, start: number, end: number): T | undefined {
-    const list = this.buckets.get(foldedHash(src, start, end));
+    const list = this.buckets[foldedHash(src, start, end) & this.mask];
     if (list === undefined) return undefined;
     const len = end - start;
     for (const e of list) {

@@ -38,7 +38,7 @@ const TS_OP = 0xffffffff;
 const SPARE_MAX = 64 * 1024;
 
 /** Commands that run at once inside MULTI instead of being queued (server.c processCommand). */
-const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+export const NOT_QUEUED: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /**
  * TypeScript commands that wait on other workers (they `suspend` the connection). Inside
@@ -200,7 +200,7 @@ function unwatchAll(c: Connection): void {
  * the commands that run at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
  */
 export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean {
-  if (NOT_QUEUED.has(cmd.name)) return false;
+  if (cmd.notQueued) return false;
   const q = c.txn as MultiQueue;
   if (cmd.noMulti) {
     q.aborted = true;

@@ -27,6 +27,13 @@ export interface Command {
   readonly noAuth: boolean;
   /** Refused inside MULTI (Redis's `no_multi` flag). */
   readonly noMulti: boolean;
+  /** Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+  readonly notQueued: boolean;
+  /**
+   * CLIENT PAUSE WRITE holds it: Redis 7.2's is_may_replicate_command, the `write` and
+   * `may_replicate` flags (EVAL, EVALSHA, FCALL, PUBLISH, SPUBLISH, PFCOUNT, ...).
+   */
+  readonly mayReplicate: boolean;
   /** Not shown to MONITOR (Redis's `admin` and `skip_monitor` flags). */
   readonly skipMonitor: boolean;
   /** Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name. */
