@@ -275,6 +275,7 @@ fn run_commands(
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
     let mut ran = 0u32;
+    let mut clock = std::time::Instant::now();
     while i < cmds.len() {
         let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
             (Some(&op), Some(&argc)) => (op, argc as usize),
@@ -302,10 +303,10 @@ fn run_commands(
         match owned {
             // An EXEC's queue holds copies of its requests, never a big argument.
             Some(_) if in_unit => return Err(bad_batch()),
-            Some(last) => {
-                crate::stats::timed(op, sink, |out| ks.run_owned(sess, op, &argv, last, out))
-            }
-            None => crate::stats::timed(op, sink, |out| run(sess, op, &argv, out)),
+            Some(last) => crate::stats::timed(op, sink, &mut clock, |out| {
+                ks.run_owned(sess, op, &argv, last, out)
+            }),
+            None => crate::stats::timed(op, sink, &mut clock, |out| run(sess, op, &argv, out)),
         }
         ran += 1;
         if let Some(timeout_ms) = sess.blocked {
@@ -315,8 +316,11 @@ fn run_commands(
         }
         // Redis serves blocked clients after every command (processCommand ->
         // handleClientsBlockedOnKeys), so a pipelined LPUSH + LLEN sees the served pop.
+        // Work between commands (serving, pushes) is no command's time: the clock restarts.
+        let mut between = false;
         if !in_unit && !sess.fx.ready.is_empty() {
             ks.serve_ready(sess);
+            between = true;
         }
         if discard {
             sink.truncate(mark);
@@ -332,10 +336,15 @@ fn run_commands(
                 &mut sess.outbox,
             );
             mark = sink.len();
+            between = true;
         }
         if !in_unit && (!sess.fx.events.is_empty() || !sess.outbox.is_empty()) {
             after_command(ks, sess, sink, mailed);
             mark = sink.len();
+            between = true;
+        }
+        if between {
+            clock = std::time::Instant::now();
         }
         if !discard && sink.len() > limit {
             break;

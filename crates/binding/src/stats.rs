@@ -60,12 +60,20 @@ fn this_thread_row() -> ThreadRow {
 
 /// Run one core command through `run`, counting its call, its time and, when its reply is an
 /// error, the failure and the error's prefix (Redis's `call()` and `afterErrorReply`).
+/// `clock` holds when the command started and is left at when it ended: the commands of a
+/// batch run back to back, so one clock read per command times them all.
 #[inline]
-pub(crate) fn timed(op: u16, out: &mut ReplySink, run: impl FnOnce(&mut ReplySink)) {
+pub(crate) fn timed(
+    op: u16,
+    out: &mut ReplySink,
+    clock: &mut Instant,
+    run: impl FnOnce(&mut ReplySink),
+) {
     let mark = out.len();
-    let start = Instant::now();
+    let start = *clock;
     run(out);
-    let usec = start.elapsed().as_micros() as u64;
+    *clock = Instant::now();
+    let usec = clock.saturating_duration_since(start).as_micros() as u64;
     let reply = out.as_bytes().get(mark..).unwrap_or_default();
     // A command writes one reply; an error starts with `-` in RESP and as a captured value.
     let failed = reply.first() == Some(&tag::ERROR);
