@@ -445,6 +445,7 @@ export class Connection implements TransportEvents {
     const view = end === buf.length ? buf : buf.subarray(0, end);
     const req = this.req;
     this.partialAt = -1;
+    this.server.stats.restartClock();
     while (!this.waiting && !this.closeAfterReply && !this.closed && !this.held) {
       let next: number;
       this.frameStart = pos;
@@ -579,7 +580,7 @@ export class Connection implements TransportEvents {
     }
     // Redis feeds monitors after the command ran (call()): a RESET's monitor misses its own line.
     if (cmd.op >= 0) {
-      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, req.argv());
       this.queue(cmd, req);
       // A command that may block ends its batch: what follows waits if it blocks.
       if (cmd.blocks) {
@@ -589,7 +590,7 @@ export class Connection implements TransportEvents {
     } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
-      const argv = this.argBuffers(req);
+      const argv = req.argv();
       this.server.stats.call(this, cmd, argv);
       if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     }
@@ -696,6 +697,7 @@ export class Connection implements TransportEvents {
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call.
     const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
+    this.server.stats.restartClock();
     this.batchLen = 0;
     this.batchCount = 0;
     this.batchSrc = undefined;
@@ -738,14 +740,14 @@ export class Connection implements TransportEvents {
   runInExec(cmd: Command, req: Request): void {
     // Monitors see each command EXEC runs, as Redis's call() feeds them (queueing did not).
     if (cmd.op >= 0) {
-      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, req.argv());
       this.queue(cmd, req);
       return;
     }
     this.flushBatch();
     this.server.commandsProcessed++;
     this.lastCommand = cmd.name;
-    const argv = this.argBuffers(req);
+    const argv = req.argv();
     this.server.stats.call(this, cmd, argv);
     if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
     // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
@@ -775,7 +777,7 @@ export class Connection implements TransportEvents {
 
   /** Show a command EXEC runs in one batch to the monitors (runBatchInExec). */
   feedInExec(cmd: Command, req: Request): void {
-    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, this.argBuffers(req));
+    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, req.argv());
   }
 
   /** A reply of the EXEC in progress that was computed before it (RUN_BEFORE_EXEC). */
@@ -918,12 +920,6 @@ export class Connection implements TransportEvents {
   private argStrings(req: Request, from: number): string[] {
     const out: string[] = [];
     for (let i = from; i < req.argc; i++) out.push(req.src.toString('latin1', req.starts[i], req.ends[i]));
-    return out;
-  }
-
-  private argBuffers(req: Request): Buffer[] {
-    const out: Buffer[] = new Array(req.argc);
-    for (let i = 0; i < req.argc; i++) out[i] = req.src.subarray(req.starts[i], req.ends[i]);
     return out;
   }
 

@@ -8,6 +8,7 @@
  * stats.rs); TypeScript's error replies join the same error table through `noteErrorReply`,
  * so that `errorstat_*` and `total_error_replies` are one count over the whole process.
  */
+import { performance } from 'node:perf_hooks';
 import type { Command } from './commands/types';
 import type { Connection } from './connection';
 import type { Addon } from './core';
@@ -45,6 +46,12 @@ export class WorkerStats {
   private readonly row: Float64Array;
   private readonly all: Float64Array;
   private readonly pending = new Map<Connection, Pending>();
+  /**
+   * When the last TypeScript command ended (performance.now()), or -1. A command dispatched
+   * right after it starts then, so commands that run back to back cost one clock read each;
+   * anything else that takes time in between (new input, a core batch) calls restartClock.
+   */
+  private clock = -1;
 
   constructor(
     shared: SharedArrayBuffer,
@@ -75,10 +82,21 @@ export class WorkerStats {
   /** Run a TypeScript command, counting its call, its time and whether it replied an error. */
   call(c: Connection, cmd: Command, argv: Buffer[]): void {
     const mark = c.w.length;
-    const startMs = performance.now();
+    const startMs = this.clock >= 0 ? this.clock : performance.now();
     (cmd.handler as NonNullable<Command['handler']>)(c, argv);
-    if (c.suspended) this.pending.set(c, { cmd, mark, startMs });
-    else this.finish(c, cmd, mark, startMs);
+    if (c.suspended) {
+      this.clock = -1;
+      this.pending.set(c, { cmd, mark, startMs });
+      return;
+    }
+    const endMs = performance.now();
+    this.clock = endMs;
+    this.finish(c, cmd, mark, startMs, endMs);
+  }
+
+  /** Time passed since the last TypeScript command on something else: the next one reads the clock. */
+  restartClock(): void {
+    this.clock = -1;
   }
 
   /** A suspended command wrote its reply and the connection resumes. */
@@ -87,13 +105,14 @@ export class WorkerStats {
     if (p === undefined) return;
     this.pending.delete(c);
     // The reply buffer may have been handed to the socket meanwhile; then the reply starts at 0.
-    this.finish(c, p.cmd, p.mark <= c.w.length ? p.mark : 0, p.startMs);
+    this.clock = -1;
+    this.finish(c, p.cmd, p.mark <= c.w.length ? p.mark : 0, p.startMs, performance.now());
   }
 
-  private finish(c: Connection, cmd: Command, mark: number, startMs: number): void {
+  private finish(c: Connection, cmd: Command, mark: number, startMs: number, endMs: number): void {
     const base = cmd.statIndex * FIELDS;
     this.add(base + CALLS, 1);
-    this.add(base + USEC, Math.round((performance.now() - startMs) * 1000));
+    this.add(base + USEC, Math.round((endMs - startMs) * 1000));
     if (c.uncountedError) {
       // DEBUG ERROR: Redis writes it with addReplySds, which no error counter sees.
       c.uncountedError = false;

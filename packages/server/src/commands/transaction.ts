@@ -412,7 +412,8 @@ function runEarly(c: Connection, q: MultiQueue, early: readonly number[], done: 
     });
     requestAt(q, i, req);
     c.server.commandsProcessed++;
-    c.server.stats.call(view, cmd, argBuffers(req));
+    c.server.stats.restartClock();
+    c.server.stats.call(view, cmd, req.argv());
     if (!waiting) {
       replies.set(i, w.take());
       next();
@@ -443,12 +444,6 @@ function fillRequest(q: MultiQueue, at: number, req: Request): number {
     req.ends[a] = q.layout[j++] as number;
   }
   return j;
-}
-
-function argBuffers(req: Request): Buffer[] {
-  const out: Buffer[] = new Array(req.argc);
-  for (let i = 0; i < req.argc; i++) out[i] = req.src.subarray(req.starts[i], req.ends[i]);
-  return out;
 }
 
 /** Show every queued command to the monitors, before a queue that runs as one batch. */
