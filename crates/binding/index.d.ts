@@ -289,6 +289,9 @@ export declare function ringOutputBytes(): number
 /** `Ring::output_use`: `[omem, oll, allocated]` of a client. */
 export declare function ringOutputUse(slot: number, gen: number): Array<number>
 
+/** `Ring::release_pool`: give the read pool's pages back at the next quiet moment. */
+export declare function ringReleasePool(): void
+
 /** `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client. */
 export declare function ringSend(slot: number, gen: number, data: Uint8Array, start: number, end: number): number
 

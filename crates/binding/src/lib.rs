@@ -20,6 +20,7 @@ mod mailbox;
 mod monitor;
 mod net;
 mod pubsub;
+mod read_pool;
 mod ring_calls;
 mod stats;
 mod thread;

@@ -181,6 +181,15 @@ pub fn ring_fd(slot: u32, gen: u32) -> Result<i32> {
     with_ring(|r| Ok(r.fd(slot, gen)))
 }
 
+/// `Ring::release_pool`: give the read pool's pages back at the next quiet moment.
+#[napi(catch_unwind)]
+pub fn ring_release_pool() -> Result<()> {
+    with_ring(|r| {
+        r.release_pool();
+        Ok(())
+    })
+}
+
 /// `Ring::stop_accepting`: close the listeners.
 #[napi(catch_unwind)]
 pub fn ring_stop_accepting() -> Result<()> {

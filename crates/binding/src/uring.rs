@@ -45,6 +45,8 @@ use napi_derive::napi;
 use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
+use crate::read_pool::ReadPool;
+
 use crate::batch::{keyspace, run_batch, Batch, FLAG_RESP3, RESULT_OVER};
 
 /// Event kinds (ring -> JavaScript).
@@ -236,7 +238,14 @@ pub struct Ring {
     /// Being dropped: nothing is re-armed.
     closing: bool,
     /// The read buffer pool the kernel picks from (`RECV_BUFS` x `RECV_LEN`).
-    pool: Box<[u8]>,
+    pool: ReadPool,
+    /// A read has written into the pool since its pages were last given back.
+    pool_used: bool,
+    /// JavaScript asked for the pool's pages to be given back (`release_pool`).
+    rest_asked: bool,
+    /// Reads are being stopped so that the pool's pages can be given back (`rest_pool`):
+    /// no read on the pool is armed meanwhile.
+    resting: bool,
     bufs: BufRing,
     /// Connections whose read found the pool empty; re-armed once buffers come back.
     starved: Vec<usize>,
@@ -259,7 +268,7 @@ pub struct Ring {
     delivers: u64,
 }
 
-fn os_error(what: &str) -> Error {
+pub(crate) fn os_error(what: &str) -> Error {
     Error::new(
         Status::GenericFailure,
         format!("{what}: {}", std::io::Error::last_os_error()),
@@ -282,7 +291,11 @@ impl Ring {
             .setup_coop_taskrun()
             .setup_single_issuer()
             .build(entries.max(64))
-            .or_else(|_| IoUring::builder().setup_coop_taskrun().build(entries.max(64)))
+            .or_else(|_| {
+                IoUring::builder()
+                    .setup_coop_taskrun()
+                    .build(entries.max(64))
+            })
             .or_else(|_| IoUring::builder().build(entries.max(64)))
             .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e}")))?;
         let n = listen_fds.len();
@@ -302,7 +315,10 @@ impl Ring {
             delivers: 0,
             stopped: false,
             closing: false,
-            pool: vec![0u8; RECV_LEN * usize::from(RECV_BUFS)].into_boxed_slice(),
+            pool: ReadPool::new(RECV_LEN * usize::from(RECV_BUFS))?,
+            pool_used: false,
+            rest_asked: false,
+            resting: false,
             bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
             bytes_sent: 0,
@@ -339,11 +355,13 @@ impl Ring {
         // there is an event for it or the time is up.
         let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
         loop {
+            self.start_rest()?;
             self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
             let left = deadline.saturating_duration_since(Instant::now());
             let timed_out = self.submit(wait, left)?;
             self.reap()?;
+            self.finish_rest()?;
             if !self.pending.is_empty() || !wait || timed_out || left.is_zero() {
                 break;
             }
@@ -741,7 +759,8 @@ impl Ring {
         if c.recv_armed || c.dying || c.backlog() > OUTPUT_HIGH_WATER {
             return Ok(());
         }
-        if self.arm_big_recv(slot)? {
+        if self.arm_big_recv(slot)? || self.resting {
+            // Resting: `finish_rest` arms every client's read again.
             return Ok(());
         }
         let Some(Some(c)) = self.conns.get_mut(slot) else {
@@ -897,6 +916,66 @@ impl Ring {
         c.watch_drain = true;
         self.pause_recv(slot)?;
         Ok(RESULT_OVER)
+    }
+
+    /// Give the read pool's pages back to the system at the next quiet moment: every read
+    /// on the pool is stopped, the pages are dropped once nothing in them is unhandled, and
+    /// the reads start again (`start_rest`, `finish_rest`).
+    pub fn release_pool(&mut self) {
+        self.rest_asked = true;
+    }
+
+    /// If asked and the pool was written since its last rest: cancel every multishot read.
+    fn start_rest(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.rest_asked) || self.resting || !self.pool_used || self.closing
+        {
+            return Ok(());
+        }
+        self.resting = true;
+        for slot in 0..self.conns.len() {
+            if !self.pool_read_armed(slot) {
+                continue;
+            }
+            if let Some(Some(c)) = self.conns.get_mut(slot) {
+                if c.cancelling {
+                    continue;
+                }
+                c.cancelling = true;
+                let sqe = opcode::AsyncCancel::new(user_data(TAG_RECV, slot, c.gen))
+                    .build()
+                    .user_data(user_data(TAG_CANCEL, slot, c.gen));
+                self.push(sqe)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `slot` has a read armed that takes its buffers from the pool (a multishot read,
+    /// not a recv into its big argument).
+    fn pool_read_armed(&self, slot: usize) -> bool {
+        let Some(Some(c)) = self.conns.get(slot) else {
+            return false;
+        };
+        let big = matches!(self.bigs.get(slot), Some(Some(b)) if b.gen == c.gen && b.in_flight);
+        c.recv_armed && !big
+    }
+
+    /// Once resting and no read can write into the pool, and nothing read into it waits for
+    /// JavaScript: drop its pages and arm every client's read again.
+    fn finish_rest(&mut self) -> Result<()> {
+        if !self.resting
+            || (0..self.conns.len()).any(|slot| self.pool_read_armed(slot))
+            || self.pending.iter().any(|p| matches!(p, Pending::Data(..)))
+        {
+            return Ok(());
+        }
+        self.pool.release();
+        self.pool_used = false;
+        self.resting = false;
+        for slot in 0..self.conns.len() {
+            self.arm_recv(slot)?;
+        }
+        Ok(())
     }
 
     /// Start the sends `after_output` asked for.
@@ -1178,6 +1257,7 @@ impl Ring {
         let bid = cqueue::buffer_select(flags);
         let more = cqueue::more(flags);
         if let (true, Some(bid)) = (res > 0, bid) {
+            self.pool_used = true;
             // Delivered even if the client is already closing: what it sent before going (a
             // last SET, then EOF) still runs, as Redis reads before it sees the close.
             self.pending

@@ -291,8 +291,9 @@ export class WorkerServer implements UringHost {
    * When a burst of input (a bulk load, say) goes quiet, hand the C heap's free pages back
    * to the OS. Its request and reply buffers were freed between blocks that live on, and with
    * the 64 MiB trim threshold (alloc.rs) glibc kept them: loading four 250k-element lists left
-   * about 8 MB resident beyond the lists themselves. Only in a quiet 100 ms, so no client
-   * waits on the trim's arena locks, and at most once per TRIM_INTERVAL_MS.
+   * about 8 MB resident beyond the lists themselves. The ring's read pool (4 MiB, touched
+   * page by page as reads rotate through it) goes back too. Only in a quiet 100 ms, so no
+   * client waits on the trim's arena locks, and at most once per TRIM_INTERVAL_MS.
    */
   private trimAfterBurst(now: number): void {
     const quiet = this.commandsProcessed === this.commandsAtSample;
@@ -303,6 +304,7 @@ export class WorkerServer implements UringHost {
     this.inputAtTrim = this.netInput;
     this.lastTrimMs = now;
     this.addon.releaseFreeMemory();
+    if (this.uring !== undefined) this.addon.ringReleasePool();
   }
 
   /**

@@ -30,6 +30,7 @@ import {
 import type { Command, TsEntry } from './types';
 
 const OK = Buffer.from('+OK\r\n');
+const QUEUED = Buffer.from('+QUEUED\r\n');
 
 /** `op` of a queued TypeScript command in `MultiQueue.layout`. */
 const TS_OP = 0xffffffff;
@@ -213,8 +214,7 @@ export function queueInMulti(c: Connection, cmd: Command, req: Request): boolean
     q.push(cmd, req);
     c.multi = q.count;
   }
-  // Written by hand: shorter than a native copy call for 9 bytes.
-  c.w.simple('QUEUED');
+  c.w.raw(QUEUED);
   return true;
 }
 
