@@ -7,6 +7,26 @@ use std::ops::{Deref, DerefMut};
 
 use napi::Result;
 
+/// A private anonymous mapping of `len` bytes (page-aligned, zeroed); `what` names it in
+/// the error.
+pub(crate) fn map_anonymous(len: usize, what: &str) -> Result<*mut libc::c_void> {
+    // SAFETY: an anonymous private mapping, checked for failure.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(crate::uring::os_error(what));
+    }
+    Ok(p)
+}
+
 /// `len` bytes, page-aligned, zero until written.
 pub(crate) struct ReadPool {
     base: *mut u8,
@@ -15,22 +35,8 @@ pub(crate) struct ReadPool {
 
 impl ReadPool {
     pub(crate) fn new(len: usize) -> Result<ReadPool> {
-        // SAFETY: an anonymous private mapping (page-aligned, zeroed), checked for failure.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(crate::uring::os_error("mmap read pool"));
-        }
         Ok(ReadPool {
-            base: p.cast(),
+            base: map_anonymous(len, "mmap read pool")?.cast(),
             len,
         })
     }

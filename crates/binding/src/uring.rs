@@ -45,7 +45,7 @@ use napi_derive::napi;
 use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
-use crate::read_pool::ReadPool;
+use crate::read_pool::{map_anonymous, ReadPool};
 
 use crate::batch::{keyspace, run_batch, Batch, FLAG_RESP3, RESULT_OVER};
 
@@ -1434,20 +1434,7 @@ struct BufRing {
 impl BufRing {
     fn new(entries: u16) -> Result<BufRing> {
         let bytes = usize::from(entries) * std::mem::size_of::<types::BufRingEntry>();
-        // SAFETY: an anonymous private mapping (page-aligned, zeroed), checked for failure.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(os_error("mmap buffer ring"));
-        }
+        let p = map_anonymous(bytes, "mmap buffer ring")?;
         Ok(BufRing {
             base: p.cast(),
             entries,
