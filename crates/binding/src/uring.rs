@@ -129,8 +129,6 @@ struct Conn {
     mailed: bool,
     /// On the ring's `to_send` list: its queued output goes out at the next submit.
     send_wanted: bool,
-    /// The `deliver` call that last handed JavaScript a read of this client.
-    delivered_in: u64,
 }
 
 impl Conn {
@@ -264,8 +262,6 @@ pub struct Ring {
     /// it, so everything a turn queued for a client (replies written in JavaScript and in the
     /// core, pushes) leaves in one send rather than one per piece.
     to_send: Vec<usize>,
-    /// `deliver` calls so far (see `Conn::delivered_in`).
-    delivers: u64,
 }
 
 pub(crate) fn os_error(what: &str) -> Error {
@@ -312,7 +308,6 @@ impl Ring {
             wake_armed: false,
             cqes: Vec::with_capacity(1024),
             to_send: Vec::new(),
-            delivers: 0,
             stopped: false,
             closing: false,
             pool: ReadPool::new(RECV_LEN * usize::from(RECV_BUFS))?,
@@ -1246,7 +1241,6 @@ impl Ring {
                 over_limit: false,
                 mailed: false,
                 send_wanted: false,
-                delivered_in: 0,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -1325,7 +1319,6 @@ impl Ring {
 
     /// Copy pending events (and their data) into JavaScript's arrays, as many as fit.
     fn deliver(&mut self, input: &mut [u8], events: &mut [u32]) -> Result<usize> {
-        self.delivers += 1;
         let mut n = 0usize;
         let mut at = 0usize;
         let cap = events.len() / REC;
@@ -1374,15 +1367,6 @@ impl Ring {
                         }
                         n += 1;
                         continue;
-                    }
-                    // One read per client per turn: its request may begin a big argument, and
-                    // once JavaScript has seen its header (`bigArgBegin`) the reads behind it
-                    // go straight to that argument's buffer, one copy instead of two. The
-                    // rest of this turn's events wait for the next one, keeping their order.
-                    match self.conns.get_mut(slot).and_then(|c| c.as_mut()) {
-                        Some(c) if c.gen == gen && c.delivered_in == self.delivers => break,
-                        Some(c) if c.gen == gen => c.delivered_in = self.delivers,
-                        _ => {}
                     }
                     let Some(dst) = input_room(input, at, len, n)? else {
                         break;
