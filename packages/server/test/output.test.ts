@@ -190,12 +190,14 @@ t.test("the ring's read pool goes back to the system after a burst, and reading 
   t.equal(await c.call(Buffer.alloc(0), 5 * n, 20000), '+OK\r\n'.repeat(n), 'every SET answered');
   t.equal(await c.call(cmd('DEL', 'pool:k'), 4), ':1\r\n');
   // A quiet moment after 8 MB of input gives the C heap's free pages and the pool back.
+  // Kept: the worker's 2 MiB input buffer, touched by the load; without the pool's rest the
+  // process stays 4 MiB or more above where it was.
   let after = rssMiB(pid);
-  for (let i = 0; i < 40 && after - before >= 2; i++) {
+  for (let i = 0; i < 40 && after - before >= 3; i++) {
     await sleep(100);
     after = rssMiB(pid);
   }
-  t.ok(after - before < 2, `RSS back within 2 MiB of where it was: ${before.toFixed(1)} -> ${after.toFixed(1)} MiB`);
+  t.ok(after - before < 3, `RSS back within 3 MiB of where it was: ${before.toFixed(1)} -> ${after.toFixed(1)} MiB`);
   // Every client's read was stopped for it and armed again.
   t.equal(await c.call(cmd('SET', 'after', 'rest'), 5), '+OK\r\n', 'the loading client is read again');
   t.equal(await idle.call(cmd('GET', 'after'), 10), '$4\r\nrest\r\n', 'so is the one that was idle');
