@@ -51,6 +51,9 @@ const BIG_ARG = 32 * 1024;
 /** bigArgUse() when no big argument is held. */
 const NO_BIG_ARG: readonly number[] = [0, 0];
 
+/** Bytes first taken for a request cut inside a header line (`completePending`): any header fits. */
+const PENDING_STEP = 256;
+
 /** Give memory back when an idle read buffer grew past this (a big value went through). */
 const READ_BUF_KEEP = 64 * 1024;
 
@@ -264,6 +267,11 @@ export class Connection implements TransportEvents {
     this.server.noteInput(chunk.length);
     if (this.closed) return;
     this.lastActiveMs = Date.now();
+    this.take(chunk);
+  }
+
+  /** Run, hold or pass on the client's next bytes, whatever state the last ones left. */
+  private take(chunk: Buffer): void {
     let bytes = chunk;
     if (this.bigLeft > 0) {
       // Read in the same turn as the bytes that began the big argument, before the
@@ -286,12 +294,20 @@ export class Connection implements TransportEvents {
       return;
     }
     try {
-      if (this.rlen === 0) {
+      if (this.rlen > 0) {
+        const took = this.completePending(bytes);
+        if (took < bytes.length && !this.closed) {
+          if (this.rlen > 0 || this.bigLeft > 0 || this.waiting || this.held) {
+            // The request ran and changed the client's state: the rest goes by that state.
+            this.take(bytes.subarray(took));
+            return;
+          }
+          bytes = bytes.subarray(took);
+        } else bytes = bytes.subarray(bytes.length);
+      }
+      if (bytes.length > 0) {
         const pos = this.run(bytes, 0);
         if (pos < bytes.length && !this.bigArgFrom(bytes, pos, bytes.length)) this.append(bytes.subarray(pos));
-      } else {
-        this.append(bytes);
-        this.consume();
       }
       this.checkQueryLimit();
       this.flush();
@@ -302,8 +318,44 @@ export class Connection implements TransportEvents {
     }
   }
 
-  /** Parse and run what rbuf holds, keeping the unparsed tail. */
-  private consume(): void {
+  /**
+   * Complete the request that rbuf holds the start of with as few of `bytes` as it needs, and
+   * run it; returns how many of `bytes` were taken. What follows the request is then parsed
+   * where it lies (a pipeline of 16 KiB SETs copied every 64 KiB read into rbuf, and grew rbuf
+   * past what it keeps, for the one request cut at the read's start).
+   */
+  private completePending(bytes: Buffer): number {
+    const req = this.req;
+    let at = 0;
+    let step = PENDING_STEP;
+    while (at < bytes.length) {
+      // Inside a bulk argument the parser knows the bytes the request needs at least; in a
+      // header line (or an inline request), a step that doubles, so a long line is not
+      // scanned once per header's worth.
+      let need = req.pendingNeed - this.rlen;
+      if (need <= 0) {
+        need = step;
+        step *= 2;
+      }
+      const take = Math.min(need, bytes.length - at);
+      this.append(bytes.subarray(at, at + take));
+      at += take;
+      const ran = this.consume();
+      if (this.closed || this.bigLeft > 0 || this.waiting || this.held) return at;
+      if (ran > 0 && this.rlen > 0 && this.rlen <= at) {
+        // The held request ran, and a new one started in what this call appended after it:
+        // give those bytes back, to be parsed where they lie (the parser forgets them).
+        at -= this.rlen;
+        this.rlen = 0;
+        req.reset();
+      }
+      if (this.rlen === 0) return at;
+    }
+    return at;
+  }
+
+  /** Parse and run what rbuf holds, keeping the unparsed tail; returns the bytes run. */
+  private consume(): number {
     const pos = this.run(this.rbuf, 0, this.rlen);
     if (pos === this.rlen) {
       this.rlen = 0;
@@ -320,6 +372,7 @@ export class Connection implements TransportEvents {
       this.rbuf.copyWithin(0, pos, this.rlen);
       this.rlen -= pos;
     }
+    return pos;
   }
 
   private append(bytes: Buffer): void {

@@ -81,6 +81,45 @@ for (const mode of ['yes', 'no']) {
       t.equal(ok, clients.length, 'every client got its 50 replies in order');
     });
 
+    t.test('requests cut anywhere between reads run whole, once, in order', async (t) => {
+      const c = await RawClient.open(s.port);
+      t.teardown(() => c.close());
+      c.socket.setNoDelay(true);
+      // Values around the sizes where the read buffer and the big-argument path change.
+      const value = (n: number, seed: number) => {
+        const v = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) v[i] = 97 + ((i * 7 + seed) % 26);
+        return v;
+      };
+      const parts: Buffer[] = [];
+      let want = '';
+      const sizes = [16 * 1024, 3, 40 * 1024, 16 * 1024 + 5, 0, 300, 16 * 1024, 70 * 1024];
+      for (const [i, n] of sizes.entries()) {
+        const v = value(n, i);
+        parts.push(cmd('SET', `cut:${i}`, v), Buffer.from('PING\r\n'), cmd('GET', `cut:${i}`));
+        want += `+OK\r\n+PONG\r\n$${n}\r\n${v.toString('latin1')}\r\n`;
+        const pairs = Array.from({ length: 40 }, (_, j) => [`cut:${i}:${j}`, `v${j}`]).flat();
+        parts.push(cmd('MSET', ...pairs), cmd('GET', `cut:${i}:39`));
+        want += '+OK\r\n$3\r\nv39\r\n';
+      }
+      const stream = Buffer.concat(parts);
+      // Cuts inside `*N` and `$N` lines, inside bodies, at CRLFs and between requests: every
+      // offset of the first request's head, then a spread over the whole stream.
+      const cuts = new Set<number>();
+      for (let k = 1; k < 30; k++) cuts.add(k);
+      for (let k = 1; k < 60; k++) cuts.add(Math.floor((stream.length * k) / 60) + (k % 7));
+      const at = [...cuts].filter((x) => x < stream.length).sort((a, b) => a - b);
+      let from = 0;
+      for (const to of [...at, stream.length]) {
+        c.send(stream.subarray(from, to));
+        from = to;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      const got = await readExactly(c, Buffer.byteLength(want, 'latin1'));
+      t.equal(got.length, Buffer.byteLength(want, 'latin1'), 'every reply arrived');
+      t.ok(got.equals(Buffer.from(want, 'latin1')), 'replies byte for byte');
+    });
+
     t.test('a client that closes with replies pending does not disturb the others', async (t) => {
       const quitter = await RawClient.open(s.port);
       quitter.send(Buffer.concat(Array.from({ length: 200 }, () => cmd('GET', 'v256k'))));
