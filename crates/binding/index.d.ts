@@ -289,6 +289,9 @@ export declare function ringOutputBytes(): number
 /** `Ring::output_use`: `[omem, oll, allocated]` of a client. */
 export declare function ringOutputUse(slot: number, gen: number): Array<number>
 
+/** `Ring::pool_view`: the read pool, which DATA events of `ringTurn` are ranges of. */
+export declare function ringPool(): Buffer
+
 /** `Ring::release_pool`: give the read pool's pages back at the next quiet moment. */
 export declare function ringReleasePool(): void
 

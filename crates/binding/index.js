@@ -891,6 +891,7 @@ module.exports.ringFd = nativeBinding.ringFd
 module.exports.ringOpen = nativeBinding.ringOpen
 module.exports.ringOutputBytes = nativeBinding.ringOutputBytes
 module.exports.ringOutputUse = nativeBinding.ringOutputUse
+module.exports.ringPool = nativeBinding.ringPool
 module.exports.ringReleasePool = nativeBinding.ringReleasePool
 module.exports.ringSend = nativeBinding.ringSend
 module.exports.ringSetOutputClass = nativeBinding.ringSetOutputClass

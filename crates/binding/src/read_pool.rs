@@ -1,11 +1,18 @@
 //! The memory of a ring's read buffers: one anonymous mapping, so that its pages can be handed
 //! back to the system while no read can write into them (`Ring::rest_pool`). Every buffer is
 //! written by the kernel now and then as reads rotate through the pool, so after a burst the
-//! whole pool stays resident (4 MiB a worker) unless given back.
+//! whole pool stays resident unless given back.
+//!
+//! JavaScript reads its clients' bytes where the kernel put them, through one external Buffer
+//! over the whole pool (`ReadPool::view`): no copy into a JavaScript buffer first. The mapping
+//! is shared by the ring and that Buffer and unmapped when both are gone, so a view that
+//! outlives the ring reads stale bytes, never freed memory.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
-use napi::Result;
+use napi::bindgen_prelude::BufferSlice;
+use napi::{Env, Error, Result, Status};
 
 /// A private anonymous mapping of `len` bytes (page-aligned, zeroed); `what` names it in
 /// the error.
@@ -27,17 +34,39 @@ pub(crate) fn map_anonymous(len: usize, what: &str) -> Result<*mut libc::c_void>
     Ok(p)
 }
 
-/// `len` bytes, page-aligned, zero until written.
-pub(crate) struct ReadPool {
+/// One anonymous mapping, unmapped when the last owner (ring or JavaScript view) lets go.
+struct Mapping {
     base: *mut u8,
     len: usize,
 }
 
+// SAFETY: the mapping is plain memory; who may write it when is the ring's protocol (the
+// kernel between a read's arming and its completion, nobody while JavaScript holds a view
+// of a buffer), not a property of the pointer.
+unsafe impl Send for Mapping {}
+// SAFETY: as above.
+unsafe impl Sync for Mapping {}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping, once neither the ring (whose reads into it ended
+        // with it, field order in `Ring`) nor a JavaScript view refers to it.
+        unsafe {
+            libc::munmap(self.base.cast(), self.len);
+        }
+    }
+}
+
+/// `len` bytes, page-aligned, zero until written.
+pub(crate) struct ReadPool {
+    map: Arc<Mapping>,
+}
+
 impl ReadPool {
     pub(crate) fn new(len: usize) -> Result<ReadPool> {
+        let base = map_anonymous(len, "mmap read pool")?.cast();
         Ok(ReadPool {
-            base: map_anonymous(len, "mmap read pool")?.cast(),
-            len,
+            map: Arc::new(Mapping { base, len }),
         })
     }
 
@@ -47,8 +76,27 @@ impl ReadPool {
         // SAFETY: the range is exactly our own mapping; MADV_DONTNEED on private anonymous
         // memory only drops its contents.
         unsafe {
-            libc::madvise(self.base.cast(), self.len, libc::MADV_DONTNEED);
+            libc::madvise(self.map.base.cast(), self.map.len, libc::MADV_DONTNEED);
         }
+    }
+
+    /// The whole pool as a JavaScript Buffer (no copy); the mapping lives while it does.
+    pub(crate) fn view<'env>(&self, env: &'env Env) -> Result<BufferSlice<'env>> {
+        let keep = Arc::clone(&self.map);
+        // SAFETY: the mapping is `len` bytes and stays mapped until the finalizer drops `keep`.
+        let view = unsafe {
+            BufferSlice::from_external(env, self.map.base, self.map.len, keep, |_, keep| {
+                drop(keep)
+            })?
+        };
+        // A runtime without external buffers gets a copy, which would never see a read.
+        if view.as_ptr() != self.map.base.cast_const() {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "external buffers are not allowed here",
+            ));
+        }
+        Ok(view)
     }
 }
 
@@ -57,23 +105,14 @@ impl Deref for ReadPool {
 
     fn deref(&self) -> &[u8] {
         // SAFETY: the mapping is `len` bytes, alive as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+        unsafe { std::slice::from_raw_parts(self.map.base, self.map.len) }
     }
 }
 
 impl DerefMut for ReadPool {
     fn deref_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as for `deref`; `&mut self` makes the slice unique.
-        unsafe { std::slice::from_raw_parts_mut(self.base, self.len) }
-    }
-}
-
-impl Drop for ReadPool {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own mapping, after the ring that read into it is gone (field
-        // order in `Ring`).
-        unsafe {
-            libc::munmap(self.base.cast(), self.len);
-        }
+        // SAFETY: as for `deref`; `&mut self` makes the slice unique on the Rust side (the
+        // kernel and JavaScript touch only buffers the ring lent them).
+        unsafe { std::slice::from_raw_parts_mut(self.map.base, self.map.len) }
     }
 }

@@ -5,8 +5,8 @@
 
 use std::cell::RefCell;
 
-use napi::bindgen_prelude::{Uint32ArraySlice, Uint8ArraySlice};
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{BufferSlice, Uint32ArraySlice, Uint8ArraySlice};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
 use crate::uring::Ring;
@@ -59,6 +59,20 @@ pub fn ring_turn(
     // JS is blocked in this call and no other thread sees them.
     let (input, events) = unsafe { (input.as_mut(), events.as_mut()) };
     with_ring(|r| r.turn(input, events, timeout_ms))
+}
+
+/// `Ring::pool_view`: the read pool, which DATA events of `ringTurn` are ranges of.
+#[napi(catch_unwind)]
+pub fn ring_pool(env: &Env) -> Result<BufferSlice<'_>> {
+    RING.with(|cell| {
+        let guard = cell
+            .try_borrow()
+            .map_err(|_| Error::new(Status::GenericFailure, "ring already in use"))?;
+        let ring = guard
+            .as_ref()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "no ring on this thread"))?;
+        ring.pool_view(env)
+    })
 }
 
 /// `Ring::execute`: run a batch of core commands for one client, replies onto its queue.

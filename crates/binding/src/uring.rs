@@ -4,7 +4,13 @@
 //! Node's own sockets cost a JS callback and a write syscall per request; at one request per
 //! round trip that is the wall. Here one `turn` call hands the ring every reply of the last
 //! batch, submits them with the next reads in a single `io_uring_enter`, and returns all the
-//! input that arrived, so the per-request cost is a memcpy, not a syscall plus a callback.
+//! input that arrived, so the per-request cost is neither a syscall nor a callback.
+//!
+//! Input: the kernel reads into the ring's pool of buffers, and JavaScript parses the bytes
+//! there, through one Buffer over the pool (`ringPool`): a DATA event lends its buffer to
+//! JavaScript until the next turn, which gives every lent buffer back to the kernel. Input is
+//! copied in user space only where it is kept (a value into the keyspace, a request cut by a
+//! read into the connection's own buffer).
 //!
 //! Output: each connection's send queue lives here. The core writes a batch's replies straight
 //! into it (`execute`: one copy from the keyspace to the queue the kernel sends from), and
@@ -26,7 +32,7 @@
 //! the client's `client-output-buffer-limit` class, and only the rest reaches JavaScript.
 //!
 //! Events out, 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
-//! `in[offset..+len]`; CLOSED: the connection is gone and its slot free; WAKE; DRAINED;
+//! `pool[offset..+len]`, valid until the next turn; CLOSED: the connection is gone and its slot free; WAKE; DRAINED;
 //! BIGARG: the big argument of (slot, gen) is whole; OVERLIMIT: pushes took the client past
 //! its output limit; MAIL: `kind, mail kind, client id, offset, len`, the mail's bytes in
 //! `in[offset..+len]`).
@@ -71,8 +77,10 @@ const TAG_WAKE: u64 = 4;
 /// Bytes per read buffer. Reads take a buffer from the worker's pool only when data arrives
 /// (a registered buffer ring), so an idle client holds none and a big read comes in one piece.
 const RECV_LEN: usize = 64 * 1024;
-/// Read buffers per worker: connections with data waiting for JavaScript each hold one.
-const RECV_BUFS: u16 = 64;
+/// Read buffers per worker: connections with data waiting for JavaScript each hold one, and
+/// a turn's reads stay lent to JavaScript until the next turn, so there are enough for a
+/// turn's reads while the kernel fills more. The pages are touched only as reads need them.
+const RECV_BUFS: u16 = 128;
 const BUF_GROUP: u16 = 0;
 const TAG_CANCEL: u64 = 5;
 /// A plain recv straight into a big argument's buffer (see `arm_big_recv`).
@@ -129,6 +137,12 @@ struct Conn {
     mailed: bool,
     /// On the ring's `to_send` list: its queued output goes out at the next submit.
     send_wanted: bool,
+    /// It sent a big argument: its reads are single, each seen by JavaScript before the next
+    /// is armed, so that the head of its next big argument reaches JavaScript before the
+    /// kernel has read the argument's body into the pool (which would cost a copy of it
+    /// into the argument's buffer); the body is then read straight into that buffer. A read
+    /// that starts no big argument brings the multishot read back.
+    one_shot: bool,
 }
 
 impl Conn {
@@ -247,6 +261,12 @@ pub struct Ring {
     bufs: BufRing,
     /// Connections whose read found the pool empty; re-armed once buffers come back.
     starved: Vec<usize>,
+    /// Pool buffers whose bytes JavaScript is reading (DATA events of the last turn); they
+    /// go back to the kernel at the next turn.
+    lent: Vec<u16>,
+    /// `one_shot` clients whose single read completed: read again at the next turn, once
+    /// JavaScript has seen it.
+    probed: Vec<(usize, u32)>,
     /// Bytes sent to clients since the ring started (INFO total_net_output_bytes).
     bytes_sent: u64,
     /// Big arguments by slot (see `BigArg`).
@@ -316,6 +336,8 @@ impl Ring {
             resting: false,
             bufs: BufRing::new(RECV_BUFS)?,
             starved: Vec::new(),
+            lent: Vec::new(),
+            probed: Vec::new(),
             bytes_sent: 0,
             bigs: Vec::new(),
             worker,
@@ -343,12 +365,14 @@ impl Ring {
     }
 
     /// Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
-    /// to hand over yet, and write events into `events` (data into `input`). Returns the
+    /// to hand over yet, and write events into `events` (mail into `input`). Returns the
     /// number of events.
     pub fn turn(&mut self, input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
         // Completions JavaScript need not see (sends) must not end the wait: wait again until
         // there is an event for it or the time is up.
         let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+        self.return_lent()?;
+        self.read_after_probes()?;
         loop {
             self.start_rest()?;
             self.start_wanted_sends()?;
@@ -362,6 +386,54 @@ impl Ring {
             }
         }
         Ok(self.deliver(input, events)? as u32)
+    }
+
+    /// The read pool as a JavaScript Buffer: DATA events are ranges of it.
+    pub fn pool_view<'env>(
+        &self,
+        env: &'env napi::Env,
+    ) -> Result<napi::bindgen_prelude::BufferSlice<'env>> {
+        self.pool.view(env)
+    }
+
+    /// JavaScript has seen the single reads of `one_shot` clients: a client whose read began
+    /// a big argument gets a recv straight into it (`arm_big_recv`); the others go back to
+    /// the multishot read.
+    fn read_after_probes(&mut self) -> Result<()> {
+        if self.probed.is_empty() {
+            return Ok(());
+        }
+        let mut probed = std::mem::take(&mut self.probed);
+        for &(slot, gen) in &probed {
+            let big = matches!(self.bigs.get(slot), Some(Some(b)) if b.gen == gen && !b.whole());
+            let Some(c) = self.conn_mut(slot, gen) else {
+                continue;
+            };
+            c.one_shot = big;
+            self.arm_recv(slot)?;
+        }
+        probed.clear();
+        self.probed = probed;
+        Ok(())
+    }
+
+    /// JavaScript is done with the last turn's bytes: their buffers go back to the kernel,
+    /// and reads that found the pool empty start again.
+    fn return_lent(&mut self) -> Result<()> {
+        if self.lent.is_empty() {
+            return Ok(());
+        }
+        let mut lent = std::mem::take(&mut self.lent);
+        for &bid in &lent {
+            self.recycle(bid);
+        }
+        lent.clear();
+        self.lent = lent;
+        self.bufs.publish();
+        for slot in std::mem::take(&mut self.starved) {
+            self.arm_recv(slot)?;
+        }
+        Ok(())
     }
 
     /// Run a batch of core commands for one client (layout as the binding's `execute`), the
@@ -448,6 +520,7 @@ impl Ring {
         // that recv (`arm_recv`). The cancel goes in with the next submit, after JavaScript
         // has handed over what it already read (`bigArgFeed`), so the bytes keep their order.
         if let Some(c) = self.conn_mut(slot, gen) {
+            c.one_shot = true;
             if c.recv_armed && !c.cancelling && !c.dying {
                 c.cancelling = true;
                 let sqe = opcode::AsyncCancel::new(user_data(TAG_RECV, slot, gen))
@@ -762,11 +835,18 @@ impl Ring {
             return Ok(());
         };
         // One multishot read per client: it keeps completing, one buffer per arrival, until
-        // the client goes, the pool runs dry, or a backlog cancels it.
+        // the client goes, the pool runs dry, or a backlog cancels it. A `one_shot` client
+        // gets one read at a time, from the same pool.
         c.recv_armed = true;
-        let sqe = opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP)
-            .build()
-            .user_data(user_data(TAG_RECV, slot, c.gen));
+        let sqe = if c.one_shot {
+            opcode::Recv::new(types::Fd(c.fd), std::ptr::null_mut(), RECV_LEN as u32)
+                .buf_group(BUF_GROUP)
+                .build()
+                .flags(squeue::Flags::BUFFER_SELECT)
+        } else {
+            opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
+        };
+        let sqe = sqe.user_data(user_data(TAG_RECV, slot, c.gen));
         self.push(sqe)
     }
 
@@ -961,6 +1041,7 @@ impl Ring {
         if !self.resting
             || (0..self.conns.len()).any(|slot| self.pool_read_armed(slot))
             || self.pending.iter().any(|p| matches!(p, Pending::Data(..)))
+            || !self.lent.is_empty()
         {
             return Ok(());
         }
@@ -1241,6 +1322,7 @@ impl Ring {
                 over_limit: false,
                 mailed: false,
                 send_wanted: false,
+                one_shot: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -1271,6 +1353,9 @@ impl Ring {
             self.maybe_free(slot);
         } else if res == -libc::ENOBUFS {
             self.starved.push(slot);
+        } else if res > 0 && c.one_shot && !cancelled {
+            // Its next read waits until JavaScript has seen this one (`read_after_probes`).
+            self.probed.push((slot, gen));
         } else if res > 0 || res == -libc::EINTR || res == -libc::EAGAIN || cancelled {
             // The multishot ended without the client going (or was paused): read on if allowed.
             self.arm_recv(slot)?;
@@ -1317,7 +1402,8 @@ impl Ring {
         self.arm_recv(slot)
     }
 
-    /// Copy pending events (and their data) into JavaScript's arrays, as many as fit.
+    /// Write pending events into JavaScript's array, as many as fit (mail's bytes into
+    /// `input`; read bytes stay in the pool, lent).
     fn deliver(&mut self, input: &mut [u8], events: &mut [u32]) -> Result<usize> {
         let mut n = 0usize;
         let mut at = 0usize;
@@ -1368,14 +1454,9 @@ impl Ring {
                         n += 1;
                         continue;
                     }
-                    let Some(dst) = input_room(input, at, len, n)? else {
-                        break;
-                    };
-                    dst.copy_from_slice(self.pool.get(from..from + len).unwrap_or_default());
-                    self.recycle(bid);
-                    let rec = [EV_DATA, slot as u32, gen, at as u32, len as u32];
-                    at += len;
-                    rec
+                    // Read where it lies; the buffer comes back at the next turn.
+                    self.lent.push(bid);
+                    [EV_DATA, slot as u32, gen, from as u32, len as u32]
                 }
             };
             if let Some(dst) = events.get_mut(n * REC..(n + 1) * REC) {

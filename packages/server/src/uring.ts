@@ -1,7 +1,8 @@
 /**
  * The worker's io_uring loop: one `ringTurn` call per loop turn submits every send queued
  * since the last turn and gets back every accept, read and close that completed (see
- * crates/binding/src/uring.rs for the record layout). Parsing stays here; the core writes
+ * crates/binding/src/uring.rs for the record layout). Read bytes are parsed where the kernel
+ * put them, in the ring's pool (`ringPool`), until the next turn. Parsing stays here; the core writes
  * its replies straight onto the ring's per-client send queues (`ringExecute`), and replies
  * made here join the same queues in order (`ringSend`).
  *
@@ -28,6 +29,7 @@ const IDLE_WAIT_MS = 20;
 /** Busy turns before Node's loop gets a turn anyway. */
 const TURNS_PER_YIELD = 64;
 const MAX_EVENTS = 1024;
+/** Room for a turn's mail (read bytes stay in the ring's pool). */
 const INPUT_BYTES = 2 * 1024 * 1024;
 
 /** What the loop needs from its worker. */
@@ -128,6 +130,8 @@ export class UringTransport implements Transport {
 /** Drives one worker's ring. */
 export class UringLoop {
   private readonly input = Buffer.allocUnsafeSlow(INPUT_BYTES);
+  /** The ring's read pool: a DATA event's bytes are a range of it, valid until the next turn. */
+  private readonly pool: Buffer;
   private readonly events = new Uint32Array(REC * MAX_EVENTS);
   private readonly clients: (UringTransport | undefined)[] = [];
   private stopping = false;
@@ -138,7 +142,9 @@ export class UringLoop {
     /** The addon, whose `ring*` functions reach this thread's ring (opened by the worker). */
     readonly addon: Addon,
     private readonly host: UringHost,
-  ) {}
+  ) {
+    this.pool = addon.ringPool();
+  }
 
   /** Start turning; runs until `stop`. */
   start(): void {
@@ -175,7 +181,7 @@ export class UringLoop {
           const t = this.clients[slot];
           if (t !== undefined && t.gen === gen) {
             const off = ev[i + 3] as number;
-            t.events?.onData(this.input.subarray(off, off + (ev[i + 4] as number)));
+            t.events?.onData(this.pool.subarray(off, off + (ev[i + 4] as number)));
           }
           break;
         }

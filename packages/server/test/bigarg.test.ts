@@ -110,6 +110,52 @@ for (const mode of ['yes', 'no']) {
   });
 }
 
+t.test('big values pipelined back to back, small requests between, then an idle spell', async (t) => {
+  for (const mode of ['yes', 'no']) {
+    const s = await startShrike(['--threads', '1', '--io-uring', mode]);
+    const c = await RawClient.open(s.port);
+    // After a big argument the ring reads such a client one read at a time until a read
+    // starts none; these requests cross that switch both ways, first in one write, then in
+    // writes apart (each then met by a read of its own).
+    const values = [600 * 1024 + 3, 512 * 1024, 40 * 1024, 2 * MiB + 1, 33 * 1024].map((n, k) => {
+      const v = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) v[i] = (i * 31 + k * 7 + (i >> 11)) & 0xff;
+      return v;
+    });
+    const parts: Buffer[] = [];
+    let want = '';
+    for (const [k, v] of values.entries()) {
+      parts.push(cmd('SET', `bb:${k}`, v));
+      want += '+OK\r\n';
+      if (k % 2 === 1) {
+        for (let j = 0; j < 50; j++) parts.push(cmd('INCR', 'bb:n'));
+        want += Array.from({ length: 50 }, (_, j) => `:${(k >> 1) * 50 + j + 1}\r\n`).join('');
+      }
+    }
+    parts.push(cmd('STRLEN', 'bb:3'));
+    want += `:${values[3]?.length}\r\n`;
+    c.send(Buffer.concat(parts));
+    t.equal((await c.read(want.length, 20000)).toString(), want, `io-uring ${mode}: every reply, in order`);
+    const again = want.replace(/:(\d+)\r\n/g, (m, n) => (Number(n) <= 100 ? `:${Number(n) + 100}\r\n` : m));
+    for (const p of parts) {
+      c.send(p);
+      await sleep(10);
+    }
+    t.equal((await c.read(again.length, 20000)).toString(), again, `io-uring ${mode}: every reply, in order, written apart`);
+    // Idle with the one read armed, then more, big and small.
+    await sleep(200);
+    t.equal(await c.call(cmd('INCR', 'bb:n'), 5), ':201\r\n', `io-uring ${mode}: read after an idle spell`);
+    for (const [k, v] of values.entries()) {
+      c.send(cmd('GET', `bb:${k}`));
+      const head = `$${v.length}\r\n`;
+      const got = await c.read(head.length + v.length + 2, 20000);
+      t.ok(got.equals(Buffer.concat([Buffer.from(head), v, Buffer.from('\r\n')])), `io-uring ${mode}: value ${k} byte for byte`);
+    }
+    c.close();
+    await s.stop();
+  }
+});
+
 t.test('a big value sent in uneven pieces comes back byte for byte', async (t) => {
   for (const mode of ['yes', 'no']) {
     const s = await startShrike(['--threads', '1', '--io-uring', mode]);
