@@ -65,6 +65,12 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         (self.ks.segment_of(key), key_hash(&self.ks.hasher, key))
     }
 
+    /// Start loading what a lookup of `key` will read (`Db::prefetch`).
+    pub(crate) fn prefetch(&mut self, key: &[u8]) {
+        let (s, h) = self.locate(key);
+        self.tx.seg(s).dbs[self.db].prefetch(h);
+    }
+
     /// The access clock a new key starts with.
     pub(crate) fn new_access(&self) -> u32 {
         if self.ks.lfu_policy() {

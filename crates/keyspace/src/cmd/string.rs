@@ -385,6 +385,9 @@ fn mset_generic(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]], nx: bool) -> Result<(), K
         return Err(KsError::WrongArgCount);
     }
     let (mut keys, out) = ctx.split();
+    for kv in argv[1..].chunks_exact(2) {
+        keys.prefetch(kv[0]);
+    }
     if nx
         && argv[1..]
             .chunks_exact(2)
