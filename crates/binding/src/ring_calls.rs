@@ -64,15 +64,7 @@ pub fn ring_turn(
 /// `Ring::pool_view`: the read pool, which DATA events of `ringTurn` are ranges of.
 #[napi(catch_unwind)]
 pub fn ring_pool(env: &Env) -> Result<BufferSlice<'_>> {
-    RING.with(|cell| {
-        let guard = cell
-            .try_borrow()
-            .map_err(|_| Error::new(Status::GenericFailure, "ring already in use"))?;
-        let ring = guard
-            .as_ref()
-            .ok_or_else(|| Error::new(Status::GenericFailure, "no ring on this thread"))?;
-        ring.pool_view(env)
-    })
+    with_ring(|r| r.pool_view(env))
 }
 
 /// `Ring::execute`: run a batch of core commands for one client, replies onto its queue.

@@ -417,8 +417,7 @@ impl Ring {
         Ok(())
     }
 
-    /// JavaScript is done with the last turn's bytes: their buffers go back to the kernel,
-    /// and reads that found the pool empty start again.
+    /// JavaScript is done with the last turn's bytes: their buffers go back to the kernel.
     fn return_lent(&mut self) -> Result<()> {
         if self.lent.is_empty() {
             return Ok(());
@@ -429,6 +428,12 @@ impl Ring {
         }
         lent.clear();
         self.lent = lent;
+        self.buffers_back()
+    }
+
+    /// Buffers came back to the ring: the kernel sees them, and reads that found the pool
+    /// empty try again.
+    fn buffers_back(&mut self) -> Result<()> {
         self.bufs.publish();
         for slot in std::mem::take(&mut self.starved) {
             self.arm_recv(slot)?;
@@ -1465,11 +1470,8 @@ impl Ring {
             self.pending.pop_front();
             n += 1;
         }
-        // Buffers came back: reads that found the pool empty try again.
-        self.bufs.publish();
-        for slot in std::mem::take(&mut self.starved) {
-            self.arm_recv(slot)?;
-        }
+        // Buffers a big argument took its bytes from came back.
+        self.buffers_back()?;
         Ok(n)
     }
 }

@@ -294,19 +294,17 @@ export class Connection implements TransportEvents {
       return;
     }
     try {
+      let from = 0;
       if (this.rlen > 0) {
-        const took = this.completePending(bytes);
-        if (took < bytes.length && !this.closed) {
-          if (this.rlen > 0 || this.bigLeft > 0 || this.waiting || this.held) {
-            // The request ran and changed the client's state: the rest goes by that state.
-            this.take(bytes.subarray(took));
-            return;
-          }
-          bytes = bytes.subarray(took);
-        } else bytes = bytes.subarray(bytes.length);
+        from = this.completePending(bytes);
+        if (from < bytes.length && !this.closed && (this.rlen > 0 || this.bigLeft > 0 || this.waiting || this.held)) {
+          // The request ran and changed the client's state: the rest goes by that state.
+          this.take(bytes.subarray(from));
+          return;
+        }
       }
-      if (bytes.length > 0) {
-        const pos = this.run(bytes, 0);
+      if (from < bytes.length && !this.closed) {
+        const pos = this.run(bytes, from);
         if (pos < bytes.length && !this.bigArgFrom(bytes, pos, bytes.length)) this.append(bytes.subarray(pos));
       }
       this.checkQueryLimit();
