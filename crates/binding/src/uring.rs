@@ -374,6 +374,9 @@ impl Ring {
         self.return_lent()?;
         self.read_after_probes()?;
         loop {
+            if crate::mailbox::take_self_wake() {
+                self.take_mail(false)?;
+            }
             self.start_rest()?;
             self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
@@ -1181,7 +1184,7 @@ impl Ring {
                 TAG_SEND => self.on_send(slot, gen, res)?,
                 TAG_WAKE => {
                     self.wake_armed = false;
-                    self.take_mail()?;
+                    self.take_mail(true)?;
                     // A broken eventfd (EBADF...) would complete at once forever: stop reading it.
                     if !self.closing && (res >= 0 || res == -libc::EINTR || res == -libc::EAGAIN) {
                         self.arm_wake()?;
@@ -1194,13 +1197,14 @@ impl Ring {
         Ok(())
     }
 
-    /// The eventfd fired: handle the worker's mail. Pushes go onto their clients' send
-    /// queues here; other mail goes to JavaScript in order. A wake with no mail, or a YIELD,
-    /// gives JavaScript's event loop a turn (the main thread has a message for it).
-    fn take_mail(&mut self) -> Result<()> {
+    /// The eventfd fired (`woken`) or this worker posted to itself: handle the worker's
+    /// mail. Pushes go onto their clients' send queues here; other mail goes to JavaScript
+    /// in order. An eventfd wake with no mail, or a YIELD, gives JavaScript's event loop a
+    /// turn (the main thread has a message for it).
+    fn take_mail(&mut self, woken: bool) -> Result<()> {
         let mut mail = std::mem::take(&mut self.mail);
         keyspace()?.mail.take(self.worker as usize, &mut mail);
-        let mut yield_js = mail.is_empty();
+        let mut yield_js = woken && mail.is_empty();
         let mut sent_to: Vec<usize> = Vec::new();
         for m in mail.drain(..) {
             match m.kind {
