@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(read_count(fd), None, "and writes nothing to the eventfd");
 
         let other = waker.clone();
-        std::thread::spawn(move || other.wake()).join().unwrap();
+        assert!(std::thread::spawn(move || other.wake()).join().is_ok());
         assert!(
             !take_self_wake(),
             "another thread's post is not a self post"
