@@ -277,6 +277,8 @@ pub struct Ring {
     by_client: HashMap<u64, usize>,
     /// Mail taken and being handled (kept for its allocation).
     mail: Vec<Mail>,
+    /// The last turn handed its own mail to JavaScript before sending (see `turn`).
+    mail_first: bool,
     limits: OutputLimits,
     /// Connections with output queued since the last submit. Their sends start just before
     /// it, so everything a turn queued for a client (replies written in JavaScript and in the
@@ -343,6 +345,7 @@ impl Ring {
             worker,
             by_client: HashMap::new(),
             mail: Vec::new(),
+            mail_first: false,
             limits: OutputLimits::default(),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
@@ -376,7 +379,17 @@ impl Ring {
         loop {
             if crate::mailbox::take_self_wake() {
                 self.take_mail(false)?;
+                // JavaScript answers mail this worker posted to itself (a push that served
+                // one of its own blocked clients) before anything is sent, so the served
+                // client's reply leaves in the same submit as that of the client that served
+                // it: a reader of both wakes once, not twice. Once in a row, so that sends
+                // never wait behind a chain of such mail.
+                if !self.pending.is_empty() && !self.mail_first {
+                    self.mail_first = true;
+                    break;
+                }
             }
+            self.mail_first = false;
             self.start_rest()?;
             self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
