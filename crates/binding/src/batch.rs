@@ -50,7 +50,7 @@ pub fn init_keyspace(databases: u32, segments: u32) -> Vec<&'static str> {
 /// Batch flag: the client speaks RESP3.
 pub(crate) const FLAG_RESP3: u32 = 2;
 /// Batch flag: CLIENT REPLY OFF/SKIP is in force, so the replies are run and dropped.
-const FLAG_DISCARD: u32 = 4;
+pub(crate) const FLAG_DISCARD: u32 = 4;
 /// Batch flag: the client tracks the keys it reads (CLIENT TRACKING in default mode, the
 /// OPTIN/OPTOUT and CLIENT CACHING rules already applied by the server).
 const FLAG_TRACK: u32 = 128;

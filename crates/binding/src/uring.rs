@@ -53,7 +53,7 @@ use shrike_keyspace::ReplySink;
 
 use crate::read_pool::{map_anonymous, ReadPool};
 
-use crate::batch::{keyspace, run_batch, Batch, FLAG_RESP3, RESULT_OVER};
+use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RESP3, RESULT_OVER};
 
 /// Event kinds (ring -> JavaScript).
 const EV_ACCEPT: u32 = 1;
@@ -143,6 +143,10 @@ struct Conn {
     /// into the argument's buffer); the body is then read straight into that buffer. A read
     /// that starts no big argument brings the multishot read back.
     one_shot: bool,
+    /// Its last batch ended in a block whose reply it will read (not CLIENT REPLY OFF or
+    /// SKIP): the REPLY mail that ends the block goes onto its send queue here, at once,
+    /// rather than through JavaScript, which only resumes its input.
+    reply_direct: bool,
 }
 
 impl Conn {
@@ -277,8 +281,8 @@ pub struct Ring {
     by_client: HashMap<u64, usize>,
     /// Mail taken and being handled (kept for its allocation).
     mail: Vec<Mail>,
-    /// The last turn handed its own mail to JavaScript before sending (see `turn`).
-    mail_first: bool,
+    /// Mail queued replies that ended blocks (see `turn`).
+    replied: bool,
     limits: OutputLimits,
     /// Connections with output queued since the last submit. Their sends start just before
     /// it, so everything a turn queued for a client (replies written in JavaScript and in the
@@ -345,7 +349,7 @@ impl Ring {
             worker,
             by_client: HashMap::new(),
             mail: Vec::new(),
-            mail_first: false,
+            replied: false,
             limits: OutputLimits::default(),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
@@ -378,18 +382,12 @@ impl Ring {
         self.read_after_probes()?;
         loop {
             if crate::mailbox::take_self_wake() {
+                // Mail this worker posted to itself (a push that served one of its own
+                // blocked clients): the served client's reply leaves in the submit below,
+                // with the reply of the client that served it.
                 self.take_mail(false)?;
-                // JavaScript answers mail this worker posted to itself (a push that served
-                // one of its own blocked clients) before anything is sent, so the served
-                // client's reply leaves in the same submit as that of the client that served
-                // it: a reader of both wakes once, not twice. Once in a row, so that sends
-                // never wait behind a chain of such mail.
-                if !self.pending.is_empty() && !self.mail_first {
-                    self.mail_first = true;
-                    break;
-                }
+                self.replied = false;
             }
-            self.mail_first = false;
             self.start_rest()?;
             self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
@@ -397,6 +395,12 @@ impl Ring {
             let timed_out = self.submit(wait, left)?;
             self.reap()?;
             self.finish_rest()?;
+            if std::mem::take(&mut self.replied) && !self.pending.is_empty() {
+                // Another worker's push served a client blocked here: its reply goes out
+                // now, not after JavaScript has had its turn.
+                self.start_wanted_sends()?;
+                self.submit(false, Duration::ZERO)?;
+            }
             if !self.pending.is_empty() || !wait || timed_out || left.is_zero() {
                 break;
             }
@@ -498,6 +502,7 @@ impl Ring {
         let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
         let ran = run_batch(&batch, &mut sink, limit, &mut big);
         c.queued = sink.into_vec();
+        c.reply_direct = last_block() >= 0.0 && flags & FLAG_DISCARD == 0;
         let ran = ran?;
         Ok(ran | self.after_output(slot)?)
     }
@@ -1227,6 +1232,19 @@ impl Ring {
                     }
                 }
                 kind::YIELD => yield_js = true,
+                kind::REPLY if self.take_reply_direct(m.client) => {
+                    if let Some(slot) = self.push_to(m.client, &m.bytes) {
+                        sent_to.push(slot);
+                    }
+                    self.replied = true;
+                    // JavaScript ends the block and runs what the client sent after it; the
+                    // reply itself is already queued.
+                    self.pending.push_back(Pending::Mail(
+                        kind::REPLY,
+                        m.client,
+                        Arc::from(&[][..]),
+                    ));
+                }
                 k => self.pending.push_back(Pending::Mail(k, m.client, m.bytes)),
             }
         }
@@ -1245,6 +1263,18 @@ impl Ring {
             self.pending.push_back(Pending::Wake);
         }
         Ok(())
+    }
+
+    /// Whether the REPLY mail for `client` goes straight onto its send queue (and no longer
+    /// after this one: the next block decides again).
+    fn take_reply_direct(&mut self, client: u64) -> bool {
+        let Some(&slot) = self.by_client.get(&client) else {
+            return false;
+        };
+        match self.conns.get_mut(slot) {
+            Some(Some(c)) if c.client == client => std::mem::take(&mut c.reply_direct),
+            _ => false,
+        }
     }
 
     /// Queue pushed bytes for `client`; its slot the first time this batch of mail reaches
@@ -1345,6 +1375,7 @@ impl Ring {
                 mailed: false,
                 send_wanted: false,
                 one_shot: false,
+                reply_direct: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));

@@ -936,9 +936,12 @@ export class Connection implements TransportEvents {
     if (!this.held) this.runWaitingInput();
   }
 
-  /** The reply that ends this client's block (blocking.ts): write it, then run what waited. */
+  /**
+   * The reply that ends this client's block (blocking.ts): write it, then run what waited.
+   * Empty when the ring has queued it already (uring.rs `reply_direct`).
+   */
   unblocked(bytes: Buffer): void {
-    if (this.replyMode === ReplyMode.On) this.push(bytes);
+    if (this.replyMode === ReplyMode.On && bytes.length > 0) this.push(bytes);
     this.resume();
   }
 

@@ -365,3 +365,24 @@ t.test('two clients of one worker serve each other through a pipelined chain of 
     await s.stop();
   }
 });
+
+t.test('a block under CLIENT REPLY OFF ends without a reply; the next block is answered', async (t) => {
+  // Its reply is not queued by the ring (the batch said replies are dropped): only what
+  // CLIENT REPLY ON writes arrives, then the served reply of a block with replies on.
+  for (const mode of ['yes', 'no']) {
+    const s = await startShrike(['--threads', '1', '--io-uring', mode]);
+    const [waiter, pusher, admin] = [await RawClient.open(s.port), await RawClient.open(s.port), await RawClient.open(s.port)];
+    waiter.send(Buffer.concat([cmd('CLIENT', 'REPLY', 'OFF'), cmd('BLPOP', 'off:k', '0')]));
+    t.ok(await untilBlocked(admin, 1), `io-uring ${mode}: blocked`);
+    t.equal(await pusher.call(cmd('RPUSH', 'off:k', 'a'), 4), ':1\r\n');
+    t.ok(await untilBlocked(admin, 0), 'served');
+    waiter.send(Buffer.concat([cmd('CLIENT', 'REPLY', 'ON'), cmd('BLPOP', 'off:k', '0')]));
+    t.ok(await untilBlocked(admin, 1), 'blocked again');
+    t.equal(await pusher.call(cmd('RPUSH', 'off:k', 'b'), 4), ':1\r\n');
+    const want = '+OK\r\n*2\r\n$5\r\noff:k\r\n$1\r\nb\r\n';
+    t.equal(await expect(waiter, want), want, 'only the answered block and REPLY ON reply');
+    t.equal(await silent(waiter, 100), '', 'nothing more');
+    for (const c of [waiter, pusher, admin]) c.close();
+    await s.stop();
+  }
+});
