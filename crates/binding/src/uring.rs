@@ -81,6 +81,10 @@ const RECV_LEN: usize = 64 * 1024;
 /// a turn's reads stay lent to JavaScript until the next turn, so there are enough for a
 /// turn's reads while the kernel fills more. The pages are touched only as reads need them.
 const RECV_BUFS: u16 = 128;
+/// The most a `one_shot` read takes: the head of a client's next big argument, and little of
+/// its body, which the argument's own recv then reads in place (what this read took of it
+/// is copied).
+const ONE_SHOT_LEN: u32 = 4096;
 const BUF_GROUP: u16 = 0;
 const TAG_CANCEL: u64 = 5;
 /// A plain recv straight into a big argument's buffer (see `arm_big_recv`).
@@ -865,7 +869,7 @@ impl Ring {
         // gets one read at a time, from the same pool.
         c.recv_armed = true;
         let sqe = if c.one_shot {
-            opcode::Recv::new(types::Fd(c.fd), std::ptr::null_mut(), RECV_LEN as u32)
+            opcode::Recv::new(types::Fd(c.fd), std::ptr::null_mut(), ONE_SHOT_LEN)
                 .buf_group(BUF_GROUP)
                 .build()
                 .flags(squeue::Flags::BUFFER_SELECT)
