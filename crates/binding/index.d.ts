@@ -292,7 +292,10 @@ export declare function ringOutputUse(slot: number, gen: number): Array<number>
 /** `Ring::pool_view`: the read pool, which DATA events of `ringTurn` are ranges of. */
 export declare function ringPool(): Buffer
 
-/** `Ring::release_pool`: give the read pool's pages back at the next quiet moment. */
+/**
+ * `Ring::release_pool`: give the read pool's pages back at the next quiet moment, and drop
+ * the spare send buffers now.
+ */
 export declare function ringReleasePool(): void
 
 /** `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client. */

@@ -57,18 +57,28 @@ pub fn live_bytes() -> usize {
 /// and send queues of up to a few MiB are made and freed per request, and a mapping each
 /// costs its page faults every time (256 KiB made GET of 512 KiB values cost 3.5x Redis's
 /// CPU, 4 MiB still spent a third of it faulting in 8 MiB send queues). The heap keeps what
-/// it frees (trim threshold 64 MiB) until `note_big_free`'s trim, at most once a second,
-/// gives it back. Called once per process.
+/// it frees (a trim threshold of 1 GiB: at 64 MiB glibc gave back the top of the heap, and
+/// dropped whole arena heaps, between batches of big replies, whose send buffers were then
+/// faulted in again, 15% of a GET 512 KiB `-P 16` profile) until a trim gives it back:
+/// `note_big_free`'s, at most once a second, or a worker's when it goes quiet. Called once
+/// per process.
 pub fn tune() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: mallopt with documented parameters; it only changes allocator policy.
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
         }
     });
 }
+
+/// glibc's trim threshold while serving (see `tune`).
+const TRIM_THRESHOLD: i32 = 1 << 30;
+
+/// A block of the trimming thread's arena freed under a low trim threshold (see
+/// `trim_in_background`); over glibc's 64 KiB, so that its free looks at the arena's top.
+const TOP_PROBE: usize = 128 * 1024;
 
 /// When the last trim ran, in ms since the Unix epoch.
 static LAST_TRIM_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
@@ -101,19 +111,30 @@ fn trim_in_background() {
     // glibc gives back only the top of an arena on its own: the holes that closed connections
     // leave between live blocks stay resident until someone asks, and RSS ratchets up. A trim
     // took 0.1 to 43 ms, median 0.8, on 2 busy cores (it walks every arena and madvises each
-    // free page): too long for a worker's JS thread.
+    // free page): too long for a worker's JS thread. malloc_trim leaves the free top of any
+    // arena but the main one alone, and with the serving threshold nothing else shrinks it:
+    // freeing a block of the caller's arena under a low threshold does (glibc's heap_trim).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if !TRIMMING.swap(true, Ordering::AcqRel) {
+        // SAFETY: a plain allocation, freed exactly once below (by the trim thread, or here).
+        let probe = unsafe { libc::malloc(TOP_PROBE) } as usize;
         let spawned = std::thread::Builder::new()
             .name("shrike-trim".into())
-            .spawn(|| {
-                // SAFETY: malloc_trim takes each arena's lock itself and may run on any thread.
+            .spawn(move || {
+                // SAFETY: mallopt with documented parameters; `probe` came from malloc and is
+                // freed once; malloc_trim takes each arena's lock itself and may run on any
+                // thread. Other threads' frees meanwhile may trim too, which is all it does.
                 unsafe {
+                    libc::mallopt(libc::M_TRIM_THRESHOLD, 2 * TOP_PROBE as i32);
+                    libc::free(probe as *mut libc::c_void);
+                    libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
                     libc::malloc_trim(0);
                 }
                 TRIMMING.store(false, Ordering::Release);
             });
         if spawned.is_err() {
+            // SAFETY: the thread never ran, so `probe` is still ours to free.
+            unsafe { libc::free(probe as *mut libc::c_void) };
             TRIMMING.store(false, Ordering::Release);
         }
     }

@@ -187,7 +187,8 @@ pub fn ring_fd(slot: u32, gen: u32) -> Result<i32> {
     with_ring(|r| Ok(r.fd(slot, gen)))
 }
 
-/// `Ring::release_pool`: give the read pool's pages back at the next quiet moment.
+/// `Ring::release_pool`: give the read pool's pages back at the next quiet moment, and drop
+/// the spare send buffers now.
 #[napi(catch_unwind)]
 pub fn ring_release_pool() -> Result<()> {
     with_ring(|r| {

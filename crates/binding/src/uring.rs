@@ -94,9 +94,13 @@ const TAG_BIGRECV: u64 = 6;
 const OUTPUT_HIGH_WATER: usize = 8 * 1024 * 1024;
 /// A client held back for its output is served again once it is down to this.
 const OUTPUT_LOW_WATER: usize = OUTPUT_HIGH_WATER / 2;
-/// A drained send buffer bigger than this is freed rather than kept for the next reply, so
-/// that one big reply does not pin its memory to the connection.
+/// A drained send buffer bigger than this is not kept by its connection, so that one big
+/// reply does not pin its memory to it: it goes to the ring's spares (or is freed).
 const SEND_BUF_KEEP: usize = 64 * 1024;
+/// The most the ring keeps in spare send buffers: what clients of big replies reuse, batch
+/// after batch, instead of growing a fresh buffer (copying it at each doubling) and faulting
+/// its pages in. Dropped when the worker goes quiet (`release_pool`).
+const SPARE_BYTES: usize = 16 * 1024 * 1024;
 
 fn user_data(tag: u64, slot: usize, gen: u32) -> u64 {
     (u64::from(gen) << 32) | ((slot as u64) << 8) | tag
@@ -151,6 +155,8 @@ struct Conn {
     /// SKIP): the REPLY mail that ends the block goes onto its send queue here, at once,
     /// rather than through JavaScript, which only resumes its input.
     reply_direct: bool,
+    /// Bytes its last batch left queued: the room its next batch starts with.
+    out_hint: usize,
 }
 
 impl Conn {
@@ -288,6 +294,8 @@ pub struct Ring {
     /// Mail queued replies that ended blocks (see `turn`).
     replied: bool,
     limits: OutputLimits,
+    /// Big send buffers drained by clients, for the next big batch (`SPARE_BYTES`).
+    spares: Vec<Vec<u8>>,
     /// Connections with output queued since the last submit. Their sends start just before
     /// it, so everything a turn queued for a client (replies written in JavaScript and in the
     /// core, pushes) leaves in one send rather than one per piece.
@@ -355,6 +363,7 @@ impl Ring {
             mail: Vec::new(),
             replied: false,
             limits: OutputLimits::default(),
+            spares: Vec::new(),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
         // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
@@ -496,6 +505,7 @@ impl Ring {
             flags,
             client: 0,
         };
+        self.presize_queue(slot, gen);
         let Some(c) = self.conn_mut(slot, gen).filter(|c| !c.dying) else {
             let mut sink = ReplySink::resp(Vec::new(), resp3);
             return run_batch(&batch, &mut sink, usize::MAX, &mut big);
@@ -506,6 +516,7 @@ impl Ring {
         let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
         let ran = run_batch(&batch, &mut sink, limit, &mut big);
         c.queued = sink.into_vec();
+        c.out_hint = c.queued.len();
         c.reply_direct = last_block() >= 0.0 && flags & FLAG_DISCARD == 0;
         let ran = ran?;
         Ok(ran | self.after_output(slot)?)
@@ -1025,9 +1036,59 @@ impl Ring {
 
     /// Give the read pool's pages back to the system at the next quiet moment: every read
     /// on the pool is stopped, the pages are dropped once nothing in them is unhandled, and
-    /// the reads start again (`start_rest`, `finish_rest`).
+    /// the reads start again (`start_rest`, `finish_rest`). The spare send buffers go now.
     pub fn release_pool(&mut self) {
         self.rest_asked = true;
+        if !self.spares.is_empty() {
+            self.spares = Vec::new();
+            crate::alloc::note_big_free();
+        }
+    }
+
+    /// Keep a drained big send buffer for another client's next big batch, or free it when
+    /// the spares are full. No trim now: the heap keeps the pages for the next big batches
+    /// until the worker goes quiet (worker.ts `trimAfterBurst`), so they are not faulted in
+    /// again batch after batch.
+    fn give_spare(&mut self, mut buf: Vec<u8>) {
+        buf.clear();
+        let held: usize = self.spares.iter().map(Vec::capacity).sum();
+        if held + buf.capacity() <= SPARE_BYTES {
+            self.spares.push(buf);
+        }
+    }
+
+    /// A client whose last batch left a big output starts its next one with that much room
+    /// (and a little more: a reply reserves a few bytes beyond what it writes), from the
+    /// spares if one fits: no regrowth, copying as it doubles, and no fresh pages.
+    fn presize_queue(&mut self, slot: usize, gen: u32) {
+        let hint = match self.conn_mut(slot, gen) {
+            Some(c)
+                if !c.dying
+                    && c.queued.is_empty()
+                    && c.out_hint > c.queued.capacity().max(SEND_BUF_KEEP) =>
+            {
+                c.out_hint + 4096
+            }
+            _ => return,
+        };
+        let room = self
+            .take_spare(hint)
+            .unwrap_or_else(|| Vec::with_capacity(hint));
+        if let Some(c) = self.conn_mut(slot, gen) {
+            c.queued = room;
+        }
+    }
+
+    /// The smallest spare send buffer with room for `bytes`.
+    fn take_spare(&mut self, bytes: usize) -> Option<Vec<u8>> {
+        let i = self
+            .spares
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= bytes)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i)?;
+        Some(self.spares.swap_remove(i))
     }
 
     /// If asked and the pool was written since its last rest: cancel every multishot read.
@@ -1115,12 +1176,15 @@ impl Ring {
             }
             std::mem::swap(&mut c.sending, &mut c.queued);
             c.queued.clear();
-            if c.queued.capacity() > SEND_BUF_KEEP {
-                c.queued = Vec::new();
-                crate::alloc::note_big_free();
-            }
             c.sent = 0;
+            if c.queued.capacity() > SEND_BUF_KEEP {
+                let big = std::mem::take(&mut c.queued);
+                self.give_spare(big);
+            }
         }
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return Ok(());
+        };
         let rest = c.sending.get(c.sent..).unwrap_or_default();
         c.send_inflight = true;
         let sqe = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), rest.len() as u32)
@@ -1380,6 +1444,7 @@ impl Ring {
                 send_wanted: false,
                 one_shot: false,
                 reply_direct: false,
+                out_hint: 0,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -1446,10 +1511,13 @@ impl Ring {
             c.sending.clear();
             c.sent = 0;
             if c.sending.capacity() > SEND_BUF_KEEP {
-                c.sending = Vec::new();
-                crate::alloc::note_big_free();
+                let big = std::mem::take(&mut c.sending);
+                self.give_spare(big);
             }
         }
+        let Some(c) = self.conn_mut(slot, gen) else {
+            return Ok(());
+        };
         if c.watch_drain && c.backlog() <= OUTPUT_LOW_WATER {
             c.watch_drain = false;
             self.pending.push_back(Pending::Drained(slot, gen));

@@ -43,8 +43,8 @@ const RING_ENTRIES = 4096;
 /** Closed clients after which the C heap's free pages go back to the OS, at most once per TRIM_INTERVAL_MS. */
 const TRIM_AFTER_CLOSES = 256;
 const TRIM_INTERVAL_MS = 1000;
-/** Input after which the first quiet moment hands the C heap's free pages back (trimAfterBurst). */
-const TRIM_AFTER_INPUT_BYTES = 8 * 1024 * 1024;
+/** Bytes in and out after which the first quiet moment hands the C heap's free pages back (trimAfterBurst). */
+const TRIM_AFTER_BYTES = 8 * 1024 * 1024;
 
 /** One worker's server: its config copy, command table, connections and counters. */
 export class WorkerServer implements UringHost {
@@ -70,8 +70,8 @@ export class WorkerServer implements UringHost {
   private rejected = 0;
   private closedSinceTrim = 0;
   private lastTrimMs = 0;
-  /** netInput at the last burst trim, and commandsProcessed at the last sample. */
-  private inputAtTrim = 0;
+  /** Bytes in and out at the last burst trim, and commandsProcessed at the last sample. */
+  private trafficAtTrim = 0;
   private commandsAtSample = 0;
   private netInput = 0;
   private netOutput = 0;
@@ -288,23 +288,27 @@ export class WorkerServer implements UringHost {
   }
 
   /**
-   * When a burst of input (a bulk load, say) goes quiet, hand the C heap's free pages back
+   * When a burst of traffic (a bulk load, big replies) goes quiet, hand the C heap's free pages back
    * to the OS. Its request and reply buffers were freed between blocks that live on, and with
    * the 64 MiB trim threshold (alloc.rs) glibc kept them: loading four 250k-element lists left
-   * about 8 MB resident beyond the lists themselves. The ring's read pool (4 MiB, touched
-   * page by page as reads rotate through it) goes back too. Only in a quiet 100 ms, so no
-   * client waits on the trim's arena locks, and at most once per TRIM_INTERVAL_MS.
+   * about 8 MB resident beyond the lists themselves. The ring's read pool (8 MiB, touched
+   * page by page as reads rotate through it) and its spare send buffers go back too. Only
+   * in a quiet 100 ms, so no client waits on the trim's arena locks, and at most once per
+   * TRIM_INTERVAL_MS.
    */
   private trimAfterBurst(now: number): void {
     const quiet = this.commandsProcessed === this.commandsAtSample;
     this.commandsAtSample = this.commandsProcessed;
-    // CONFIG RESETSTAT zeroes netInput.
-    if (this.netInput < this.inputAtTrim) this.inputAtTrim = this.netInput;
-    if (!quiet || this.netInput - this.inputAtTrim < TRIM_AFTER_INPUT_BYTES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
-    this.inputAtTrim = this.netInput;
+    // Output counts too: big replies leave big send buffers behind (the ring frees what its
+    // spares cannot hold without a trim of its own). CONFIG RESETSTAT zeroes both counts.
+    const traffic = this.netInput + this.outputTotal();
+    if (traffic < this.trafficAtTrim) this.trafficAtTrim = traffic;
+    if (!quiet || traffic - this.trafficAtTrim < TRIM_AFTER_BYTES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
+    this.trafficAtTrim = traffic;
     this.lastTrimMs = now;
-    this.addon.releaseFreeMemory();
+    // The ring drops its spare send buffers first, so that this trim returns them too.
     if (this.uring !== undefined) this.addon.ringReleasePool();
+    this.addon.releaseFreeMemory();
   }
 
   /**

@@ -202,3 +202,42 @@ t.test("the ring's read pool goes back to the system after a burst, and reading 
   t.equal(await c.call(cmd('SET', 'after', 'rest'), 5), '+OK\r\n', 'the loading client is read again');
   t.equal(await idle.call(cmd('GET', 'after'), 10), '$4\r\nrest\r\n', 'so is the one that was idle');
 });
+
+t.test('big replies to clients that stay: their send buffers are reused, and go back when quiet', async (t) => {
+  // Four clients take 8 x 1 MB replies a batch, batch after batch: each batch starts with
+  // the room the last needed (from the ring's spares when one fits), and once the worker is
+  // quiet the spares and the heap's free pages go back, though every client stays.
+  const s = await startShrike(['--threads', '1', '--io-uring', 'yes']);
+  t.teardown(() => s.stop());
+  const pid = s.proc.pid as number;
+  const admin = await RawClient.open(s.port);
+  t.teardown(() => admin.close());
+  t.equal(await admin.call(cmd('SET', 'big', Buffer.alloc(MiB, 0x62)), 5, 10000), '+OK\r\n');
+  const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.open(s.port)));
+  t.teardown(() => {
+    for (const c of clients) c.close();
+  });
+  await sleep(1500);
+  const before = rssMiB(pid);
+  const want = `$${MiB}\r\n${'b'.repeat(MiB)}\r\n`.repeat(8);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 10);
+  for (let batch = 0; batch < 4; batch++) {
+    const got = await Promise.all(clients.map((c) => c.call(Buffer.from('GET big\r\n'.repeat(8)), want.length, 20000)));
+    t.ok(
+      got.every((g) => g === want),
+      `batch ${batch}: every client got its 8 replies`,
+    );
+  }
+  clearInterval(sampler);
+  let after = rssMiB(pid);
+  for (let i = 0; i < 40 && after - before >= 12; i++) {
+    await sleep(100);
+    after = rssMiB(pid);
+  }
+  t.ok(peak - before > 16, `the batches held their output: ${before.toFixed(0)} -> ${peak.toFixed(0)} MiB`);
+  t.ok(after - before < 12, `quiet again: back within 12 MiB, ${before.toFixed(0)} -> ${after.toFixed(0)} MiB`);
+  t.equal(await clients[0]?.call(cmd('PING'), 7), '+PONG\r\n', 'the clients are served on');
+});
