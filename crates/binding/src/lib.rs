@@ -22,6 +22,7 @@ mod net;
 mod pubsub;
 mod read_pool;
 mod ring_calls;
+mod spare_bufs;
 mod stats;
 mod thread;
 mod tracking;

@@ -52,6 +52,7 @@ use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
 use crate::read_pool::{map_anonymous, ReadPool};
+use crate::spare_bufs::SpareBufs;
 
 use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RESP3, RESULT_OVER};
 
@@ -97,9 +98,7 @@ const OUTPUT_LOW_WATER: usize = OUTPUT_HIGH_WATER / 2;
 /// A drained send buffer bigger than this is not kept by its connection, so that one big
 /// reply does not pin its memory to it: it goes to the ring's spares (or is freed).
 const SEND_BUF_KEEP: usize = 64 * 1024;
-/// The most the ring keeps in spare send buffers: what clients of big replies reuse, batch
-/// after batch, instead of growing a fresh buffer (copying it at each doubling) and faulting
-/// its pages in. Dropped when the worker goes quiet (`release_pool`).
+/// The most the ring keeps in spare send buffers (`spare_bufs.rs`).
 const SPARE_BYTES: usize = 16 * 1024 * 1024;
 
 fn user_data(tag: u64, slot: usize, gen: u32) -> u64 {
@@ -295,7 +294,7 @@ pub struct Ring {
     replied: bool,
     limits: OutputLimits,
     /// Big send buffers drained by clients, for the next big batch (`SPARE_BYTES`).
-    spares: Vec<Vec<u8>>,
+    spares: SpareBufs,
     /// Connections with output queued since the last submit. Their sends start just before
     /// it, so everything a turn queued for a client (replies written in JavaScript and in the
     /// core, pushes) leaves in one send rather than one per piece.
@@ -363,7 +362,7 @@ impl Ring {
             mail: Vec::new(),
             replied: false,
             limits: OutputLimits::default(),
-            spares: Vec::new(),
+            spares: SpareBufs::new(SPARE_BYTES),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
         // `r` (the kernel reads it until the io_uring is closed, which `r` drops first).
@@ -1039,21 +1038,8 @@ impl Ring {
     /// the reads start again (`start_rest`, `finish_rest`). The spare send buffers go now.
     pub fn release_pool(&mut self) {
         self.rest_asked = true;
-        if !self.spares.is_empty() {
-            self.spares = Vec::new();
+        if self.spares.clear() {
             crate::alloc::note_big_free();
-        }
-    }
-
-    /// Keep a drained big send buffer for another client's next big batch, or free it when
-    /// the spares are full. No trim now: the heap keeps the pages for the next big batches
-    /// until the worker goes quiet (worker.ts `trimAfterBurst`), so they are not faulted in
-    /// again batch after batch.
-    fn give_spare(&mut self, mut buf: Vec<u8>) {
-        buf.clear();
-        let held: usize = self.spares.iter().map(Vec::capacity).sum();
-        if held + buf.capacity() <= SPARE_BYTES {
-            self.spares.push(buf);
         }
     }
 
@@ -1072,23 +1058,12 @@ impl Ring {
             _ => return,
         };
         let room = self
-            .take_spare(hint)
+            .spares
+            .take(hint)
             .unwrap_or_else(|| Vec::with_capacity(hint));
         if let Some(c) = self.conn_mut(slot, gen) {
             c.queued = room;
         }
-    }
-
-    /// The smallest spare send buffer with room for `bytes`.
-    fn take_spare(&mut self, bytes: usize) -> Option<Vec<u8>> {
-        let i = self
-            .spares
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.capacity() >= bytes)
-            .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i)?;
-        Some(self.spares.swap_remove(i))
     }
 
     /// If asked and the pool was written since its last rest: cancel every multishot read.
@@ -1179,7 +1154,7 @@ impl Ring {
             c.sent = 0;
             if c.queued.capacity() > SEND_BUF_KEEP {
                 let big = std::mem::take(&mut c.queued);
-                self.give_spare(big);
+                self.spares.give(big);
             }
         }
         let Some(Some(c)) = self.conns.get_mut(slot) else {
@@ -1512,7 +1487,7 @@ impl Ring {
             c.sent = 0;
             if c.sending.capacity() > SEND_BUF_KEEP {
                 let big = std::mem::take(&mut c.sending);
-                self.give_spare(big);
+                self.spares.give(big);
             }
         }
         let Some(c) = self.conn_mut(slot, gen) else {
