@@ -14,6 +14,7 @@ mod alloc;
 mod batch;
 mod command;
 mod config;
+mod direct_reply;
 mod expiry;
 mod limits;
 mod mailbox;

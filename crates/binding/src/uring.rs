@@ -51,6 +51,7 @@ use napi_derive::napi;
 use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
+use crate::direct_reply::DirectSink;
 use crate::read_pool::{map_anonymous, ReadPool};
 use crate::spare_bufs::SpareBufs;
 
@@ -156,9 +157,35 @@ struct Conn {
     reply_direct: bool,
     /// Bytes its last batch left queued: the room its next batch starts with.
     out_hint: usize,
+    /// Its socket as lent to the thread that ends its block (`direct_reply.rs`), made the
+    /// first time it blocks.
+    direct: Option<Arc<DirectSink>>,
+    /// The socket is lent: nothing may be queued for it before `take_back`.
+    lent: bool,
 }
 
 impl Conn {
+    /// Nothing queued or in flight for it.
+    fn idle(&self) -> bool {
+        !self.send_inflight && self.sent >= self.sending.len() && self.queued.is_empty()
+    }
+
+    /// Take its socket back if lent: what a reply written from outside left unsent goes
+    /// first in its queue. Returns the bytes that reply sent.
+    fn take_back(&mut self) -> usize {
+        if !std::mem::take(&mut self.lent) {
+            return 0;
+        }
+        let Some(sink) = &self.direct else {
+            return 0;
+        };
+        let (sent, rest) = sink.reclaim();
+        if !rest.is_empty() {
+            self.queued.splice(0..0, rest);
+        }
+        sent
+    }
+
     fn backlog(&self) -> usize {
         self.sending.len() - self.sent + self.queued.len()
     }
@@ -504,6 +531,7 @@ impl Ring {
             flags,
             client: 0,
         };
+        self.take_back(slot, gen);
         self.presize_queue(slot, gen);
         let Some(c) = self.conn_mut(slot, gen).filter(|c| !c.dying) else {
             let mut sink = ReplySink::resp(Vec::new(), resp3);
@@ -518,7 +546,9 @@ impl Ring {
         c.out_hint = c.queued.len();
         c.reply_direct = last_block() >= 0.0 && flags & FLAG_DISCARD == 0;
         let ran = ran?;
-        Ok(ran | self.after_output(slot)?)
+        let over = self.after_output(slot)?;
+        self.lend(slot);
+        Ok(ran | over)
     }
 
     /// Receive the rest of a client's last argument, of `len` bytes, into a buffer of its own:
@@ -615,6 +645,7 @@ impl Ring {
         let bytes = data
             .get(start as usize..end as usize)
             .ok_or_else(|| Error::new(Status::InvalidArg, "reply range out of bounds"))?;
+        self.take_back(slot, gen);
         match self.conn_mut(slot, gen) {
             Some(c) if !c.dying => c.queued.extend_from_slice(bytes),
             _ => return Ok(0),
@@ -652,6 +683,7 @@ impl Ring {
     /// Close a client once everything queued for it is sent.
     pub fn end(&mut self, slot: u32, gen: u32) -> Result<()> {
         let slot = slot as usize;
+        self.take_back(slot, gen);
         if let Some(c) = self.conn_mut(slot, gen) {
             c.close_when_drained = true;
             self.start_send(slot)?;
@@ -1033,6 +1065,40 @@ impl Ring {
         Ok(RESULT_OVER)
     }
 
+    /// A client blocked with its reply due and nothing queued or in flight: lend its socket
+    /// to the thread that ends the block (`direct_reply.rs`).
+    fn lend(&mut self, slot: usize) {
+        let worker = self.worker as usize;
+        let Some(Some(c)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.lent || !c.reply_direct || c.dying || c.client == 0 || !c.idle() {
+            return;
+        }
+        let sink = match &c.direct {
+            Some(sink) => sink.clone(),
+            None => {
+                let Ok(ks) = keyspace() else {
+                    return;
+                };
+                let sink = Arc::new(DirectSink::new(c.fd));
+                ks.mail.set_direct(c.client, worker, Some(sink.clone()));
+                c.direct = Some(sink.clone());
+                sink
+            }
+        };
+        sink.arm();
+        c.lent = true;
+    }
+
+    /// Before anything is queued for (slot, gen): its socket back, if lent (`Conn::take_back`).
+    fn take_back(&mut self, slot: usize, gen: u32) {
+        if let Some(c) = self.conn_mut(slot, gen) {
+            let sent = c.take_back();
+            self.bytes_sent += sent as u64;
+        }
+    }
+
     /// Give the read pool's pages back to the system at the next quiet moment: every read
     /// on the pool is stopped, the pages are dropped once nothing in them is unhandled, and
     /// the reads start again (`start_rest`, `finish_rest`). The spare send buffers go now.
@@ -1176,6 +1242,13 @@ impl Ring {
         };
         if !c.dying {
             c.dying = true;
+            if let Some(sink) = c.direct.take() {
+                // No reply is written from outside from here on (one under way is waited for).
+                sink.close();
+                if let Ok(ks) = keyspace() {
+                    ks.mail.set_direct(c.client, self.worker as usize, None);
+                }
+            }
             // SAFETY: shutdown on an fd this connection owns; it makes ops in flight complete.
             unsafe {
                 libc::shutdown(c.fd, libc::SHUT_RDWR);
@@ -1324,6 +1397,8 @@ impl Ring {
     /// it (marked `mailed`), else None (also when it is gone or being closed).
     fn push_to(&mut self, client: u64, bytes: &[u8]) -> Option<usize> {
         let slot = *self.by_client.get(&client)?;
+        let gen = self.conns.get(slot)?.as_ref()?.gen;
+        self.take_back(slot, gen);
         let limits = self.limits;
         let c = self.conns.get_mut(slot)?.as_mut()?;
         if c.client != client || c.dying || c.over_limit {
@@ -1420,6 +1495,8 @@ impl Ring {
                 one_shot: false,
                 reply_direct: false,
                 out_hint: 0,
+                direct: None,
+                lent: false,
             });
         }
         self.pending.push_back(Pending::Accept(slot, gen));
@@ -1498,6 +1575,7 @@ impl Ring {
             self.pending.push_back(Pending::Drained(slot, gen));
         }
         self.start_send(slot)?;
+        self.lend(slot);
         // A client paused for a big backlog reads again once it drained.
         self.arm_recv(slot)
     }

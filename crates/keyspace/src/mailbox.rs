@@ -9,7 +9,12 @@
 //! Senders collect mail in an `Outbox` while they hold segment locks and post it once the
 //! unit of work is over: one lock and at most one wake per worker per batch, and no wake
 //! syscall under a segment lock.
+//!
+//! The reply that ends a block may skip the wait for its worker: when the blocked client's
+//! worker left it a `DirectReply` (its socket, nothing queued for it), the sender writes the
+//! reply there itself and the mail carries no bytes; the worker only resumes the client.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -56,6 +61,18 @@ pub trait Waker: Send + Sync {
     fn wake(&self);
 }
 
+/// A blocked client's socket that any thread may write the reply ending its block to
+/// (the binding's `direct_reply.rs`).
+pub trait DirectReply: Send + Sync {
+    /// Write `bytes` to the client if its worker left it writable; true when they are the
+    /// client's now (what the socket did not take waits for the worker), false when they
+    /// must go by mail.
+    fn try_send(&self, bytes: &[u8]) -> bool;
+}
+
+/// A client's `DirectReply`, shared with its worker.
+pub type DirectSocket = Arc<dyn DirectReply>;
+
 #[derive(Default)]
 struct Mailbox {
     queue: Mutex<Vec<Mail>>,
@@ -66,6 +83,8 @@ struct Mailbox {
 #[derive(Default)]
 pub struct Mailboxes {
     boxes: RwLock<Vec<Arc<Mailbox>>>,
+    /// Blocked clients' sockets by CLIENT ID, with their worker (`DirectReply`).
+    direct: RwLock<HashMap<u64, (usize, DirectSocket)>>,
 }
 
 impl std::fmt::Debug for Mailboxes {
@@ -95,10 +114,36 @@ impl Mailboxes {
             mb.queue.lock().clear();
             *mb.waker.write() = Some(waker);
         }
+        self.direct.write().retain(|_, (w, _)| *w != worker);
+    }
+
+    /// Let the thread that ends `client`'s block write the reply to `sink` (the client lives
+    /// on `worker`), or with None, no longer.
+    pub fn set_direct(&self, client: u64, worker: usize, sink: Option<DirectSocket>) {
+        let mut direct = self.direct.write();
+        match sink {
+            Some(s) => direct.insert(client, (worker, s)),
+            None => direct.remove(&client),
+        };
+    }
+
+    /// A REPLY whose client's socket takes it directly leaves its bytes there: the mail
+    /// that follows only resumes the client.
+    fn send_direct(&self, mail: &mut Mail) {
+        if mail.kind != kind::REPLY || mail.bytes.is_empty() {
+            return;
+        }
+        let Some(sink) = self.direct.read().get(&mail.client).map(|(_, s)| s.clone()) else {
+            return;
+        };
+        if sink.try_send(&mail.bytes) {
+            mail.bytes = Arc::from(&[][..]);
+        }
     }
 
     /// Post one mail to `worker` (dropped when no such worker is registered).
-    pub fn post(&self, worker: usize, mail: Mail) {
+    pub fn post(&self, worker: usize, mut mail: Mail) {
+        self.send_direct(&mut mail);
         self.post_many(worker, std::iter::once(mail));
     }
 
@@ -124,6 +169,10 @@ impl Mailboxes {
 
     /// Post what `out` collected, each worker's mail in the order it was added.
     pub fn deliver(&self, out: &mut Outbox) {
+        // Before any mailbox lock: a direct reply is a syscall.
+        for (_, m) in &mut out.mails {
+            self.send_direct(m);
+        }
         // One pass per worker that has mail (there are few workers), keeping each worker's
         // order; no sort: a PUBLISH to 50 subscribers spent 5% of a worker in a stable sort.
         while let Some(&(worker, _)) = out.mails.first() {
@@ -265,6 +314,63 @@ mod tests {
         let mut got = Vec::new();
         mb.take(0, &mut got);
         assert_eq!(got.len(), 1);
+    }
+
+    /// Takes what it is offered while `open`, keeping it.
+    #[derive(Default)]
+    struct Socket {
+        open: std::sync::atomic::AtomicBool,
+        got: Mutex<Vec<u8>>,
+    }
+
+    impl DirectReply for Socket {
+        fn try_send(&self, bytes: &[u8]) -> bool {
+            if !self.open.load(Ordering::Relaxed) {
+                return false;
+            }
+            self.got.lock().extend_from_slice(bytes);
+            true
+        }
+    }
+
+    #[test]
+    fn a_reply_goes_to_its_clients_direct_socket_and_the_mail_only_resumes() {
+        let mb = Mailboxes::default();
+        mb.register(1, Arc::new(Count::default()));
+        let sock = Arc::new(Socket::default());
+        mb.set_direct(7, 1, Some(sock.clone()));
+        let reply = |bytes: &str| Mail {
+            kind: kind::REPLY,
+            client: 7,
+            bytes: Arc::from(bytes.as_bytes()),
+        };
+        // Refused (its worker has it back): the bytes go by mail.
+        mb.post(1, reply("a"));
+        sock.open.store(true, Ordering::Relaxed);
+        let mut out = Outbox::default();
+        out.push(1, reply("b"));
+        out.push(1, Mail::push(7, bytes("pushes are not replies")));
+        mb.deliver(&mut out);
+        let mut got = Vec::new();
+        mb.take(1, &mut got);
+        let texts: Vec<_> = got.iter().map(|m| (m.kind, m.bytes.to_vec())).collect();
+        assert_eq!(
+            texts,
+            [
+                (kind::REPLY, b"a".to_vec()),
+                (kind::REPLY, Vec::new()),
+                (kind::PUSH, b"pushes are not replies".to_vec())
+            ]
+        );
+        assert_eq!(&*sock.got.lock(), b"b");
+        // Unset, or its worker restarted: mail again.
+        mb.set_direct(7, 1, None);
+        mb.post(1, reply("c"));
+        mb.set_direct(7, 1, Some(sock.clone()));
+        mb.register(1, Arc::new(Count::default()));
+        mb.post(1, reply("d"));
+        mb.take(1, &mut got);
+        assert_eq!(&*sock.got.lock(), b"b");
     }
 
     #[test]

@@ -386,3 +386,47 @@ t.test('a block under CLIENT REPLY OFF ends without a reply; the next block is a
     await s.stop();
   }
 });
+
+t.test("a push on another worker writes the served reply itself, while the client's worker is busy", async (t) => {
+  // The blocked client's worker lent its socket (nothing was queued for it): the pushing
+  // worker writes the reply at once. What the client sent after the block still waits for
+  // its own worker. A reply too big for the socket leaves its rest to that worker, intact.
+  // Through Node sockets the reply waits for the worker, and arrives all the same.
+  for (const mode of ['yes', 'no']) {
+    const s = await startShrike(['--threads', '2', '--io-uring', mode, '--enable-debug-command', 'yes']);
+    const [waiter, pusher] = await clientsOnBothWorkers(s.port);
+    const [sleeper, spare] = await clientsOnBothWorkers(s.port);
+    const admin = await RawClient.open(s.port);
+    for (const size of [1, 16 * 1024 * 1024]) {
+      const value = Buffer.alloc(size, 0x76);
+      waiter.send(Buffer.concat([cmd('BLPOP', 'direct:k', '0'), cmd('ECHO', 'after')]));
+      t.ok(await untilBlocked(admin, 1), `io-uring ${mode}, ${size} B: blocked`);
+      // The waiter's worker sleeps for 2 s; the push comes from the other worker.
+      sleeper.send(cmd('DEBUG', 'SLEEP', '2'));
+      await sleep(100);
+      const pushedAt = Date.now();
+      t.equal(await pusher.call(cmd('RPUSH', 'direct:k', value), 4, 10000), ':1\r\n', 'pushed');
+      const head = `*2\r\n$8\r\ndirect:k\r\n$${size}\r\n`;
+      const replyLen = head.length + size + 2;
+      let got = await waiter.read(replyLen, 10000);
+      const servedIn = Date.now() - pushedAt;
+      if (mode === 'yes' && size === 1) t.ok(servedIn < 1000, `served while its worker slept: ${servedIn} ms after the push`);
+      // The rest of a big reply and the reply after it may come in one read.
+      if (got.length < replyLen + 11) got = Buffer.concat([got, await waiter.read(replyLen + 11 - got.length, 5000)]);
+      t.equal(got.length, replyLen + 11, 'the whole reply arrived, and the next');
+      t.equal(got.subarray(0, head.length).toString('latin1'), head, 'its header');
+      t.ok(got.subarray(head.length, head.length + size).equals(value), 'its value, intact');
+      t.equal(got.subarray(replyLen).toString('latin1'), '$5\r\nafter\r\n', 'then what it sent after the block');
+      t.equal(await expect(sleeper, '+OK\r\n', 5000), '+OK\r\n', 'the sleep ended');
+    }
+    // Blocked again, then gone: the next push finds nobody and stores its value.
+    waiter.send(cmd('BLPOP', 'direct:k', '0'));
+    t.ok(await untilBlocked(admin, 1), 'blocked again');
+    waiter.close();
+    t.ok(await untilBlocked(admin, 0), 'its block went with it');
+    t.equal(await pusher.call(cmd('RPUSH', 'direct:k', 'kept'), 4), ':1\r\n', 'the push is kept');
+    t.equal(await admin.call(cmd('LPOP', 'direct:k'), 10), '$4\r\nkept\r\n');
+    for (const c of [pusher, sleeper, spare, admin]) c.close();
+    await s.stop();
+  }
+});
