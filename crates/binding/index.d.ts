@@ -89,15 +89,6 @@ export interface ErrorStat {
 export declare function errorStats(): Array<ErrorStat>
 
 /**
- * EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
- * and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db, start,
- * end, version low, high, state) touch, and check the watches under those locks. True: the locks
- * are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
- * held, and EXEC answers a null array.
- */
-export declare function execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array, watchLen: number): boolean
-
-/**
  * End the EXEC begun by `execBegin` (a no-op when none is held): release its locks, then
  * hand on the keyspace events and ready keys its commands recorded.
  */
@@ -274,9 +265,6 @@ export declare function ringDestroy(slot: number, gen: number): void
 /** `Ring::end`: close a client once its output is sent. */
 export declare function ringEnd(slot: number, gen: number): void
 
-/** `Ring::execute`: run a batch of core commands for one client, replies onto its queue. */
-export declare function ringExecute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number
-
 /** `Ring::fd`: a client's socket, -1 when gone. */
 export declare function ringFd(slot: number, gen: number): number
 
@@ -298,9 +286,6 @@ export declare function ringPool(): Buffer
  */
 export declare function ringReleasePool(): void
 
-/** `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client. */
-export declare function ringSend(slot: number, gen: number, data: Uint8Array, start: number, end: number): number
-
 /** `Ring::set_output_class`: a client's `client-output-buffer-limit` class. */
 export declare function ringSetOutputClass(slot: number, gen: number, outputClass: number): void
 
@@ -309,9 +294,6 @@ export declare function ringSetOutputLimits(limits: Array<number>): void
 
 /** `Ring::stop_accepting`: close the listeners. */
 export declare function ringStopAccepting(): void
-
-/** `Ring::turn`: submit, wait up to `timeout_ms`, and write events into `events`. */
-export declare function ringTurn(input: Uint8Array, events: Uint32Array, timeoutMs: number): number
 
 /**
  * Start the active expiry thread (once per process; later calls do nothing). Like Redis's
@@ -386,10 +368,3 @@ export declare function usedMemory(): number
 
 /** Wake a ring blocked in `turn` from any thread (the fd from `createWakeFd`). */
 export declare function wakeRing(fd: number): void
-
-/**
- * WATCH: for each of the first `n` keys (`ranges` holds (start, end) pairs into `buf`) in
- * database `db`, write its version (low, high 32 bits) and state (`KeyState`) into `marks`,
- * three words per key (arrays JavaScript keeps, so a WATCH allocates nothing).
- */
-export declare function watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array, n: number, marks: Uint32Array): void

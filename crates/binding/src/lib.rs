@@ -16,6 +16,7 @@ mod command;
 mod config;
 mod direct_reply;
 mod expiry;
+mod hot_calls;
 mod limits;
 mod mailbox;
 mod monitor;

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use napi::bindgen_prelude::{BufferSlice, Uint32ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
@@ -46,18 +46,9 @@ pub fn ring_close() {
     drop(ring);
 }
 
-/// `Ring::turn`: submit, wait up to `timeout_ms`, and write events into `events`.
-#[napi(catch_unwind)]
-pub fn ring_turn(
-    mut input: Uint8ArraySlice,
-    mut events: Uint32ArraySlice,
-    timeout_ms: u32,
-) -> Result<u32> {
-    // Slices, not Buffer/Uint32Array handles: those would make (and free) a reference to each
-    // array on every turn.
-    // SAFETY: both arrays are JavaScript's, alive for this call, and not aliased: the worker's
-    // JS is blocked in this call and no other thread sees them.
-    let (input, events) = unsafe { (input.as_mut(), events.as_mut()) };
+/// `Ring::turn`: submit, wait up to `timeout_ms`, and write events into `events` (called
+/// from JavaScript as `ringTurn`, hot_calls.rs).
+pub(crate) fn ring_turn(input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
     with_ring(|r| r.turn(input, events, timeout_ms))
 }
 
@@ -67,10 +58,10 @@ pub fn ring_pool(env: &Env) -> Result<BufferSlice<'_>> {
     with_ring(|r| r.pool_view(env))
 }
 
-/// `Ring::execute`: run a batch of core commands for one client, replies onto its queue.
-#[napi(catch_unwind)]
+/// `Ring::execute`: run a batch of core commands for one client, replies onto its queue
+/// (`ringExecute`, hot_calls.rs).
 #[allow(clippy::too_many_arguments)]
-pub fn ring_execute(
+pub(crate) fn ring_execute(
     slot: u32,
     gen: u32,
     buf: &[u8],
@@ -82,9 +73,9 @@ pub fn ring_execute(
     with_ring(|r| r.execute(slot, gen, buf, cmds, len, db, flags))
 }
 
-/// `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client.
-#[napi(catch_unwind)]
-pub fn ring_send(slot: u32, gen: u32, data: &[u8], start: u32, end: u32) -> Result<u32> {
+/// `Ring::send`: queue `data[start..end]`, written in JavaScript, for a client (`ringSend`,
+/// hot_calls.rs).
+pub(crate) fn ring_send(slot: u32, gen: u32, data: &[u8], start: u32, end: u32) -> Result<u32> {
     with_ring(|r| r.send(slot, gen, data, start, end))
 }
 

@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 
-use napi::bindgen_prelude::Uint32ArraySlice;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::{KeyState, Session, Tx, WatchMark};
@@ -36,21 +35,19 @@ const WATCH_WORDS: usize = 6;
 
 /// WATCH: for each of the first `n` keys (`ranges` holds (start, end) pairs into `buf`) in
 /// database `db`, write its version (low, high 32 bits) and state (`KeyState`) into `marks`,
-/// three words per key (arrays JavaScript keeps, so a WATCH allocates nothing).
-#[napi(catch_unwind)]
-pub fn watch_keys(
+/// three words per key (arrays JavaScript keeps, so a WATCH allocates nothing). Called from
+/// JavaScript as `watchKeys` (hot_calls.rs).
+pub(crate) fn watch_keys(
     db: u32,
     buf: &[u8],
     ranges: &[u32],
     n: u32,
-    mut marks: Uint32ArraySlice,
+    marks: &mut [u32],
 ) -> Result<()> {
     let ks = keyspace()?;
     let now = now_ms();
     let n = n as usize;
     let ranges = ranges.get(..2 * n).ok_or_else(bad_exec)?;
-    // SAFETY: JavaScript's array, alive for this call and not aliased (its thread waits here).
-    let marks = unsafe { marks.as_mut() };
     let marks = marks.get_mut(..3 * n).ok_or_else(bad_exec)?;
     for (r, out) in ranges.chunks_exact(2).zip(marks.chunks_exact_mut(3)) {
         let key = key_at(buf, r)?;
@@ -64,9 +61,8 @@ pub fn watch_keys(
 /// and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db, start,
 /// end, version low, high, state) touch, and check the watches under those locks. True: the locks
 /// are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
-/// held, and EXEC answers a null array.
-#[napi(catch_unwind)]
-pub fn exec_begin(
+/// held, and EXEC answers a null array. Called from JavaScript as `execBegin` (hot_calls.rs).
+pub(crate) fn exec_begin(
     buf: &[u8],
     cmds: &[u32],
     len: u32,

@@ -4,8 +4,25 @@
  */
 import type { Config } from './config';
 
-/** The addon's exports (crates/binding); see its generated index.d.ts. */
-export type Addon = typeof import('@shrike/binding');
+/**
+ * The calls made on every round trip and transaction, exported as plain Node-API callbacks
+ * (crates/binding/src/hot_calls.rs), for which napi-rs generates no declarations.
+ */
+export interface HotCalls {
+  /** `Ring::turn`: submit, wait up to `timeoutMs`, write events; returns how many. */
+  ringTurn(input: Uint8Array, events: Uint32Array, timeoutMs: number): number;
+  /** `Ring::execute`: run `cmds[..len]` (batch layout over `buf`) for a client; ran | OUTPUT_OVER. */
+  ringExecute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number;
+  /** `Ring::send`: queue `data[start..end]` for a client; OUTPUT_OVER when over the high-water mark. */
+  ringSend(slot: number, gen: number, data: Uint8Array, start: number, end: number): number;
+  /** EXEC: lock what the queue and the watched keys touch and check the watches (transaction.rs). */
+  execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array, watchLen: number): boolean;
+  /** WATCH: each key's version and state into `marks`, three words per key (transaction.rs). */
+  watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array, n: number, marks: Uint32Array): void;
+}
+
+/** The addon's exports (crates/binding): its generated index.d.ts, and the hot calls. */
+export type Addon = typeof import('@shrike/binding') & HotCalls;
 
 /** Load the native addon (each worker loads it; the keyspace inside is one per process). */
 export function loadAddon(): Addon {
