@@ -216,6 +216,25 @@ unsafe extern "C" fn ring_send_cb(
     })
 }
 
+/// `ringSendExecute(slot, gen, pre: Uint8Array, preStart, preEnd, buf: Uint8Array, cmds:
+/// Uint32Array, len, db, flags): number`: `ringSend` of the replies written in JavaScript,
+/// then `ringExecute`, in one call; OUTPUT_OVER if either passed the high-water mark.
+unsafe extern "C" fn ring_send_execute_cb(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    finish(env, || {
+        // SAFETY: the callback's own env and info.
+        let a = unsafe { Args::<10>::of(env, info)? };
+        // SAFETY: read only, alive while JavaScript waits in this call.
+        let (pre, buf, cmds) = unsafe { (a.bytes(2)?, a.bytes(5)?, a.words(6)?) };
+        let (slot, gen) = (a.u32(0)?, a.u32(1)?);
+        let over = ring_send(slot, gen, pre, a.u32(3)?, a.u32(4)?)?;
+        let ran = ring_execute(slot, gen, buf, cmds, a.u32(7)?, a.u32(8)?, a.u32(9)?)?;
+        Ok(Ret::U32(ran | over))
+    })
+}
+
 /// `execBegin(buf: Uint8Array, cmds: Uint32Array, len, watchBuf: Uint8Array, watch: Uint32Array, watchLen): boolean`
 unsafe extern "C" fn exec_begin_cb(
     env: sys::napi_env,
@@ -249,10 +268,11 @@ unsafe extern "C" fn watch_keys_cb(
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
 /// The hot calls by their JavaScript names.
-const CALLS: [(&CStr, Callback); 5] = [
+const CALLS: [(&CStr, Callback); 6] = [
     (c"ringTurn", ring_turn_cb),
     (c"ringExecute", ring_execute_cb),
     (c"ringSend", ring_send_cb),
+    (c"ringSendExecute", ring_send_execute_cb),
     (c"execBegin", exec_begin_cb),
     (c"watchKeys", watch_keys_cb),
 ];

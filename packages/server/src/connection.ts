@@ -734,7 +734,6 @@ export class Connection implements TransportEvents {
    */
   private flushBatch(extraFlags = 0): void {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
-    this.writeOut();
     // Nothing blocks inside EXEC (Redis's CLIENT_DENY_BLOCKING): it answers as a timeout would.
     const mayBlock = this.batchBlocks && this.multi < 0 && !this.inExec && extraFlags === 0;
     const flags =
@@ -746,8 +745,15 @@ export class Connection implements TransportEvents {
       (this.inExec ? FLAG_EXEC : 0) |
       extraFlags;
     const count = this.batchCount;
-    // Whole arrays and a length cross, not subarrays: no typed-array object per call.
-    const r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
+    // Whole arrays and a length cross, not subarrays: no typed-array object per call. The
+    // replies written here go first, in the same call (what writeOut would send).
+    const w = this.w;
+    let r: number;
+    if (w.length === 0) r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count);
+    else {
+      r = this.transport.runCore(this.batchSrc, this.batch, this.batchLen, this.db, flags, count, w.slab, w.pending, w.end);
+      w.taken();
+    }
     this.server.stats.restartClock();
     this.batchLen = 0;
     this.batchCount = 0;

@@ -5,7 +5,7 @@ import { loadAddon } from './core';
 const addon = loadAddon();
 
 t.test('every hot call is exported as a function', async (t) => {
-  for (const name of ['ringTurn', 'ringExecute', 'ringSend', 'execBegin', 'watchKeys'] as const) {
+  for (const name of ['ringTurn', 'ringExecute', 'ringSend', 'ringSendExecute', 'execBegin', 'watchKeys'] as const) {
     t.equal(typeof addon[name], 'function', name);
   }
 });

@@ -15,6 +15,19 @@ export interface HotCalls {
   ringExecute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number;
   /** `Ring::send`: queue `data[start..end]` for a client; OUTPUT_OVER when over the high-water mark. */
   ringSend(slot: number, gen: number, data: Uint8Array, start: number, end: number): number;
+  /** `ringSend` of `pre[preStart, preEnd)`, then `ringExecute`, in one call; OUTPUT_OVER if either passed the mark. */
+  ringSendExecute(
+    slot: number,
+    gen: number,
+    pre: Uint8Array,
+    preStart: number,
+    preEnd: number,
+    buf: Uint8Array,
+    cmds: Uint32Array,
+    len: number,
+    db: number,
+    flags: number,
+  ): number;
   /** EXEC: lock what the queue and the watched keys touch and check the watches (transaction.rs). */
   execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array, watchLen: number): boolean;
   /** WATCH: each key's version and state into `marks`, three words per key (transaction.rs). */

@@ -67,8 +67,21 @@ export class UringTransport implements Transport {
     return (this.loop.addon.ringSend(this.slot, this.gen, data, start, end) & OUTPUT_OVER) !== 0;
   }
 
-  runCore(src: Buffer, batch: Uint32Array, len: number, db: number, flags: number): number {
-    return this.loop.addon.ringExecute(this.slot, this.gen, src, batch, len, db, flags);
+  runCore(
+    src: Buffer,
+    batch: Uint32Array,
+    len: number,
+    db: number,
+    flags: number,
+    _count: number,
+    pre?: Buffer,
+    preStart = 0,
+    preEnd = 0,
+  ): number {
+    const a = this.loop.addon;
+    return pre === undefined
+      ? a.ringExecute(this.slot, this.gen, src, batch, len, db, flags)
+      : a.ringSendExecute(this.slot, this.gen, pre, preStart, preEnd, src, batch, len, db, flags);
   }
 
   outputUse(): number[] {
