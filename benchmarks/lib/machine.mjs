@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { clockTicks } from './procstat.mjs';
+import { referenceRedisBenchmark } from './redis-ref.mjs';
 import { repoRoot } from './servers.mjs';
 
 function tryRun(cmd, args) {
@@ -25,7 +26,7 @@ function cpuModel() {
 
 export function machineInfo({ redisServer = 'redis-server', machine } = {}) {
   const redisVersion = tryRun(redisServer, ['--version']);
-  const benchVersion = tryRun('redis-benchmark', ['--version']);
+  const benchVersion = tryRun(referenceRedisBenchmark(), ['--version']);
   const commit = tryRun('git', ['rev-parse', '--short', 'HEAD']);
   return {
     name: machine ?? os.hostname(),

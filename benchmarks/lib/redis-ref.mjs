@@ -24,3 +24,13 @@ export function referenceRedisServer() {
   }
   return cached;
 }
+
+/**
+ * The redis-benchmark to drive the loads with: the one built beside the reference
+ * redis-server (same version on every machine), else `redis-benchmark` on PATH.
+ */
+export function referenceRedisBenchmark() {
+  const server = referenceRedisServer();
+  const beside = path.join(path.dirname(server), 'redis-benchmark');
+  return server !== 'redis-server' && existsSync(beside) ? beside : 'redis-benchmark';
+}

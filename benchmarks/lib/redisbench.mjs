@@ -6,6 +6,7 @@
 
 import { pinned, runCommand } from './children.mjs';
 import { measureCpu } from './procstat.mjs';
+import { referenceRedisBenchmark } from './redis-ref.mjs';
 
 /** Parse redis-benchmark --csv output into [{ test, rps, avg_latency_ms, ... }]. */
 export function parseCsv(text) {
@@ -36,7 +37,7 @@ export async function runRedisBenchmark(server, load, { requests, clients = 50, 
   const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
   args.push('-P', String(load.pipeline), '-t', load.test, '--csv');
   if (load.dataSize) args.push('-d', String(load.dataSize));
-  const [cmd, argv] = pinned(clientCpu, 'redis-benchmark', args);
+  const [cmd, argv] = pinned(clientCpu, referenceRedisBenchmark(), args);
   const { result, cpuSeconds, wallSeconds } = await measureCpu(server.pid, () => runCommand(cmd, argv, { timeoutMs: 600000 }));
   // LRANGE_* runs print two rows: redis-benchmark's own LPUSH prefill, then the load. The
   // rate is the load's; the CPU covers both (the same prefill on both servers).
