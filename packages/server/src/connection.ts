@@ -475,6 +475,7 @@ export class Connection implements TransportEvents {
         req.ends[last] = BIG_ARG_MARK;
         this.dispatch(req);
         this.flushBatch();
+        this.txn?.settle();
       }
       req.reset();
       this.rlen = 0;
@@ -510,6 +511,7 @@ export class Connection implements TransportEvents {
         this.server.stats.error(e.reply);
         this.closeAfterReply = true;
         this.log.debug({ reply: e.reply }, 'protocol error');
+        this.txn?.settle();
         return end;
       }
       if (next < 0) {
@@ -522,6 +524,8 @@ export class Connection implements TransportEvents {
       if (req.argc > 0) this.dispatch(req);
     }
     this.flushBatch();
+    // A transaction still open keeps what it queued from this read: the buffer is reused.
+    this.txn?.settle();
     if (this.resumeAt >= 0) {
       pos = this.resumeAt;
       this.resumeAt = -1;

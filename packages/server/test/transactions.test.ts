@@ -287,6 +287,24 @@ t.test('a big value inside MULTI, and EXEC over Node sockets (io-uring off)', as
   }
 });
 
+t.test('a transaction over several reads keeps what it queued while the read buffers are reused', async (t) => {
+  if (server === undefined) throw new Error('server not started');
+  const raw = await RawClient.open(server.port);
+  const other = client();
+  try {
+    t.equal(await raw.call('MULTI\r\nSET tx:span:a first\r\n', 14), '+OK\r\n+QUEUED\r\n');
+    // Other reads on every worker fill the ring's read buffers with other bytes meanwhile.
+    const filler = 'z'.repeat(4000);
+    for (let i = 0; i < 200; i++) await other.set(`tx:span:fill:${i % 8}`, filler);
+    t.equal(await raw.call('SET tx:span:b second\r\n', 9), '+QUEUED\r\n');
+    for (let i = 0; i < 200; i++) await other.set(`tx:span:fill:${i % 8}`, filler);
+    t.equal(await raw.call('GET tx:span:a\r\nEXEC\r\n', 40), '+QUEUED\r\n*3\r\n+OK\r\n+OK\r\n$5\r\nfirst\r\n');
+    t.same(await other.mget('tx:span:a', 'tx:span:b'), ['first', 'second']);
+  } finally {
+    raw.close();
+  }
+});
+
 t.test('monitors see the commands EXEC runs, after MULTI and before EXEC', async (t) => {
   if (server === undefined) throw new Error('server not started');
   const mon = await RawClient.open(server.port);

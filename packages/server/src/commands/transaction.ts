@@ -74,14 +74,17 @@ function ensureBytes(b: Buffer, need: number): Buffer {
 }
 
 /**
- * The commands queued since MULTI: copies of their request bytes in `src`, and per command
- * the batch layout the core reads (op, argc, then (start, end) pairs into `src`), with
- * TS_OP for TypeScript commands.
+ * The commands queued since MULTI: their request bytes, and per command the batch layout
+ * the core reads (op, argc, then (start, end) pairs into `bytes`), with TS_OP for
+ * TypeScript commands. A transaction sent in one write (MULTI … EXEC) runs from the read
+ * buffer it arrived in: the bytes are copied into `src` only when the transaction outlives
+ * that read (`settle`, which the connection calls when a read is done).
  */
 export class MultiQueue {
   /** The queued commands; only the first `count` are live (the array is reused). */
   readonly cmds: Command[] = [];
   count = 0;
+  /** The copied request bytes (`settle`); the ranges before `lazyFrom` index it. */
   src: Buffer = Buffer.allocUnsafe(256);
   srcLen = 0;
   layout: Uint32Array = new Uint32Array(64);
@@ -90,6 +93,12 @@ export class MultiQueue {
   tsCount = 0;
   /** A command was refused while queueing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
   aborted = false;
+  /** The read buffer the commands from layout word `lazyFrom` on still index, not yet copied. */
+  private lazy: Buffer | undefined = undefined;
+  private lazyFrom = 0;
+  /** The bytes of `lazy` those commands span. */
+  private lazyStart = 0;
+  private lazyEnd = 0;
 
   /** Empty the queue for the next MULTI, keeping its buffers. */
   reset(): this {
@@ -98,36 +107,60 @@ export class MultiQueue {
     this.layoutLen = 0;
     this.tsCount = 0;
     this.aborted = false;
+    this.lazy = undefined;
     return this;
   }
 
-  /** Queue the request `req` for `cmd`; its bytes are copied (the read buffer is reused). */
+  /** Queue the request `req` for `cmd`; its bytes stay in the read buffer until `settle`. */
   push(cmd: Command, req: Request): void {
     const argc = req.argc;
-    const first = req.starts[0] as number;
-    const last = req.ends[argc - 1] as number;
-    const base = this.srcLen - first;
-    const n = last - first;
-    this.src = ensureBytes(this.src, this.srcLen + n);
-    // Buffer.copy costs a native call; a short request is copied faster byte by byte.
-    if (n <= 64) {
-      const from = req.src;
-      const to = this.src;
-      for (let j = 0, at = this.srcLen; j < n; j++) to[at + j] = from[first + j] as number;
-    } else req.src.copy(this.src, this.srcLen, first, last);
-    this.srcLen += n;
+    const from = req.src;
+    if (from !== this.lazy) {
+      this.settle();
+      this.lazy = from;
+      this.lazyFrom = this.layoutLen;
+      this.lazyStart = req.starts[0] as number;
+    }
+    this.lazyEnd = req.ends[argc - 1] as number;
     this.layout = ensure(this.layout, this.layoutLen + 2 + 2 * argc);
     const l = this.layout;
     let i = this.layoutLen;
     l[i++] = cmd.op >= 0 ? cmd.op : TS_OP;
     l[i++] = argc;
     for (let a = 0; a < argc; a++) {
-      l[i++] = (req.starts[a] as number) + base;
-      l[i++] = (req.ends[a] as number) + base;
+      l[i++] = req.starts[a] as number;
+      l[i++] = req.ends[a] as number;
     }
     this.layoutLen = i;
     this.cmds[this.count++] = cmd;
     if (cmd.op < 0) this.tsCount++;
+  }
+
+  /**
+   * Copy the bytes still in a read buffer into `src` (one copy of the span they occupy) and
+   * point their ranges there: the read buffer is reused once the read is done.
+   */
+  settle(): void {
+    const from = this.lazy;
+    if (from === undefined) return;
+    this.lazy = undefined;
+    const n = this.lazyEnd - this.lazyStart;
+    this.src = ensureBytes(this.src, this.srcLen + n);
+    from.copy(this.src, this.srcLen, this.lazyStart, this.lazyEnd);
+    const delta = this.srcLen - this.lazyStart;
+    const l = this.layout;
+    for (let i = this.lazyFrom; i < this.layoutLen; ) {
+      const end = i + 2 + 2 * (l[i + 1] as number);
+      for (i += 2; i < end; i++) l[i] = (l[i] as number) + delta;
+    }
+    this.srcLen += n;
+  }
+
+  /** The buffer the layout's ranges index: the read buffer while every command is still in it. */
+  get bytes(): Buffer {
+    if (this.lazy !== undefined && this.lazyFrom === 0) return this.lazy;
+    this.settle();
+    return this.src;
   }
 
   /** The queued core commands alone, in the batch layout (what `execBegin` locks for). */
@@ -348,6 +381,8 @@ function exec(c: Connection): void {
     c.w.nullArray();
     return;
   }
+  // The queue runs after this read is done: its bytes leave the read buffer now.
+  q.settle();
   c.suspend();
   runEarly(c, q, early, (replies) => {
     try {
@@ -436,7 +471,7 @@ function requestAt(q: MultiQueue, i: number, req: Request): void {
 
 function fillRequest(q: MultiQueue, at: number, req: Request): number {
   const argc = q.layout[at + 1] as number;
-  req.src = q.src;
+  req.src = q.bytes;
   req.argc = argc;
   let j = at + 2;
   for (let a = 0; a < argc; a++) {
@@ -466,12 +501,13 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
   const ws = c.watched;
   discardTransaction(c);
   const count = q.count;
+  const src = q.bytes;
   // Core commands alone and nothing watched (the usual case): one call to the core locks,
   // runs and releases.
   if (ws === undefined && q.tsCount === 0 && count > 0) {
     if (c.server.monitoring) feedAll(c, q);
     c.w.arrayHeader(count);
-    c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_UNIT);
+    c.runBatchInExec(src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_UNIT);
     return;
   }
   const addon = c.server.addon;
@@ -479,8 +515,8 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
   const len = q.tsCount === 0 ? q.layoutLen : batch.length;
   const held =
     ws === undefined
-      ? addon.execBegin(q.src, batch, len, EMPTY, EMPTY_WORDS, 0)
-      : addon.execBegin(q.src, batch, len, ws.buf, ws.words, ws.count * WATCH_WORDS);
+      ? addon.execBegin(src, batch, len, EMPTY, EMPTY_WORDS, 0)
+      : addon.execBegin(src, batch, len, ws.buf, ws.words, ws.count * WATCH_WORDS);
   if (!held) {
     c.w.nullArray();
     return;
@@ -494,7 +530,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
     const whole = q.tsCount === 0 && count > 0;
     if (whole) {
       if (c.server.monitoring) feedAll(c, q);
-      c.runBatchInExec(q.src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_EXEC_END);
+      c.runBatchInExec(src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_EXEC_END);
       ended = true;
     }
     let at = 0;
