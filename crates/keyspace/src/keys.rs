@@ -13,13 +13,10 @@
 //! change emptied. Keys that appear (`new`, and "ready" for blocked clients) and keys that
 //! expire are recorded where that happens, here too. Nothing else in the crate writes a key.
 
-use crate::db::{
-    key_hash, lfu_initial, lfu_touch, lru_clock, Entry, Kind, Lookup, StrEnc, Upserted,
-};
+use crate::db::{lfu_initial, lfu_touch, lru_clock, Entry, Kind, Lookup, StrEnc, Upserted};
 use crate::error::KsError;
 use crate::notify::{self, Effects, Event, KeyEvent};
 use crate::segment::{SegmentCell, Tx};
-use crate::slot::key_hash_slot;
 use crate::types::Typed;
 use crate::Keyspace;
 
@@ -61,8 +58,17 @@ impl<'t, 'ks> Keys<'t, 'ks> {
 
     /// The segment and hash of `key`.
     #[inline]
-    pub(crate) fn locate(&self, key: &[u8]) -> (usize, u64) {
-        (self.ks.segment_of(key), key_hash(&self.ks.hasher, key))
+    pub(crate) fn locate(&mut self, key: &[u8]) -> (usize, u64) {
+        let (s, _, h) = self.place(key);
+        (s, h)
+    }
+
+    /// The segment, hash slot and hash of `key` (remembered by the unit's `Tx`, so the steps
+    /// of one command on one key hash it once).
+    #[inline]
+    fn place(&mut self, key: &[u8]) -> (usize, u16, u64) {
+        let (slot, h) = self.tx.memo.slot_and_hash(key, &self.ks.hasher);
+        (self.ks.segment_of_slot(slot), slot, h)
     }
 
     /// Start loading what a lookup of `key` will read (`Db::prefetch`).
@@ -252,9 +258,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
     /// `signalModifiedKey` plus `server.dirty++` with no keyspace event: PFCOUNT caching a
     /// cardinality in the value it read.
     pub(crate) fn modified_quietly(&mut self, key: &[u8]) {
-        let (s, _) = self.locate(key);
+        let (s, slot, _) = self.place(key);
         let cell = self.tx.cell(s);
-        cell.bump_version(key_hash_slot(key));
+        cell.bump_version(slot);
         SegmentCell::bump(&cell.changes);
         self.ks.tracking.invalidate(s, key, &mut self.fx.tracking);
     }
@@ -352,9 +358,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
     /// of the key's slot, counts the change, records `ev`, and deletes the key when it
     /// holds a collection the change emptied (recording `del` after `ev`, as Redis does).
     pub(crate) fn changed(&mut self, key: &[u8], ev: Event) {
-        let (s, h) = self.locate(key);
+        let (s, slot, h) = self.place(key);
         let cell = self.tx.cell(s);
-        cell.bump_version(key_hash_slot(key));
+        cell.bump_version(slot);
         SegmentCell::bump(&cell.changes);
         self.ks.tracking.invalidate(s, key, &mut self.fx.tracking);
         record(self.ks, self.fx, self.db, ev, key);

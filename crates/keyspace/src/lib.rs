@@ -35,6 +35,7 @@ mod expiry;
 mod geo;
 pub mod glob;
 mod hll;
+mod keyloc;
 mod keys;
 mod lazyfree;
 pub mod mailbox;
@@ -70,6 +71,7 @@ pub use db::Kind;
 use db::{Db, KeyHasher};
 pub use encoding::Limits;
 pub use error::KsError;
+use keyloc::KeyMemo;
 pub use notify::Effects;
 pub use reply::{Reply, ReplySink};
 use segment::SegmentCell;
@@ -299,7 +301,13 @@ impl Keyspace {
     /// The segment of `key`.
     #[inline]
     pub(crate) fn segment_of(&self, key: &[u8]) -> usize {
-        usize::from(slot::key_hash_slot(key)) & self.seg_mask
+        self.segment_of_slot(slot::key_hash_slot(key))
+    }
+
+    /// The segment of hash slot `slot`.
+    #[inline]
+    pub(crate) fn segment_of_slot(&self, slot: u16) -> usize {
+        usize::from(slot) & self.seg_mask
     }
 
     /// Run one command atomically. `argv[0]` is the command name (already resolved to `op` by
@@ -316,7 +324,13 @@ impl Keyspace {
         match OPS.get(usize::from(op)).map(|s| s.lock) {
             // One key, the common case: no key extraction, no sorting, no set to build.
             Some(Lock::Single(i)) => match argv.get(usize::from(i)) {
-                Some(key) => Tx::lock_sorted(&self.cells, &[self.segment_of(key)]),
+                Some(key) => {
+                    let mut memo = KeyMemo::new();
+                    let seg = self.segment_of_slot(memo.slot(key));
+                    let mut tx = Tx::lock_sorted(&self.cells, &[seg]);
+                    tx.memo = memo;
+                    tx
+                }
                 None => Tx::none(&self.cells),
             },
             Some(Lock::Keys) => self.lock_commands(std::iter::once((op, argv))),

@@ -19,6 +19,7 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 use crate::db::Db;
+use crate::keyloc::KeyMemo;
 
 /// The keys of one segment, for every database.
 #[derive(Debug)]
@@ -76,14 +77,18 @@ pub(crate) struct SegmentCell {
     /// One write version per hash slot of this segment (for every db): what WATCH reads.
     /// Written only under the lock; atomics so that a reader needs no lock.
     versions: Box<[AtomicU64]>,
+    /// log2 of the number of segments: slot >> shift numbers this segment's slots 0, 1, 2...
+    /// (a shift, where a division would cost tens of cycles on every write).
+    slot_shift: u32,
     /// Added to every version of the segment; bumped when a whole db changes at once
     /// (FLUSHDB, FLUSHALL, SWAPDB), so those need not visit each slot.
     epoch: AtomicU64,
 }
 
 impl SegmentCell {
-    /// Segment `index` of `segments`, for `databases` dbs.
+    /// A segment of `segments` (a power of two, at most `SLOTS`), for `databases` dbs.
     pub(crate) fn new(databases: usize, seed: u64, segments: usize) -> SegmentCell {
+        debug_assert!(segments.is_power_of_two() && segments <= crate::slot::SLOTS);
         SegmentCell {
             lock: Mutex::new(Segment::new(databases, seed)),
             hits: AtomicU64::new(0),
@@ -93,6 +98,7 @@ impl SegmentCell {
             versions: (0..(crate::slot::SLOTS / segments.max(1)).max(1))
                 .map(|_| AtomicU64::new(0))
                 .collect(),
+            slot_shift: segments.max(1).trailing_zeros(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -101,8 +107,7 @@ impl SegmentCell {
     /// for n segments, so slot / n numbers them 0, 1, 2...
     #[inline]
     fn version_index(&self, slot: u16) -> usize {
-        let per_segment = crate::slot::SLOTS / self.versions.len();
-        (usize::from(slot) / per_segment) % self.versions.len()
+        (usize::from(slot) >> self.slot_shift) & (self.versions.len() - 1)
     }
 
     /// The version of hash slot `slot` (one of this segment's), as WATCH compares it.
@@ -146,6 +151,8 @@ pub struct Tx<'ks> {
     /// Held guards, sorted by segment index. When `all`, index i holds segment i.
     held: SmallVec<[(usize, MutexGuard<'ks, Segment>); 4]>,
     all: bool,
+    /// Where the last key the unit located lives (`Keys::locate`).
+    pub(crate) memo: KeyMemo,
 }
 
 impl<'ks> Tx<'ks> {
@@ -155,6 +162,7 @@ impl<'ks> Tx<'ks> {
             cells,
             held: SmallVec::new(),
             all: false,
+            memo: KeyMemo::new(),
         }
     }
 
@@ -168,7 +176,12 @@ impl<'ks> Tx<'ks> {
             }
         }
         let all = held.len() == cells.len();
-        Tx { cells, held, all }
+        Tx {
+            cells,
+            held,
+            all,
+            memo: KeyMemo::new(),
+        }
     }
 
     /// Lock every segment, in order.
@@ -182,6 +195,7 @@ impl<'ks> Tx<'ks> {
             cells,
             held,
             all: true,
+            memo: KeyMemo::new(),
         }
     }
 
