@@ -275,7 +275,7 @@ fn run_commands(
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut i = 0usize;
     let mut ran = 0u32;
-    let mut clock = std::time::Instant::now();
+    let mut clock = crate::clock::now();
     while i < cmds.len() {
         let (op, argc) = match (cmds.get(i), cmds.get(i + 1)) {
             (Some(&op), Some(&argc)) => (op, argc as usize),
@@ -344,7 +344,7 @@ fn run_commands(
             between = true;
         }
         if between {
-            clock = std::time::Instant::now();
+            clock = crate::clock::now();
         }
         if !discard && sink.len() > limit {
             break;

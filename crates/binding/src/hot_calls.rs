@@ -280,6 +280,7 @@ const CALLS: [(&CStr, Callback); 6] = [
 /// Add the hot calls to the addon's exports (each thread that loads the addon has its own).
 #[napi(module_exports)]
 pub fn hot_calls(exports: Object, env: Env) -> Result<()> {
+    crate::clock::calibrate();
     for (name, cb) in CALLS {
         let mut f = ptr::null_mut();
         let name_ptr: *const c_char = name.as_ptr();

@@ -12,6 +12,7 @@
 
 mod alloc;
 mod batch;
+mod clock;
 mod command;
 mod config;
 mod direct_reply;

@@ -11,8 +11,8 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
+use crate::clock::{self, Tick};
 use napi_derive::napi;
 use shrike_keyspace::reply::tag;
 use shrike_keyspace::reply::Mode;
@@ -66,14 +66,14 @@ fn this_thread_row() -> ThreadRow {
 pub(crate) fn timed(
     op: u16,
     out: &mut ReplySink,
-    clock: &mut Instant,
+    clock: &mut Tick,
     run: impl FnOnce(&mut ReplySink),
 ) {
     let mark = out.len();
     let start = *clock;
     run(out);
-    *clock = Instant::now();
-    let usec = clock.saturating_duration_since(start).as_micros() as u64;
+    *clock = clock::now();
+    let usec = clock::micros_between(start, *clock);
     let reply = out.as_bytes().get(mark..).unwrap_or_default();
     // A command writes one reply; an error starts with `-` in RESP and as a captured value.
     let failed = reply.first() == Some(&tag::ERROR);

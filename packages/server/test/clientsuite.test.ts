@@ -175,6 +175,29 @@ if (!haveRedis()) {
     t.ok(Number(sb.get('total_net_input_bytes')) < 4096, `net input counted from the reset (${sb.get('total_net_input_bytes')})`);
   });
 
+  t.test('commandstats time a core command in microseconds of real time', async (t) => {
+    const [, [b]] = await open(1);
+    const c = b as Client;
+    t.teardown(() => closeAll([c]));
+    // A SORT of 200,000 numbers takes tens of milliseconds: its usec must fall within the
+    // wall time the client saw around it (the clock is the CPU's counter where it can be).
+    for (let from = 0; from < 200000; from += 5000) {
+      const args = ['RPUSH', 'cs:big'];
+      for (let i = from; i < from + 5000; i++) args.push(String((i * 7919) % 200003));
+      await c.call(...args);
+    }
+    await c.call('CONFIG', 'RESETSTAT');
+    const t0 = process.hrtime.bigint();
+    t.equal(await c.call('SORT', 'cs:big', 'STORE', 'cs:sorted'), 200000, 'sorted');
+    const wallUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    const row = fields(text(await c.call('INFO', 'commandstats')), 'Commandstats').get('cmdstat_sort') ?? '';
+    const usec = Number(/usec=(\d+)/.exec(row)?.[1]);
+    // The server's clock may run 0.1% off the client's (its rate is measured at start).
+    t.ok(usec <= wallUs * 1.001, `SORT timed at ${usec} µs, no more than the ${wallUs} µs around it`);
+    t.ok(usec >= wallUs * 0.3, `SORT timed at ${usec} µs, most of the ${wallUs} µs around it`);
+    await c.call('DEL', 'cs:big', 'cs:sorted');
+  });
+
   t.test('DEBUG ERROR replies -<message> verbatim', async (t) => {
     for (const proto of [2, 3] as const) {
       const [[a], [b]] = await open(1, proto);
