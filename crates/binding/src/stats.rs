@@ -18,12 +18,44 @@ use shrike_keyspace::reply::tag;
 use shrike_keyspace::reply::Mode;
 use shrike_keyspace::{Keyspace, ReplySink};
 
+/// A count that one thread adds to and any thread reads or resets. The writer adds with a
+/// plain load and store, no locked instruction per command; a reset moves a baseline rather
+/// than zeroing the count, so an add racing with it is never lost or undone.
+#[derive(Default)]
+struct Counter {
+    count: AtomicU64,
+    base: AtomicU64,
+}
+
+impl Counter {
+    /// Add `n` (from the row's own thread only).
+    #[inline]
+    fn add(&self, n: u64) {
+        let c = self.count.load(Ordering::Relaxed);
+        self.count.store(c.wrapping_add(n), Ordering::Relaxed);
+    }
+
+    /// The count since the last reset.
+    fn get(&self) -> u64 {
+        // The baseline first: it is a count the writer had reached, so the count read after
+        // it is never below it.
+        let base = self.base.load(Ordering::Acquire);
+        self.count.load(Ordering::Relaxed).saturating_sub(base)
+    }
+
+    /// Start counting from zero again.
+    fn reset(&self) {
+        let c = self.count.load(Ordering::Relaxed);
+        self.base.store(c, Ordering::Release);
+    }
+}
+
 /// One command's counters on one thread.
 #[derive(Default)]
 struct OpCounters {
-    calls: AtomicU64,
-    usec: AtomicU64,
-    failed: AtomicU64,
+    calls: Counter,
+    usec: Counter,
+    failed: Counter,
 }
 
 /// One thread's counters, one entry per core op; written by that thread only, read by INFO.
@@ -43,9 +75,11 @@ thread_local! {
     static ROW: OnceCell<ThreadRow> = const { OnceCell::new() };
 }
 
-fn this_thread_row() -> ThreadRow {
+/// Run `f` on this thread's row, made (and listed in ROWS) on first use.
+#[inline]
+fn with_row(f: impl FnOnce(&[OpCounters])) {
     ROW.with(|r| {
-        r.get_or_init(|| {
+        f(r.get_or_init(|| {
             let row: ThreadRow = (0..Keyspace::op_names().len())
                 .map(|_| OpCounters::default())
                 .collect();
@@ -53,9 +87,8 @@ fn this_thread_row() -> ThreadRow {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(row.clone());
             row
-        })
-        .clone()
-    })
+        }))
+    });
 }
 
 /// Run one core command through `run`, counting its call, its time and, when its reply is an
@@ -86,16 +119,15 @@ pub(crate) fn timed(
         };
         note_error_text(text.unwrap_or_default());
     }
-    let row = this_thread_row();
-    if let Some(c) = row.get(usize::from(op)) {
-        // Only this thread writes its row, so a plain add would do; the atomics let INFO
-        // read and CONFIG RESETSTAT zero it from other threads without tearing.
-        c.calls.fetch_add(1, Ordering::Relaxed);
-        c.usec.fetch_add(usec, Ordering::Relaxed);
-        if failed {
-            c.failed.fetch_add(1, Ordering::Relaxed);
+    with_row(|row| {
+        if let Some(c) = row.get(usize::from(op)) {
+            c.calls.add(1);
+            c.usec.add(usec);
+            if failed {
+                c.failed.add(1);
+            }
         }
-    }
+    });
 }
 
 /// The prefix Redis files an error under: its first word when a space comes within Redis's
@@ -143,9 +175,9 @@ pub fn core_command_stats() -> Vec<CoreCommandStat> {
     let mut sums = vec![(0u64, 0u64, 0u64); names.len()];
     for row in ROWS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
         for (sum, c) in sums.iter_mut().zip(row.iter()) {
-            sum.0 += c.calls.load(Ordering::Relaxed);
-            sum.1 += c.usec.load(Ordering::Relaxed);
-            sum.2 += c.failed.load(Ordering::Relaxed);
+            sum.0 += c.calls.get();
+            sum.1 += c.usec.get();
+            sum.2 += c.failed.get();
         }
     }
     names
@@ -195,9 +227,9 @@ pub fn total_error_replies() -> f64 {
 pub fn reset_command_stats() {
     for row in ROWS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
         for c in row.iter() {
-            c.calls.store(0, Ordering::Relaxed);
-            c.usec.store(0, Ordering::Relaxed);
-            c.failed.store(0, Ordering::Relaxed);
+            c.calls.reset();
+            c.usec.reset();
+            c.failed.reset();
         }
     }
     ERRORS
@@ -209,7 +241,34 @@ pub fn reset_command_stats() {
 
 #[cfg(test)]
 mod tests {
-    use super::error_prefix;
+    use super::{error_prefix, Counter};
+
+    #[test]
+    fn a_counter_counts_from_its_last_reset_and_never_reads_below_zero() {
+        let c = Counter::default();
+        c.add(5);
+        assert_eq!(c.get(), 5);
+        c.reset();
+        assert_eq!(c.get(), 0);
+        c.add(2);
+        c.add(1);
+        assert_eq!(c.get(), 3);
+        // One writer adding while another thread resets and reads: every read is sane, and
+        // the adds after the last reset are all there.
+        let c = std::sync::Arc::new(Counter::default());
+        let writer = {
+            let c = c.clone();
+            std::thread::spawn(move || (0..200_000).for_each(|_| c.add(1)))
+        };
+        while !writer.is_finished() {
+            c.reset();
+            assert!(c.get() <= 200_000);
+        }
+        assert!(writer.join().is_ok(), "writer");
+        c.reset();
+        c.add(7);
+        assert_eq!(c.get(), 7);
+    }
 
     #[test]
     fn prefix_is_the_first_word_within_redis_window() {
