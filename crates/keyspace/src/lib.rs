@@ -664,6 +664,8 @@ impl Keyspace {
     /// Zero the INFO stats counters (CONFIG RESETSTAT).
     pub fn reset_stats(&self) {
         for c in self.cells.iter() {
+            // Under the lock every counting command holds (`SegmentCell::bump`).
+            let _held = c.lock.lock();
             c.expired.store(0, Ordering::Relaxed);
             c.hits.store(0, Ordering::Relaxed);
             c.misses.store(0, Ordering::Relaxed);
