@@ -22,6 +22,14 @@ export declare function allowedCpus(): Array<number>
 export declare function blockedInfo(): Array<number>
 
 /**
+ * Fail, as `bind: <reason>`, when `host:port` is taken: bound by a socket without SO_REUSEPORT
+ * (another server), or by one with it (another Shrike, which would otherwise share the port
+ * and split the clients between two keyspaces). Called before any worker listens, with a
+ * socket that does not join the port's reuse group; it is closed at once.
+ */
+export declare function checkPortFree(host: string, port: number): void
+
+/**
  * COMMAND GETKEYS for the command whose spec is named `name` (its full name, '' when the
  * caller's table has none), `argv` starting at the command's name.
  */

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.adjustOpenFilesLimit = nativeBinding.adjustOpenFilesLimit
 module.exports.allowedCpus = nativeBinding.allowedCpus
 module.exports.blockedInfo = nativeBinding.blockedInfo
+module.exports.checkPortFree = nativeBinding.checkPortFree
 module.exports.commandGetKeys = nativeBinding.commandGetKeys
 module.exports.configureKeyspace = nativeBinding.configureKeyspace
 module.exports.coreCommandStats = nativeBinding.coreCommandStats

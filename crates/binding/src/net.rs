@@ -16,6 +16,35 @@ fn os_err(what: &str, addr: &SocketAddr) -> Error {
 /// returns its fd. `host` is an IP literal (`127.0.0.1`, `0.0.0.0`, `::1`, `::`).
 #[napi(catch_unwind)]
 pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
+    let addr = socket_addr(&host, port)?;
+    let fd = bound_socket(&addr, true)?;
+    // SAFETY: listen, or close on failure, on the fd bound_socket just made.
+    unsafe {
+        if libc::listen(fd, backlog) != 0 {
+            let e = os_err("listen", &addr);
+            libc::close(fd);
+            return Err(e);
+        }
+    }
+    Ok(fd)
+}
+
+/// Fail, as `bind: <reason>`, when `host:port` is taken: bound by a socket without SO_REUSEPORT
+/// (another server), or by one with it (another Shrike, which would otherwise share the port
+/// and split the clients between two keyspaces). Called before any worker listens, with a
+/// socket that does not join the port's reuse group; it is closed at once.
+#[napi(catch_unwind)]
+pub fn check_port_free(host: String, port: u32) -> Result<()> {
+    let addr = socket_addr(&host, port)?;
+    let fd = bound_socket(&addr, false)?;
+    // SAFETY: closing the fd bound_socket just made.
+    unsafe {
+        libc::close(fd);
+    }
+    Ok(())
+}
+
+fn socket_addr(host: &str, port: u32) -> Result<SocketAddr> {
     let ip: IpAddr = host.parse().map_err(|_| {
         Error::new(
             Status::InvalidArg,
@@ -24,8 +53,13 @@ pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
     })?;
     let port =
         u16::try_from(port).map_err(|_| Error::new(Status::InvalidArg, "port out of range"))?;
-    let addr = SocketAddr::new(ip, port);
-    let family = if ip.is_ipv4() {
+    Ok(SocketAddr::new(ip, port))
+}
+
+/// A non-blocking TCP socket with SO_REUSEADDR (and SO_REUSEPORT when `reuse_port`), bound
+/// to `addr`; IPv6 sockets are v6-only.
+fn bound_socket(addr: &SocketAddr, reuse_port: bool) -> Result<i32> {
+    let family = if addr.is_ipv4() {
         libc::AF_INET
     } else {
         libc::AF_INET6
@@ -39,10 +73,10 @@ pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
             0,
         );
         if fd < 0 {
-            return Err(os_err("socket", &addr));
+            return Err(os_err("socket", addr));
         }
         let fail = |what: &str| {
-            let e = os_err(what, &addr);
+            let e = os_err(what, addr);
             libc::close(fd);
             e
         };
@@ -52,7 +86,9 @@ pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
         if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, one_ptr, one_len) != 0 {
             return Err(fail("SO_REUSEADDR"));
         }
-        if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, one_ptr, one_len) != 0 {
+        if reuse_port
+            && libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, one_ptr, one_len) != 0
+        {
             return Err(fail("SO_REUSEPORT"));
         }
         let rc = match addr {
@@ -86,9 +122,6 @@ pub fn listen_reuseport(host: String, port: u32, backlog: i32) -> Result<i32> {
         };
         if rc != 0 {
             return Err(fail("bind"));
-        }
-        if libc::listen(fd, backlog) != 0 {
-            return Err(fail("listen"));
         }
         Ok(fd)
     }

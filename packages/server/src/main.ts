@@ -214,6 +214,31 @@ class Supervisor {
 }
 
 /** Entry point of `shrike-server`. */
+/**
+ * Whether every bind address's port is free, as Redis's listenToPort finds out: workers bind
+ * with SO_REUSEPORT, which would let a second Shrike on the port share it silently (each
+ * client landing in one of two keyspaces), so the port is first bound without it. An
+ * optional address (`-` prefix) that cannot be bound is skipped, as Redis skips it.
+ */
+function portsFree(config: Readonly<Config>, log: pino.Logger): boolean {
+  const addon = loadAddon();
+  for (const host of config.bind) {
+    const optional = host.startsWith('-');
+    const addr = optional ? host.slice(1) : host;
+    try {
+      addon.checkPortFree(addr === '*' ? '0.0.0.0' : addr, config.port);
+    } catch (err) {
+      if (optional) continue;
+      // "bind 127.0.0.1:6379: Address already in use (os error 98)" -> "bind: Address already in use"
+      const reason = String((err as Error).message).replace(/^(\w+) \S+: (.*?)(?: \(os error \d+\))?$/, '$1: $2');
+      log.warn(`Warning: Could not create server TCP listening socket ${addr}:${config.port}: ${reason}`);
+      log.fatal(`Failed listening on port ${config.port} (tcp), aborting.`);
+      return false;
+    }
+  }
+  return true;
+}
+
 export function main(argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {
     parseArgs(['--help']);
@@ -234,6 +259,10 @@ export function main(argv: readonly string[]): void {
   // Before any worker exists, as Redis's initServer: the limit is process-wide.
   const maxclients = fitMaxclients(loadAddon(), config.maxclients, log);
   if (maxclients === 0) {
+    log.flush(() => process.exit(1));
+    return;
+  }
+  if (!portsFree(config, log)) {
     log.flush(() => process.exit(1));
     return;
   }

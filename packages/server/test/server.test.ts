@@ -209,6 +209,29 @@ t.test('config file, flags override it, unknown directives name their line', asy
   t.equal(await cc.call(cmd('CONFIG', 'GET', 'requirepass'), 10), '*2\r\n$11\r\nrequirepass\r\n$0\r\n\r\n', 'flag overrides the file');
 });
 
+t.test("a port already taken, by another Shrike or any server: exit 1 at once with Redis's log lines", async (t) => {
+  const first = await startShrike(['--threads', '2']);
+  t.teardown(() => first.stop());
+  // Workers listen with SO_REUSEPORT: without the check a second Shrike joined the port and
+  // took a share of the clients into a keyspace of its own.
+  const second = spawnSync(process.execPath, [SHRIKE_BIN, '--port', String(first.port)], { encoding: 'utf8', timeout: 10000 });
+  t.equal(second.status, 1, 'the second Shrike exits with status 1');
+  t.match(second.stdout, `Could not create server TCP listening socket 127.0.0.1:${first.port}: bind: Address already in use`);
+  t.match(second.stdout, `Failed listening on port ${first.port} (tcp), aborting.`);
+  const star = spawnSync(process.execPath, [SHRIKE_BIN, '--port', String(first.port), '--bind', '*'], { encoding: 'utf8', timeout: 10000 });
+  t.equal(star.status, 1, 'the wildcard address conflicts too');
+  t.match(star.stdout, `Could not create server TCP listening socket *:${first.port}: bind: Address already in use`);
+  // The first one never noticed: every new connection still reaches it.
+  for (let i = 0; i < 8; i++) {
+    const c = await RawClient.open(first.port);
+    t.equal(await c.call(cmd('SET', `taken:${i}`, 'v'), 5), '+OK\r\n');
+    c.close();
+  }
+  const c = await RawClient.open(first.port);
+  t.teardown(() => c.close());
+  t.equal(await c.call(cmd('DBSIZE'), 4), ':8\r\n', 'all eight writes in the one keyspace');
+});
+
 t.test('SIGTERM: in-flight replies are delivered, then exit 0', async (t) => {
   const s = await startShrike(['--threads', '2']);
   const c = await RawClient.open(s.port);
