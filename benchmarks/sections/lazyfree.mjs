@@ -1,19 +1,20 @@
 /**
  * Section: does freeing a big value stall other clients? For each type, a key of a million
  * elements is built on fresh servers; then, while a second connection sends PINGs back to
- * back, a third deletes the key (DEL) or overwrites it with a string (SET). Reported: the
- * PING latencies (max, p99) while the DEL/SET was in flight, and the DEL/SET's own latency.
+ * back (from a process of its own, lib/prober.mjs), the first deletes the key (DEL) or
+ * overwrites it with a string (SET). Reported: the PING latencies (max, p99) while the
+ * DEL/SET was in flight, and the DEL/SET's own latency.
  * Redis runs with its defaults (lazyfree-lazy-user-del no, lazyfree-lazy-server-del no), so
  * it frees inline; Shrike hands big values to its freeing thread (lazyfree.rs). Shrike runs
  * one worker thread, so the PINGs share the thread that runs the DEL: the worst case.
  */
 
+import { monotonicUs, startProber } from '../lib/prober.mjs';
 import { RespClient } from '../lib/respclient.mjs';
 import { startRedis, startShrike, withServers } from '../lib/servers.mjs';
 import { round } from '../lib/stats.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 const member = (i) => `m${String(i).padStart(7, '0')}`;
 const TYPES = [
@@ -52,28 +53,23 @@ function pct(sorted, p) {
  * command's flight, from 20 ms before it is sent to 20 ms after its reply.
  */
 async function measureOne(port, t, o, size) {
-  const [writer, prober] = await Promise.all([RespClient.connect(port), RespClient.connect(port)]);
+  const writer = await RespClient.connect(port);
   try {
     const key = `big:${t.type}`;
     await build(writer, t, key, size);
     const elements = await writer.command(t.len, key);
     await sleep(300);
-    const probes = [];
-    let running = true;
-    const probing = (async () => {
-      while (running) {
-        const t0 = nowUs();
-        await prober.command('PING');
-        probes.push([t0, nowUs()]);
-      }
-    })();
-    await sleep(100);
-    const sentUs = nowUs();
+    // The prober runs in a process of its own: in this one, the heap that just built the
+    // million-element commands pauses now and then, and a pause is not the server's.
+    // It warms up first: a new process's first few hundred milliseconds (JIT, heap growth)
+    // have pauses of their own.
+    const prober = await startProber(port);
+    await sleep(1000);
+    const sentUs = monotonicUs();
     await writer.command(...o.args(key));
-    const doneUs = nowUs();
+    const doneUs = monotonicUs();
     await sleep(100);
-    running = false;
-    await probing;
+    const probes = await prober.stop();
     const window = probes.filter(([s, e]) => e >= sentUs - 20000 && s <= doneUs + 20000).map(([s, e]) => e - s);
     const all = probes.map(([s, e]) => e - s).sort((a, b) => a - b);
     window.sort((a, b) => a - b);
@@ -87,7 +83,6 @@ async function measureOne(port, t, o, size) {
     };
   } finally {
     writer.close();
-    prober.close();
   }
 }
 
