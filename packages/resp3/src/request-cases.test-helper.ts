@@ -36,17 +36,20 @@ export const args = (req: Request): string[] => {
  * new buffer behind a few bytes of padding after each chunk, so continuations see
  * their request at a new offset.
  */
-export function run(parser: RequestParser, parts: Buffer[], compact?: Rng): Outcome {
+export function run(parser: RequestParser, parts: Buffer[], compact?: Rng, tail?: Buffer): Outcome {
   const requests: string[][] = [];
   const req = new Request();
   let buf = Buffer.alloc(0);
   let pos = 0;
   for (const part of parts) {
     buf = Buffer.concat([buf, part]);
+    // With a tail, the received bytes end before the buffer does (as in the ring's read
+    // pool): the parser must give the same answers without reading past `end`.
+    const full = tail === undefined ? buf : Buffer.concat([buf, tail]);
     for (;;) {
       let next: number;
       try {
-        next = parser.parse(buf, pos, req);
+        next = parser.parse(full, pos, req, buf.length);
       } catch (err) {
         return { requests, error: protocolReply(err), pending: false };
       }

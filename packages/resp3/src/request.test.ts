@@ -34,6 +34,39 @@ for (const c of CASES) {
   }
 }
 
+// Bytes after `end` that would complete, lengthen or break a request if they were read.
+const TAILS: Array<[string, Buffer]> = [
+  ['digits and CRLF', Buffer.from('1234\r\n$3\r\nabc\r\n')],
+  ['a request', Buffer.from('\r\n*1\r\n$4\r\nPING\r\n')],
+  ['junk', Buffer.from('\n\x00$-*"x')],
+];
+
+for (const c of CASES) {
+  for (const [tailName, tail] of TAILS) {
+    t.test(`${c.name} (received bytes end before the buffer: ${tailName})`, async (t) => {
+      const parser = new RequestParser(c.limits);
+      parser.authRequired = c.auth === true;
+      const got = run(parser, chunks(b(c.input), new Rng(11)), undefined, tail);
+      t.same(got.requests, c.requests ?? [], 'requests');
+      t.equal(got.error, c.error, 'error');
+      if (c.error === undefined) t.equal(got.pending, c.pending === true, 'pending');
+    });
+  }
+}
+
+t.test('the too-big checks count the received bytes, not the buffer past them', async (t) => {
+  const parser = new RequestParser();
+  const big = Buffer.alloc(200000, 0x41);
+  Buffer.from('*1\r\n$').copy(big, 0);
+  t.equal(parser.parse(big, 0, new Request(), 2), -1, 'a count line still arriving');
+  t.equal(parser.parse(big, 0, new Request(), 10), -1, 'its bulk length still arriving');
+  t.equal(parser.parse(big, 0, new Request(), 100), -1, 'an inline-size prefix, no error');
+  t.throws(() => parser.parse(big, 0, new Request(), 100000), new ProtocolError(TOO_BIG_BULK_COUNT));
+  big.write('PING', 0);
+  t.equal(parser.parse(big, 0, new Request(), 1000), -1, 'an inline line not ended before end');
+  t.throws(() => parser.parse(big, 0, new Request(), 70000), new ProtocolError(TOO_BIG_INLINE));
+});
+
 t.test('the default limits are Redis 7.0.15 values', async (t) => {
   t.same(DEFAULT_REQUEST_LIMITS, { maxBulkLen: 536870912, maxMultibulkLen: 2147483647, maxInlineLen: 65536 });
   t.same(new RequestParser().limits, DEFAULT_REQUEST_LIMITS);

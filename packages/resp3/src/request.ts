@@ -156,9 +156,9 @@ export class RequestParser {
   }
 
   /**
-   * Parse one request from `buf` at `pos`, where `buf` ends where the received
-   * bytes end (the `too big` checks count `buf.length - pos`, as Redis counts its
-   * query buffer). Returns the offset just past the request, or -1 when more bytes
+   * Parse one request from `buf` at `pos`, where the received bytes end at `end`
+   * (`buf.length` unless given; what lies past it is never read, and the `too big`
+   * checks count `end - pos`, as Redis counts its query buffer). Returns the offset just past the request, or -1 when more bytes
    * are needed; throws ProtocolError with Redis's text on bad input, after which the
    * connection must be closed. A request with `argc` 0 (`*0`, `*-1`, a blank line) is
    * returned like any other and the caller skips it, as Redis's processInputBuffer
@@ -167,33 +167,31 @@ export class RequestParser {
    * that returns -1 may already have overwritten `out.starts`/`out.ends`, so read (or
    * copy) a request's offsets before parsing the next one.
    */
-  parse(buf: Buffer, pos: number, out: Request): number {
-    const first = buf[pos];
-    if (first === undefined) return -1;
-    if (first !== STAR) return this.parseInline(buf, pos, out);
+  parse(buf: Buffer, pos: number, out: Request, end: number = buf.length): number {
+    if (pos >= end) return -1;
+    if (buf[pos] !== STAR) return this.parseInline(buf, pos, out, end);
 
-    const end = buf.length;
     let argc = -1;
     let p = pos + 1;
     // Fast path for the usual `*<digits>\r`: anything else goes through readCount,
     // which decides exactly as Redis does.
-    let c = buf[p];
+    let c = p < end ? buf[p] : undefined;
     if (c !== undefined && c > ZERO && c <= NINE) {
       let n = c - ZERO;
-      const digitsEnd = p + FAST_MAX_DIGITS;
+      const digitsEnd = Math.min(p + FAST_MAX_DIGITS, end);
       for (p++; p < digitsEnd; p++) {
         c = buf[p];
         if (c === undefined || c < ZERO || c > NINE) break;
         n = n * 10 + (c - ZERO);
       }
       // Redis needs one byte after '\r' and never checks that it is '\n'.
-      if (buf[p] === CR && p + 1 < end) {
+      if (p + 1 < end && buf[p] === CR) {
         argc = n;
         p += 2;
       }
     }
     if (argc < 0) {
-      const n = this.readCount(buf, pos);
+      const n = this.readCount(buf, pos, end);
       if (n === INCOMPLETE) return -1;
       argc = n;
       p = this.lineEnd;
@@ -232,27 +230,26 @@ export class RequestParser {
     for (; i < argc; i++) {
       let len = -1;
       let dataStart = 0;
-      c = buf[p];
-      if (c === DOLLAR) {
+      if (p + 1 < end && buf[p] === DOLLAR) {
         let q = p + 1;
         c = buf[q];
         if (c !== undefined && c >= ZERO && c <= NINE) {
           let n = c - ZERO;
           // A leading zero is only valid as "0" itself: stop after it.
-          const digitsEnd = q + (n === 0 ? 1 : FAST_MAX_DIGITS);
+          const digitsEnd = Math.min(q + (n === 0 ? 1 : FAST_MAX_DIGITS), end);
           for (q++; q < digitsEnd; q++) {
             c = buf[q];
             if (c === undefined || c < ZERO || c > NINE) break;
             n = n * 10 + (c - ZERO);
           }
-          if (buf[q] === CR && q + 1 < end) {
+          if (q + 1 < end && buf[q] === CR) {
             len = n;
             dataStart = q + 2;
           }
         }
       }
       if (len < 0) {
-        len = this.readBulkLen(buf, p);
+        len = this.readBulkLen(buf, p, end);
         if (len === INCOMPLETE) {
           this.suspend(out, argc, i, p, pos);
           return -1;
@@ -288,13 +285,13 @@ export class RequestParser {
    * The `*N` line, exactly as Redis reads it: INCOMPLETE, or the count
    * (any value, checked by the caller) with lineEnd set. Throws the Redis error.
    */
-  private readCount(buf: Buffer, pos: number): number {
-    const cr = findCR(buf, pos);
+  private readCount(buf: Buffer, pos: number, end: number): number {
+    const cr = findCR(buf, pos, end);
     if (cr < 0) {
-      if (buf.length - pos > this.limits.maxInlineLen) throw new ProtocolError(TOO_BIG_MBULK_COUNT);
+      if (end - pos > this.limits.maxInlineLen) throw new ProtocolError(TOO_BIG_MBULK_COUNT);
       return INCOMPLETE;
     }
-    if (cr + 1 >= buf.length) return INCOMPLETE;
+    if (cr + 1 >= end) return INCOMPLETE;
     const n = string2ll(buf, pos + 1, cr);
     if (Number.isNaN(n)) throw new ProtocolError(INVALID_MULTIBULK_LENGTH);
     this.lineEnd = cr + 2;
@@ -302,13 +299,13 @@ export class RequestParser {
   }
 
   /** The `$N` line, exactly as Redis reads it: INCOMPLETE, or N >= 0 with lineEnd set. */
-  private readBulkLen(buf: Buffer, p: number): number {
-    const cr = findCR(buf, p);
+  private readBulkLen(buf: Buffer, p: number, end: number): number {
+    const cr = findCR(buf, p, end);
     if (cr < 0) {
-      if (buf.length - p > this.limits.maxInlineLen) throw new ProtocolError(TOO_BIG_BULK_COUNT);
+      if (end - p > this.limits.maxInlineLen) throw new ProtocolError(TOO_BIG_BULK_COUNT);
       return INCOMPLETE;
     }
-    if (cr + 1 >= buf.length) return INCOMPLETE;
+    if (cr + 1 >= end) return INCOMPLETE;
     const c = buf.readUInt8(p);
     if (c !== DOLLAR) throw new ProtocolError(expectedDollar(c));
     const n = string2ll(buf, p + 1, cr);
@@ -326,14 +323,13 @@ export class RequestParser {
   }
 
   /** An inline request: one line, split like sdssplitargs. */
-  private parseInline(buf: Buffer, pos: number, out: Request): number {
+  private parseInline(buf: Buffer, pos: number, out: Request, end: number): number {
     out.pendingArgc = 0;
-    const end = buf.length;
     // Redis looks for '\n' with strchr, which stops at a NUL: until a '\n' comes
     // before any NUL, the line is incomplete (Redis 7.0.15 quirk, kept).
     let nl = pos;
     for (;;) {
-      const c = buf[nl];
+      const c = nl < end ? buf[nl] : undefined;
       if (c === undefined || c === NUL) {
         if (end - pos > this.limits.maxInlineLen) throw new ProtocolError(TOO_BIG_INLINE);
         return -1;
@@ -369,14 +365,14 @@ export class RequestParser {
   }
 }
 
-/** Index of the first '\r' at or after p, or -1 if the buffer ends or a NUL comes first (C strchr). */
-function findCR(buf: Buffer, p: number): number {
-  for (;;) {
+/** Index of the first '\r' in buf[p, end), or -1 if the bytes end or a NUL comes first (C strchr). */
+function findCR(buf: Buffer, p: number, end: number): number {
+  for (; p < end; p++) {
     const c = buf[p];
     if (c === CR) return p;
-    if (c === undefined || c === NUL) return -1;
-    p++;
+    if (c === NUL) return -1;
   }
+  return -1;
 }
 
 /** C isspace in the C locale: ' ', \t, \n, \v, \f, \r. */

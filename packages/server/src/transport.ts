@@ -18,7 +18,8 @@ const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 
 /** What a transport tells its connection. */
 export interface TransportEvents {
-  onData(chunk: Buffer): void;
+  /** The client's bytes `buf[start, end)`, valid only during the call. */
+  onData(buf: Buffer, start: number, end: number): void;
   /** Output held back by OUTPUT_OVER has drained: run the input that waited. */
   onDrain(): void;
   /** The big argument given to `bigArgBegin` is whole: run its request. */
@@ -119,7 +120,7 @@ export class NetTransport implements Transport {
   attach(c: TransportEvents): void {
     const socket = this.socket;
     this.events = c;
-    socket.on('data', (chunk: Buffer) => c.onData(chunk));
+    socket.on('data', (chunk: Buffer) => c.onData(chunk, 0, chunk.length));
     socket.on('drain', this.drained);
     socket.on('error', () => {
       // 'close' follows; a reset client is not worth a log line.

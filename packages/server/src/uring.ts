@@ -194,7 +194,7 @@ export class UringLoop {
           const t = this.clients[slot];
           if (t !== undefined && t.gen === gen) {
             const off = ev[i + 3] as number;
-            t.events?.onData(this.pool.subarray(off, off + (ev[i + 4] as number)));
+            t.events?.onData(this.pool, off, off + (ev[i + 4] as number));
           }
           break;
         }
