@@ -9,7 +9,7 @@ use napi::bindgen_prelude::Buffer;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::blocking::{Block, Unblock};
-use shrike_keyspace::{Config, Keyspace, ReplySink, Session};
+use shrike_keyspace::{Config, Keyspace, ReplySink, Session, Tx};
 
 use crate::transaction::{Held, HELD};
 
@@ -179,7 +179,7 @@ pub(crate) fn run_batch(
                 sink,
                 usize::MAX,
                 big,
-                |s, op, argv, out| ks.run_locked(tx, s, op, argv, out),
+                Locks::Held(tx),
             );
             if flags & FLAG_EXEC_END != 0 {
                 if let Some(Held { tx, mut sess }) = h.take() {
@@ -233,7 +233,7 @@ pub(crate) fn run_batch(
             sink,
             usize::MAX,
             big,
-            |s, op, argv, out| ks.run_locked(&mut tx, s, op, argv, out),
+            Locks::Held(&mut tx),
         );
         drop(tx);
         ran
@@ -246,17 +246,49 @@ pub(crate) fn run_batch(
             sink,
             limit,
             big,
-            |s, op, argv, out| ks.run(s, op, argv, out),
+            Locks::PerCommand(None),
         )
     };
     after_unit_into(ks, &mut sess, sink);
     ran
 }
 
-/// The loop of `run_batch`: each command through `run` (or `run_owned` for a big argument),
-/// until the sink holds more than `limit` bytes or the client blocks.
+/// The locks the commands of a batch run under.
+enum Locks<'a, 'ks> {
+    /// An EXEC's, held for the whole unit.
+    Held(&'a mut Tx<'ks>),
+    /// Each command's own, kept for the next command while it needs the same one segment
+    /// (`Keyspace::run_holding`).
+    PerCommand(Option<Tx<'ks>>),
+}
+
+impl<'ks> Locks<'_, 'ks> {
+    fn run(
+        &mut self,
+        ks: &'ks Keyspace,
+        sess: &mut Session,
+        op: u16,
+        argv: &[&[u8]],
+        out: &mut ReplySink,
+    ) {
+        match self {
+            Locks::Held(tx) => ks.run_locked(tx, sess, op, argv, out),
+            Locks::PerCommand(held) => ks.run_holding(held, sess, op, argv, out),
+        }
+    }
+
+    /// Let a command's kept lock go, before work that may lock segments itself.
+    fn release(&mut self) {
+        if let Locks::PerCommand(held) = self {
+            *held = None;
+        }
+    }
+}
+
+/// The loop of `run_batch`: each command under `locks` (or through `run_owned` for a big
+/// argument), until the sink holds more than `limit` bytes or the client blocks.
 #[allow(clippy::too_many_arguments)]
-fn run_commands(
+fn run_commands<'ks>(
     buf: &[u8],
     cmds: &[u32],
     flags: u32,
@@ -264,9 +296,9 @@ fn run_commands(
     sink: &mut ReplySink,
     limit: usize,
     big: &mut Option<Vec<u8>>,
-    mut run: impl FnMut(&mut Session, u16, &[&[u8]], &mut ReplySink),
+    mut locks: Locks<'_, 'ks>,
 ) -> Result<u32> {
-    let ks = keyspace()?;
+    let ks: &'ks Keyspace = keyspace()?;
     // An EXEC holds its locks until it ends (serving now would lock again), and Redis serves
     // what it pushed after the whole transaction anyway: `after_unit` does.
     let in_unit = flags & (FLAG_EXEC | FLAG_UNIT) != 0;
@@ -303,10 +335,15 @@ fn run_commands(
         match owned {
             // An EXEC's queue holds copies of its requests, never a big argument.
             Some(_) if in_unit => return Err(bad_batch()),
-            Some(last) => crate::stats::timed(op, sink, &mut clock, |out| {
-                ks.run_owned(sess, op, &argv, last, out)
+            Some(last) => {
+                locks.release();
+                crate::stats::timed(op, sink, &mut clock, |out| {
+                    ks.run_owned(sess, op, &argv, last, out)
+                })
+            }
+            None => crate::stats::timed(op, sink, &mut clock, |out| {
+                locks.run(ks, sess, op, &argv, out)
             }),
-            None => crate::stats::timed(op, sink, &mut clock, |out| run(sess, op, &argv, out)),
         }
         ran += 1;
         if let Some(timeout_ms) = sess.blocked {
@@ -319,6 +356,7 @@ fn run_commands(
         // Work between commands (serving, pushes) is no command's time: the clock restarts.
         let mut between = false;
         if !in_unit && !sess.fx.ready.is_empty() {
+            locks.release();
             ks.serve_ready(sess);
             between = true;
         }
@@ -329,6 +367,7 @@ fn run_commands(
         // reply, even under CLIENT REPLY OFF (Redis's CLIENT_PUSHING, afterCommand); inside
         // an EXEC they wait for the end of the unit, as Redis holds them until EXEC's reply.
         if !in_unit && !sess.fx.tracking.is_empty() {
+            locks.release();
             ks.tracking.deliver(
                 &mut sess.fx.tracking,
                 sess.client,
@@ -339,6 +378,7 @@ fn run_commands(
             between = true;
         }
         if !in_unit && (!sess.fx.events.is_empty() || !sess.outbox.is_empty()) {
+            locks.release();
             after_command(ks, sess, sink, mailed);
             mark = sink.len();
             between = true;

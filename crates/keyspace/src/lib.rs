@@ -318,6 +318,50 @@ impl Keyspace {
         self.run_locked(&mut tx, sess, op, argv, out);
     }
 
+    /// Run one command as `run` does, leaving its lock in `held` for the next one: a command
+    /// whose one key lives in the segment `held` holds already runs under that lock, and
+    /// where the key is the last one's, without hashing it again (a pipeline on one key, a
+    /// queue or a counter, pays one lock and one hash per batch, not per command). `held`
+    /// must be emptied before anything else may lock a segment on this thread (a lock is
+    /// not reentrant).
+    pub fn run_holding<'ks>(
+        &'ks self,
+        held: &mut Option<Tx<'ks>>,
+        sess: &mut Session,
+        op: u16,
+        argv: &[&[u8]],
+        out: &mut ReplySink,
+    ) {
+        let key = match OPS.get(usize::from(op)).map(|s| s.lock) {
+            Some(Lock::Single(i)) => argv.get(usize::from(i)),
+            _ => None,
+        };
+        let Some(key) = key else {
+            *held = None;
+            self.run(sess, op, argv, out);
+            return;
+        };
+        if let Some(tx) = held.as_mut() {
+            let seg = self.segment_of_slot(tx.memo.slot(key));
+            if tx.holds_only(seg) {
+                self.run_locked(tx, sess, op, argv, out);
+                return;
+            }
+        }
+        // Released before locking again (the memo, which located the key, is kept).
+        let mut memo = held.take().map_or_else(KeyMemo::new, |tx| tx.memo);
+        let seg = self.segment_of_slot(memo.slot(key));
+        let tx = held.insert(self.lock_single(seg, memo));
+        self.run_locked(tx, sess, op, argv, out);
+    }
+
+    /// Lock segment `seg` alone, for a key `memo` has located.
+    fn lock_single(&self, seg: usize, memo: KeyMemo) -> Tx<'_> {
+        let mut tx = Tx::lock_sorted(&self.cells, &[seg]);
+        tx.memo = memo;
+        tx
+    }
+
     /// The locks one command needs: its keys' segments, every segment, or none for commands
     /// that visit segments one by one.
     pub fn lock_command(&self, op: u16, argv: &[&[u8]]) -> Tx<'_> {
@@ -327,9 +371,7 @@ impl Keyspace {
                 Some(key) => {
                     let mut memo = KeyMemo::new();
                     let seg = self.segment_of_slot(memo.slot(key));
-                    let mut tx = Tx::lock_sorted(&self.cells, &[seg]);
-                    tx.memo = memo;
-                    tx
+                    self.lock_single(seg, memo)
                 }
                 None => Tx::none(&self.cells),
             },

@@ -234,6 +234,11 @@ impl<'ks> Tx<'ks> {
         self.all
     }
 
+    /// True when this Tx holds segment `seg` and nothing else.
+    pub(crate) fn holds_only(&self, seg: usize) -> bool {
+        !self.all && matches!(self.held.as_slice(), [(s, _)] if *s == seg)
+    }
+
     /// True when segment `seg` is locked by this Tx.
     pub fn holds(&self, seg: usize) -> bool {
         self.all || self.held.binary_search_by_key(&seg, |(s, _)| *s).is_ok()

@@ -296,3 +296,122 @@ fn growing_lock_sets_neither_deadlock_nor_break_atomicity() {
     assert_eq!(sum, THREADS * PER_THREAD * 3);
     eprintln!("retries: {}", retries.load(Ordering::Relaxed));
 }
+
+/// Run `line` as one command of a pipeline, through `run_holding`.
+fn run_held<'ks>(
+    ks: &'ks shrike_keyspace::Keyspace,
+    held: &mut Option<shrike_keyspace::Tx<'ks>>,
+    sess: &mut shrike_keyspace::Session,
+    line: &str,
+) -> Reply {
+    let args = split(line);
+    let argv: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    let mut out = shrike_keyspace::ReplySink::new();
+    ks.run_holding(held, sess, op_of(&argv).unwrap(), &argv, &mut out);
+    let mut v = shrike_keyspace::reply::decode(out.as_bytes()).unwrap();
+    assert_eq!(v.len(), 1);
+    v.pop().unwrap()
+}
+
+#[test]
+fn a_pipeline_keeps_one_segment_lock_and_lets_it_go_for_another() {
+    let ks = keyspace();
+    let keys = spread_keys();
+    let seg = |k: &str| usize::from(key_hash_slot(k.as_bytes())) % 256;
+    let mut sess = shrike_keyspace::Session::new(T0);
+    let mut held = None;
+    assert_eq!(
+        run_held(&ks, &mut held, &mut sess, &format!("rpush {} a", keys[0])),
+        int(1)
+    );
+    assert!(held
+        .as_ref()
+        .is_some_and(|tx| tx.holds(seg(&keys[0])) && !tx.holds_all()));
+    // The same key again, and another key of the same segment, run under the kept lock.
+    assert_eq!(
+        run_held(&ks, &mut held, &mut sess, &format!("rpush {} b", keys[0])),
+        int(2)
+    );
+    assert!(held.as_ref().is_some_and(|tx| tx.holds(seg(&keys[0]))));
+    // A key in another segment: the kept lock goes before the new one is taken (the same
+    // thread taking a lock it holds would wait forever).
+    assert_eq!(
+        run_held(&ks, &mut held, &mut sess, &format!("incr {}", keys[1])),
+        int(1)
+    );
+    let tx = held.as_ref().unwrap();
+    assert!(tx.holds(seg(&keys[1])) && !tx.holds(seg(&keys[0])));
+    // A command over every segment, or with no key, keeps nothing.
+    assert_eq!(run_held(&ks, &mut held, &mut sess, "dbsize"), int(2));
+    assert!(held.is_none());
+    assert_eq!(
+        run_held(
+            &ks,
+            &mut held,
+            &mut sess,
+            &format!("lrange {} 0 -1", keys[0])
+        ),
+        bulks(&["a", "b"])
+    );
+    // While one client keeps a lock, another thread's command on that segment waits for it.
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut c = Client::new(&ks, T0);
+            assert_eq!(c.cmd(&format!("rpush {} c", keys[0])), int(3));
+            done.store(true, Ordering::SeqCst);
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "a kept lock must hold other clients off"
+        );
+        held = None;
+    });
+    assert!(done.load(Ordering::SeqCst));
+}
+
+#[test]
+fn pipelines_holding_locks_lose_no_update_and_never_deadlock() {
+    let ks = keyspace();
+    let keys = spread_keys();
+    const ROUNDS: usize = 3000;
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (ks, keys) = (&ks, &keys);
+            s.spawn(move || {
+                let mut sess = shrike_keyspace::Session::new(T0);
+                let mut held = None;
+                for i in 0..ROUNDS {
+                    // Runs of one key, then hops between segments in different orders per
+                    // thread; each batch ends by letting go, as run_batch does.
+                    let k = &keys[(i / 7 + t * 5) % keys.len()];
+                    run_held(ks, &mut held, &mut sess, &format!("incr {k}"));
+                    run_held(ks, &mut held, &mut sess, "incrby total 2");
+                    if i % 16 == 15 {
+                        held = None;
+                    }
+                }
+            });
+        }
+        // A client running commands one by one alongside.
+        s.spawn(|| {
+            let mut c = Client::new(&ks, T0);
+            for _ in 0..ROUNDS {
+                c.cmd("incrby total 2");
+            }
+        });
+    });
+    let mut c = Client::new(&ks, T0);
+    assert_eq!(
+        c.cmd("get total"),
+        bulk(&((THREADS + 1) * ROUNDS * 2).to_string())
+    );
+    let mut sum = 0;
+    for k in &keys {
+        if let Reply::Bulk(v) = c.cmd(&format!("get {k}")) {
+            sum += std::str::from_utf8(&v).unwrap().parse::<usize>().unwrap();
+        }
+    }
+    assert_eq!(sum, THREADS * ROUNDS);
+}
