@@ -364,6 +364,10 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         SegmentCell::bump(&cell.changes);
         self.ks.tracking.invalidate(s, key, &mut self.fx.tracking);
         record(self.ks, self.fx, self.db, ev, key);
+        // A string event leaves a string (or nothing): no collection to find empty.
+        if ev.class == notify::STRING {
+            return;
+        }
         let hs = &self.ks.hasher;
         let db = &mut self.tx.seg(s).dbs[self.db];
         if db.find(h, key).is_some_and(Entry::is_empty_collection) {
