@@ -389,8 +389,10 @@ impl Ring {
     /// number of events.
     pub fn turn(&mut self, input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
         // Completions JavaScript need not see (sends) must not end the wait: wait again until
-        // there is an event for it or the time is up.
-        let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+        // there is an event for it or the time is up. The clock is read only for a wait (a
+        // busy worker turns with nothing to wait for, several times per request at -P 1).
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let mut deadline: Option<Instant> = None;
         self.return_lent()?;
         self.read_after_probes()?;
         loop {
@@ -404,7 +406,14 @@ impl Ring {
             self.start_rest()?;
             self.start_wanted_sends()?;
             let wait = self.pending.is_empty() && timeout_ms > 0;
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = match (wait, deadline) {
+                (false, _) => Duration::ZERO,
+                (true, None) => {
+                    deadline = Some(Instant::now() + timeout);
+                    timeout
+                }
+                (true, Some(d)) => d.saturating_duration_since(Instant::now()),
+            };
             let timed_out = self.submit(wait, left)?;
             self.reap()?;
             self.finish_rest()?;
