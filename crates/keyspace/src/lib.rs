@@ -34,6 +34,7 @@ pub mod error;
 mod expiry;
 mod geo;
 pub mod glob;
+mod grisu;
 mod hll;
 mod keyloc;
 mod keys;

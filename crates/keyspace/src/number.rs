@@ -102,8 +102,8 @@ impl IntBuf {
 
 /// A stack buffer for formatting a double as Redis 7.2's `d2string` does (RESP3 doubles and
 /// their RESP2 bulk form): `nan`, `inf`, `-inf`, `0`, `-0`; integral values within
-/// ±`i64::MAX / 2` as integers; everything else in the shortest digits that read back to the
-/// same double, laid out as `fpconv_dtoa`'s `emit_digits` lays out grisu2's digits.
+/// ±`i64::MAX / 2` as integers; everything else in grisu2's digits (crate::grisu), laid out
+/// as `fpconv_dtoa`'s `emit_digits` lays them out.
 pub struct DoubleBuf {
     buf: [u8; 32],
 }
@@ -156,40 +156,112 @@ impl DoubleBuf {
             self.buf[..n].copy_from_slice(s);
             return &self.buf[..n];
         }
-        // Shortest round-trip digits and decimal exponent, from std's `{:e}` ("d.ddde-7").
-        let mut sci = [0u8; 32];
-        let mut w = ArrayWriter {
-            buf: &mut sci,
-            len: 0,
-        };
-        if std::fmt::Write::write_fmt(&mut w, format_args!("{:e}", x.abs())).is_err() {
-            return b"nan";
-        }
-        let sci_len = w.len;
-        let text = &sci[..sci_len];
-        let e_at = text.iter().position(|&b| b == b'e').unwrap_or(sci_len);
-        let mut digits = [0u8; 20];
-        let mut nd = 0usize;
-        for &b in &text[..e_at] {
-            if b.is_ascii_digit() && nd < digits.len() {
-                digits[nd] = b;
-                nd += 1;
-            }
-        }
-        let exp10 = parse_i64(text.get(e_at + 1..).unwrap_or_default()).unwrap_or(0);
+        // Grisu2's digits, as fpconv_dtoa finds them (not always the shortest).
+        let mut digits = [0u8; 18];
+        let (nd, k) = crate::grisu::digits(x, &mut digits);
         let neg = x < 0.0;
         let mut out = 0usize;
         if neg {
             self.buf[0] = b'-';
             out = 1;
         }
-        out += emit_digits(
-            &digits[..nd],
-            exp10 - (nd as i64 - 1),
-            &mut self.buf[out..],
-            neg,
-        );
+        out += emit_digits(&digits[..nd], i64::from(k), &mut self.buf[out..], neg);
         &self.buf[..out]
+    }
+}
+
+impl DoubleBuf {
+    /// `x` as `printf("%.17Lg")` prints it (Redis's `ld2string(LD_STR_AUTO)`, which ZSCAN
+    /// of a skiplist and a few other replies use): 17 significant digits of the exact value,
+    /// trailing zeros dropped, exponent form below 1e-4 and from 1e17 on; inf/-inf/nan spelled
+    /// out as ld2string does.
+    pub fn format_g17(&mut self, x: f64) -> &[u8] {
+        if x.is_nan() {
+            return b"nan";
+        }
+        if x.is_infinite() {
+            return if x > 0.0 { b"inf" } else { b"-inf" };
+        }
+        if x == 0.0 {
+            return if x.is_sign_negative() { b"-0" } else { b"0" };
+        }
+        // 17 significant digits, exactly rounded: "d.dddddddddddddddde-X".
+        let mut sci = [0u8; 32];
+        let mut w = ArrayWriter {
+            buf: &mut sci,
+            len: 0,
+        };
+        if std::fmt::Write::write_fmt(&mut w, format_args!("{:.16e}", x.abs())).is_err() {
+            return b"nan";
+        }
+        let sci_len = w.len;
+        let text = &sci[..sci_len];
+        let e_at = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
+        let exp = parse_i64(text.get(e_at + 1..).unwrap_or_default()).unwrap_or(0);
+        let mut digits = [0u8; 17];
+        let mut nd = 0;
+        for &b in &text[..e_at] {
+            if b.is_ascii_digit() && nd < digits.len() {
+                digits[nd] = b;
+                nd += 1;
+            }
+        }
+        // %g drops trailing zeros (and then a trailing point).
+        while nd > 1 && digits[nd - 1] == b'0' {
+            nd -= 1;
+        }
+        let mut n = 0usize;
+        let mut put = |buf: &mut [u8; 32], b: u8| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = b;
+            }
+            n += 1;
+        };
+        if x < 0.0 {
+            put(&mut self.buf, b'-');
+        }
+        if (-4..17).contains(&exp) {
+            // Fixed notation: the point after exp + 1 digits, zeros to fill on either side.
+            if exp < 0 {
+                put(&mut self.buf, b'0');
+                put(&mut self.buf, b'.');
+                for _ in 0..(-exp - 1) {
+                    put(&mut self.buf, b'0');
+                }
+                for &d in &digits[..nd] {
+                    put(&mut self.buf, d);
+                }
+            } else {
+                let int_digits = exp as usize + 1;
+                for i in 0..int_digits.max(nd) {
+                    if i == int_digits {
+                        put(&mut self.buf, b'.');
+                    }
+                    put(
+                        &mut self.buf,
+                        digits.get(i).filter(|_| i < nd).copied().unwrap_or(b'0'),
+                    );
+                }
+            }
+        } else {
+            put(&mut self.buf, digits[0]);
+            if nd > 1 {
+                put(&mut self.buf, b'.');
+                for &d in &digits[1..nd] {
+                    put(&mut self.buf, d);
+                }
+            }
+            put(&mut self.buf, b'e');
+            put(&mut self.buf, if exp < 0 { b'-' } else { b'+' });
+            let e = exp.unsigned_abs();
+            if e >= 100 {
+                put(&mut self.buf, b'0' + (e / 100) as u8);
+            }
+            put(&mut self.buf, b'0' + (e / 10 % 10) as u8);
+            put(&mut self.buf, b'0' + (e % 10) as u8);
+        }
+        let n = n.min(self.buf.len());
+        &self.buf[..n]
     }
 }
 
@@ -604,6 +676,68 @@ mod double_tests {
         let n = format_printf_f(f64::NEG_INFINITY, &mut buf);
         assert_eq!(&buf[..n], b"-inf");
         assert_eq!(format_printf_f(-f64::MAX, &mut buf), 317);
+    }
+
+    /// Where grisu2 is not shortest, Redis prints its digits (read off redis-server 7.2.6:
+    /// GEOSEARCHSTORE's stored distance).
+    #[test]
+    fn doubles_print_grisu2_digits_not_the_shortest() {
+        let mut b = DoubleBuf::new();
+        for (x, want) in [
+            (80.5869244261416, "80.58692442614159"),
+            (5e-324, "5e-324"),
+            (7.795519978839518e-302, "7.795519978839518e-302"),
+        ] {
+            assert_eq!(std::str::from_utf8(b.format(x)).unwrap(), want, "{x:e}");
+        }
+    }
+
+    /// Every case of a file of "bits text" lines made with fpconv_dtoa itself (a local
+    /// check, run when SHRIKE_FPCONV_CASES names such a file).
+    #[test]
+    fn doubles_print_as_fpconv_cases() {
+        let Ok(path) = std::env::var("SHRIKE_FPCONV_CASES") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut b = DoubleBuf::new();
+        let mut n = 0;
+        for line in text.lines() {
+            let (bits, want) = line.split_once(' ').unwrap();
+            let x = f64::from_bits(bits.parse().unwrap());
+            // d2string prints these as integers before fpconv is asked.
+            if x.abs() <= (i64::MAX / 2) as f64 && x.fract() == 0.0 {
+                continue;
+            }
+            assert_eq!(std::str::from_utf8(b.format(x)).unwrap(), want, "{x:e}");
+            n += 1;
+        }
+        assert!(n > 0);
+    }
+
+    /// printf's "%.17g" (Python's, which rounds exactly as glibc does).
+    #[test]
+    fn g17_prints_as_printf() {
+        let mut b = DoubleBuf::new();
+        for (x, want) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (1e20, "1e+20"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (1e-5, "1.0000000000000001e-05"),
+            (-2.5e-310, "-2.5000000000000171e-310"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (12345.678, "12345.678"),
+            (-0.3, "-0.29999999999999999"),
+            (7.795519978839518e-302, "7.7955199788395182e-302"),
+            (-0.0, "-0"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(std::str::from_utf8(b.format_g17(x)).unwrap(), want, "{x:e}");
+        }
     }
 
     /// Inputs and what Redis 7.2.6 replied to `ZSCORE` of them in RESP3 (read off a real

@@ -4,7 +4,8 @@
 //! when there is no redis-server at all.
 //!
 //! Script lines are commands (see `common::split`). A line starting with `~ ` compares array
-//! replies as sorted (KEYS order is unspecified); `≈ ` compares integers within 100 (PTTL).
+//! replies as sorted (KEYS order is unspecified); `% ` compares a SCAN reply's pairs as
+//! sorted (HSCAN, ZSCAN); `≈ ` compares integers within 100 (PTTL).
 
 mod common;
 
@@ -43,7 +44,12 @@ fn to_resp2(r: &Reply) -> Resp {
                 .flat_map(|(k, v)| [to_resp2(k), to_resp2(v)])
                 .collect(),
         )),
-        Reply::Double(d) => Resp::Bulk(Some(format!("{d}").into_bytes())),
+        // RESP2 carries a double as the bulk string the server writes for it.
+        Reply::Double(d) => Resp::Bulk(Some(
+            shrike_keyspace::number::DoubleBuf::new()
+                .format(*d)
+                .to_vec(),
+        )),
         Reply::Bool(b) => Resp::Int(i64::from(*b)),
         Reply::Verbatim(_, s) | Reply::BigNumber(s) => Resp::Bulk(Some(s.clone())),
     }
@@ -182,6 +188,22 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// A SCAN-family reply (cursor, flat field-value list) with its pairs sorted: a hash table's
+/// order is its own.
+fn pairs_sorted(r: Resp) -> Resp {
+    match r {
+        Resp::Array(Some(mut v)) if v.len() == 2 => {
+            if let Some(Resp::Array(Some(items))) = v.get_mut(1) {
+                let mut pairs: Vec<Vec<Resp>> = items.chunks(2).map(<[Resp]>::to_vec).collect();
+                pairs.sort_by_key(|p| format!("{p:?}"));
+                *items = pairs.concat();
+            }
+            Resp::Array(Some(v))
+        }
+        other => other,
+    }
+}
+
 fn sorted(r: Resp) -> Resp {
     match r {
         Resp::Array(Some(mut v)) => {
@@ -214,6 +236,8 @@ fn diff(script: &str) {
         }
         let (mode, cmd) = if let Some(rest) = line.strip_prefix("~ ") {
             ('~', rest)
+        } else if let Some(rest) = line.strip_prefix("% ") {
+            ('%', rest)
         } else if let Some(rest) = line.strip_prefix("≈ ") {
             ('≈', rest)
         } else {
@@ -231,6 +255,7 @@ fn diff(script: &str) {
         let mine = to_resp2(&ours.run(&argv));
         let same = match mode {
             '~' => sorted(theirs.clone()) == sorted(mine.clone()),
+            '%' => pairs_sorted(theirs.clone()) == pairs_sorted(mine.clone()),
             '≈' => match (&theirs, &mine) {
                 (Resp::Int(a), Resp::Int(b)) => (a - b).abs() <= 100,
                 _ => theirs == mine,
@@ -772,5 +797,49 @@ fn random_bits_script(seed: u64, lines: usize) -> String {
 fn bitmap_and_hyperloglog_random_scripts_match_redis() {
     for seed in [0x9e37_79b9_7f4a_7c15, 42, 0xdead_beef] {
         diff(&random_bits_script(seed, 400));
+    }
+}
+
+/// A script of ZADDs of doubles from random bit patterns (normal and subnormal, in the text
+/// that reads back exactly), ZINCRBY chains (computed sums), GEOSEARCHSTORE distances, and a
+/// ZSCORE, ZRANGE WITHSCORES or ZSCAN of each: every double reply Redis prints through
+/// fpconv's grisu2, whose digits are not always the shortest.
+fn random_doubles_script(seed: u64, lines: usize) -> String {
+    let mut r = Rng(seed);
+    let mut s = String::new();
+    for i in 0..lines {
+        let bits = (r.below(1 << 32) << 32) | r.below(1 << 32);
+        let x = match r.below(4) {
+            0 => f64::from_bits(bits & 0x000F_FFFF_FFFF_FFFF),
+            _ => f64::from_bits(bits),
+        };
+        if !x.is_finite() {
+            continue;
+        }
+        let key = if x.abs() < 1e-300 { "zs" } else { "z" };
+        s.push_str(&format!("ZADD {key} {x:e} m{i}\nZSCORE {key} m{i}\n"));
+        if r.below(4) == 0 {
+            let step = [0.1, 0.7, 1e-3, 3.3, 1e15 + 0.3][r.below(5) as usize];
+            s.push_str(&format!(
+                "ZINCRBY z {step:e} m{i}\nZINCRBY z {step:e} m{i}\n"
+            ));
+        }
+    }
+    s.push_str("% ZSCAN zs 0 COUNT 100000\nZRANGE z 0 -1 WITHSCORES\n");
+    for i in 0..lines / 10 {
+        let (lon, lat) = (
+            r.range(-17_000, 17_000) as f64 / 100.0,
+            r.range(-8_000, 8_000) as f64 / 100.0,
+        );
+        s.push_str(&format!("GEOADD g {lon} {lat} p{i}\n"));
+    }
+    s.push_str("GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 5000 km STOREDIST\nZRANGE d 0 -1 WITHSCORES\n");
+    s
+}
+
+#[test]
+fn double_replies_match_redis() {
+    for seed in [7, 0x5eed_d0b1e, 0xfeed_f00d] {
+        diff(&random_doubles_script(seed, 600));
     }
 }

@@ -1280,10 +1280,17 @@ pub(crate) fn zscan(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError
     });
     reply_scan_cursor(out, next);
     out.array(found.len() * 2);
+    // A listpack holds its scores as d2string wrote them; Redis's scan of a skiplist's dict
+    // prints each with ld2string(LD_STR_AUTO), "%.17Lg" (db.c scanCallback).
+    let listpack = z.is_listpack();
     let mut db = DoubleBuf::new();
     for (m, s) in &found {
         out.bulk(m);
-        out.bulk(db.format(*s));
+        if listpack {
+            out.bulk(db.format(*s));
+        } else {
+            out.bulk(db.format_g17(*s));
+        }
     }
     Ok(())
 }
