@@ -57,6 +57,8 @@ export interface FuzzType {
   create(g: Gen, key: Arg): readonly Arg[];
   /** The next step: one command, or a few that belong together (a read a comparison needs). */
   step(g: Gen): readonly FuzzCommand[];
+  /** Rewrites every command of this type's stream, planted ones included (see sort.ts). */
+  scrub?(args: readonly Arg[]): readonly Arg[];
 }
 
 /** A command compared byte for byte. */
@@ -68,7 +70,7 @@ export function c(...args: Arg[]): FuzzCommand {
 export type Builder = (g: Gen) => FuzzCommand | readonly FuzzCommand[];
 
 /** A FuzzType from its creator and builders, drawn with equal weight (list one twice to draw it more). */
-export function fuzzType(name: TypeName, create: FuzzType['create'], builders: readonly Builder[]): FuzzType {
+export function fuzzType(name: TypeName, create: FuzzType['create'], builders: readonly Builder[], scrub?: FuzzType['scrub']): FuzzType {
   return {
     name,
     create,
@@ -76,6 +78,7 @@ export function fuzzType(name: TypeName, create: FuzzType['create'], builders: r
       const r = g.rng.pick(builders)(g);
       return Array.isArray(r) ? r : [r as FuzzCommand];
     },
+    ...(scrub === undefined ? {} : { scrub }),
   };
 }
 
@@ -357,7 +360,8 @@ export function generate(type: FuzzType, others: readonly FuzzType[], seed: numb
     } else {
       step = type.step(g).map((c) => mutate(g, c));
     }
-    steps.push(step);
+    const scrub = type.scrub;
+    steps.push(scrub === undefined ? step : step.map((x) => ({ ...x, args: scrub(x.args) })));
     n += step.length;
   }
   return steps;
