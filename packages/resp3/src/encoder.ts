@@ -10,6 +10,7 @@
  * slab when the current one is full (doubles and big integers also build a string).
  */
 
+import { grisuDigits } from './grisu';
 import { RESP_TYPES } from './types';
 
 const CR = 13;
@@ -428,7 +429,7 @@ const HALF_LLONG = 2 ** 62;
 /**
  * A double as Redis 7.2's d2string prints it (RESP3 doubles and their RESP2 bulk form):
  * `nan`, `inf`, `-inf`, `0`, `-0`; integral values within ±2^62 as exact integers; anything
- * else in the shortest digits that read back to the same double, laid out as fpconv_dtoa's
+ * else in grisu2's digits (grisu.ts; not always the shortest), laid out as fpconv_dtoa's
  * emit_digits does (plain up to 10^(n+6), `1e-7` style below 10^-6, `1.5e+300` style).
  * The Rust core's `DoubleBuf` does the same; fixtures/replies.txt holds both to it.
  */
@@ -439,12 +440,7 @@ export function formatDouble(x: number): string {
   if (x === 0) return 1 / x < 0 ? '-0' : '0';
   if (Number.isInteger(x) && x >= -HALF_LLONG && x <= HALF_LLONG) return BigInt(x).toString();
   const negative = x < 0;
-  // toExponential() with no argument gives the shortest round-trip digits: "d.ddde-7".
-  const sci = (negative ? -x : x).toExponential();
-  const e = sci.indexOf('e');
-  const digits = sci.slice(0, 1) + sci.slice(2, e);
-  const nd = digits.length;
-  const k = Number(sci.slice(e + 1)) - (nd - 1);
+  const { digits, k } = grisuDigits(x);
   const out = emitDigits(digits, k, negative);
   return negative ? `-${out}` : out;
 }
