@@ -138,14 +138,8 @@ impl DoubleBuf {
 
     /// `x` as Redis 7.2 prints a double reply, borrowed from the buffer.
     pub fn format(&mut self, x: f64) -> &[u8] {
-        if x.is_nan() {
-            return b"nan";
-        }
-        if x.is_infinite() {
-            return if x > 0.0 { b"inf" } else { b"-inf" };
-        }
-        if x == 0.0 {
-            return if x.is_sign_negative() { b"-0" } else { b"0" };
+        if let Some(text) = special(x) {
+            return text;
         }
         // double2ll: integral and safely castable, printed by the integer path.
         const HALF: f64 = (i64::MAX / 2) as f64;
@@ -168,22 +162,14 @@ impl DoubleBuf {
         out += emit_digits(&digits[..nd], i64::from(k), &mut self.buf[out..], neg);
         &self.buf[..out]
     }
-}
 
-impl DoubleBuf {
     /// `x` as `printf("%.17Lg")` prints it (Redis's `ld2string(LD_STR_AUTO)`, which ZSCAN
     /// of a skiplist and a few other replies use): 17 significant digits of the exact value,
     /// trailing zeros dropped, exponent form below 1e-4 and from 1e17 on; inf/-inf/nan spelled
     /// out as ld2string does.
     pub fn format_g17(&mut self, x: f64) -> &[u8] {
-        if x.is_nan() {
-            return b"nan";
-        }
-        if x.is_infinite() {
-            return if x > 0.0 { b"inf" } else { b"-inf" };
-        }
-        if x == 0.0 {
-            return if x.is_sign_negative() { b"-0" } else { b"0" };
+        if let Some(text) = special(x) {
+            return text;
         }
         // 17 significant digits, exactly rounded: "d.dddddddddddddddde-X".
         let mut sci = [0u8; 32];
@@ -262,6 +248,19 @@ impl DoubleBuf {
         }
         let n = n.min(self.buf.len());
         &self.buf[..n]
+    }
+}
+
+/// The values Redis spells out itself, in d2string and ld2string alike: nan, inf, -inf, 0, -0.
+fn special(x: f64) -> Option<&'static [u8]> {
+    if x.is_nan() {
+        Some(b"nan")
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { b"inf" } else { b"-inf" })
+    } else if x == 0.0 {
+        Some(if x.is_sign_negative() { b"-0" } else { b"0" })
+    } else {
+        None
     }
 }
 
