@@ -18,6 +18,9 @@ function scan(g: Gen): FuzzCommand {
   return { ...base, args: [...base.args, g.option(['TYPE']), g.rng.pick(SCAN_TYPES)] };
 }
 
+/** Per run and key, the last relative expiry (in ms) a command asked for; see `expire`. */
+const lastRelative = new WeakMap<Gen, Map<string, number>>();
+
 function expire(g: Gen): FuzzCommand {
   const [name, times] = g.rng.pick([
     ['EXPIRE', EXPIRE_S],
@@ -25,9 +28,22 @@ function expire(g: Gen): FuzzCommand {
     ['EXPIREAT', EXPIRE_AT_S],
     ['PEXPIREAT', EXPIRE_AT_MS],
   ] as const);
-  const args: string[] = [name, g.key(), g.rng.pick(times)];
+  const key = g.key();
+  const time = g.rng.pick(times);
+  const args: string[] = [name, key, time];
   if (g.rng.chance(0.4)) args.push(g.option(['NX', 'XX', 'GT', 'LT']));
   if (g.rng.chance(0.05)) args.push(g.option(['NX', 'XX', 'GT', 'LT', 'FOO']));
+  // The same relative expiry again with GT is greater than the last only if a millisecond
+  // ticked in between: a race between the two servers' clocks, not a difference. XX instead.
+  const ms = name === 'EXPIRE' ? Number(time) * 1000 : name === 'PEXPIRE' ? Number(time) : Number.NaN;
+  if (Number.isFinite(ms)) {
+    const seen = lastRelative.get(g) ?? new Map<string, number>();
+    lastRelative.set(g, seen);
+    if (seen.get(key) === ms) {
+      for (let i = 3; i < args.length; i++) if (args[i]?.toUpperCase() === 'GT') args[i] = 'XX';
+    }
+    seen.set(key, ms);
+  }
   return c(...args);
 }
 
