@@ -273,8 +273,14 @@ export declare function ringDestroy(slot: number, gen: number): void
 /** `Ring::end`: close a client once its output is sent. */
 export declare function ringEnd(slot: number, gen: number): void
 
+/** `Ring::events_view`: where each `ringTurn` writes its event records (32-bit words). */
+export declare function ringEvents(): Buffer
+
 /** `Ring::fd`: a client's socket, -1 when gone. */
 export declare function ringFd(slot: number, gen: number): number
+
+/** `Ring::mail_view`: where each `ringTurn` writes its mail bytes. */
+export declare function ringMail(): Buffer
 
 /** Open this thread's ring (see `Ring::new`), closing one it had. */
 export declare function ringOpen(listenFds: Array<number>, entries: number, wakeFd: number, worker: number): void

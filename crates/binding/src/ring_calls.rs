@@ -46,10 +46,22 @@ pub fn ring_close() {
     drop(ring);
 }
 
-/// `Ring::turn`: submit, wait up to `timeout_ms`, and write events into `events` (called
+/// `Ring::turn`: submit, wait up to `timeout_ms`, and write events (`ringEvents`; called
 /// from JavaScript as `ringTurn`, hot_calls.rs).
-pub(crate) fn ring_turn(input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
-    with_ring(|r| r.turn(input, events, timeout_ms))
+pub(crate) fn ring_turn(timeout_ms: u32) -> Result<u32> {
+    with_ring(|r| r.turn(timeout_ms))
+}
+
+/// `Ring::events_view`: where each `ringTurn` writes its event records (32-bit words).
+#[napi(catch_unwind)]
+pub fn ring_events(env: &Env) -> Result<BufferSlice<'_>> {
+    with_ring(|r| r.events_view(env))
+}
+
+/// `Ring::mail_view`: where each `ringTurn` writes its mail bytes.
+#[napi(catch_unwind)]
+pub fn ring_mail(env: &Env) -> Result<BufferSlice<'_>> {
+    with_ring(|r| r.mail_view(env))
 }
 
 /// `Ring::pool_view`: the read pool, which DATA events of `ringTurn` are ranges of.

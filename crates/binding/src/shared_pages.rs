@@ -1,12 +1,14 @@
-//! The memory of a ring's read buffers: one anonymous mapping, so that its pages can be handed
-//! back to the system while no read can write into them (`Ring::rest_pool`). Every buffer is
-//! written by the kernel now and then as reads rotate through the pool, so after a burst the
-//! whole pool stays resident unless given back.
+//! Memory a ring shares with JavaScript: one anonymous mapping each, seen in JavaScript as
+//! an external Buffer (`SharedPages::view`) with no copy, and unmapped when both the ring and
+//! that Buffer are gone, so a view that outlives the ring reads stale bytes, never freed
+//! memory.
 //!
-//! JavaScript reads its clients' bytes where the kernel put them, through one external Buffer
-//! over the whole pool (`ReadPool::view`): no copy into a JavaScript buffer first. The mapping
-//! is shared by the ring and that Buffer and unmapped when both are gone, so a view that
-//! outlives the ring reads stale bytes, never freed memory.
+//! The read pool is one: JavaScript reads its clients' bytes where the kernel put them, and
+//! its pages can be handed back to the system while no read can write into them
+//! (`Ring::rest_pool`; every buffer is written now and then as reads rotate through the
+//! pool, so after a burst the whole pool stays resident unless given back). A turn's event
+//! records and mail bytes are the others: passed once, not as arguments of every turn
+//! (about 130 ns a call for the two typed arrays).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -58,20 +60,22 @@ impl Drop for Mapping {
 }
 
 /// `len` bytes, page-aligned, zero until written.
-pub(crate) struct ReadPool {
+pub(crate) struct SharedPages {
     map: Arc<Mapping>,
 }
 
-impl ReadPool {
-    pub(crate) fn new(len: usize) -> Result<ReadPool> {
-        let base = map_anonymous(len, "mmap read pool")?.cast();
-        Ok(ReadPool {
+impl SharedPages {
+    /// `len` bytes; `what` names them in an error.
+    pub(crate) fn new(len: usize, what: &str) -> Result<SharedPages> {
+        let base = map_anonymous(len, what)?.cast();
+        Ok(SharedPages {
             map: Arc::new(Mapping { base, len }),
         })
     }
 
     /// Give every page back to the system; they read as zeros when next touched. The caller
-    /// makes sure no read is armed on the pool and nothing read into it is still unhandled.
+    /// makes sure nothing writes into them meanwhile (for the read pool: no read armed, and
+    /// nothing read into it still unhandled).
     pub(crate) fn release(&mut self) {
         // SAFETY: the range is exactly our own mapping; MADV_DONTNEED on private anonymous
         // memory only drops its contents.
@@ -80,7 +84,14 @@ impl ReadPool {
         }
     }
 
-    /// The whole pool as a JavaScript Buffer (no copy); the mapping lives while it does.
+    /// The pages as 32-bit words (the mapping is page-aligned); unique as `deref_mut`.
+    pub(crate) fn words_mut(&mut self) -> &mut [u32] {
+        // SAFETY: as for `deref_mut`; the base is page-aligned, so aligned for u32, and the
+        // slice covers only whole words of the mapping.
+        unsafe { std::slice::from_raw_parts_mut(self.map.base.cast::<u32>(), self.map.len / 4) }
+    }
+
+    /// The whole mapping as a JavaScript Buffer (no copy); the mapping lives while it does.
     pub(crate) fn view<'env>(&self, env: &'env Env) -> Result<BufferSlice<'env>> {
         let keep = Arc::clone(&self.map);
         // SAFETY: the mapping is `len` bytes and stays mapped until the finalizer drops `keep`.
@@ -100,7 +111,7 @@ impl ReadPool {
     }
 }
 
-impl Deref for ReadPool {
+impl Deref for SharedPages {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
@@ -109,7 +120,7 @@ impl Deref for ReadPool {
     }
 }
 
-impl DerefMut for ReadPool {
+impl DerefMut for SharedPages {
     fn deref_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `deref`; `&mut self` makes the slice unique on the Rust side (the
         // kernel and JavaScript touch only buffers the ring lent them).

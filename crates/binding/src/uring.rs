@@ -52,7 +52,7 @@ use shrike_keyspace::mailbox::{kind, Mail};
 use shrike_keyspace::ReplySink;
 
 use crate::direct_reply::DirectSink;
-use crate::read_pool::{map_anonymous, ReadPool};
+use crate::shared_pages::{map_anonymous, SharedPages};
 use crate::spare_bufs::SpareBufs;
 
 use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RESP3, RESULT_OVER};
@@ -72,6 +72,10 @@ const EV_MAIL: u32 = 8;
 
 /// Words per event record.
 const REC: usize = 5;
+/// Event records a turn hands over at most.
+const MAX_EVENTS: usize = 1024;
+/// Room for a turn's mail bytes (read bytes stay in the pool).
+const MAIL_BYTES: usize = 2 * 1024 * 1024;
 
 /// user_data tags.
 const TAG_ACCEPT: u64 = 1;
@@ -264,7 +268,10 @@ pub struct Ring {
     /// Being dropped: nothing is re-armed.
     closing: bool,
     /// The read buffer pool the kernel picks from (`RECV_BUFS` x `RECV_LEN`).
-    pool: ReadPool,
+    pool: SharedPages,
+    /// Where a turn writes its event records and mail bytes for JavaScript (`ringEvents`,
+    /// `ringMail`); out of the ring only while a turn writes them.
+    turn_out: Option<TurnOut>,
     /// A read has written into the pool since its pages were last given back.
     pool_used: bool,
     /// JavaScript asked for the pool's pages to be given back (`release_pool`).
@@ -348,7 +355,11 @@ impl Ring {
             to_send: Vec::new(),
             stopped: false,
             closing: false,
-            pool: ReadPool::new(RECV_LEN * usize::from(RECV_BUFS))?,
+            pool: SharedPages::new(RECV_LEN * usize::from(RECV_BUFS), "mmap read pool")?,
+            turn_out: Some(TurnOut {
+                events: SharedPages::new(REC * MAX_EVENTS * 4, "mmap ring events")?,
+                mail: SharedPages::new(MAIL_BYTES, "mmap ring mail")?,
+            }),
             pool_used: false,
             rest_asked: false,
             resting: false,
@@ -385,9 +396,9 @@ impl Ring {
     }
 
     /// Submit what is queued, wait up to `timeout_ms` for completions when there is nothing
-    /// to hand over yet, and write events into `events` (mail into `input`). Returns the
-    /// number of events.
-    pub fn turn(&mut self, input: &mut [u8], events: &mut [u32], timeout_ms: u32) -> Result<u32> {
+    /// to hand over yet, and write events (`events_view`; mail bytes into `mail_view`).
+    /// Returns the number of events.
+    pub fn turn(&mut self, timeout_ms: u32) -> Result<u32> {
         // Completions JavaScript need not see (sends) must not end the wait: wait again until
         // there is an event for it or the time is up. The clock is read only for a wait (a
         // busy worker turns with nothing to wait for, several times per request at -P 1).
@@ -427,7 +438,37 @@ impl Ring {
                 break;
             }
         }
-        Ok(self.deliver(input, events)? as u32)
+        let mut out = self
+            .turn_out
+            .take()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "ring turn inside a turn"))?;
+        let TurnOut { events, mail } = &mut out;
+        let n = self.deliver(mail, events.words_mut());
+        self.turn_out = Some(out);
+        Ok(n? as u32)
+    }
+
+    /// A turn's event records (`REC` words each) as a JavaScript Buffer, read as 32-bit
+    /// words; written by every `turn`.
+    pub fn events_view<'env>(
+        &self,
+        env: &'env napi::Env,
+    ) -> Result<napi::bindgen_prelude::BufferSlice<'env>> {
+        self.turn_out().and_then(|t| t.events.view(env))
+    }
+
+    /// A turn's mail bytes (MAIL events are ranges of it) as a JavaScript Buffer.
+    pub fn mail_view<'env>(
+        &self,
+        env: &'env napi::Env,
+    ) -> Result<napi::bindgen_prelude::BufferSlice<'env>> {
+        self.turn_out().and_then(|t| t.mail.view(env))
+    }
+
+    fn turn_out(&self) -> Result<&TurnOut> {
+        self.turn_out
+            .as_ref()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "ring turn inside a turn"))
     }
 
     /// The read pool as a JavaScript Buffer: DATA events are ranges of it.
@@ -1358,8 +1399,8 @@ impl Ring {
         self.arm_recv(slot)
     }
 
-    /// Write pending events into JavaScript's array, as many as fit (mail's bytes into
-    /// `input`; read bytes stay in the pool, lent).
+    /// Write pending events into `events`, as many as fit (mail's bytes into `input`; read
+    /// bytes stay in the pool, lent).
     fn deliver(&mut self, input: &mut [u8], events: &mut [u32]) -> Result<usize> {
         let mut n = 0usize;
         let mut at = 0usize;
@@ -1432,12 +1473,15 @@ impl Ring {
 fn input_room(input: &mut [u8], at: usize, len: usize, n: usize) -> Result<Option<&mut [u8]>> {
     match input.get_mut(at..at + len) {
         Some(dst) => Ok(Some(dst)),
-        None if n == 0 => Err(Error::new(
-            Status::InvalidArg,
-            "ring input buffer too small",
-        )),
+        None if n == 0 => Err(Error::new(Status::InvalidArg, "ring mail buffer too small")),
         None => Ok(None),
     }
+}
+
+/// What a turn hands JavaScript besides read bytes, in memory JavaScript sees throughout.
+struct TurnOut {
+    events: SharedPages,
+    mail: SharedPages,
 }
 
 /// A registered buffer ring (IORING_REGISTER_PBUF_RING): the kernel takes read buffers from

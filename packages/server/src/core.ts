@@ -9,8 +9,8 @@ import type { Config } from './config';
  * (crates/binding/src/hot_calls.rs), for which napi-rs generates no declarations.
  */
 export interface HotCalls {
-  /** `Ring::turn`: submit, wait up to `timeoutMs`, write events; returns how many. */
-  ringTurn(input: Uint8Array, events: Uint32Array, timeoutMs: number): number;
+  /** `Ring::turn`: submit, wait up to `timeoutMs`, write events (`ringEvents`, `ringMail`); returns how many. */
+  ringTurn(timeoutMs: number): number;
   /** `Ring::execute`: run `cmds[..len]` (batch layout over `buf`) for a client; ran | OUTPUT_OVER. */
   ringExecute(slot: number, gen: number, buf: Uint8Array, cmds: Uint32Array, len: number, db: number, flags: number): number;
   /** `Ring::send`: queue `data[start..end]` for a client; OUTPUT_OVER when over the high-water mark. */

@@ -28,9 +28,6 @@ const EV_MAIL = 8;
 const IDLE_WAIT_MS = 20;
 /** Busy turns before Node's loop gets a turn anyway. */
 const TURNS_PER_YIELD = 64;
-const MAX_EVENTS = 1024;
-/** Room for a turn's mail (read bytes stay in the ring's pool). */
-const INPUT_BYTES = 2 * 1024 * 1024;
 
 /** What the loop needs from its worker. */
 export interface UringHost {
@@ -142,10 +139,12 @@ export class UringTransport implements Transport {
 
 /** Drives one worker's ring. */
 export class UringLoop {
-  private readonly input = Buffer.allocUnsafeSlow(INPUT_BYTES);
+  /** The ring's mail bytes: a MAIL event's bytes are a range of it, valid until the next turn. */
+  private readonly mail: Buffer;
   /** The ring's read pool: a DATA event's bytes are a range of it, valid until the next turn. */
   private readonly pool: Buffer;
-  private readonly events = new Uint32Array(REC * MAX_EVENTS);
+  /** The ring's event records, rewritten by every turn. */
+  private readonly events: Uint32Array;
   private readonly clients: (UringTransport | undefined)[] = [];
   private stopping = false;
   private stopped = false;
@@ -157,6 +156,9 @@ export class UringLoop {
     private readonly host: UringHost,
   ) {
     this.pool = addon.ringPool();
+    this.mail = addon.ringMail();
+    const ev = addon.ringEvents();
+    this.events = new Uint32Array(ev.buffer, ev.byteOffset, ev.length >>> 2);
   }
 
   /** Start turning; runs until `stop`. */
@@ -175,7 +177,7 @@ export class UringLoop {
   private readonly run = (): void => {
     if (this.stopped) return;
     for (let turn = 0; turn < TURNS_PER_YIELD; turn++) {
-      const n = this.addon.ringTurn(this.input, this.events, IDLE_WAIT_MS);
+      const n = this.addon.ringTurn(IDLE_WAIT_MS);
       if (n === 0 || this.handle(n)) break;
     }
     if (!this.stopped) setImmediate(this.run);
@@ -235,7 +237,7 @@ export class UringLoop {
         case EV_MAIL: {
           // Here `slot` is the mail's kind and `gen` its client's id.
           const off = ev[i + 3] as number;
-          this.host.onMail(slot, gen, this.input.subarray(off, off + (ev[i + 4] as number)));
+          this.host.onMail(slot, gen, this.mail.subarray(off, off + (ev[i + 4] as number)));
           break;
         }
       }
