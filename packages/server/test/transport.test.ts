@@ -3,8 +3,15 @@
  * stress their edges: values far bigger than one read buffer, a client that stops reading
  * while its replies pile up, and more clients sending at once than the ring has buffers.
  */
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { cmd, RawClient, startShrike } from './harness';
+
+/** TCP sockets the kernel holds allocated, machine-wide (/proc/net/sockstat `alloc`). */
+function tcpSocketsAllocated(): number {
+  const m = /^TCP: .*\balloc (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+}
 
 /** Read replies until `n` bytes arrived (or the client closed), in as many reads as it takes. */
 async function readExactly(c: RawClient, n: number, timeoutMs = 20000): Promise<Buffer> {
@@ -129,6 +136,26 @@ for (const mode of ['yes', 'no']) {
       t.equal(await c.call(cmd('PING'), 7), '+PONG\r\n');
       t.equal(await c.call(cmd('QUIT'), 5), '+OK\r\n');
       t.ok(await c.waitClosed(), 'QUIT closes after its reply');
+    });
+
+    t.test('a client gone leaves no socket behind in the kernel', async (t) => {
+      // The ring keeps each client's socket in its file table too (crates/binding/src/uring.rs
+      // `on_socket`): a slot not cleared when its client goes holds the socket until a later
+      // client takes the slot. A server of its own, so that no earlier client took one.
+      const own = await startShrike(['--threads', '1', '--io-uring', mode]);
+      t.teardown(() => own.stop());
+      const before = tcpSocketsAllocated();
+      const clients = await Promise.all(Array.from({ length: 200 }, () => RawClient.open(own.port)));
+      // Half leave by QUIT (the server closes first), half by closing their end.
+      await Promise.all(clients.map((c, i) => c.call(cmd(i % 2 === 0 ? 'QUIT' : 'PING'), i % 2 === 0 ? 5 : 7)));
+      await Promise.all(clients.map(async (c, i) => (i % 2 === 0 ? c.waitClosed() : c.close())));
+      let after = tcpSocketsAllocated();
+      for (let i = 0; i < 50 && after - before >= 40; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = tcpSocketsAllocated();
+      }
+      // Other processes on the machine may open a few sockets meanwhile.
+      t.ok(after - before < 40, `TCP sockets allocated: ${before} before 200 clients, ${after} after`);
     });
   });
 }

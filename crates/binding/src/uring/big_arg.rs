@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use io_uring::{opcode, types};
 use napi::{Error, Result, Status};
 
-use super::{user_data, Pending, Ring, RECV_LEN, TAG_BIGRECV, TAG_CANCEL, TAG_RECV};
+use super::{on_socket, user_data, Pending, Ring, RECV_LEN, TAG_BIGRECV, TAG_CANCEL, TAG_RECV};
 
 /// A big last argument being received for one connection (see the module doc). It is kept
 /// apart from `Conn` because it outlives it: a client that sends a whole SET and closes still
@@ -152,7 +152,7 @@ impl Ring {
         let Some(Some(c)) = self.conns.get(slot) else {
             return Ok(false);
         };
-        let (fd, gen) = (c.fd, c.gen);
+        let gen = c.gen;
         let Some(b) = self.bigs.get(slot).and_then(|b| b.as_ref()) else {
             return Ok(false);
         };
@@ -191,19 +191,17 @@ impl Ring {
         for bid in freed {
             self.recycle(bid);
         }
-        let Some(Some(b)) = self.bigs.get_mut(slot) else {
+        let (Some(Some(b)), Some(Some(c))) = (self.bigs.get_mut(slot), self.conns.get_mut(slot))
+        else {
             return Ok(false);
         };
         let left = b.len + 2 - b.buf.len();
         b.in_flight = true;
         let ptr = b.buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-        if let Some(Some(c)) = self.conns.get_mut(slot) {
-            c.recv_armed = true;
-        }
+        c.recv_armed = true;
         // SAFETY (for the SQE): `ptr` points at `left` bytes of the buffer's spare capacity;
         // the buffer is never grown, moved or freed while `in_flight` (big_arg_drop defers).
-        let sqe = opcode::Recv::new(types::Fd(fd), ptr, left as u32)
-            .build()
+        let sqe = on_socket!(c, slot, |t| opcode::Recv::new(t, ptr, left as u32).build())
             .user_data(user_data(TAG_BIGRECV, slot, gen));
         self.push(sqe)?;
         Ok(true)
