@@ -50,6 +50,8 @@ const BIG_ARG = 32 * 1024;
 
 /** bigArgUse() when no big argument is held. */
 const NO_BIG_ARG: readonly number[] = [0, 0];
+/** The argv of a handler that declares none (`Command.takesArgv`); never read or written. */
+const NO_ARGV: Buffer[] = [];
 
 /** Bytes first taken for a request cut inside a header line (`completePending`): any header fits. */
 const PENDING_STEP = 256;
@@ -663,9 +665,10 @@ export class Connection implements TransportEvents {
     } else {
       if (!this.flushBefore()) return;
       this.server.commandsProcessed++;
-      const argv = req.argv();
+      const monitored = !cmd.skipMonitor && this.server.monitoring;
+      const argv = cmd.takesArgv || monitored ? req.argv() : NO_ARGV;
       this.server.stats.call(this, cmd, argv);
-      if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
+      if (monitored) this.feedMonitors(cmd, argv);
     }
     if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
   }
@@ -826,9 +829,10 @@ export class Connection implements TransportEvents {
     this.flushBatch();
     this.server.commandsProcessed++;
     this.lastCommand = cmd.name;
-    const argv = req.argv();
+    const monitored = !cmd.skipMonitor && this.server.monitoring;
+    const argv = cmd.takesArgv || monitored ? req.argv() : NO_ARGV;
     this.server.stats.call(this, cmd, argv);
-    if (!cmd.skipMonitor && this.server.monitoring) this.feedMonitors(cmd, argv);
+    if (monitored) this.feedMonitors(cmd, argv);
     // A command that waits on other workers cannot while EXEC holds locks (RUN_BEFORE_EXEC).
     if (this.waiting) throw new Error(`${cmd.name} waited inside EXEC`);
   }

@@ -67,3 +67,14 @@ t.test('every command of a complete group has a handler, and every handler a spe
   // lacks stops the start-up here.
   t.throws(() => buildTable(['get', 'nosuchcommand']), /nosuchcommand is not in the Redis spec/);
 });
+
+t.test('a handler gets argv only when it declares it', async (t) => {
+  const full = buildTable(loadAddon().initKeyspace(16, 256));
+  for (const name of ['multi', 'exec', 'discard', 'unwatch']) t.equal(full.get(name)?.takesArgv, false, name);
+  for (const name of ['watch', 'select', 'ping', 'echo']) t.equal(full.get(name)?.takesArgv, true, name);
+  t.equal(full.get('client')?.subcommands?.get('setname')?.takesArgv, true, 'client|setname');
+  for (const [name, cmd] of full) {
+    // Whatever declares a second parameter reads it; nothing declares more than two.
+    if (cmd.handler !== undefined) t.ok(cmd.handler.length <= 2, `${name} handler arity`);
+  }
+});

@@ -70,6 +70,7 @@ export function buildTable(opNames: readonly string[]): CommandTable {
       arity: spec.arity,
       op: i?.op ?? -1,
       handler: i?.handler,
+      takesArgv: (i?.handler?.length ?? 2) >= 2,
       statIndex: STAT_INDEX.get(spec.name) ?? 0,
       blocks: (i?.op ?? -1) >= 0 && spec.flags.includes('blocking'),
       ...specFlags(spec),

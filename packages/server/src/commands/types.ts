@@ -19,6 +19,11 @@ export interface Command {
   /** Op id in the Rust core, or -1 when `handler` runs it in TypeScript. */
   readonly op: number;
   readonly handler: Handler | undefined;
+  /**
+   * Its handler reads `argv` (declares it): the others (MULTI, EXEC...) are called without
+   * one, sparing a Buffer per argument (a view each) on every call.
+   */
+  readonly takesArgv: boolean;
   /** Row of its INFO commandstats counters (stats.ts): its index in COMMAND_NAMES. */
   readonly statIndex: number;
   /** Runs in the core and may block the client (Redis's `blocking` flag: BLPOP...). */
