@@ -10,6 +10,7 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 use shrike_keyspace::blocking::{Block, Unblock};
 use shrike_keyspace::{Config, Keyspace, ReplySink, Session, Tx};
+use smallvec::SmallVec;
 
 use crate::transaction::{Held, HELD};
 
@@ -304,7 +305,9 @@ fn run_commands<'ks>(
     let in_unit = flags & (FLAG_EXEC | FLAG_UNIT) != 0;
     let discard = flags & FLAG_DISCARD != 0;
     let mut mark = sink.len();
-    let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+    // On the stack for the usual command: a heap vector here was an allocation and a free
+    // per batch, one per request at -P 1.
+    let mut argv: SmallVec<[&[u8]; 8]> = SmallVec::new();
     let mut i = 0usize;
     let mut ran = 0u32;
     let mut clock = crate::clock::now();
