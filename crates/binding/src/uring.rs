@@ -6,18 +6,19 @@
 //! batch, submits them with the next reads in a single `io_uring_enter`, and returns all the
 //! input that arrived, so the per-request cost is neither a syscall nor a callback.
 //!
-//! Input: the kernel reads into the ring's pool of buffers, and JavaScript parses the bytes
-//! there, through one Buffer over the pool (`ringPool`): a DATA event lends its buffer to
-//! JavaScript until the next turn, which gives every lent buffer back to the kernel. Input is
-//! copied in user space only where it is kept (a value into the keyspace, a request cut by a
-//! read into the connection's own buffer).
+//! Input (`uring/pool.rs`): the kernel reads into the ring's pool of buffers, and JavaScript
+//! parses the bytes there, through one Buffer over the pool (`ringPool`): a DATA event lends
+//! its buffer to JavaScript until the next turn, which gives every lent buffer back to the
+//! kernel. Input is copied in user space only where it is kept (a value into the keyspace, a
+//! request cut by a read into the connection's own buffer).
 //!
-//! Output: each connection's send queue lives here. The core writes a batch's replies straight
-//! into it (`execute`: one copy from the keyspace to the queue the kernel sends from), and
-//! replies made in JavaScript join the same queue in order (`send`). A client whose pending
-//! output passes `OUTPUT_HIGH_WATER` is not read from until it drains to `OUTPUT_LOW_WATER`,
-//! when a DRAINED event tells JavaScript to run the input it held back: a client that
-//! pipelines faster than it reads is slowed, and its output costs about its own size.
+//! Output (`uring/output.rs`): each connection's send queue lives here. The core writes a
+//! batch's replies straight into it (`execute`: one copy from the keyspace to the queue the
+//! kernel sends from), and replies made in JavaScript join the same queue in order (`send`).
+//! A client whose pending output passes `OUTPUT_HIGH_WATER` is not read from until it drains
+//! to `OUTPUT_LOW_WATER`, when a DRAINED event tells JavaScript to run the input it held
+//! back: a client that pipelines faster than it reads is slowed, and its output costs about
+//! its own size.
 //!
 //! Big arguments (`uring/big_arg.rs`): when a request's last argument is a big bulk string,
 //! JavaScript calls `bigArgBegin` and from then on that client's bytes are copied into one
@@ -26,16 +27,17 @@
 //! argument, which the keyspace may keep as the value (`execute`, batch.rs `BIG_ARG_MARK`). A
 //! 600 MB SET then costs 600 MB once, and no copy of it holds the worker up when it runs.
 //!
-//! Mail: a wake of the ring's eventfd means the worker's mailbox has mail (or the main thread
-//! wants its JavaScript to have a turn). The ring takes the mail itself: pushes (pub/sub
-//! messages, invalidations, MONITOR lines) go straight onto their clients' send queues, under
-//! the client's `client-output-buffer-limit` class, and only the rest reaches JavaScript.
+//! Mail (`uring/mail.rs`): a wake of the ring's eventfd means the worker's mailbox has mail
+//! (or the main thread wants its JavaScript to have a turn). The ring takes the mail itself:
+//! pushes (pub/sub messages, invalidations, MONITOR lines) go straight onto their clients'
+//! send queues, under the client's `client-output-buffer-limit` class, and only the rest
+//! reaches JavaScript.
 //!
-//! Events out, 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA: bytes
-//! `pool[offset..+len]`, valid until the next turn; CLOSED: the connection is gone and its slot free; WAKE; DRAINED;
-//! BIGARG: the big argument of (slot, gen) is whole; OVERLIMIT: pushes took the client past
-//! its output limit; MAIL: `kind, mail kind, client id, offset, len`, the mail's bytes in
-//! `in[offset..+len]`).
+//! Events out (`ringEvents`), 5 u32 words each: `kind, slot, gen, offset, len` (ACCEPT; DATA:
+//! bytes `pool[offset..+len]`, valid until the next turn; CLOSED: the connection is gone and
+//! its slot free; WAKE; DRAINED; BIGARG: the big argument of (slot, gen) is whole; OVERLIMIT:
+//! pushes took the client past its output limit; MAIL: `kind, mail kind, client id, offset,
+//! len`, the mail's bytes in `ringMail[offset..+len]`).
 //!
 //! A slot is reused only after its CLOSED event, and `gen` tells an old connection's ops
 //! from a new one's, so a late reply can never reach the wrong client.
@@ -48,17 +50,22 @@ use std::time::{Duration, Instant};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::mailbox::{kind, Mail};
+use shrike_keyspace::mailbox::Mail;
 use shrike_keyspace::ReplySink;
 
 use crate::direct_reply::DirectSink;
-use crate::shared_pages::{map_anonymous, SharedPages};
+use crate::shared_pages::SharedPages;
 use crate::spare_bufs::SpareBufs;
 
-use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RESP3, RESULT_OVER};
+use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RESP3};
 
 mod big_arg;
+mod mail;
+mod output;
+mod pool;
 use big_arg::BigArg;
+use output::OutputLimits;
+use pool::BufRing;
 
 /// An SQE on a connection's socket: through its slot in the ring's file table when it has
 /// one (`Conn::fixed`), so that the kernel need not look the fd up and count a reference per
@@ -242,30 +249,6 @@ enum Pending {
     OverLimit(usize, u32),
     /// Mail for JavaScript: (mail kind, client id, bytes).
     Mail(u32, u64, Arc<[u8]>),
-}
-
-/// `client-output-buffer-limit` as (hard, soft, soft seconds) per class, in Redis's class
-/// order (normal, replica, pubsub); 0 turns a bound off.
-#[derive(Default, Clone, Copy)]
-struct OutputLimits([(usize, usize, u64); 3]);
-
-impl OutputLimits {
-    /// Whether `pending` bytes are over the limits of `class` (the soft one for long enough,
-    /// tracked in `since`), as Redis's checkClientOutputBufferLimits.
-    fn over(&self, class: usize, pending: usize, since: &mut Option<Instant>) -> bool {
-        let Some(&(hard, soft, soft_secs)) = self.0.get(class) else {
-            return false;
-        };
-        if hard > 0 && pending >= hard {
-            return true;
-        }
-        if soft == 0 || pending < soft {
-            *since = None;
-            return false;
-        }
-        let start = *since.get_or_insert_with(Instant::now);
-        start.elapsed() >= Duration::from_secs(soft_secs)
-    }
 }
 
 /// A worker's io_uring: its listeners, its connections, and the event queue for JavaScript,
@@ -522,30 +505,6 @@ impl Ring {
         }
         probed.clear();
         self.probed = probed;
-        Ok(())
-    }
-
-    /// JavaScript is done with the last turn's bytes: their buffers go back to the kernel.
-    fn return_lent(&mut self) -> Result<()> {
-        if self.lent.is_empty() {
-            return Ok(());
-        }
-        let mut lent = std::mem::take(&mut self.lent);
-        for &bid in &lent {
-            self.recycle(bid);
-        }
-        lent.clear();
-        self.lent = lent;
-        self.buffers_back()
-    }
-
-    /// Buffers came back to the ring: the kernel sees them, and reads that found the pool
-    /// empty try again.
-    fn buffers_back(&mut self) -> Result<()> {
-        self.bufs.publish();
-        for slot in std::mem::take(&mut self.starved) {
-            self.arm_recv(slot)?;
-        }
         Ok(())
     }
 
@@ -886,207 +845,6 @@ impl Ring {
         self.push(sqe)
     }
 
-    /// Put pool buffer `bid` back in the ring (visible to the kernel at the next `publish`).
-    fn recycle(&mut self, bid: u16) {
-        let Some(buf) = self.pool.get_mut(usize::from(bid) * RECV_LEN..) else {
-            return;
-        };
-        self.bufs
-            .push(buf.as_mut_ptr() as u64, RECV_LEN as u32, bid);
-    }
-
-    /// After output was queued for `slot`: have it sent at the next submit, and hold the
-    /// client back when its output passed the high-water mark (`RESULT_OVER`).
-    fn after_output(&mut self, slot: usize) -> Result<u32> {
-        let Some(Some(c)) = self.conns.get_mut(slot) else {
-            return Ok(0);
-        };
-        if !c.send_wanted {
-            c.send_wanted = true;
-            self.to_send.push(slot);
-        }
-        if c.backlog() <= OUTPUT_HIGH_WATER {
-            return Ok(0);
-        }
-        c.watch_drain = true;
-        self.pause_recv(slot)?;
-        Ok(RESULT_OVER)
-    }
-
-    /// A client blocked with its reply due and nothing queued or in flight: lend its socket
-    /// to the thread that ends the block (`direct_reply.rs`).
-    fn lend(&mut self, slot: usize) {
-        let worker = self.worker as usize;
-        let Some(Some(c)) = self.conns.get_mut(slot) else {
-            return;
-        };
-        if c.lent || !c.reply_direct || c.dying || c.client == 0 || !c.idle() {
-            return;
-        }
-        let sink = match &c.direct {
-            Some(sink) => sink.clone(),
-            None => {
-                let Ok(ks) = keyspace() else {
-                    return;
-                };
-                let sink = Arc::new(DirectSink::new(c.fd));
-                ks.mail.set_direct(c.client, worker, Some(sink.clone()));
-                c.direct = Some(sink.clone());
-                sink
-            }
-        };
-        sink.arm();
-        c.lent = true;
-    }
-
-    /// Before anything is queued for (slot, gen): its socket back, if lent (`Conn::take_back`).
-    fn take_back(&mut self, slot: usize, gen: u32) {
-        if let Some(c) = self.conn_mut(slot, gen) {
-            let sent = c.take_back();
-            self.bytes_sent += sent as u64;
-        }
-    }
-
-    /// Give the read pool's pages back to the system at the next quiet moment: every read
-    /// on the pool is stopped, the pages are dropped once nothing in them is unhandled, and
-    /// the reads start again (`start_rest`, `finish_rest`). The spare send buffers go now.
-    pub fn release_pool(&mut self) {
-        self.rest_asked = true;
-        if self.spares.clear() {
-            crate::alloc::note_big_free();
-        }
-    }
-
-    /// A client whose last batch left a big output starts its next one with that much room
-    /// (and a little more: a reply reserves a few bytes beyond what it writes), from the
-    /// spares if one fits: no regrowth, copying as it doubles, and no fresh pages.
-    fn presize_queue(&mut self, slot: usize, gen: u32) {
-        let hint = match self.conn_mut(slot, gen) {
-            Some(c)
-                if !c.dying
-                    && c.queued.is_empty()
-                    && c.out_hint > c.queued.capacity().max(SEND_BUF_KEEP) =>
-            {
-                c.out_hint + 4096
-            }
-            _ => return,
-        };
-        let room = self
-            .spares
-            .take(hint)
-            .unwrap_or_else(|| Vec::with_capacity(hint));
-        if let Some(c) = self.conn_mut(slot, gen) {
-            c.queued = room;
-        }
-    }
-
-    /// If asked and the pool was written since its last rest: cancel every multishot read.
-    fn start_rest(&mut self) -> Result<()> {
-        if !std::mem::take(&mut self.rest_asked) || self.resting || !self.pool_used || self.closing
-        {
-            return Ok(());
-        }
-        self.resting = true;
-        for slot in 0..self.conns.len() {
-            if !self.pool_read_armed(slot) {
-                continue;
-            }
-            if let Some(Some(c)) = self.conns.get_mut(slot) {
-                if c.cancelling {
-                    continue;
-                }
-                c.cancelling = true;
-                let sqe = opcode::AsyncCancel::new(user_data(TAG_RECV, slot, c.gen))
-                    .build()
-                    .user_data(user_data(TAG_CANCEL, slot, c.gen));
-                self.push(sqe)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether `slot` has a read armed that takes its buffers from the pool (a multishot read,
-    /// not a recv into its big argument).
-    fn pool_read_armed(&self, slot: usize) -> bool {
-        let Some(Some(c)) = self.conns.get(slot) else {
-            return false;
-        };
-        let big = matches!(self.bigs.get(slot), Some(Some(b)) if b.gen == c.gen && b.in_flight);
-        c.recv_armed && !big
-    }
-
-    /// Once resting and no read can write into the pool, and nothing read into it waits for
-    /// JavaScript: drop its pages and arm every client's read again.
-    fn finish_rest(&mut self) -> Result<()> {
-        if !self.resting
-            || (0..self.conns.len()).any(|slot| self.pool_read_armed(slot))
-            || self.pending.iter().any(|p| matches!(p, Pending::Data(..)))
-            || !self.lent.is_empty()
-        {
-            return Ok(());
-        }
-        self.pool.release();
-        self.pool_used = false;
-        self.resting = false;
-        for slot in 0..self.conns.len() {
-            self.arm_recv(slot)?;
-        }
-        Ok(())
-    }
-
-    /// Start the sends `after_output` asked for.
-    fn start_wanted_sends(&mut self) -> Result<()> {
-        let mut slots = std::mem::take(&mut self.to_send);
-        for &slot in &slots {
-            if let Some(Some(c)) = self.conns.get_mut(slot) {
-                c.send_wanted = false;
-            }
-        }
-        let started = slots.iter().try_for_each(|&slot| self.start_send(slot));
-        slots.clear();
-        self.to_send = slots;
-        started
-    }
-
-    /// Start sending what is queued, if no send is in flight.
-    fn start_send(&mut self, slot: usize) -> Result<()> {
-        let Some(Some(c)) = self.conns.get_mut(slot) else {
-            return Ok(());
-        };
-        if c.send_inflight || c.dying {
-            return Ok(());
-        }
-        if c.sent >= c.sending.len() {
-            if c.queued.is_empty() {
-                if c.close_when_drained {
-                    self.kill(slot);
-                }
-                return Ok(());
-            }
-            std::mem::swap(&mut c.sending, &mut c.queued);
-            c.queued.clear();
-            c.sent = 0;
-            if c.queued.capacity() > SEND_BUF_KEEP {
-                let big = std::mem::take(&mut c.queued);
-                self.spares.give(big);
-            }
-        }
-        let Some(Some(c)) = self.conns.get_mut(slot) else {
-            return Ok(());
-        };
-        let rest = c.sending.get(c.sent..).unwrap_or_default();
-        c.send_inflight = true;
-        let sqe = on_socket!(c, slot, |t| opcode::Send::new(
-            t,
-            rest.as_ptr(),
-            rest.len() as u32
-        )
-        .flags(libc::MSG_NOSIGNAL)
-        .build())
-        .user_data(user_data(TAG_SEND, slot, c.gen));
-        self.push(sqe)
-    }
-
     /// Shut the socket down; the slot is freed once its ops in flight complete.
     fn kill(&mut self, slot: usize) {
         let Some(Some(c)) = self.conns.get_mut(slot) else {
@@ -1188,98 +946,6 @@ impl Ring {
         }
         self.cqes = cqes;
         Ok(())
-    }
-
-    /// The eventfd fired (`woken`) or this worker posted to itself: handle the worker's
-    /// mail. Pushes go onto their clients' send queues here; other mail goes to JavaScript
-    /// in order. An eventfd wake with no mail, or a YIELD, gives JavaScript's event loop a
-    /// turn (the main thread has a message for it).
-    fn take_mail(&mut self, woken: bool) -> Result<()> {
-        let mut mail = std::mem::take(&mut self.mail);
-        keyspace()?.mail.take(self.worker as usize, &mut mail);
-        let mut yield_js = woken && mail.is_empty();
-        let mut sent_to: Vec<usize> = Vec::new();
-        for m in mail.drain(..) {
-            match m.kind {
-                kind::PUSH => {
-                    if let Some(slot) = self.push_to(m.client, &m.bytes) {
-                        sent_to.push(slot);
-                    }
-                }
-                kind::YIELD => yield_js = true,
-                kind::REPLY if self.take_reply_direct(m.client) => {
-                    if let Some(slot) = self.push_to(m.client, &m.bytes) {
-                        sent_to.push(slot);
-                    }
-                    self.replied = true;
-                    // JavaScript ends the block and runs what the client sent after it; the
-                    // reply itself is already queued.
-                    self.pending.push_back(Pending::Mail(
-                        kind::REPLY,
-                        m.client,
-                        Arc::from(&[][..]),
-                    ));
-                }
-                k => self.pending.push_back(Pending::Mail(k, m.client, m.bytes)),
-            }
-        }
-        self.mail = mail;
-        for &slot in &sent_to {
-            if let Some(Some(c)) = self.conns.get_mut(slot) {
-                c.mailed = false;
-            }
-        }
-        for slot in sent_to {
-            // Held back at the high-water mark like any output; JavaScript needs no word of
-            // it (its DRAINED finds nothing held and is ignored).
-            self.after_output(slot)?;
-        }
-        if yield_js {
-            self.pending.push_back(Pending::Wake);
-        }
-        Ok(())
-    }
-
-    /// Whether the REPLY mail for `client` goes straight onto its send queue (and no longer
-    /// after this one: the next block decides again).
-    fn take_reply_direct(&mut self, client: u64) -> bool {
-        let Some(&slot) = self.by_client.get(&client) else {
-            return false;
-        };
-        match self.conns.get_mut(slot) {
-            Some(Some(c)) if c.client == client => std::mem::take(&mut c.reply_direct),
-            _ => false,
-        }
-    }
-
-    /// Queue pushed bytes for `client`; its slot the first time this batch of mail reaches
-    /// it (marked `mailed`), else None (also when it is gone or being closed).
-    fn push_to(&mut self, client: u64, bytes: &[u8]) -> Option<usize> {
-        let slot = *self.by_client.get(&client)?;
-        let gen = self.conns.get(slot)?.as_ref()?.gen;
-        self.take_back(slot, gen);
-        let limits = self.limits;
-        let c = self.conns.get_mut(slot)?.as_mut()?;
-        if c.client != client || c.dying || c.over_limit {
-            return None;
-        }
-        c.queued.extend_from_slice(bytes);
-        let pending = c.backlog();
-        if limits.over(c.class, pending, &mut c.soft_since) {
-            // As Redis's closeClientOnOutputBufferLimitReached: what is queued is dropped
-            // with the client; JavaScript logs it and closes it.
-            c.over_limit = true;
-            c.queued = Vec::new();
-            let gen = c.gen;
-            self.pending.push_back(Pending::OverLimit(slot, gen));
-            return None;
-        }
-        // A fan-out reaches the same clients over and over: list each once, not sort later.
-        if c.mailed {
-            return None;
-        }
-        c.mailed = true;
-        Some(slot)
     }
 
     fn on_accept(&mut self, i: usize, res: i32, flags: u32) -> Result<()> {
@@ -1405,47 +1071,6 @@ impl Ring {
         Ok(())
     }
 
-    fn on_send(&mut self, slot: usize, gen: u32, res: i32) -> Result<()> {
-        if res > 0 {
-            self.bytes_sent += res as u64;
-        }
-        let Some(c) = self.conn_mut(slot, gen) else {
-            return Ok(());
-        };
-        c.send_inflight = false;
-        if c.dying {
-            self.maybe_free(slot);
-            return Ok(());
-        }
-        if res < 0 {
-            if res == -libc::EINTR || res == -libc::EAGAIN {
-                return self.start_send(slot);
-            }
-            self.kill(slot);
-            return Ok(());
-        }
-        c.sent += res as usize;
-        if c.sent >= c.sending.len() {
-            c.sending.clear();
-            c.sent = 0;
-            if c.sending.capacity() > SEND_BUF_KEEP {
-                let big = std::mem::take(&mut c.sending);
-                self.spares.give(big);
-            }
-        }
-        let Some(c) = self.conn_mut(slot, gen) else {
-            return Ok(());
-        };
-        if c.watch_drain && c.backlog() <= OUTPUT_LOW_WATER {
-            c.watch_drain = false;
-            self.pending.push_back(Pending::Drained(slot, gen));
-        }
-        self.start_send(slot)?;
-        self.lend(slot);
-        // A client paused for a big backlog reads again once it drained.
-        self.arm_recv(slot)
-    }
-
     /// Write pending events into `events`, as many as fit (mail's bytes into `input`; read
     /// bytes stay in the pool, lent).
     fn deliver(&mut self, input: &mut [u8], events: &mut [u32]) -> Result<usize> {
@@ -1543,64 +1168,6 @@ fn file_table_size() -> u32 {
 struct TurnOut {
     events: SharedPages,
     mail: SharedPages,
-}
-
-/// A registered buffer ring (IORING_REGISTER_PBUF_RING): the kernel takes read buffers from
-/// its head, we give them back at its tail with a plain store, no SQE per buffer.
-struct BufRing {
-    base: *mut types::BufRingEntry,
-    entries: u16,
-    tail: u16,
-    bytes: usize,
-}
-
-impl BufRing {
-    fn new(entries: u16) -> Result<BufRing> {
-        let bytes = usize::from(entries) * std::mem::size_of::<types::BufRingEntry>();
-        let p = map_anonymous(bytes, "mmap buffer ring")?;
-        Ok(BufRing {
-            base: p.cast(),
-            entries,
-            tail: 0,
-            bytes,
-        })
-    }
-
-    fn addr(&self) -> u64 {
-        self.base as u64
-    }
-
-    /// Add a buffer at the tail; the kernel sees it after `publish`.
-    fn push(&mut self, addr: u64, len: u32, bid: u16) {
-        let i = usize::from(self.tail & (self.entries - 1));
-        // SAFETY: i < entries, so the entry lies inside the mapping; the kernel reads only
-        // entries before the published tail, and this one is past it until `publish`.
-        let e = unsafe { &mut *self.base.add(i) };
-        e.set_addr(addr);
-        e.set_len(len);
-        e.set_bid(bid);
-        self.tail = self.tail.wrapping_add(1);
-    }
-
-    /// Make every pushed buffer visible to the kernel.
-    fn publish(&self) {
-        // SAFETY: the tail field is a u16 inside the first entry of the live mapping; the
-        // kernel reads it concurrently, hence the atomic release store.
-        unsafe {
-            let tail = types::BufRingEntry::tail(self.base) as *mut u16;
-            std::sync::atomic::AtomicU16::from_ptr(tail)
-                .store(self.tail, std::sync::atomic::Ordering::Release);
-        }
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own mapping, after the ring that used it is gone (field order).
-        unsafe {
-            libc::munmap(self.base.cast(), self.bytes);
-        }
-    }
 }
 
 /// `getpeername`/`getsockname` as (ip, port); ("", 0) when the socket has no address.
