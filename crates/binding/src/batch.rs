@@ -389,7 +389,7 @@ fn run_commands<'ks>(
         if between {
             clock = crate::clock::now();
         }
-        if !discard && sink.len() > limit {
+        if !discard && sink.out_len() > limit {
             break;
         }
     }

@@ -61,9 +61,11 @@ use crate::batch::{keyspace, last_block, run_batch, Batch, FLAG_DISCARD, FLAG_RE
 
 mod big_arg;
 mod mail;
+mod out_queue;
 mod output;
 mod pool;
 use big_arg::BigArg;
+use out_queue::OutQueue;
 use output::OutputLimits;
 use pool::BufRing;
 
@@ -151,12 +153,16 @@ struct Conn {
     /// A cancel of the multishot read is in flight (the client is paused for its backlog).
     cancelling: bool,
     recv_armed: bool,
-    /// Bytes being sent (`sending[sent..]` still owed to the kernel).
-    sending: Vec<u8>,
+    /// Bytes being sent (all but the first `sent` still owed to the kernel).
+    sending: OutQueue,
     sent: usize,
     send_inflight: bool,
+    /// The iovecs and message header of the send in flight when `sending` has values
+    /// spliced in (the kernel reads them until the send completes).
+    iov: Vec<libc::iovec>,
+    msg: Option<Box<libc::msghdr>>,
     /// Replies queued while a send is in flight.
-    queued: Vec<u8>,
+    queued: OutQueue,
     close_when_drained: bool,
     /// Shut down; the slot is freed once no op is in flight.
     dying: bool,
@@ -213,7 +219,7 @@ impl Conn {
         };
         let (sent, rest) = sink.reclaim();
         if !rest.is_empty() {
-            self.queued.splice(0..0, rest);
+            self.queued.prepend(rest);
         }
         sent
     }
@@ -226,6 +232,7 @@ impl Conn {
     fn output_use(&self) -> (usize, usize, usize) {
         let bufs =
             usize::from(self.sending.len() > self.sent) + usize::from(!self.queued.is_empty());
+        // The values spliced in count as their own size: what Redis would hold for them.
         (
             self.backlog(),
             bufs,
@@ -547,11 +554,13 @@ impl Ring {
         };
         batch.client = c.client;
         let in_flight = c.sending.len() - c.sent;
-        let mut sink = ReplySink::resp(std::mem::take(&mut c.queued), resp3);
+        let (bytes, refs) = c.queued.take_parts();
+        let mut sink = ReplySink::resp_spliced(bytes, resp3, refs);
         let limit = OUTPUT_HIGH_WATER.saturating_sub(in_flight);
         let ran = run_batch(&batch, &mut sink, limit, &mut big);
-        c.queued = sink.into_vec();
-        c.out_hint = c.queued.len();
+        let (bytes, refs) = sink.into_parts();
+        c.queued.set_parts(bytes, refs);
+        c.out_hint = c.queued.bytes.len();
         c.reply_direct = last_block() >= 0.0 && flags & FLAG_DISCARD == 0;
         let ran = ran?;
         let over = self.after_output(slot)?;
@@ -569,7 +578,7 @@ impl Ring {
             .ok_or_else(|| Error::new(Status::InvalidArg, "reply range out of bounds"))?;
         self.take_back(slot, gen);
         match self.conn_mut(slot, gen) {
-            Some(c) if !c.dying => c.queued.extend_from_slice(bytes),
+            Some(c) if !c.dying => c.queued.extend(bytes),
             _ => return Ok(0),
         }
         self.after_output(slot)
@@ -1010,10 +1019,12 @@ impl Ring {
                 gen,
                 cancelling: false,
                 recv_armed: false,
-                sending: Vec::new(),
+                sending: OutQueue::default(),
                 sent: 0,
                 send_inflight: false,
-                queued: Vec::new(),
+                iov: Vec::new(),
+                msg: None,
+                queued: OutQueue::default(),
                 close_when_drained: false,
                 dying: false,
                 watch_drain: false,

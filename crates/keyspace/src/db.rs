@@ -17,6 +17,7 @@
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 
@@ -137,12 +138,17 @@ impl StrEnc {
     }
 }
 
+/// A raw string's bytes. Shared: a reply queued for a client holds a reference to a big
+/// value rather than a copy of it (`ReplySink::bulk_shared`), and a write to a value that a
+/// reply still holds copies it first (`Entry::str_raw_mut`), so the reply sends what was read.
+pub type RawStr = Arc<Vec<u8>>;
+
 /// A value that is not an inline string, as it moves in and out of an `Entry`'s block
 /// (in the block only the variant's payload is stored, its tag in the meta word).
 #[derive(Debug, Clone)]
 pub(crate) enum Obj {
     /// A string that APPEND/SETRANGE grow in place (Redis's raw sds with free space).
-    Raw(Vec<u8>),
+    Raw(RawStr),
     List(List),
     Hash(Hash),
     Set(Set),
@@ -159,7 +165,7 @@ pub(crate) const TAG_ZSET: u32 = 4;
 // Every payload is Send and Sync, as `Entry`'s Send and Sync impls assume.
 const _: fn() = || {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<Vec<u8>>();
+    send_sync::<RawStr>();
     send_sync::<List>();
     send_sync::<Hash>();
     send_sync::<Set>();
@@ -169,7 +175,7 @@ const _: fn() = || {
 // Every payload fits the block's 8-byte alignment and a u16 length.
 const _: () = {
     use std::mem::{align_of, size_of};
-    assert!(align_of::<Vec<u8>>() <= BLOCK_ALIGN && size_of::<Vec<u8>>() < 256);
+    assert!(align_of::<RawStr>() <= BLOCK_ALIGN && size_of::<RawStr>() < 256);
     assert!(align_of::<List>() <= BLOCK_ALIGN && size_of::<List>() < 256);
     assert!(align_of::<Hash>() <= BLOCK_ALIGN && size_of::<Hash>() < 256);
     assert!(align_of::<Set>() <= BLOCK_ALIGN && size_of::<Set>() < 256);
@@ -191,7 +197,7 @@ impl Obj {
     fn payload_len(tag: u32) -> usize {
         use std::mem::size_of;
         match tag {
-            TAG_RAW => size_of::<Vec<u8>>(),
+            TAG_RAW => size_of::<RawStr>(),
             TAG_LIST => size_of::<List>(),
             TAG_HASH => size_of::<Hash>(),
             TAG_SET => size_of::<Set>(),
@@ -206,7 +212,7 @@ impl Obj {
     /// live value (it is overwritten without a drop).
     unsafe fn write_to(self, p: *mut u8) {
         match self {
-            Obj::Raw(v) => p.cast::<Vec<u8>>().write(v),
+            Obj::Raw(v) => p.cast::<RawStr>().write(v),
             Obj::List(v) => p.cast::<List>().write(v),
             Obj::Hash(v) => p.cast::<Hash>().write(v),
             Obj::Set(v) => p.cast::<Set>().write(v),
@@ -221,7 +227,7 @@ impl Obj {
     /// then treats as moved out (never reads or drops it again).
     unsafe fn read_from(p: *const u8, tag: u32) -> Obj {
         match tag {
-            TAG_RAW => Obj::Raw(p.cast::<Vec<u8>>().read()),
+            TAG_RAW => Obj::Raw(p.cast::<RawStr>().read()),
             TAG_LIST => Obj::List(p.cast::<List>().read()),
             TAG_HASH => Obj::Hash(p.cast::<Hash>().read()),
             TAG_SET => Obj::Set(p.cast::<Set>().read()),
@@ -233,7 +239,7 @@ impl Obj {
 /// A borrowed view of an entry's `Obj` payload.
 #[derive(Clone, Copy)]
 enum ObjRef<'a> {
-    Raw(&'a Vec<u8>),
+    Raw(&'a RawStr),
     List(&'a List),
     Hash(&'a Hash),
     Set(&'a Set),
@@ -559,7 +565,7 @@ impl Entry {
         // aligned; the borrow lives as long as `&self`, during which nothing writes it.
         Some(unsafe {
             match tag {
-                TAG_RAW => ObjRef::Raw(&*p.cast::<Vec<u8>>()),
+                TAG_RAW => ObjRef::Raw(&*p.cast::<RawStr>()),
                 TAG_LIST => ObjRef::List(&*p.cast::<List>()),
                 TAG_HASH => ObjRef::Hash(&*p.cast::<Hash>()),
                 TAG_SET => ObjRef::Set(&*p.cast::<Set>()),
@@ -609,7 +615,7 @@ impl Entry {
             (access & ACCESS_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT),
             0,
             key,
-            Val::Obj(Obj::Raw(val)),
+            Val::Obj(Obj::Raw(Arc::new(val))),
         )
     }
 
@@ -684,8 +690,18 @@ impl Entry {
     pub(crate) fn str_value(&self) -> Option<&[u8]> {
         match self.obj() {
             None => Some(self.val_bytes()),
-            Some(ObjRef::Raw(v)) => Some(v),
+            Some(ObjRef::Raw(v)) => Some(v.as_slice()),
             Some(_) => None,
+        }
+    }
+
+    /// The string value's shared buffer when it is a raw string (None for an inline string
+    /// or another type): a reply may queue it instead of a copy (`ReplySink::bulk_shared`).
+    #[inline]
+    pub(crate) fn shared_str(&self) -> Option<&RawStr> {
+        match self.obj() {
+            Some(ObjRef::Raw(v)) => Some(v),
+            _ => None,
         }
     }
 
@@ -737,23 +753,24 @@ impl Entry {
     /// clock as `set_str` does.
     pub(crate) fn set_raw(&mut self, val: Vec<u8>) {
         let meta = (self.meta() & !ENC_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT);
-        let obj = Obj::Raw(val);
+        let obj = Obj::Raw(Arc::new(val));
         let new = Entry::alloc(meta, self.expire_raw(), self.key(), Val::Obj(obj));
         // A big collection overwritten by a string is freed off the worker.
         crate::lazyfree::drop_entry(std::mem::replace(self, new));
     }
 
     /// The string value as a growable buffer, converting an inline value first (Redis's
-    /// `dbUnshareStringValue`, after which the encoding is raw). None for non-strings.
+    /// `dbUnshareStringValue`, after which the encoding is raw), and copying a raw value that
+    /// a queued reply still holds. None for non-strings.
     pub(crate) fn str_raw_mut(&mut self) -> Option<&mut Vec<u8>> {
         if self.meta() & F_OBJ == 0 {
-            let obj = Obj::Raw(self.val_bytes().to_vec());
+            let obj = Obj::Raw(Arc::new(self.val_bytes().to_vec()));
             *self = Entry::alloc(self.meta(), self.expire_raw(), self.key(), Val::Obj(obj));
         }
         match self.payload() {
-            // SAFETY: the tag says the payload is a live `Vec<u8>`, aligned; `&mut self`
+            // SAFETY: the tag says the payload is a live `RawStr`, aligned; `&mut self`
             // makes the borrow exclusive.
-            Some((p, TAG_RAW)) => Some(unsafe { &mut *p.cast::<Vec<u8>>() }),
+            Some((p, TAG_RAW)) => Some(Arc::make_mut(unsafe { &mut *p.cast::<RawStr>() })),
             _ => None,
         }
     }
@@ -1202,6 +1219,25 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_value_a_reply_still_holds_is_copied_before_a_write() {
+        let mut e = Entry::new_raw(b"k", b"abc".to_vec(), 0);
+        let held = e.shared_str().cloned().unwrap();
+        e.str_raw_mut().unwrap().extend_from_slice(b"d");
+        assert_eq!(e.str_value(), Some(&b"abcd"[..]));
+        assert_eq!(&held[..], b"abc");
+        // Held by nobody else now: written in place.
+        let before = e.shared_str().unwrap().as_ptr();
+        drop(held);
+        e.str_raw_mut().unwrap().push(b'e');
+        assert_eq!(e.str_value(), Some(&b"abcde"[..]));
+        assert_eq!(e.shared_str().unwrap().as_ptr(), before);
+        // An inline string has no shared buffer.
+        assert!(Entry::new_str(b"k", b"v", StrEnc::Embstr, 0)
+            .shared_str()
+            .is_none());
+    }
+
+    #[test]
     fn inline_string_round_trip_and_growth() {
         let mut e = Entry::new_str(b"key", b"value", StrEnc::Embstr, 7);
         assert_eq!(e.key(), b"key");
@@ -1290,7 +1326,7 @@ mod tests {
         assert!(size_of::<Set>() <= 32 && size_of::<ZSet>() <= 32 && size_of::<Hash>() <= 40);
         // Every payload type round-trips through TTL changes, renames and copies.
         for obj in [
-            Obj::Raw(b"raw".to_vec()),
+            Obj::Raw(Arc::new(b"raw".to_vec())),
             Obj::List(List::of(&[b"x"])),
             Obj::Hash(Hash::default()),
             Obj::Set(Set::default()),

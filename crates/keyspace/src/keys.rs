@@ -390,11 +390,6 @@ impl<'t, 'ks> Keys<'t, 'ks> {
         self.write(key).map(Entry::typed_mut::<T>).transpose()
     }
 
-    /// The string value of `key` for reading; None when missing, WRONGTYPE for another type.
-    pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, KsError> {
-        self.read(key).map(|e| e.string()).transpose()
-    }
-
     /// The value of `key` as type `T` for writing, created by `make` when the key is missing
     /// (`lookupKeyWrite` then `dbAdd`, recording `new`); WRONGTYPE for another type. A
     /// command validates its arguments before calling this, and reports what it did with

@@ -68,8 +68,8 @@ pub mod command_spec {
     pub use crate::cmd::spec::{acl, flag, key_flag, COMMANDS};
 }
 use cmd::{Ctx, Lock, OPS};
-pub use db::Kind;
 use db::{Db, KeyHasher};
+pub use db::{Kind, RawStr};
 pub use encoding::Limits;
 pub use error::KsError;
 use keyloc::KeyMemo;

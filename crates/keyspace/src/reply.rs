@@ -3,7 +3,9 @@
 //! A sink writes in one of three modes, chosen by whoever runs the command:
 //! - RESP2 or RESP3: finished protocol bytes, appended straight to the buffer the connection
 //!   sends from (the binding hands over the client's own output queue), so a value travels
-//!   from the keyspace to the socket in one copy. This is the only place that decides how the
+//!   from the keyspace to the socket in one copy; a big shared value (`bulk_shared`) in none,
+//!   when the sink splices: the queue then holds a reference to it at its place in the
+//!   bytes. This is the only place that decides how the
 //!   two protocols differ (null, map, set, push, double, boolean, verbatim, big number), as
 //!   Redis's `addReplyNull`/`addReplyMapLen` do.
 //! - Values: the same replies captured as typed values, for MULTI/EXEC, Lua's `redis.call`
@@ -34,6 +36,7 @@
 //! The fixture `fixtures/replies.txt` at the repository root pins the RESP bytes of every kind
 //! in both protocols; `@shrike/resp3`'s ReplyWriter is checked against the same file.
 
+use crate::db::RawStr;
 use crate::error::KsError;
 use crate::number::{DoubleBuf, HumanBuf, IntBuf};
 
@@ -87,7 +90,17 @@ pub enum Mode {
 pub struct ReplySink {
     buf: Vec<u8>,
     mode: Mode,
+    /// Big values queued by reference (`bulk_shared`): each goes at its offset in `buf`.
+    spliced: Vec<(usize, RawStr)>,
+    /// Their bytes, in all.
+    spliced_bytes: usize,
+    /// Whoever sends `buf` also sends `spliced` (`resp_spliced`); other sinks copy.
+    splicing: bool,
 }
+
+/// A value at least this long goes out by reference from a splicing sink: a 16 KiB copy
+/// costs more than the extra iovec, a reference count and the bookkeeping.
+pub const SPLICE_MIN: usize = 16 * 1024;
 
 impl Default for ReplySink {
     fn default() -> Self {
@@ -101,34 +114,42 @@ const DEFERRED_HEADER: usize = 23;
 impl ReplySink {
     /// An empty sink capturing values.
     pub fn new() -> ReplySink {
-        ReplySink {
-            buf: Vec::new(),
-            mode: Mode::Values,
-        }
+        ReplySink::of(Vec::new(), Mode::Values)
     }
 
     /// An empty value-capturing sink with room for `n` bytes.
     pub fn with_capacity(n: usize) -> ReplySink {
-        ReplySink {
-            buf: Vec::with_capacity(n),
-            mode: Mode::Values,
-        }
+        ReplySink::of(Vec::with_capacity(n), Mode::Values)
     }
 
     /// A sink that appends RESP3 (`resp3`) or RESP2 to `buf`, keeping what it holds.
     pub fn resp(buf: Vec<u8>, resp3: bool) -> ReplySink {
+        ReplySink::of(buf, if resp3 { Mode::Resp3 } else { Mode::Resp2 })
+    }
+
+    /// A sink like `resp` whose big values go out by reference (`bulk_shared`), each at its
+    /// offset in the bytes, continuing `spliced` (what `into_parts` handed over before).
+    pub fn resp_spliced(buf: Vec<u8>, resp3: bool, spliced: Vec<(usize, RawStr)>) -> ReplySink {
+        let mut s = ReplySink::resp(buf, resp3);
+        s.spliced_bytes = spliced.iter().map(|(_, v)| v.len()).sum();
+        s.spliced = spliced;
+        s.splicing = true;
+        s
+    }
+
+    fn of(buf: Vec<u8>, mode: Mode) -> ReplySink {
         ReplySink {
             buf,
-            mode: if resp3 { Mode::Resp3 } else { Mode::Resp2 },
+            mode,
+            spliced: Vec::new(),
+            spliced_bytes: 0,
+            splicing: false,
         }
     }
 
     /// An empty sink writing in `mode` (a reply for another client, in its protocol).
     pub fn of_mode(mode: Mode) -> ReplySink {
-        ReplySink {
-            buf: Vec::new(),
-            mode,
-        }
+        ReplySink::of(Vec::new(), mode)
     }
 
     /// The sink's mode.
@@ -136,19 +157,43 @@ impl ReplySink {
         self.mode
     }
 
-    /// Everything written so far.
+    /// Everything written so far, but the values queued by reference (`bulk_shared`).
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf
     }
 
-    /// The written bytes, handing over the allocation.
+    /// The written bytes, handing over the allocation (values queued by reference copied
+    /// into place: only a splicing sink has any, and its owner takes `into_parts`).
     pub fn into_vec(self) -> Vec<u8> {
-        self.buf
+        if self.spliced.is_empty() {
+            return self.buf;
+        }
+        let mut out = Vec::with_capacity(self.out_len());
+        let mut from = 0;
+        for (at, v) in &self.spliced {
+            out.extend_from_slice(self.buf.get(from..*at).unwrap_or_default());
+            out.extend_from_slice(v);
+            from = *at;
+        }
+        out.extend_from_slice(self.buf.get(from..).unwrap_or_default());
+        out
+    }
+
+    /// The written bytes and the values queued by reference, each with its offset in them.
+    pub fn into_parts(self) -> (Vec<u8>, Vec<(usize, RawStr)>) {
+        (self.buf, self.spliced)
+    }
+
+    /// Bytes of output so far, values queued by reference included.
+    pub fn out_len(&self) -> usize {
+        self.buf.len() + self.spliced_bytes
     }
 
     /// Forget everything written, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.spliced.clear();
+        self.spliced_bytes = 0;
     }
 
     /// Bytes written so far.
@@ -164,6 +209,13 @@ impl ReplySink {
     /// Drop everything written after byte `len` (used to undo a partial reply).
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
+        while let Some((at, v)) = self.spliced.last() {
+            if *at < len {
+                break;
+            }
+            self.spliced_bytes -= v.len();
+            self.spliced.pop();
+        }
     }
 
     /// Append RESP framed elsewhere (a pub/sub message for the client itself); a sink that
@@ -311,6 +363,19 @@ impl ReplySink {
             Mode::Values => self.tagged_bytes(tag::BULK, s),
             _ => self.resp_bulk(s),
         }
+    }
+
+    /// A bulk string held by the keyspace: by reference when this sink splices and the
+    /// value is big (the socket then sends it from where it is stored), else copied.
+    pub fn bulk_shared(&mut self, v: &RawStr) {
+        if !self.splicing || self.mode == Mode::Values || v.len() < SPLICE_MIN {
+            self.bulk(v);
+            return;
+        }
+        self.header(b'$', v.len());
+        self.spliced.push((self.buf.len(), RawStr::clone(v)));
+        self.spliced_bytes += v.len();
+        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// A bulk string holding the decimal form of `v` (`addReplyBulkLongLong`).
@@ -499,6 +564,13 @@ impl ReplySink {
         self.buf.copy_within(items.., pos + hlen);
         let end = self.buf.len() - (DEFERRED_HEADER - hlen);
         self.buf.truncate(end);
+        // Values queued by reference among the items moved back with them.
+        for (at, _) in self.spliced.iter_mut().rev() {
+            if *at < items {
+                break;
+            }
+            *at -= DEFERRED_HEADER - hlen;
+        }
         if let Some(h) = self.buf.get_mut(pos..pos + hlen) {
             h[0] = b'*';
             h[1..hlen - 2].copy_from_slice(digits);
@@ -751,6 +823,52 @@ mod tests {
             r.as_bytes(),
             &[b'$', 2, 0, 0, 0, b'a', b'b', b':', 1, 0, 0, 0, 0, 0, 0, 0]
         );
+    }
+
+    /// A splicing sink's bytes with its values put in place: what the socket sends.
+    fn sent(r: ReplySink) -> Vec<u8> {
+        r.into_vec()
+    }
+
+    #[test]
+    fn big_shared_values_are_spliced_and_send_the_bytes_a_copy_would() {
+        let big: RawStr = std::sync::Arc::new(vec![b'v'; SPLICE_MIN]);
+        let small: RawStr = std::sync::Arc::new(b"s".to_vec());
+        for resp3 in [false, true] {
+            let mut copied = ReplySink::resp(b"+first\r\n".to_vec(), resp3);
+            let mut spliced = ReplySink::resp_spliced(b"+first\r\n".to_vec(), resp3, Vec::new());
+            for r in [&mut copied, &mut spliced] {
+                let pos = r.array_start();
+                r.bulk_shared(&big);
+                r.bulk_shared(&small);
+                r.array_end(pos, 2);
+                r.bulk_shared(&big);
+                let mark = r.len();
+                r.bulk_shared(&big);
+                r.truncate(mark);
+                r.null();
+            }
+            assert_eq!(spliced.out_len(), copied.len());
+            // Twice by reference (the third was undone), the small one copied; the array
+            // header's patch moved the first reference with the bytes around it.
+            assert_eq!(spliced.len(), copied.len() - 2 * SPLICE_MIN);
+            let (bytes, refs) = spliced.clone().into_parts();
+            assert_eq!(refs.len(), 2);
+            assert_eq!(
+                bytes.get(refs[0].0 - 8..refs[0].0),
+                Some(&b"$16384\r\n"[..])
+            );
+            assert_eq!(std::sync::Arc::strong_count(&big), 5);
+            assert_eq!(sent(spliced), copied.into_vec());
+        }
+        // A sink that captures values, or that does not splice, copies.
+        let mut values = ReplySink::new();
+        values.bulk_shared(&big);
+        assert_eq!(values.out_len(), values.len());
+        let mut plain = ReplySink::resp(Vec::new(), true);
+        plain.bulk_shared(&big);
+        assert_eq!(plain.out_len(), plain.len());
+        assert_eq!(std::sync::Arc::strong_count(&big), 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use napi::Result;
 use shrike_keyspace::mailbox::kind;
 
-use super::{Pending, Ring};
+use super::{OutQueue, Pending, Ring};
 use crate::batch::keyspace;
 
 impl Ring {
@@ -84,13 +84,13 @@ impl Ring {
         if c.client != client || c.dying || c.over_limit {
             return None;
         }
-        c.queued.extend_from_slice(bytes);
+        c.queued.extend(bytes);
         let pending = c.backlog();
         if limits.over(c.class, pending, &mut c.soft_since) {
             // As Redis's closeClientOnOutputBufferLimitReached: what is queued is dropped
             // with the client; JavaScript logs it and closes it.
             c.over_limit = true;
-            c.queued = Vec::new();
+            c.queued = OutQueue::default();
             let gen = c.gen;
             self.pending.push_back(Pending::OverLimit(slot, gen));
             return None;

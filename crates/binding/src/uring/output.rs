@@ -1,6 +1,7 @@
 //! A connection's output: replies and pushes join its `queued` buffer, which goes out one
 //! send at a time (swapped into `sending` once the last send drained, big drained buffers
-//! kept as the ring's spares). A client whose output passes the high-water mark is held
+//! kept as the ring's spares); big values spliced in by reference (`out_queue.rs`) make
+//! that send a sendmsg of iovecs. A client whose output passes the high-water mark is held
 //! back until it drains (see the ring's module doc); one blocked with nothing pending lends
 //! its socket to the thread that ends its block (`direct_reply.rs`).
 
@@ -102,7 +103,7 @@ impl Ring {
             Some(c)
                 if !c.dying
                     && c.queued.is_empty()
-                    && c.out_hint > c.queued.capacity().max(SEND_BUF_KEEP) =>
+                    && c.out_hint > c.queued.bytes.capacity().max(SEND_BUF_KEEP) =>
             {
                 c.out_hint + 4096
             }
@@ -113,7 +114,7 @@ impl Ring {
             .take(hint)
             .unwrap_or_else(|| Vec::with_capacity(hint));
         if let Some(c) = self.conn_mut(slot, gen) {
-            c.queued = room;
+            c.queued.bytes = room;
         }
     }
 
@@ -149,24 +150,43 @@ impl Ring {
             std::mem::swap(&mut c.sending, &mut c.queued);
             c.queued.clear();
             c.sent = 0;
-            if c.queued.capacity() > SEND_BUF_KEEP {
-                let big = std::mem::take(&mut c.queued);
+            if c.queued.bytes.capacity() > SEND_BUF_KEEP {
+                let big = std::mem::take(&mut c.queued.bytes);
                 self.spares.give(big);
             }
         }
         let Some(Some(c)) = self.conns.get_mut(slot) else {
             return Ok(());
         };
-        let rest = c.sending.get(c.sent..).unwrap_or_default();
         c.send_inflight = true;
-        let sqe = on_socket!(c, slot, |t| opcode::Send::new(
-            t,
-            rest.as_ptr(),
-            rest.len() as u32
-        )
-        .flags(libc::MSG_NOSIGNAL)
-        .build())
-        .user_data(user_data(TAG_SEND, slot, c.gen));
+        let ud = user_data(TAG_SEND, slot, c.gen);
+        if !c.sending.has_refs() {
+            let rest = c.sending.bytes.get(c.sent..).unwrap_or_default();
+            let sqe = on_socket!(c, slot, |t| opcode::Send::new(
+                t,
+                rest.as_ptr(),
+                rest.len() as u32
+            )
+            .flags(libc::MSG_NOSIGNAL)
+            .build())
+            .user_data(ud);
+            return self.push(sqe);
+        }
+        c.sending.iovecs(c.sent, &mut c.iov);
+        let msg = c.msg.get_or_insert_with(|| {
+            // SAFETY: msghdr is plain data; all zeroes is an empty message.
+            Box::new(unsafe { std::mem::zeroed::<libc::msghdr>() })
+        });
+        msg.msg_iov = c.iov.as_mut_ptr();
+        msg.msg_iovlen = c.iov.len();
+        let msg: *const libc::msghdr = &**msg;
+        // The header, the iovecs and what they point to stay put until the send completes:
+        // `sending` is not touched while `send_inflight`, nor `iov` and `msg` (boxed, so a
+        // move of the connection does not move it).
+        let sqe = on_socket!(c, slot, |t| opcode::SendMsg::new(t, msg)
+            .flags(libc::MSG_NOSIGNAL as u32)
+            .build())
+        .user_data(ud);
         self.push(sqe)
     }
 
@@ -193,8 +213,8 @@ impl Ring {
         if c.sent >= c.sending.len() {
             c.sending.clear();
             c.sent = 0;
-            if c.sending.capacity() > SEND_BUF_KEEP {
-                let big = std::mem::take(&mut c.sending);
+            if c.sending.bytes.capacity() > SEND_BUF_KEEP {
+                let big = std::mem::take(&mut c.sending.bytes);
                 self.spares.give(big);
             }
         }

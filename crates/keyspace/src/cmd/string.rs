@@ -129,9 +129,13 @@ fn get_generic(
     out: &mut crate::ReplySink,
     key: &[u8],
 ) -> Result<(), KsError> {
-    match keys.read_str(key)? {
+    match keys.read(key) {
         None => out.null(),
-        Some(v) => out.bulk(v),
+        // A big raw value goes to the client's queue by reference, not copied.
+        Some(e) => match e.shared_str() {
+            Some(v) => out.bulk_shared(v),
+            None => out.bulk(e.string()?),
+        },
     }
     Ok(())
 }
