@@ -3,7 +3,7 @@
 
 use crate::cmd::generic::{EXPIRE, PERSIST};
 use crate::cmd::{Ctx, Op};
-use crate::db::StrEnc;
+use crate::db::{Entry, StrEnc};
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};
@@ -131,13 +131,21 @@ fn get_generic(
 ) -> Result<(), KsError> {
     match keys.read(key) {
         None => out.null(),
-        // A big raw value goes to the client's queue by reference, not copied.
-        Some(e) => match e.shared_str() {
-            Some(v) => out.bulk_shared(v),
-            None => out.bulk(e.string()?),
-        },
+        Some(e) if !bulk_value(out, e) => return Err(KsError::WrongType),
+        Some(_) => {}
     }
     Ok(())
+}
+
+/// Reply with `e`'s string value (a big raw one goes to the client's queue by reference,
+/// not copied); false, writing nothing, when `e` holds another type.
+fn bulk_value(out: &mut crate::ReplySink, e: &Entry) -> bool {
+    match (e.shared_str(), e.str_value()) {
+        (Some(v), _) => out.bulk_shared(v),
+        (None, Some(v)) => out.bulk(v),
+        (None, None) => return false,
+    }
+    true
 }
 
 /// How `set_generic` answers (SET, SETNX, SETEX and PSETEX differ only here).
@@ -374,10 +382,9 @@ pub(crate) fn mget(ctx: &mut Ctx<'_, '_>, argv: &[&[u8]]) -> Result<(), KsError>
     let (mut keys, out) = ctx.split();
     out.array(argv.len() - 1);
     for key in &argv[1..] {
-        match keys.read(key).and_then(|e| e.str_value()) {
-            Some(v) => out.bulk(v),
-            // A non-string is a null here, not an error (Redis's mgetCommand).
-            None => out.null(),
+        // A non-string is a null here, not an error (Redis's mgetCommand).
+        if !keys.read(key).is_some_and(|e| bulk_value(out, e)) {
+            out.null();
         }
     }
     Ok(())
