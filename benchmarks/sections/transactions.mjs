@@ -7,6 +7,11 @@
  * - `pipe7`: multi5 without the transaction (PING for MULTI and EXEC), for comparison.
  * Server CPU is read from /proc (every thread of the process) around each run; the servers
  * take turns, A/B, so a noisy machine's drift lands on both. Shrike runs its default threads.
+ * Each run starts with WARMUP unmeasured transactions per client, on the run's new
+ * connections: a JIT's first compilations and first-touch allocations are start-up, not
+ * the cost of a transaction. One
+ * run is a second or two, and on a shared VM single runs of the same server differ by a
+ * third: the section takes at least MIN_ROUNDS rounds so that its medians hold still.
  */
 
 import { measureCpu } from '../lib/procstat.mjs';
@@ -15,6 +20,10 @@ import { startRedis, startShrike, withServers } from '../lib/servers.mjs';
 import { median, ratio, round } from '../lib/stats.mjs';
 
 const CLIENTS = 20;
+/** Unmeasured transactions per client at the start of each run. */
+const WARMUP = 300;
+/** Rounds per load in a full run (more when --rounds asks for more). */
+const MIN_ROUNDS = 5;
 
 const LOADS = [
   {
@@ -78,6 +87,7 @@ async function runLoad(server, load, perClient) {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RespClient.connect(server.port)));
   try {
     await clients[0].command('FLUSHALL');
+    await Promise.all(clients.map((c, i) => load.run(c, i, WARMUP)));
     const { cpuSeconds, wallSeconds } = await measureCpu(server.pid, () => Promise.all(clients.map((c, i) => load.run(c, i, perClient))));
     const txns = perClient * CLIENTS;
     return { txns, cpuUsPerTx: (cpuSeconds * 1e6) / txns, tps: txns / wallSeconds, wallSeconds };
@@ -89,12 +99,13 @@ async function runLoad(server, load, perClient) {
 export async function transactionsSection(ctx) {
   const { opts, log } = ctx;
   const perClient = opts.quick ? 200 : 2000;
+  const roundCount = opts.quick ? opts.rounds : Math.max(opts.rounds, MIN_ROUNDS);
   const starters = [() => startRedis({ redisServer: opts.redisServer }), () => startShrike({ threads: opts.threads })];
   return withServers(starters, async (redis, shrike) => {
     const loads = [];
     for (const load of LOADS) {
       const rounds = [];
-      for (let r = 1; r <= opts.rounds; r++) {
+      for (let r = 1; r <= roundCount; r++) {
         const entry = { round: r };
         for (const [key, server] of [
           ['redis', redis],
@@ -102,7 +113,7 @@ export async function transactionsSection(ctx) {
         ]) {
           entry[key] = await runLoad(server, load, perClient);
           log(
-            `[transactions] round ${r}/${opts.rounds} ${load.id.padEnd(10)} ${key.padEnd(7)} ${Math.round(entry[key].tps).toLocaleString('en-US').padStart(8)} tx/s ${entry[key].cpuUsPerTx.toFixed(2).padStart(7)} µs cpu/tx`,
+            `[transactions] round ${r}/${roundCount} ${load.id.padEnd(10)} ${key.padEnd(7)} ${Math.round(entry[key].tps).toLocaleString('en-US').padStart(8)} tx/s ${entry[key].cpuUsPerTx.toFixed(2).padStart(7)} µs cpu/tx`,
           );
         }
         rounds.push(entry);
@@ -120,6 +131,6 @@ export async function transactionsSection(ctx) {
       rec.ratio = { cpuPerTx: round(ratio(rec.median.shrike.cpuUsPerTx, rec.median.redis.cpuUsPerTx), 4) };
       loads.push(rec);
     }
-    return { clients: CLIENTS, perClient, shrikeThreads: opts.threads ?? 'default', loads };
+    return { clients: CLIENTS, perClient, warmup: WARMUP, rounds: roundCount, shrikeThreads: opts.threads ?? 'default', loads };
   });
 }

@@ -61,10 +61,10 @@ const FLAG_MAY_BLOCK: u32 = 8;
 /// Batch flag: the batch is part of the EXEC this thread holds (`execBegin`): it runs under
 /// the held lock set and session (clock, effects, mail), whole (an EXEC's replies are never
 /// cut short).
-const FLAG_EXEC: u32 = 16;
+pub(crate) const FLAG_EXEC: u32 = 16;
 /// With FLAG_EXEC: the EXEC ends with this batch (its locks go and its effects are handed
 /// on as `execEnd` does), which saves the caller the call.
-const FLAG_EXEC_END: u32 = 32;
+pub(crate) const FLAG_EXEC_END: u32 = 32;
 /// Batch flag: the batch is a whole EXEC with no watched key and no TypeScript command: it
 /// takes the union lock set of its commands itself, runs whole under it, and releases it.
 const FLAG_UNIT: u32 = 64;

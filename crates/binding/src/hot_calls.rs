@@ -20,7 +20,7 @@ use napi::{sys, Error, JsError, JsValue, Result, Status};
 use napi_derive::napi;
 
 use crate::ring_calls::{ring_execute, ring_send, ring_turn};
-use crate::transaction::{exec_begin, watch_keys};
+use crate::transaction::{exec_begin, ring_exec_watched, watch_keys, WatchedExec};
 
 /// The JavaScript arguments of one call: exactly `N` expected.
 struct Args<const N: usize> {
@@ -243,6 +243,39 @@ unsafe extern "C" fn exec_begin_cb(
     })
 }
 
+/// `ringExecWatched(slot, gen, pre: Uint8Array, preStart, preEnd, buf: Uint8Array, cmds:
+/// Uint32Array, len, db, flags, watchBuf: Uint8Array, watch: Uint32Array, watchLen): number`
+unsafe extern "C" fn ring_exec_watched_cb(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    finish(env, || {
+        // SAFETY: the callback's own env and info.
+        let a = unsafe { Args::<13>::of(env, info)? };
+        // SAFETY: read only, alive while JavaScript waits in this call.
+        let (pre, buf, cmds, watch_buf, watch) = unsafe {
+            (
+                a.bytes(2)?,
+                a.bytes(5)?,
+                a.words(6)?,
+                a.bytes(10)?,
+                a.words(11)?,
+            )
+        };
+        let exec = WatchedExec {
+            buf,
+            cmds,
+            len: a.u32(7)?,
+            db: a.u32(8)?,
+            flags: a.u32(9)?,
+            watch_buf,
+            watch,
+            watch_len: a.u32(12)?,
+        };
+        ring_exec_watched(a.u32(0)?, a.u32(1)?, pre, a.u32(3)?, a.u32(4)?, &exec).map(Ret::U32)
+    })
+}
+
 /// `watchKeys(db, buf: Uint8Array, ranges: Uint32Array, n, marks: Uint32Array): void`
 unsafe extern "C" fn watch_keys_cb(
     env: sys::napi_env,
@@ -261,12 +294,13 @@ unsafe extern "C" fn watch_keys_cb(
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
 /// The hot calls by their JavaScript names.
-const CALLS: [(&CStr, Callback); 6] = [
+const CALLS: [(&CStr, Callback); 7] = [
     (c"ringTurn", ring_turn_cb),
     (c"ringExecute", ring_execute_cb),
     (c"ringSend", ring_send_cb),
     (c"ringSendExecute", ring_send_execute_cb),
     (c"execBegin", exec_begin_cb),
+    (c"ringExecWatched", ring_exec_watched_cb),
     (c"watchKeys", watch_keys_cb),
 ];
 

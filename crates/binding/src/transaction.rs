@@ -4,16 +4,20 @@
 //! (`FLAG_EXEC`, see `run_batch`) with the TypeScript commands of the queue in between;
 //! `execEnd`, called in a `finally`, releases it and hands on what the unit recorded. No
 //! other client's command can interleave: every other one needs one of the held locks, and
-//! this thread runs nothing else until `execEnd`.
+//! this thread runs nothing else until `execEnd`. A queue of core commands alone with keys
+//! watched does all of that in one call on the ring (`ring_exec_watched`).
 
 use std::cell::RefCell;
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use shrike_keyspace::{KeyState, Session, Tx, WatchMark};
+use shrike_keyspace::{KeyState, ReplySink, Session, Tx, WatchMark};
 use smallvec::SmallVec;
 
-use crate::batch::{after_unit, keyspace, now_ms, BIG_ARG_MARK};
+use crate::batch::{
+    after_unit, keyspace, now_ms, BIG_ARG_MARK, FLAG_EXEC, FLAG_EXEC_END, FLAG_RESP3,
+};
+use crate::ring_calls::{ring_execute, ring_send};
 
 /// The lock set and session of the EXEC running on this thread.
 pub(crate) struct Held {
@@ -70,6 +74,18 @@ pub(crate) fn exec_begin(
     watch: &[u32],
     watch_len: u32,
 ) -> Result<bool> {
+    begin(buf, cmds, len, watch_buf, watch, watch_len).map(|n| n.is_some())
+}
+
+/// `exec_begin`, returning how many commands the queue holds when the locks are held.
+fn begin(
+    buf: &[u8],
+    cmds: &[u32],
+    len: u32,
+    watch_buf: &[u8],
+    watch: &[u32],
+    watch_len: u32,
+) -> Result<Option<usize>> {
     let ks = keyspace()?;
     let cmds = cmds.get(..len as usize).ok_or_else(bad_exec)?;
     let watch = watch.get(..watch_len as usize).ok_or_else(bad_exec)?;
@@ -97,8 +113,9 @@ pub(crate) fn exec_begin(
         .iter()
         .all(|&(db, key, mark)| ks.watch_intact(&mut tx, db, key, mark, now))
     {
-        return Ok(false);
+        return Ok(None);
     }
+    let count = spans.len();
     HELD.with(|h| {
         let mut h = h.borrow_mut();
         if h.is_some() {
@@ -112,8 +129,76 @@ pub(crate) fn exec_begin(
                 ..Session::default()
             },
         });
-        Ok(true)
+        Ok(Some(count))
     })
+}
+
+/// Bit set in `ring_exec_watched`'s result when a watched key had changed: EXEC answered
+/// the null array and ran nothing.
+const RESULT_WATCH_FAILED: u32 = 1 << 30;
+
+/// A client's queue and watches for `ring_exec_watched`: the batch layout over `buf`, and
+/// the watched keys as `exec_begin` takes them.
+pub(crate) struct WatchedExec<'a> {
+    pub buf: &'a [u8],
+    pub cmds: &'a [u32],
+    pub len: u32,
+    pub db: u32,
+    pub flags: u32,
+    pub watch_buf: &'a [u8],
+    pub watch: &'a [u32],
+    pub watch_len: u32,
+}
+
+/// EXEC of a queue of core commands alone, with keys watched, on the ring in one call (it
+/// was `execBegin` and then a batch): queue `pre[pre_start..pre_end]` (replies written in
+/// JavaScript before EXEC's), take the locks and check the watches, then queue either the
+/// null array, or the `*N` header and the queue's replies, run under those locks and
+/// released after (`FLAG_EXEC_END`). Returns the batch's result, or RESULT_WATCH_FAILED.
+/// Called from JavaScript as `ringExecWatched` (hot_calls.rs).
+pub(crate) fn ring_exec_watched(
+    slot: u32,
+    gen: u32,
+    pre: &[u8],
+    pre_start: u32,
+    pre_end: u32,
+    exec: &WatchedExec<'_>,
+) -> Result<u32> {
+    let over = ring_send(slot, gen, pre, pre_start, pre_end)?;
+    let begun = begin(
+        exec.buf,
+        exec.cmds,
+        exec.len,
+        exec.watch_buf,
+        exec.watch,
+        exec.watch_len,
+    )?;
+    let resp3 = exec.flags & FLAG_RESP3 != 0;
+    let Some(count) = begun else {
+        let mut null = ReplySink::resp(Vec::with_capacity(8), resp3);
+        null.null_array();
+        let over = over | send_sink(slot, gen, &null)?;
+        return Ok(over | RESULT_WATCH_FAILED);
+    };
+    let mut head = ReplySink::resp(Vec::with_capacity(16), resp3);
+    head.array(count);
+    let ran = send_sink(slot, gen, &head).and_then(|o| {
+        let flags = exec.flags | FLAG_EXEC | FLAG_EXEC_END;
+        let ran = ring_execute(slot, gen, exec.buf, exec.cmds, exec.len, exec.db, flags)?;
+        Ok(ran | o)
+    });
+    // The batch releases the locks as it ends; a call that failed before it did must not
+    // leave them held (every other worker would wait on them).
+    if ran.is_err() {
+        exec_end();
+    }
+    Ok(over | ran?)
+}
+
+/// Queue what `sink` holds for a client.
+fn send_sink(slot: u32, gen: u32, sink: &ReplySink) -> Result<u32> {
+    let bytes = sink.as_bytes();
+    ring_send(slot, gen, bytes, 0, bytes.len() as u32)
 }
 
 /// The commands of a batch (`cmds` over `buf`, the batch layout): every command's arguments

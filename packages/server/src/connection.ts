@@ -13,7 +13,7 @@ import { execAborted, flagTransaction, type MultiQueue, queueInMulti, type Watch
 import type { Command } from './commands/types';
 import { NOAUTH, REPLICA_KEYSPACE, unknownCommand, unknownSubcommand, wrongArity } from './errors';
 import { isHttpCommand, warnCrossProtocol } from './security';
-import { BIG_ARG_MARK, NetTransport, OUTPUT_OVER, type Transport, type TransportEvents } from './transport';
+import { BIG_ARG_MARK, NetTransport, OUTPUT_OVER, type Transport, type TransportEvents, WATCH_FAILED } from './transport';
 import type { WorkerServer } from './worker';
 
 /** Redis's is_read_command || is_write_command || is_may_replicate_command. */
@@ -752,6 +752,16 @@ export class Connection implements TransportEvents {
     this.batchLen = i;
   }
 
+  /** The batch flags this client's state sets (protocol, CLIENT NO-TOUCH, REPLY, TRACKING). */
+  private coreFlags(): number {
+    return (
+      (this.noTouch ? FLAG_NO_TOUCH : 0) |
+      (this.w.proto === 3 ? FLAG_RESP3 : 0) |
+      (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
+      (this.tracking ? this.trackFlag : 0)
+    );
+  }
+
   /**
    * Send the pending core batch to Rust in one call; the core writes the replies straight to
    * the client, after the replies written here before them. If the client's output passed
@@ -761,14 +771,7 @@ export class Connection implements TransportEvents {
     if (this.batchLen === 0 || this.batchSrc === undefined) return;
     // Nothing blocks inside EXEC (Redis's CLIENT_DENY_BLOCKING): it answers as a timeout would.
     const mayBlock = this.batchBlocks && this.multi < 0 && !this.inExec && extraFlags === 0;
-    const flags =
-      (this.noTouch ? FLAG_NO_TOUCH : 0) |
-      (this.w.proto === 3 ? FLAG_RESP3 : 0) |
-      (this.replyMode !== ReplyMode.On ? FLAG_DISCARD : 0) |
-      (this.tracking ? this.trackFlag : 0) |
-      (mayBlock ? FLAG_MAY_BLOCK : 0) |
-      (this.inExec ? FLAG_EXEC : 0) |
-      extraFlags;
+    const flags = this.coreFlags() | (mayBlock ? FLAG_MAY_BLOCK : 0) | (this.inExec ? FLAG_EXEC : 0) | extraFlags;
     const count = this.batchCount;
     // Whole arrays and a length cross, not subarrays: no typed-array object per call. The
     // replies written here go first, in the same call (what writeOut would send).
@@ -856,6 +859,39 @@ export class Connection implements TransportEvents {
     } finally {
       this.batch = own;
     }
+  }
+
+  /**
+   * Run a whole EXEC queue of core commands with keys watched (`watch[..watchLen]` over
+   * `watchBuf`) in one call to the transport, which takes the locks, checks the watches and
+   * answers the array or the null array itself (Transport.execWatched). False, having done
+   * nothing, where that call is not to be had: Node sockets; a monitor, which must see the
+   * commands only if they run; CLIENT REPLY OFF/SKIP, whose replies are dropped here.
+   */
+  execWatched(
+    src: Buffer,
+    batch: Uint32Array,
+    len: number,
+    count: number,
+    last: string,
+    watchBuf: Buffer,
+    watch: Uint32Array,
+    watchLen: number,
+  ): boolean {
+    const t = this.transport;
+    if (t.execWatched === undefined || this.server.monitoring || this.replyMode !== ReplyMode.On) return false;
+    this.flushBatch();
+    const w = this.w;
+    const r = t.execWatched(src, batch, len, this.db, this.coreFlags(), w.slab, w.pending, w.end, watchBuf, watch, watchLen);
+    w.taken();
+    this.server.stats.restartClock();
+    if ((r & WATCH_FAILED) === 0) {
+      this.server.commandsProcessed += count;
+      this.lastCommand = last;
+    }
+    if ((r & OUTPUT_OVER) !== 0) this.held = true;
+    this.checkOutputLimit();
+    return true;
   }
 
   /** Show a command EXEC runs in one batch to the monitors (runBatchInExec). */

@@ -30,6 +30,26 @@ export interface HotCalls {
   ): number;
   /** EXEC: lock what the queue and the watched keys touch and check the watches (transaction.rs). */
   execBegin(buf: Uint8Array, cmds: Uint32Array, len: number, watchBuf: Uint8Array, watch: Uint32Array, watchLen: number): boolean;
+  /**
+   * EXEC of core commands alone with keys watched, on the ring in one call (transaction.rs
+   * `ring_exec_watched`): `pre`, then the null array or the replies; ran | OUTPUT_OVER, or
+   * WATCH_FAILED.
+   */
+  ringExecWatched(
+    slot: number,
+    gen: number,
+    pre: Uint8Array,
+    preStart: number,
+    preEnd: number,
+    buf: Uint8Array,
+    cmds: Uint32Array,
+    len: number,
+    db: number,
+    flags: number,
+    watchBuf: Uint8Array,
+    watch: Uint32Array,
+    watchLen: number,
+  ): number;
   /** WATCH: each key's version and state into `marks`, three words per key (transaction.rs). */
   watchKeys(db: number, buf: Uint8Array, ranges: Uint32Array, n: number, marks: Uint32Array): void;
 }

@@ -13,6 +13,8 @@ import type { Addon } from './core';
 
 /** Bit set in `runCore`'s result (and the ring's) when the client's output passed the high-water mark. */
 export const OUTPUT_OVER = 0x80000000;
+/** Bit set in `execWatched`'s result when a watched key had changed (EXEC answered the null array). */
+export const WATCH_FAILED = 0x40000000;
 /** Pending output above which a client's input waits (as the ring's OUTPUT_HIGH_WATER). */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 
@@ -55,6 +57,27 @@ export interface Transport {
     pre?: Buffer,
     preStart?: number,
     preEnd?: number,
+  ): number;
+  /**
+   * EXEC of a queue of core commands alone with keys watched (`watch[..watchLen]` over
+   * `watchBuf`, as `execBegin` takes them), where the transport does it in one call (the
+   * ring): `pre[preStart, preEnd)` is queued first, then the locks are taken and the
+   * watches checked, and either the null array is queued (the result has WATCH_FAILED) or
+   * the `*N` header and the batch's replies, as `runCore` of the batch under those locks
+   * (`flags` without FLAG_EXEC; the call adds it) would. Absent on Node sockets.
+   */
+  execWatched?(
+    src: Buffer,
+    batch: Uint32Array,
+    len: number,
+    db: number,
+    flags: number,
+    pre: Buffer,
+    preStart: number,
+    preEnd: number,
+    watchBuf: Buffer,
+    watch: Uint32Array,
+    watchLen: number,
   ): number;
   /** `[omem, oll, allocated]`: output bytes pending, buffers holding them, bytes allocated. */
   outputUse(): number[];

@@ -81,6 +81,23 @@ export class UringTransport implements Transport {
       : a.ringSendExecute(this.slot, this.gen, pre, preStart, preEnd, src, batch, len, db, flags);
   }
 
+  execWatched(
+    src: Buffer,
+    batch: Uint32Array,
+    len: number,
+    db: number,
+    flags: number,
+    pre: Buffer,
+    preStart: number,
+    preEnd: number,
+    watchBuf: Buffer,
+    watch: Uint32Array,
+    watchLen: number,
+  ): number {
+    const a = this.loop.addon;
+    return a.ringExecWatched(this.slot, this.gen, pre, preStart, preEnd, src, batch, len, db, flags, watchBuf, watch, watchLen);
+  }
+
   outputUse(): number[] {
     return this.loop.addon.ringOutputUse(this.slot, this.gen);
   }

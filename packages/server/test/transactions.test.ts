@@ -6,7 +6,7 @@
  * Reply shapes against redis-server are in diff/transactions.txt.
  */
 import Redis from 'ioredis';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cmd, RawClient, type Running, startShrike, startUnderTest } from './harness';
 
 let server: Running | undefined;
@@ -346,4 +346,52 @@ t.test('a client blocked on another worker is served after the EXEC that pushed,
   );
   t.same(await popped, ['tx:bl', 'b'], 'served once EXEC is done, with the last value pushed at the head');
   t.equal(await b.llen('tx:bl'), 1);
+});
+
+/** Replies of a WATCH-ed EXEC sent in one write, byte for byte, over `port`, in `proto`. */
+async function watchedExecBytes(t: Test, port: number, proto: 2 | 3, other: Redis): Promise<void> {
+  const raw = await RawClient.open(port);
+  try {
+    if (proto === 3) {
+      raw.send('HELLO 3\r\nPING\r\n');
+      let got = '';
+      for (let i = 0; i < 50 && !got.endsWith('+PONG\r\n'); i++) got += (await raw.read(1, 200)).toString('latin1');
+      t.match(got, /proto/, 'HELLO 3');
+    }
+    const k = `tx:raw:${proto}`;
+    await other.set(k, 'a');
+    t.equal(await raw.call(`WATCH ${k}\r\n`, 5), '+OK\r\n');
+    await other.set(k, 'b');
+    const nullArray = proto === 3 ? '_\r\n' : '*-1\r\n';
+    const failed = `+OK\r\n+QUEUED\r\n+QUEUED\r\n${nullArray}`;
+    t.equal(await raw.call(`MULTI\r\nSET ${k} c\r\nGET ${k}\r\nEXEC\r\n`, failed.length), failed, 'a write after WATCH: the null array');
+    t.equal(await other.get(k), 'b', 'nothing of the transaction ran');
+    const ran = '+OK\r\n$1\r\nb\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\nd\r\n';
+    t.equal(
+      await raw.call(`WATCH ${k}\r\nGET ${k}\r\nMULTI\r\nSET ${k} d\r\nGET ${k}\r\nEXEC\r\n`, ran.length),
+      ran,
+      'untouched: the replies',
+    );
+    // EXEC forgot the watch: a write now fails nothing.
+    await other.set(k, 'e');
+    t.equal(await raw.call(`MULTI\r\nGET ${k}\r\nEXEC\r\n`, 23), '+OK\r\n+QUEUED\r\n*1\r\n$1\r\ne\r\n', 'EXEC unwatched');
+  } finally {
+    raw.close();
+  }
+}
+
+t.test('a watched EXEC sent in one write answers as Redis, RESP2 and RESP3, on both transports', async (t) => {
+  if (server === undefined) throw new Error('server not started');
+  const other = client();
+  await watchedExecBytes(t, server.port, 2, other);
+  await watchedExecBytes(t, server.port, 3, other);
+  const s = await startShrike(['--threads', '1', '--io-uring', 'no']);
+  const n = new Redis({ host: '127.0.0.1', port: s.port, maxRetriesPerRequest: 1 });
+  try {
+    await watchedExecBytes(t, s.port, 2, n);
+    await watchedExecBytes(t, s.port, 3, n);
+  } finally {
+    n.disconnect();
+    await s.stop();
+  }
 });

@@ -8,7 +8,9 @@
  * connection's usual batch path, under the held locks, with the TypeScript commands of the
  * queue in between, in queue order; the last batch (FLAG_EXEC_END) or `execEnd` releases
  * the locks. A queue of core commands with nothing watched, the usual case, is one batch
- * (FLAG_UNIT) that the core locks, runs and releases in one call. The few TypeScript
+ * (FLAG_UNIT) that the core locks, runs and releases in one call; with keys watched, on
+ * the ring, one call too (`Connection.execWatched`), which checks them under those locks
+ * and answers the null array itself when one changed. The few TypeScript
  * commands that wait on other workers (INFO, CONFIG SET, CLIENT LIST...) cannot wait while
  * locks are held: they run first, before the locks are taken, and their replies take their
  * place in EXEC's array.
@@ -510,6 +512,17 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
     c.runBatchInExec(src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_UNIT);
     return;
   }
+  // Core commands alone with keys watched: one call to the ring takes the locks, checks
+  // the watches, runs and releases (where the transport has no such call, as below).
+  const last = (q.cmds[count - 1] as Command | undefined)?.name ?? 'exec';
+  if (
+    ws !== undefined &&
+    q.tsCount === 0 &&
+    count > 0 &&
+    c.execWatched(src, q.layout, q.layoutLen, count, last, ws.buf, ws.words, ws.count * WATCH_WORDS)
+  ) {
+    return;
+  }
   const addon = c.server.addon;
   const batch = q.tsCount === 0 ? q.layout : q.coreBatch();
   const len = q.tsCount === 0 ? q.layoutLen : batch.length;
@@ -530,7 +543,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
     const whole = q.tsCount === 0 && count > 0;
     if (whole) {
       if (c.server.monitoring) feedAll(c, q);
-      c.runBatchInExec(src, q.layout, q.layoutLen, count, (q.cmds[count - 1] as Command).name, FLAG_EXEC_END);
+      c.runBatchInExec(src, q.layout, q.layoutLen, count, last, FLAG_EXEC_END);
       ended = true;
     }
     let at = 0;
