@@ -749,6 +749,25 @@ impl Entry {
         }
     }
 
+    /// Replace the value with a copy of `val` in a buffer of its own (a value of SPLICE_MIN
+    /// bytes or more, which replies then send by reference), keeping key, TTL and access
+    /// clock as `set_str` does. A raw value of the same length that no queued reply holds
+    /// is overwritten in place, as `set_str` does an inline one: no allocation.
+    pub(crate) fn set_big(&mut self, val: &[u8]) {
+        if let Some((p, TAG_RAW)) = self.payload() {
+            // SAFETY: the tag says the payload is a live `RawStr`, aligned; `&mut self`
+            // makes the borrow exclusive.
+            let raw = unsafe { &mut *p.cast::<RawStr>() };
+            if let Some(buf) = Arc::get_mut(raw).filter(|b| b.len() == val.len()) {
+                buf.copy_from_slice(val);
+                let meta = (self.meta() & !ENC_MASK) | ((StrEnc::Raw as u32) << ENC_SHIFT);
+                self.set_meta(meta);
+                return;
+            }
+        }
+        self.set_raw(val.to_vec());
+    }
+
     /// Replace the value with `val`'s own buffer (see `new_raw`), keeping key, TTL and access
     /// clock as `set_str` does.
     pub(crate) fn set_raw(&mut self, val: Vec<u8>) {
@@ -1235,6 +1254,32 @@ mod tests {
         assert!(Entry::new_str(b"k", b"v", StrEnc::Embstr, 0)
             .shared_str()
             .is_none());
+    }
+
+    #[test]
+    fn a_big_overwrite_reuses_the_buffer_only_when_no_reply_holds_it() {
+        let mut e = Entry::new_raw(b"k", vec![b'a'; 100], 0);
+        e.set_expire_at(Some(5));
+        let buf = e.shared_str().unwrap().as_ptr();
+        // Same length, held by nobody: written in place, TTL kept.
+        e.set_big(&[b'b'; 100]);
+        assert_eq!(e.str_value(), Some(&[b'b'; 100][..]));
+        assert_eq!(e.shared_str().unwrap().as_ptr(), buf);
+        assert_eq!(e.expire_at(), Some(5));
+        // Held by a queued reply: a new buffer, and the reply keeps what it read.
+        let held = e.shared_str().cloned().unwrap();
+        e.set_big(&[b'c'; 100]);
+        assert_eq!(e.str_value(), Some(&[b'c'; 100][..]));
+        assert_eq!(&held[..], &[b'b'; 100][..]);
+        assert_ne!(e.shared_str().unwrap().as_ptr(), held.as_ptr());
+        // Another length, or an inline value before: a buffer of its own.
+        e.set_big(&[b'd'; 150]);
+        assert_eq!(e.str_value(), Some(&[b'd'; 150][..]));
+        let mut i = Entry::new_str(b"k", b"small", StrEnc::Embstr, 0);
+        i.set_big(&[b'e'; 100]);
+        assert_eq!(i.str_value(), Some(&[b'e'; 100][..]));
+        assert!(i.shared_str().is_some());
+        assert_eq!(i.str_enc(), StrEnc::Raw);
     }
 
     #[test]

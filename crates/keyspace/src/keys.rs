@@ -16,6 +16,7 @@
 use crate::db::{lfu_initial, lfu_touch, lru_clock, Entry, Kind, Lookup, StrEnc, Upserted};
 use crate::error::KsError;
 use crate::notify::{self, Effects, Event, KeyEvent};
+use crate::reply::SPLICE_MIN;
 use crate::segment::{SegmentCell, Tx};
 use crate::types::Typed;
 use crate::Keyspace;
@@ -289,6 +290,7 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                     touch_entry(e, lfu, now, rand01);
                 }
                 match val {
+                    NewStr::Copy(val, _) if val.len() >= SPLICE_MIN => e.set_big(val),
                     NewStr::Copy(val, enc) => e.set_str(val, enc),
                     NewStr::Adopt(val) => e.set_raw(val),
                 }
@@ -299,6 +301,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                     expired(self.ks, cell, self.fx, self.db, key);
                 }
                 let e = match val {
+                    NewStr::Copy(val, _) if val.len() >= SPLICE_MIN => {
+                        Entry::new_raw(key, val.to_vec(), access)
+                    }
                     NewStr::Copy(val, enc) => Entry::new_str(key, val, enc, access),
                     NewStr::Adopt(val) => Entry::new_raw(key, val, access),
                 };
@@ -500,7 +505,8 @@ pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: u
 }
 
 /// A string value on its way into the db: bytes to copy (with their encoding), or a buffer
-/// to keep as the raw value.
+/// to keep as the raw value. Bytes of SPLICE_MIN or more are copied into a buffer of their
+/// own too, so that GET sends them by reference, not by another copy.
 enum NewStr<'v> {
     Copy(&'v [u8], StrEnc),
     Adopt(Vec<u8>),

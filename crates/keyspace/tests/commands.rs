@@ -406,3 +406,41 @@ fn pfmerge_with_no_sources_locks_its_destination() {
     assert_eq!(c.cmd("pfmerge h"), ok());
     assert_eq!(c.cmd("pfcount h"), int(1));
 }
+
+#[test]
+fn a_value_of_splice_size_set_as_an_argument_is_sent_by_reference() {
+    use shrike_keyspace::reply::SPLICE_MIN;
+    let ks = keyspace();
+    let mut sess = Session {
+        now_ms: T0,
+        ..Session::default()
+    };
+    let big = vec![b'a'; SPLICE_MIN];
+    let other = vec![b'b'; SPLICE_MIN];
+    let run = |sess: &mut Session, argv: &[&[u8]], out: &mut ReplySink| {
+        ks.run(sess, op_of(argv).unwrap(), argv, out);
+    };
+    let mut out = ReplySink::resp_spliced(Vec::new(), false, Vec::new());
+    run(&mut sess, &[b"set", b"k", &big], &mut out);
+    run(&mut sess, &[b"get", b"k"], &mut out);
+    // The same length again, while the GET's reply still holds the value: the reply keeps it.
+    run(&mut sess, &[b"set", b"k", &other], &mut out);
+    run(&mut sess, &[b"get", b"k"], &mut out);
+    let (bytes, refs) = out.into_parts();
+    assert_eq!(refs.len(), 2, "both GETs reference their value");
+    assert_eq!(&refs[0].1[..], &big[..]);
+    assert_eq!(&refs[1].1[..], &other[..]);
+    assert!(
+        bytes.len() < 64,
+        "no value was copied ({} bytes)",
+        bytes.len()
+    );
+    // One byte under: copied as before.
+    let small = vec![b'c'; SPLICE_MIN - 1];
+    let mut out = ReplySink::resp_spliced(Vec::new(), false, Vec::new());
+    run(&mut sess, &[b"set", b"s", &small], &mut out);
+    run(&mut sess, &[b"get", b"s"], &mut out);
+    let (bytes, refs) = out.into_parts();
+    assert!(refs.is_empty());
+    assert!(bytes.len() > SPLICE_MIN);
+}

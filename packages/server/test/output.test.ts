@@ -340,3 +340,37 @@ t.test('a GET of a big value queues the value, not a copy, and sends what it rea
     t.ok(all.equals(Buffer.concat(Array(12).fill(reply))), `io-uring ${mode}: all twelve arrive whole`);
   }
 });
+
+t.test(
+  'a 16-32 KiB value SET as an ordinary argument (kept in a buffer of its own, sent by reference: crates/keyspace tests/commands.rs): an overwrite never reaches a queued GET',
+  async (t) => {
+    for (const mode of ['yes', 'no']) {
+      const s = await startShrike(['--threads', '1', '--io-uring', mode]);
+      t.teardown(() => s.stop());
+      const admin = await RawClient.open(s.port);
+      t.teardown(() => admin.close());
+      const size = 20 * 1024;
+      const a = Buffer.alloc(size, 'a');
+      const b = Buffer.alloc(size, 'b');
+      t.equal(await admin.call(cmd('SET', 'mid', a), 5), '+OK\r\n');
+      const slow = await RawClient.open(s.port);
+      t.teardown(() => slow.close());
+      slow.socket.pause();
+      // Same-length overwrites, its own and another client's, while its GETs are still queued.
+      slow.send(Buffer.concat([cmd('GET', 'mid'), cmd('SET', 'mid', b), cmd('GET', 'mid')]));
+      await sleep(200);
+      t.equal(await admin.call(cmd('SET', 'mid', a), 5), '+OK\r\n');
+      const want = Buffer.concat([Buffer.from(`$${size}\r\n`), a, Buffer.from(`\r\n+OK\r\n$${size}\r\n`), b, Buffer.from('\r\n')]);
+      slow.socket.resume();
+      let got = Buffer.alloc(0);
+      while (got.length < want.length) {
+        const more = await slow.read(1, 5000);
+        if (more.length === 0) break;
+        got = Buffer.concat([got, more]);
+      }
+      t.ok(got.equals(want), `io-uring ${mode}: each GET sent the value as it read it`);
+      t.equal((await admin.call(cmd('STRLEN', 'mid'), 8)).trim(), `:${size}`);
+      t.equal((await admin.call(cmd('OBJECT', 'ENCODING', 'mid'), 9)).trim(), '$3\r\nraw');
+    }
+  },
+);
