@@ -239,7 +239,8 @@ unsafe extern "C" fn exec_begin_cb(
         // SAFETY: read only, alive while JavaScript waits in this call.
         let (buf, cmds, watch_buf, watch) =
             unsafe { (a.bytes(0)?, a.words(1)?, a.bytes(3)?, a.words(4)?) };
-        exec_begin(buf, cmds, a.u32(2)?, watch_buf, watch, a.u32(5)?).map(Ret::Bool)
+        exec_begin(buf, cmds, a.u32(2)?, watch_buf, watch, a.u32(5)?)
+            .map(|held| Ret::Bool(held.is_some()))
     })
 }
 

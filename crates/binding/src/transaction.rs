@@ -62,23 +62,12 @@ pub(crate) fn watch_keys(
 }
 
 /// EXEC: lock what the queued core commands (`cmds[..len]` over `buf`, the batch layout)
-/// and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db, start,
-/// end, version low, high, state) touch, and check the watches under those locks. True: the locks
-/// are held until `execEnd` and the queue may run. False: a watched key changed, nothing is
-/// held, and EXEC answers a null array. Called from JavaScript as `execBegin` (hot_calls.rs).
+/// and the watched keys (`watch[..watch_len]`, six words per key over `watch_buf`: db,
+/// start, end, version low, high, state) touch, and check the watches under those locks.
+/// Some(number of queued commands): the locks are held until `execEnd` and the queue may
+/// run. None: a watched key changed, nothing is held, and EXEC answers a null array.
+/// Called from JavaScript as `execBegin` (hot_calls.rs), and by `ring_exec_watched`.
 pub(crate) fn exec_begin(
-    buf: &[u8],
-    cmds: &[u32],
-    len: u32,
-    watch_buf: &[u8],
-    watch: &[u32],
-    watch_len: u32,
-) -> Result<bool> {
-    begin(buf, cmds, len, watch_buf, watch, watch_len).map(|n| n.is_some())
-}
-
-/// `exec_begin`, returning how many commands the queue holds when the locks are held.
-fn begin(
     buf: &[u8],
     cmds: &[u32],
     len: u32,
@@ -165,7 +154,7 @@ pub(crate) fn ring_exec_watched(
     exec: &WatchedExec<'_>,
 ) -> Result<u32> {
     let over = ring_send(slot, gen, pre, pre_start, pre_end)?;
-    let begun = begin(
+    let begun = exec_begin(
         exec.buf,
         exec.cmds,
         exec.len,
