@@ -290,7 +290,9 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                     touch_entry(e, lfu, now, rand01);
                 }
                 match val {
-                    NewStr::Copy(val, _) if val.len() >= SPLICE_MIN => e.set_big(val),
+                    NewStr::Copy(val, _) if val.len() >= SPLICE_MIN && e.shared_str().is_some() => {
+                        e.set_big(val)
+                    }
                     NewStr::Copy(val, enc) => e.set_str(val, enc),
                     NewStr::Adopt(val) => e.set_raw(val),
                 }
@@ -301,9 +303,6 @@ impl<'t, 'ks> Keys<'t, 'ks> {
                     expired(self.ks, cell, self.fx, self.db, key);
                 }
                 let e = match val {
-                    NewStr::Copy(val, _) if val.len() >= SPLICE_MIN => {
-                        Entry::new_raw(key, val.to_vec(), access)
-                    }
                     NewStr::Copy(val, enc) => Entry::new_str(key, val, enc, access),
                     NewStr::Adopt(val) => Entry::new_raw(key, val, access),
                 };
@@ -505,8 +504,9 @@ pub(crate) fn expired(ks: &Keyspace, cell: &SegmentCell, fx: &mut Effects, db: u
 }
 
 /// A string value on its way into the db: bytes to copy (with their encoding), or a buffer
-/// to keep as the raw value. Bytes of SPLICE_MIN or more are copied into a buffer of their
-/// own too, so that GET sends them by reference, not by another copy.
+/// to keep as the raw value. Bytes of SPLICE_MIN or more over a raw value (one a GET gave a
+/// buffer of its own, see `cmd/string.rs` `bulk_value`) go into that buffer, so that GETs
+/// keep sending it by reference.
 enum NewStr<'v> {
     Copy(&'v [u8], StrEnc),
     Adopt(Vec<u8>),

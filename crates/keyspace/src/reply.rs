@@ -365,10 +365,15 @@ impl ReplySink {
         }
     }
 
+    /// Whether `bulk_shared` sends a value of SPLICE_MIN bytes or more by reference.
+    pub fn splices(&self) -> bool {
+        self.splicing && self.mode != Mode::Values
+    }
+
     /// A bulk string held by the keyspace: by reference when this sink splices and the
     /// value is big (the socket then sends it from where it is stored), else copied.
     pub fn bulk_shared(&mut self, v: &RawStr) {
-        if !self.splicing || self.mode == Mode::Values || v.len() < SPLICE_MIN {
+        if !self.splices() || v.len() < SPLICE_MIN {
             self.bulk(v);
             return;
         }

@@ -407,8 +407,10 @@ fn pfmerge_with_no_sources_locks_its_destination() {
     assert_eq!(c.cmd("pfcount h"), int(1));
 }
 
+/// A value of SPLICE_MIN bytes or more gets a buffer of its own at its first GET into a
+/// splicing sink, and is sent by reference from then on, through overwrites too.
 #[test]
-fn a_value_of_splice_size_set_as_an_argument_is_sent_by_reference() {
+fn a_value_of_splice_size_is_sent_by_reference_once_read() {
     use shrike_keyspace::reply::SPLICE_MIN;
     let ks = keyspace();
     let mut sess = Session {
@@ -426,6 +428,10 @@ fn a_value_of_splice_size_set_as_an_argument_is_sent_by_reference() {
     // The same length again, while the GET's reply still holds the value: the reply keeps it.
     run(&mut sess, &[b"set", b"k", &other], &mut out);
     run(&mut sess, &[b"get", b"k"], &mut out);
+    // A copying sink (MULTI's capture, a Node socket) copies, and leaves the value as it is.
+    let mut copy = ReplySink::resp(Vec::new(), false);
+    run(&mut sess, &[b"get", b"k"], &mut copy);
+    assert!(copy.as_bytes().ends_with(&[&other[..], b"\r\n"].concat()));
     let (bytes, refs) = out.into_parts();
     assert_eq!(refs.len(), 2, "both GETs reference their value");
     assert_eq!(&refs[0].1[..], &big[..]);

@@ -342,7 +342,7 @@ t.test('a GET of a big value queues the value, not a copy, and sends what it rea
 });
 
 t.test(
-  'a 16-32 KiB value SET as an ordinary argument (kept in a buffer of its own, sent by reference: crates/keyspace tests/commands.rs): an overwrite never reaches a queued GET',
+  'a 16-32 KiB value SET as an ordinary argument (given a buffer of its own by its first GET, then sent by reference: crates/keyspace tests/commands.rs): an overwrite never reaches a queued GET',
   async (t) => {
     for (const mode of ['yes', 'no']) {
       const s = await startShrike(['--threads', '1', '--io-uring', mode]);

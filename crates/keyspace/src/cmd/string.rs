@@ -8,6 +8,7 @@ use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};
 use crate::number::{self, arg_i64, IntBuf};
+use crate::reply::SPLICE_MIN;
 
 const SET: Event = Event::new(STRING, "set");
 const APPEND: Event = Event::new(STRING, "append");
@@ -131,15 +132,27 @@ fn get_generic(
 ) -> Result<(), KsError> {
     match keys.read(key) {
         None => out.null(),
-        Some(e) if !bulk_value(out, e) => return Err(KsError::WrongType),
-        Some(_) => {}
+        Some(e) => {
+            if !bulk_value(out, e) {
+                return Err(KsError::WrongType);
+            }
+        }
     }
     Ok(())
 }
 
 /// Reply with `e`'s string value (a big raw one goes to the client's queue by reference,
-/// not copied); false, writing nothing, when `e` holds another type.
-fn bulk_value(out: &mut crate::ReplySink, e: &Entry) -> bool {
+/// not copied); false, writing nothing, when `e` holds another type. A big inline value read
+/// by a client whose replies go by reference gets a buffer of its own first: the one copy
+/// this reply would have made, and later GETs send that buffer. A value only ever written
+/// stays inline, where an overwrite is cheapest.
+fn bulk_value(out: &mut crate::ReplySink, e: &mut Entry) -> bool {
+    if out.splices()
+        && e.shared_str().is_none()
+        && e.str_value().is_some_and(|v| v.len() >= SPLICE_MIN)
+    {
+        e.str_raw_mut();
+    }
     match (e.shared_str(), e.str_value()) {
         (Some(v), _) => out.bulk_shared(v),
         (None, Some(v)) => out.bulk(v),
