@@ -25,7 +25,7 @@ use parking_lot::Mutex;
 use smallvec::SmallVec;
 
 use crate::cmd::Ctx;
-use crate::db::Kind;
+use crate::entry::Kind;
 use crate::error::KsError;
 use crate::keys::{Keys, LookupFlags};
 use crate::mailbox::{kind, Mail};

@@ -13,7 +13,9 @@
 //! change emptied. Keys that appear (`new`, and "ready" for blocked clients) and keys that
 //! expire are recorded where that happens, here too. Nothing else in the crate writes a key.
 
-use crate::db::{lfu_initial, lfu_touch, lru_clock, Entry, Kind, Lookup, StrEnc, Upserted};
+use crate::db::{Lookup, Upserted};
+
+use crate::entry::{lfu_initial, lfu_touch, lru_clock, Entry, Kind, StrEnc};
 use crate::error::KsError;
 use crate::notify::{self, Effects, Event, KeyEvent};
 use crate::reply::SPLICE_MIN;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::OnceLock;
 
-use crate::db::Entry;
+use crate::entry::Entry;
 
 /// Values with more elements than this are freed in the background (Redis's
 /// `LAZYFREE_THRESHOLD`, in elements rather than allocations).
@@ -73,7 +73,7 @@ pub(crate) fn drop_entry(e: Entry) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Obj;
+    use crate::entry::Obj;
     use crate::types::list::List;
 
     #[test]

@@ -9,8 +9,9 @@
 //! - `slot.rs`: CRC16 hash slots with `{hash tags}`; a key's slot picks its segment.
 //! - `segment.rs`: segments (one lock each, every db's keys of their slots) and `Tx`, the lock
 //!   set of a command, taken in ascending order.
-//! - `db.rs`: one db's table in one segment, and the 8-byte `Entry` (a pointer to one
-//!   allocation holding LRU/LFU clock, TTL if any, key and value).
+//! - `db.rs`: one db's table in one segment and its expiry index.
+//! - `entry.rs`: the 8-byte `Entry` a table slot holds (a pointer to one allocation holding
+//!   LRU/LFU clock, TTL if any, key and value) and the value kinds.
 //! - `keys.rs`: `Keys`, the db as a command sees it: Redis's `lookupKey*`/`setKey`/`dbDelete`.
 //! - `expiry.rs`: the per-segment-per-db index of volatile keys by time.
 //! - `cmd/`: the op table (the only dispatch), the generated command spec (`spec.rs`), key
@@ -30,6 +31,7 @@ pub mod blocking;
 mod cmd;
 mod db;
 pub mod encoding;
+mod entry;
 pub mod error;
 mod expiry;
 mod geo;
@@ -69,8 +71,8 @@ pub mod command_spec {
 }
 use cmd::{Ctx, Lock, OPS};
 use db::{Db, KeyHasher};
-pub use db::{Kind, RawStr};
 pub use encoding::Limits;
+pub use entry::{Kind, RawStr};
 pub use error::KsError;
 use keyloc::KeyMemo;
 pub use notify::Effects;

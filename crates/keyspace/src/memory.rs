@@ -8,7 +8,7 @@
 
 use std::mem::size_of;
 
-use crate::db::{Entry, Kind};
+use crate::entry::{Entry, Kind};
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
 /// What MEMORY USAGE samples when the client gives no SAMPLES (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).

@@ -36,7 +36,7 @@
 //! The fixture `fixtures/replies.txt` at the repository root pins the RESP bytes of every kind
 //! in both protocols; `@shrike/resp3`'s ReplyWriter is checked against the same file.
 
-use crate::db::RawStr;
+use crate::entry::RawStr;
 use crate::error::KsError;
 use crate::number::{DoubleBuf, HumanBuf, IntBuf};
 

@@ -6,7 +6,8 @@
 //! (`Tx::visit`), which is all Redis promises for them and keeps them from stalling writers.
 
 use crate::cmd::{keyword, Ctx};
-use crate::db::{idle_seconds, key_hash, lfu_decr_and_return, Db, Kind, Lookup};
+use crate::db::{key_hash, Db, Lookup};
+use crate::entry::{idle_seconds, lfu_decr_and_return, Kind};
 use crate::error::KsError;
 use crate::glob;
 use crate::memory;

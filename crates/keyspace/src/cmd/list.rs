@@ -11,7 +11,7 @@
 
 use crate::blocking::{parse_timeout, wait};
 use crate::cmd::{Ctx, Op};
-use crate::db::Kind;
+use crate::entry::Kind;
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{Event, LIST};

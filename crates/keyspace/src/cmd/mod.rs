@@ -479,7 +479,8 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{key_hash, Entry};
+    use crate::db::key_hash;
+    use crate::entry::Entry;
     use crate::reply::{decode, Reply};
     use crate::{Config, Session};
 
@@ -492,7 +493,7 @@ mod tests {
             h,
             Entry::new_obj(
                 b"list",
-                crate::db::Obj::List(crate::types::list::List::of(&[b"x"])),
+                crate::entry::Obj::List(crate::types::list::List::of(&[b"x"])),
                 0,
             ),
             &ks.hasher,

@@ -10,7 +10,7 @@
 use smallvec::SmallVec;
 
 use crate::cmd::Ctx;
-use crate::db::Kind;
+use crate::entry::Kind;
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, LIST};

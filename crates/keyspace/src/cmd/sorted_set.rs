@@ -10,8 +10,8 @@
 use crate::blocking::{parse_timeout, wait};
 use crate::cmd::generic::{reply_empty_scan, reply_scan_cursor, ScanArgs, ScanExtra};
 use crate::cmd::{is, Ctx, Op};
-use crate::db::Kind;
 use crate::encoding::Limits;
+use crate::entry::Kind;
 use crate::error::KsError;
 use crate::glob;
 use crate::keys::Keys;

@@ -3,7 +3,7 @@
 
 use crate::cmd::generic::{EXPIRE, PERSIST};
 use crate::cmd::{Ctx, Op};
-use crate::db::{Entry, StrEnc};
+use crate::entry::{Entry, StrEnc};
 use crate::error::KsError;
 use crate::keys::Keys;
 use crate::notify::{self, Event, STRING};

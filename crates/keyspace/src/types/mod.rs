@@ -5,14 +5,14 @@
 //! Each type keeps Redis's compact encoding while it is small (listpack, intset) and
 //! converts to the big one (quicklist, hashtable, skiplist) at the same points Redis does,
 //! under the limits in `encoding.rs`; OBJECT ENCODING prints Redis's names. Strings are not
-//! here: they live inline in the entry (`db.rs`).
+//! here: they live inline in the entry (`entry.rs`).
 
 pub(crate) mod hash;
 pub(crate) mod list;
 pub(crate) mod set;
 pub(crate) mod zset;
 
-use crate::db::{Kind, Obj, TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
+use crate::entry::{Kind, Obj, TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
 
 /// A value type a key can hold, as the typed accessors see it.
 ///
