@@ -157,10 +157,15 @@ export class Connection implements TransportEvents {
   private batchSrc: Buffer | undefined;
   /** The pending batch ends in a blocking command (BLPOP...). */
   private batchBlocks = false;
-  /** Where each queued command's request starts in batchSrc, to resume a batch cut short. */
-  private batchStarts = new Uint32Array(128);
+  /**
+   * Where each queued command's request starts in batchSrc, to resume a batch cut short. A
+   * plain array: it never crosses to Rust, and a typed one was an off-heap allocation per
+   * client, a cost every connection of a client that connects per request paid.
+   */
+  private readonly batchStarts: number[] = [];
   private batchCount = 0;
-  private readonly log: pino.Logger;
+  /** This client's child logger, made on first use (most clients never log). */
+  private childLog: pino.Logger | undefined;
 
   constructor(
     readonly id: number,
@@ -170,9 +175,14 @@ export class Connection implements TransportEvents {
     this.parser = new RequestParser({ maxBulkLen: server.config['proto-max-bulk-len'] });
     this.authed = false;
     this.authenticated = server.config.requirepass === '';
-    this.log = server.log.child({ client: id });
     transport.attach(this);
     transport.bindClient(id);
+  }
+
+  /** The logger with this client's id bound. */
+  private get log(): pino.Logger {
+    if (this.childLog === undefined) this.childLog = this.server.log.child({ client: this.id });
+    return this.childLog;
   }
 
   /** Its client-output-buffer-limit class, as Redis's getClientType: 2 (pubsub) while subscribed, else 0 (normal). */
@@ -733,11 +743,6 @@ export class Connection implements TransportEvents {
       const next = new Uint32Array(Math.max(need, this.batch.length * 2));
       next.set(this.batch.subarray(0, this.batchLen));
       this.batch = next;
-    }
-    if (this.batchCount === this.batchStarts.length) {
-      const next = new Uint32Array(this.batchStarts.length * 2);
-      next.set(this.batchStarts);
-      this.batchStarts = next;
     }
     this.batchStarts[this.batchCount++] = this.frameStart;
     this.server.commandsProcessed++;
