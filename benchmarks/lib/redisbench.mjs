@@ -31,12 +31,13 @@ export function parseCsv(text) {
 
 /**
  * One redis-benchmark run against `server`, with the server's CPU time measured around it.
- * load: { test, pipeline, dataSize? }; returns rps, µs of server CPU per request, and the raw row.
+ * load: { test, pipeline, dataSize?, keepalive? (false: a new connection per request) }; returns rps, µs of server CPU per request, and the raw row.
  */
 export async function runRedisBenchmark(server, load, { requests, clients = 50, keyspace = 100000, clientCpu } = {}) {
   const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
   args.push('-P', String(load.pipeline), '-t', load.test, '--csv');
   if (load.dataSize) args.push('-d', String(load.dataSize));
+  if (load.keepalive === false) args.push('-k', '0');
   const [cmd, argv] = pinned(clientCpu, referenceRedisBenchmark(), args);
   const { result, cpuSeconds, wallSeconds } = await measureCpu(server.pid, () => runCommand(cmd, argv, { timeoutMs: 600000 }));
   // LRANGE_* runs print two rows: redis-benchmark's own LPUSH prefill, then the load. The

@@ -33,17 +33,22 @@ const BASE = [
   { name: 'LRANGE_600', test: 'lrange_600', guess: [8e3, 12e3] },
 ];
 
-export const THROUGHPUT_LOADS = [1, 16].flatMap((pipeline, i) =>
-  BASE.map((b) => ({
-    id: `${b.test}${b.dataSize ? `-${b.dataSize / 1024}k` : ''} P${pipeline}`,
-    name: b.name,
-    test: b.test,
-    pipeline,
-    ...(b.dataSize ? { dataSize: b.dataSize } : {}),
-    ...(b.keyspace ? { keyspace: b.keyspace } : {}),
-    guessRps: b.guess[i],
-  })),
-);
+export const THROUGHPUT_LOADS = [
+  ...[1, 16].flatMap((pipeline, i) =>
+    BASE.map((b) => ({
+      id: `${b.test}${b.dataSize ? `-${b.dataSize / 1024}k` : ''} P${pipeline}`,
+      name: b.name,
+      test: b.test,
+      pipeline,
+      ...(b.dataSize ? { dataSize: b.dataSize } : {}),
+      ...(b.keyspace ? { keyspace: b.keyspace } : {}),
+      guessRps: b.guess[i],
+    })),
+  ),
+  // Clients that connect for each request (no pool: scripts, PHP, health checks): accept,
+  // connection set-up and teardown per request, which the loads above never pay.
+  { id: 'get-reconnect P1', name: 'GET, a connection each', test: 'get', pipeline: 1, keepalive: false, guessRps: 14e3 },
+];
 
 export async function throughputSection(ctx) {
   const { opts, log } = ctx;
