@@ -300,6 +300,9 @@ export declare function ringPool(): Buffer
  */
 export declare function ringReleasePool(): void
 
+/** `Ring::set_keepalive`: `tcp-keepalive` seconds for clients accepted from now on. */
+export declare function ringSetKeepalive(interval: number): void
+
 /** `Ring::set_output_class`: a client's `client-output-buffer-limit` class. */
 export declare function ringSetOutputClass(slot: number, gen: number, outputClass: number): void
 
@@ -308,6 +311,9 @@ export declare function ringSetOutputLimits(limits: Array<number>): void
 
 /** `Ring::stop_accepting`: close the listeners. */
 export declare function ringStopAccepting(): void
+
+/** `keepalive` for a socket Node accepted (the Node-socket transport), by its fd. */
+export declare function socketKeepalive(fd: number, interval: number): void
 
 /**
  * Start the active expiry thread (once per process; later calls do nothing). Like Redis's

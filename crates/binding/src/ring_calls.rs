@@ -145,6 +145,15 @@ pub fn ring_set_output_limits(limits: Vec<f64>) -> Result<()> {
     })
 }
 
+/// `Ring::set_keepalive`: `tcp-keepalive` seconds for clients accepted from now on.
+#[napi(catch_unwind)]
+pub fn ring_set_keepalive(interval: u32) -> Result<()> {
+    with_ring(|r| {
+        r.set_keepalive(interval);
+        Ok(())
+    })
+}
+
 /// `Ring::end`: close a client once its output is sent.
 #[napi(catch_unwind)]
 pub fn ring_end(slot: u32, gen: u32) -> Result<()> {

@@ -311,6 +311,8 @@ pub struct Ring {
     /// Mail queued replies that ended blocks (see `turn`).
     replied: bool,
     limits: OutputLimits,
+    /// `tcp-keepalive` seconds for the sockets accepted from now on (0: off).
+    keepalive: u32,
     /// Big send buffers drained by clients, for the next big batch (`SPARE_BYTES`).
     spares: SpareBufs,
     /// Connections with output queued since the last submit. Their sends start just before
@@ -385,6 +387,7 @@ impl Ring {
             mail: Vec::new(),
             replied: false,
             limits: OutputLimits::default(),
+            keepalive: 0,
             spares: SpareBufs::new(SPARE_BYTES),
         };
         // SAFETY: the ring memory is page-aligned, RECV_BUFS entries long, and lives as long as
@@ -609,6 +612,11 @@ impl Ring {
             let i = class * 3;
             *l = (at(i) as usize, at(i + 1) as usize, at(i + 2) as u64);
         }
+    }
+
+    /// `tcp-keepalive` for the clients accepted from now on, as Redis applies it.
+    pub fn set_keepalive(&mut self, interval: u32) {
+        self.keepalive = interval;
     }
 
     /// Close a client once everything queued for it is sent.
@@ -988,6 +996,8 @@ impl Ring {
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             );
         }
+        // As Redis, a socket that refuses keepalive is served without it.
+        let _ = crate::net::keepalive(fd, self.keepalive);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {

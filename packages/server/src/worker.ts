@@ -137,6 +137,7 @@ export class WorkerServer implements UringHost {
         this.addon.registerMailbox(this.index, wakeFd, false);
         this.uring = new UringLoop(this.addon, this);
         this.applyOutputLimits();
+        this.applyKeepalive();
         this.uring.start();
       } catch (err) {
         this.log.warn({ err }, 'io_uring unavailable; serving through Node sockets');
@@ -194,9 +195,24 @@ export class WorkerServer implements UringHost {
     if (this.uring !== undefined) this.addon.ringSetOutputLimits(this.config['client-output-buffer-limit']);
   }
 
+  /** Hand the ring the tcp-keepalive its next accepted sockets get (Node sockets get it in acceptSocket). */
+  private applyKeepalive(): void {
+    if (this.uring !== undefined) this.addon.ringSetKeepalive(this.config['tcp-keepalive']);
+  }
+
   private acceptSocket(socket: Socket): void {
     socket.on('error', () => {});
-    this.accept(new NetTransport(socket, this.addon, this.noteOutput));
+    const t = new NetTransport(socket, this.addon, this.noteOutput);
+    const keepalive = this.config['tcp-keepalive'];
+    if (keepalive > 0 && t.fd >= 0) {
+      try {
+        this.addon.socketKeepalive(t.fd, keepalive);
+      } catch (err) {
+        // As Redis, a socket that refuses keepalive is served without it.
+        this.log.debug({ err }, 'tcp-keepalive not set');
+      }
+    }
+    this.accept(t);
   }
 
   /** A new client: its Connection, or undefined when maxclients refused it (told and closing). */
@@ -413,6 +429,7 @@ export class WorkerServer implements UringHost {
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
         if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
         if (ask.pairs.some(([k]) => k === 'client-output-buffer-limit')) this.applyOutputLimits();
+        if (ask.pairs.some(([k]) => k === 'tcp-keepalive')) this.applyKeepalive();
         return true;
       case 'resetStats':
         this.resetStats();
