@@ -16,4 +16,6 @@ COPY --from=build /src/packages ./packages
 COPY --from=build /src/crates/binding/package.json /src/crates/binding/index.js /src/crates/binding/index.d.ts ./crates/binding/
 COPY --from=build /src/crates/binding/*.node ./crates/binding/
 EXPOSE 6379
-ENTRYPOINT ["node", "packages/server/bin/shrike-server.js", "--bind", "0.0.0.0"]
+# Protected mode off, as the official redis image has it: inside a container every client is
+# from outside, and Docker exposes the port only where it is asked to.
+ENTRYPOINT ["node", "packages/server/bin/shrike-server.js", "--bind", "0.0.0.0", "--protected-mode", "no"]

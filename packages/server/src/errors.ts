@@ -7,6 +7,20 @@ const line = (s: string): Buffer => Buffer.from(`-${s}\r\n`, 'latin1');
 
 export const NOAUTH = line('NOAUTH Authentication required.');
 export const MAX_CLIENTS = line('ERR max number of clients reached');
+/** What a client from outside the host gets in protected mode (networking.c clientAcceptHandler). */
+export const PROTECTED_MODE = line(
+  'DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+    'In this mode connections are only accepted from the loopback interface. ' +
+    'If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+    "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface " +
+    'by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible ' +
+    'from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
+    '2) Alternatively you can just disable the protected mode by editing the Redis configuration file, ' +
+    "and setting the protected mode option to 'no', and then restarting the server. " +
+    "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
+    '4) Set up an authentication password for the default user. ' +
+    'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.',
+);
 export const WRONGPASS = line('WRONGPASS invalid username-password pair or user is disabled.');
 export const NOPASS_AUTH = line(
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',

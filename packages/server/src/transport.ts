@@ -122,6 +122,15 @@ export interface Transport {
 /** A batch's (start, end) pair for the argument received apart (`Transport.bigArgBegin`). */
 export const BIG_ARG_MARK = 0xffffffff;
 
+/**
+ * Whether a peer address is the host's own loopback (Redis's connIsLocal: 127.0.0.0/8 or ::1),
+ * an IPv4 one mapped into IPv6 included.
+ */
+export function isLoopback(addr: string): boolean {
+  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return v4.startsWith('127.') || addr === '::1';
+}
+
 /** A Node socket as a transport: one 'data' callback per read, one write per batch. */
 export class NetTransport implements Transport {
   /** Node owns the socket's reads: every byte reaches `onData`. */

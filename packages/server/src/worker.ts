@@ -16,13 +16,13 @@ import type { Command } from './commands/types';
 import { applyParam, type Config } from './config';
 import { Connection } from './connection';
 import { type Addon, configureKeyspace, loadAddon } from './core';
-import { MAX_CLIENTS } from './errors';
+import { MAX_CLIENTS, PROTECTED_MODE } from './errors';
 import { createLogger, pinoLevel } from './log';
 import { eachMail, MAIL_PUSH, MAIL_REPLY, MAIL_TRACKING_REDIRECT, MAIL_YIELD } from './mail';
 import { RateMeter } from './rates';
 import { type Ask, THREAD_STRIDE, ThreadSlot, type ToMain, type ToWorker, type WorkerData } from './shared';
 import { WorkerStats } from './stats';
-import { NetTransport, type Transport } from './transport';
+import { isLoopback, NetTransport, type Transport } from './transport';
 import { type UringHost, UringLoop } from './uring';
 
 /** A dropped read buffer this big is worth a collection of its own (see releasedBuffer). */
@@ -68,6 +68,8 @@ export class WorkerServer implements UringHost {
   readonly pause: ClientPause;
   private connectionsReceived = 0;
   private rejected = 0;
+  /** A listener takes clients from outside the host (a bind address that is not loopback). */
+  private bindsOutside = false;
   private closedSinceTrim = 0;
   private lastTrimMs = 0;
   /** Bytes in and out at the last burst trim, and commandsProcessed at the last sample. */
@@ -129,6 +131,7 @@ export class WorkerServer implements UringHost {
   listen(wakeFd: number): void {
     const fds = this.config.bind.map((host) => {
       const addr = host.startsWith('-') ? host.slice(1) : host;
+      if (!isLoopback(addr)) this.bindsOutside = true;
       return this.addon.listenReuseport(addr === '*' ? '0.0.0.0' : addr, this.config.port, this.config['tcp-backlog']);
     });
     if (this.config['io-uring'] === 'yes') {
@@ -215,22 +218,36 @@ export class WorkerServer implements UringHost {
     this.accept(t);
   }
 
-  /** A new client: its Connection, or undefined when maxclients refused it (told and closing). */
+  /**
+   * A new client: its Connection, or undefined when maxclients or protected mode refused it
+   * (told, and closing), checked in Redis's order.
+   */
   accept(t: Transport): Connection | undefined {
-    this.connectionsReceived++;
-    if (Atomics.add(this.clientCount, 0, 1) >= this.config.maxclients) {
+    const full = Atomics.add(this.clientCount, 0, 1) >= this.config.maxclients;
+    if (full || this.deniedByProtectedMode(t)) {
       Atomics.sub(this.clientCount, 0, 1);
       this.rejected++;
-      t.write(MAX_CLIENTS);
+      t.write(full ? MAX_CLIENTS : PROTECTED_MODE);
       t.end();
       return undefined;
     }
+    // As Redis, total_connections_received counts only the clients let in.
+    this.connectionsReceived++;
     const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
     const c = new Connection(id, t, this);
     this.connections.add(c);
     this.clients.set(id, c);
     this.row[ThreadSlot.Clients] = this.connections.size;
     return c;
+  }
+
+  /**
+   * Redis's protected mode: with no password set, a client from outside the host is told why
+   * and closed. Only a listener bound beyond loopback can take one, so the address is not
+   * even looked up otherwise.
+   */
+  private deniedByProtectedMode(t: Transport): boolean {
+    return this.bindsOutside && this.config['protected-mode'] === 'yes' && this.config.requirepass === '' && !isLoopback(t.remoteAddress);
   }
 
   /** Forget a closed connection. */
