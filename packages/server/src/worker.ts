@@ -75,6 +75,8 @@ export class WorkerServer implements UringHost {
   /** Bytes in and out at the last burst trim, and commandsProcessed at the last sample. */
   private trafficAtTrim = 0;
   private commandsAtSample = 0;
+  /** connectionsReceived at the last sample (trimAfterChurn). */
+  private acceptsAtSample = 0;
   private netInput = 0;
   private netOutput = 0;
   private readonly row: Float64Array;
@@ -353,7 +355,12 @@ export class WorkerServer implements UringHost {
    * takes them back.
    */
   private trimAfterChurn(now: number): void {
-    if (this.closedSinceTrim < TRIM_AFTER_CLOSES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
+    // Not while clients keep arriving: a steady churn reuses what the last ones freed, and
+    // the collection below stopped this worker for 5-13 ms once a second (GET with a new
+    // connection per request: p99 12 ms against Redis's 6).
+    const arriving = this.connectionsReceived !== this.acceptsAtSample;
+    this.acceptsAtSample = this.connectionsReceived;
+    if (arriving || this.closedSinceTrim < TRIM_AFTER_CLOSES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
     this.closedSinceTrim = 0;
     this.lastTrimMs = now;
     // Closed clients' buffers and (on Node sockets) their libuv handles are freed only when
