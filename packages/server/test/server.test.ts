@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { cmd, RawClient, SHRIKE_BIN, startShrike } from './harness';
+import { cmd, RawClient, readReply, SHRIKE_BIN, startShrike } from './harness';
 
 function infoField(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
@@ -175,6 +175,12 @@ t.test('CONFIG SET reaches every worker', async (t) => {
     await c.call(cmd('CONFIG', 'SET', 'nosuch', '3'), 20),
     "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n",
   );
+  const stat = async (field: string): Promise<number> => {
+    // Each worker publishes its counters every 100 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    return Number(new RegExp(`${field}:(\\d+)\r\n`).exec(await readReply(c, cmd('INFO', 'stats')))?.[1]);
+  };
+  const received = await stat('total_connections_received');
   const others = await Promise.all(Array.from({ length: 6 }, () => RawClient.open(s.port)));
   t.teardown(() => {
     for (const o of others) o.close();
@@ -186,6 +192,8 @@ t.test('CONFIG SET reaches every worker', async (t) => {
     else t.equal(r, '+PONG\r\n');
   }
   t.equal(rejected, 4, 'only 3 clients in total, whichever worker accepted them');
+  t.equal(await stat('rejected_connections'), 4);
+  t.equal(await stat('total_connections_received'), received + 2, 'as Redis, the refused are not counted as received');
 });
 
 t.test('config file, flags override it, unknown directives name their line', async (t) => {
