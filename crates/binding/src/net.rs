@@ -167,21 +167,33 @@ pub fn keepalive(fd: i32, interval: u32) -> std::io::Result<()> {
         (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
     ];
     for (level, name, value) in opts {
-        // SAFETY: setsockopt on a caller's fd with a live c_int of the size given.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                level,
-                name,
-                (&value as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        set_int_option(fd, level, name, value)?;
     }
     Ok(())
+}
+
+/// One integer socket option (`setsockopt`) on a client's socket.
+pub fn set_int_option(
+    fd: i32,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> std::io::Result<()> {
+    // SAFETY: setsockopt on a caller's fd with a live c_int of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// `keepalive` for a socket Node accepted (the Node-socket transport), by its fd.

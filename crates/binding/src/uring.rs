@@ -985,18 +985,8 @@ impl Ring {
             }
             return Ok(());
         }
-        let one: libc::c_int = 1;
-        // SAFETY: setsockopt on the fd just accepted, with a live c_int.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_TCP,
-                libc::TCP_NODELAY,
-                (&one as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
-        // As Redis, a socket that refuses keepalive is served without it.
+        // As Redis, a socket that refuses an option is served without it.
+        let _ = crate::net::set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
         let _ = crate::net::keepalive(fd, self.keepalive);
         let slot = match self.free.pop() {
             Some(s) => s,
