@@ -1,7 +1,7 @@
 import { Request } from '@shrike/resp3';
 import pino from 'pino';
 import t from 'tap';
-import { ClientPause, closeIdle, matches, PAUSE_ALL, PAUSE_WRITE, pauseBytes, releasePaused } from './clients';
+import { ClientPause, ClientTable, closeIdle, matches, PAUSE_ALL, PAUSE_WRITE, pauseBytes, releasePaused } from './clients';
 import { COMMAND_SPECS } from './commands/spec.generated';
 import { specFlags } from './commands/table';
 import type { Command } from './commands/types';
@@ -185,4 +185,37 @@ t.test('CLIENT PAUSE holds: ALL every command, WRITE writes and an EXEC that que
   p.unpause();
   other.release();
   t.same(order, [1, 3, 9]);
+});
+
+t.test('ClientTable: by id, deletes seen by an iteration under way, places reused and compacted', async (t) => {
+  const table = new ClientTable();
+  const all = Array.from({ length: 100 }, (_, i) => client({ id: i + 1 }));
+  for (const c of all) table.add(c);
+  t.equal(table.size, 100);
+  t.equal(table.get(42), all[41]);
+  t.equal(table.get(1000), undefined);
+  t.notOk(table.delete(client({ id: 42 })), 'another connection with the same id is not this one');
+
+  // Deleting ahead of an iteration hides those clients; the iteration still ends.
+  const seen: number[] = [];
+  for (const c of table) {
+    seen.push(c.id);
+    if (c.id === 10) for (let id = 11; id <= 95; id++) table.delete(all[id - 1] as Connection);
+  }
+  t.same(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 96, 97, 98, 99, 100], 'a compaction meanwhile does not show the deleted');
+  t.equal(table.size, 15);
+  t.equal(table.get(50), undefined);
+  t.equal(table.get(96), all[95], 'found by id after the compaction');
+
+  const late = client({ id: 101 });
+  table.add(late);
+  t.equal(table.get(101), late);
+  t.same(
+    [...table].map((c) => c.id).sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 96, 97, 98, 99, 100, 101],
+  );
+  for (const c of [...table]) t.ok(table.delete(c));
+  t.equal(table.size, 0);
+  t.same([...table], []);
+  t.notOk(table.delete(late), 'twice is once');
 });

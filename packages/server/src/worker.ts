@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type pino from 'pino';
 import { BlockedClients } from './blocking';
-import { ClientPause, closeIdle, killClients, listClients } from './clients';
+import { ClientPause, ClientTable, closeIdle, killClients, listClients } from './clients';
 import { buildTable, COMMAND_NAMES, type CommandTable, NameIndex } from './commands/table';
 import { deliverRedirected } from './commands/tracking';
 import type { Command } from './commands/types';
@@ -53,9 +53,8 @@ export class WorkerServer implements UringHost {
   readonly table: CommandTable;
   /** The table by request bytes, for dispatch. */
   readonly commandIndex: NameIndex<Command>;
-  readonly connections = new Set<Connection>();
-  /** This worker's connections by CLIENT ID (mail names its client by id). */
-  readonly clients = new Map<number, Connection>();
+  /** This worker's connections, by CLIENT ID (mail names its client by id). */
+  readonly clients = new ClientTable();
   readonly log: pino.Logger;
   readonly index: number;
   readonly startedAtMs: number;
@@ -237,9 +236,8 @@ export class WorkerServer implements UringHost {
     this.connectionsReceived++;
     const id = Number(Atomics.add(this.ids, 0, 1n) + 1n);
     const c = new Connection(id, t, this);
-    this.connections.add(c);
-    this.clients.set(id, c);
-    this.row[ThreadSlot.Clients] = this.connections.size;
+    this.clients.add(c);
+    this.row[ThreadSlot.Clients] = this.clients.size;
     return c;
   }
 
@@ -256,11 +254,10 @@ export class WorkerServer implements UringHost {
   removeConnection(c: Connection): void {
     this.blocking.dropped(c);
     if (c.paused) this.pause.forget(c);
-    if (this.connections.delete(c)) {
-      this.clients.delete(c.id);
+    if (this.clients.delete(c)) {
       this.closedSinceTrim++;
       Atomics.sub(this.clientCount, 0, 1);
-      this.row[ThreadSlot.Clients] = this.connections.size;
+      this.row[ThreadSlot.Clients] = this.clients.size;
     }
   }
 
@@ -304,16 +301,16 @@ export class WorkerServer implements UringHost {
    */
   private clientMemory(): number {
     let n = this.uring !== undefined ? this.addon.ringOutputBytes() : 0;
-    for (const c of this.connections) n += c.memoryUse();
+    for (const c of this.clients) n += c.memoryUse();
     return n;
   }
 
   /** Every 100 ms: sample the rates (INFO instantaneous_*), then publish. */
   private sampleRates(): void {
     const now = Date.now();
-    for (const c of this.connections) if (c.softSinceMs !== 0) c.checkOutputLimit();
+    for (const c of this.clients) if (c.softSinceMs !== 0) c.checkOutputLimit();
     // Redis's clientsCron visits every client about once a second; this runs 10 times as often.
-    if (this.config.timeout > 0) closeIdle(this.connections, this.config.timeout, now, this.log);
+    if (this.config.timeout > 0) closeIdle(this.clients, this.config.timeout, now, this.log);
     this.opsRate.sample(this.commandsProcessed, now);
     this.inputRate.sample(this.netInput, now);
     this.outputRate.sample(this.outputTotal(), now);
@@ -372,7 +369,7 @@ export class WorkerServer implements UringHost {
   /** Copy this worker's counters into its shared row. */
   publishStats(): void {
     const r = this.row;
-    r[ThreadSlot.Clients] = this.connections.size;
+    r[ThreadSlot.Clients] = this.clients.size;
     r[ThreadSlot.Commands] = this.commandsProcessed;
     r[ThreadSlot.ConnectionsReceived] = this.connectionsReceived;
     r[ThreadSlot.Rejected] = this.rejected;
@@ -437,9 +434,9 @@ export class WorkerServer implements UringHost {
   private answer(ask: Ask): unknown {
     switch (ask.kind) {
       case 'clientList':
-        return listClients(this.connections, ask.filter);
+        return listClients(this.clients, ask.filter);
       case 'clientKill':
-        return killClients(this.connections, ask.filter, ask.skipId);
+        return killClients(this.clients, ask.filter, ask.skipId);
       case 'clientUnpause':
         this.pause.release();
         return true;
@@ -451,7 +448,7 @@ export class WorkerServer implements UringHost {
           ask.pairs.map(([k]) => k),
         );
         if (ask.pairs.some(([k]) => k === 'loglevel')) this.log.level = pinoLevel(this.config.loglevel);
-        if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.connections) c.applyLimits();
+        if (ask.pairs.some(([k]) => k === 'proto-max-bulk-len')) for (const c of this.clients) c.applyLimits();
         if (ask.pairs.some(([k]) => k === 'client-output-buffer-limit')) this.applyOutputLimits();
         if (ask.pairs.some(([k]) => k === 'tcp-keepalive')) this.applyKeepalive();
         return true;
@@ -495,7 +492,7 @@ export class WorkerServer implements UringHost {
   shutdown(): void {
     for (const s of this.servers) s.close();
     if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
-    for (const c of this.connections) {
+    for (const c of this.clients) {
       c.closeAfterReply = true;
       c.flush();
     }
@@ -508,12 +505,12 @@ export class WorkerServer implements UringHost {
       this.uring.drain(done);
       return;
     }
-    if (this.connections.size === 0) {
+    if (this.clients.size === 0) {
       done();
       return;
     }
     const check = setInterval(() => {
-      if (this.connections.size === 0) {
+      if (this.clients.size === 0) {
         clearInterval(check);
         done();
       }

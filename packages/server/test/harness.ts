@@ -84,16 +84,18 @@ function running(port: number, proc: ChildProcess, out: () => string): Running {
 
 /**
  * Start Shrike with extra flags (e.g. ['--threads', '2']) on a free port, after an optional
- * config file; `env` adds to the inherited environment (test-only knobs).
+ * config file; `env` adds to the inherited environment (test-only knobs), `nodeArgs` go to
+ * node itself (V8 flags).
  */
 export async function startShrike(
   args: readonly string[] = [],
   configFile?: string,
   env: Readonly<Record<string, string>> = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<Running> {
   const port = await freePort();
   const file = configFile === undefined ? [] : [configFile];
-  const proc = spawn(process.execPath, [SHRIKE_BIN, ...file, '--port', String(port), '--loglevel', 'warning', ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, SHRIKE_BIN, ...file, '--port', String(port), '--loglevel', 'warning', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
