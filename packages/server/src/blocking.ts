@@ -15,23 +15,19 @@ export const UNBLOCK_ERROR = 1;
 /** `unblockClient`'s `how`: no reply (the client is gone). */
 const UNBLOCK_DROP = 2;
 
-/** The blocked clients of one worker: their timers, and how their blocks end. */
+/**
+ * The blocked clients of one worker: their timers, and how their blocks end. A block's timer
+ * is kept on its connection, not in a Map by id: the tables V8 leaves behind as a Map's
+ * entries come and go keep their timers alive until a full collection (see ClientTable).
+ */
 export class BlockedClients {
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-
   constructor(private readonly addon: Addon) {}
 
   /** `c`'s batch ended in a block (`timeoutMs`, 0 for none): its input waits for the reply. */
   blocked(c: Connection, timeoutMs: number): void {
     c.blocked = true;
     c.suspend();
-    if (timeoutMs > 0) {
-      const id = c.id;
-      this.timers.set(
-        id,
-        setTimeout(() => this.timedOut(id), timeoutMs),
-      );
-    }
+    if (timeoutMs > 0) c.blockTimer = setTimeout(() => this.timedOut(c), timeoutMs);
   }
 
   /**
@@ -39,15 +35,15 @@ export class BlockedClients {
    * push served the client first, its reply is already on the way: either way the mail ends
    * the block.
    */
-  private timedOut(id: number): void {
-    this.timers.delete(id);
-    this.addon.unblockClient(id, UNBLOCK_TIMEOUT);
+  private timedOut(c: Connection): void {
+    c.blockTimer = undefined;
+    this.addon.unblockClient(c.id, UNBLOCK_TIMEOUT);
   }
 
   /** REPLY mail: the reply that ends `c`'s block (dropped when `c` is gone). */
   onReply(c: Connection | undefined, bytes: Buffer): void {
     if (c === undefined || !c.blocked || c.closed) return;
-    this.clearTimer(c.id);
+    this.clearTimer(c);
     c.blocked = false;
     c.unblocked(bytes);
   }
@@ -56,14 +52,13 @@ export class BlockedClients {
   dropped(c: Connection): void {
     if (!c.blocked) return;
     c.blocked = false;
-    this.clearTimer(c.id);
+    this.clearTimer(c);
     this.addon.unblockClient(c.id, UNBLOCK_DROP);
   }
 
-  private clearTimer(id: number): void {
-    const t = this.timers.get(id);
-    if (t === undefined) return;
-    clearTimeout(t);
-    this.timers.delete(id);
+  private clearTimer(c: Connection): void {
+    if (c.blockTimer === undefined) return;
+    clearTimeout(c.blockTimer);
+    c.blockTimer = undefined;
   }
 }

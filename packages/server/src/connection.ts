@@ -99,6 +99,8 @@ export class Connection implements TransportEvents {
   private inExec = false;
   /** Blocked in a blocking command (flag b). */
   blocked = false;
+  /** The timer of its block's timeout, if it has one (blocking.ts). */
+  blockTimer: NodeJS.Timeout | undefined = undefined;
   /** In MONITOR mode (flag O). */
   monitor = false;
   /** CLIENT TRACKING is on (flag t; B with BCAST). */
