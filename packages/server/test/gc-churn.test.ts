@@ -12,7 +12,7 @@
  * its connection. Counted, not timed.
  */
 import { spawn } from 'node:child_process';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { redisToolPath, startShrike } from './harness';
 
 const REQUESTS = 20000;
@@ -43,6 +43,17 @@ function benchmark(port: number, args: readonly string[]): Promise<number | null
   });
 }
 
+/** The load's scavenges (`log`) promoted under MAX_PROMOTED_SHARE of what it allocated. */
+function checkPromoted(t: Test, log: string): void {
+  const { scavenges, promoted, allocated } = scavengeTotals(log);
+  t.ok(scavenges >= 3, `scavenges seen: ${scavenges}`);
+  const share = promoted / allocated;
+  t.ok(
+    share < MAX_PROMOTED_SHARE,
+    `promoted ${(promoted / 1e6).toFixed(1)} of ${(allocated / 1e6).toFixed(1)} MB allocated (${(share * 100).toFixed(1)}%)`,
+  );
+}
+
 for (const io of ['yes', 'no']) {
   t.test(`closed connections die young (io-uring ${io})`, async (t) => {
     const s = await startShrike(['--threads', '1', '--io-uring', io], undefined, {}, ['--trace-gc-nvp']);
@@ -51,13 +62,7 @@ for (const io of ['yes', 'no']) {
     const before = s.output().length;
     // GET with a new connection per request (`-k 0`).
     t.equal(await benchmark(s.port, ['-t', 'get', '-k', '0', '-n', String(REQUESTS), '-c', '50']), 0, 'redis-benchmark ran');
-    const { scavenges, promoted, allocated } = scavengeTotals(s.output().slice(before));
-    t.ok(scavenges >= 3, `scavenges seen: ${scavenges}`);
-    const share = promoted / allocated;
-    t.ok(
-      share < MAX_PROMOTED_SHARE,
-      `promoted ${(promoted / 1e6).toFixed(1)} of ${(allocated / 1e6).toFixed(1)} MB allocated (${(share * 100).toFixed(1)}%)`,
-    );
+    checkPromoted(t, s.output().slice(before));
   });
 }
 
@@ -69,11 +74,5 @@ t.test('the timers of blocks that time out die young', async (t) => {
   // BLPOP on keys nobody pushes to, with a 10 ms timeout: a timer per request.
   const blpop = ['-n', String(BLOCKS), '-c', '200', '-r', '1000', 'BLPOP', 'key:__rand_int__', '0.01'];
   t.equal(await benchmark(s.port, blpop), 0, 'redis-benchmark ran');
-  const { scavenges, promoted, allocated } = scavengeTotals(s.output().slice(before));
-  t.ok(scavenges >= 3, `scavenges seen: ${scavenges}`);
-  const share = promoted / allocated;
-  t.ok(
-    share < MAX_PROMOTED_SHARE,
-    `promoted ${(promoted / 1e6).toFixed(1)} of ${(allocated / 1e6).toFixed(1)} MB allocated (${(share * 100).toFixed(1)}%)`,
-  );
+  checkPromoted(t, s.output().slice(before));
 });
