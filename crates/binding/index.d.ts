@@ -154,6 +154,16 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 /** The local port a listening fd is bound to (useful when asked for port 0). */
 export declare function localPort(fd: number): number
 
+/**
+ * Whether no worker has moved a burst of bytes for `delay_ms` (config `memory-release-delay`).
+ * Like jemalloc's decay in Redis: memory freed by a burst and wanted again by the next one
+ * (big values overwritten by small ones and back, a bulk load after a flush) stays until the
+ * workers calm down; handed back at once, each page cost a fresh fault when it was wanted
+ * again (on this VM, whose host discards the pages a guest frees, SET of 512 KiB values
+ * after 16 KiB ones cost 3x Redis's CPU).
+ */
+export declare function memoryCalm(delayMs: number): boolean
+
 /** Client `client` of the calling worker becomes a monitor. */
 export declare function monitorAdd(client: number): void
 
@@ -166,6 +176,12 @@ export declare function monitorRemove(client: number): void
 
 /** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
 export declare function noteErrorReply(text: string): void
+
+/**
+ * A worker just moved a burst of bytes: what it freed is likely wanted again soon, so no
+ * trim hands it back until the workers have been calm for a while (`memory_calm`).
+ */
+export declare function noteMemoryBusy(): void
 
 /** What `adjustOpenFilesLimit` got. */
 export interface OpenFilesLimit {
@@ -231,8 +247,13 @@ export declare function pubsubUnsubscribeAll(client: number, kindId: number): Ar
  */
 export declare function registerMailbox(worker: number, fd: number, pipe: boolean): void
 
-/** Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own. */
-export declare function releaseFreeMemory(): void
+/**
+ * Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own,
+ * if `asked` or a large buffer was freed since the last trim, and the last trim is a second
+ * old (a trim walks the heap). Workers call it only when `memory_calm`. Returns whether a
+ * trim started.
+ */
+export declare function releaseFreeMemory(asked: boolean): boolean
 
 /**
  * CONFIG RESETSTAT: zero the core's command counters and the error table

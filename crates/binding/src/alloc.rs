@@ -59,8 +59,11 @@ pub fn live_bytes() -> usize {
 /// CPU, 4 MiB still spent a third of it faulting in 8 MiB send queues). The heap keeps what
 /// it frees (a trim threshold of 1 GiB: at 64 MiB glibc gave back the top of the heap, and
 /// dropped whole arena heaps, between batches of big replies, whose send buffers were then
-/// faulted in again, 15% of a GET 512 KiB `-P 16` profile) until a trim gives it back:
-/// `note_big_free`'s, at most once a second, or a worker's when it goes quiet. No fastbins:
+/// faulted in again, 15% of a GET 512 KiB `-P 16` profile) until a trim gives it back
+/// (`release_free_memory`). A top pad of 64 MiB keeps a free that empties a whole arena heap
+/// (64 MiB) from unmapping it, which glibc does whatever the trim threshold: 16 KiB SETs
+/// over keys that held 512 KiB values gave 300 MB back that way, to be faulted in again by
+/// the next big SETs; the pad costs no memory, only address space. No fastbins:
 /// the freeing thread (lazyfree) drops a million small blocks of a worker's arena into them,
 /// and the worker's next large request then consolidates them all at once, under its arena
 /// lock (PING maxima of 8-26 ms behind a zset's DEL); without them each free coalesces as it
@@ -75,12 +78,16 @@ pub fn tune() {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
             libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
             libc::mallopt(libc::M_MXFAST, 0);
+            libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
         }
     });
 }
 
 /// glibc's trim threshold while serving (see `tune`).
 const TRIM_THRESHOLD: i32 = 1 << 30;
+
+/// glibc's top pad while serving (see `tune`).
+const TOP_PAD: i32 = 64 << 20;
 
 /// A block of the trimming thread's arena freed under a low trim threshold (see
 /// `trim_in_background`); over glibc's 64 KiB, so that its free looks at the arena's top.
@@ -89,9 +96,48 @@ const TOP_PROBE: usize = 128 * 1024;
 /// When the last trim ran, in ms since the Unix epoch.
 static LAST_TRIM_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
-/// A large buffer was just freed: hand free heap pages back to the system, at most once a
-/// second (a trim walks the heap), so that the resident size follows what is really held.
+/// When a worker last moved a burst of bytes (`note_memory_busy`), in ms since the Unix epoch.
+static LAST_BUSY_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// A large buffer was freed since the last trim (`note_big_free`).
+static BIG_FREED: AtomicBool = AtomicBool::new(false);
+
+/// A large buffer was just freed: its pages go back to the system at the next trim (a
+/// worker asks every 100 ms, see `release_free_memory`).
 pub fn note_big_free() {
+    BIG_FREED.store(true, Ordering::Relaxed);
+}
+
+/// A worker just moved a burst of bytes: what it freed is likely wanted again soon, so no
+/// trim hands it back until the workers have been calm for a while (`memory_calm`).
+#[napi(catch_unwind)]
+pub fn note_memory_busy() {
+    LAST_BUSY_MS.store(crate::batch::now_ms(), Ordering::Relaxed);
+}
+
+/// A trim is running; a request meanwhile has nothing left to add.
+static TRIMMING: AtomicBool = AtomicBool::new(false);
+
+/// Whether no worker has moved a burst of bytes for `delay_ms` (config `memory-release-delay`).
+/// Like jemalloc's decay in Redis: memory freed by a burst and wanted again by the next one
+/// (big values overwritten by small ones and back, a bulk load after a flush) stays until the
+/// workers calm down; handed back at once, each page cost a fresh fault when it was wanted
+/// again (on this VM, whose host discards the pages a guest frees, SET of 512 KiB values
+/// after 16 KiB ones cost 3x Redis's CPU).
+#[napi(catch_unwind)]
+pub fn memory_calm(delay_ms: f64) -> bool {
+    ((crate::batch::now_ms() - LAST_BUSY_MS.load(Ordering::Relaxed)) as f64) >= delay_ms
+}
+
+/// Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own,
+/// if `asked` or a large buffer was freed since the last trim, and the last trim is a second
+/// old (a trim walks the heap). Workers call it only when `memory_calm`. Returns whether a
+/// trim started.
+#[napi(catch_unwind)]
+pub fn release_free_memory(asked: bool) -> bool {
+    if !asked && !BIG_FREED.load(Ordering::Relaxed) {
+        return false;
+    }
     let now = crate::batch::now_ms();
     let last = LAST_TRIM_MS.load(Ordering::Relaxed);
     if now - last < 1000
@@ -99,18 +145,11 @@ pub fn note_big_free() {
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_err()
     {
-        return;
+        return false;
     }
+    BIG_FREED.store(false, Ordering::Relaxed);
     trim_in_background();
-}
-
-/// A trim is running; a request meanwhile has nothing left to add.
-static TRIMMING: AtomicBool = AtomicBool::new(false);
-
-/// Give the C heap's free pages back to the OS (glibc `malloc_trim`) on a thread of its own.
-#[napi(catch_unwind)]
-pub fn release_free_memory() {
-    trim_in_background();
+    true
 }
 
 fn trim_in_background() {
@@ -132,7 +171,9 @@ fn trim_in_background() {
                 // thread. Other threads' frees meanwhile may trim too, which is all it does.
                 unsafe {
                     libc::mallopt(libc::M_TRIM_THRESHOLD, 2 * TOP_PROBE as i32);
+                    libc::mallopt(libc::M_TOP_PAD, 0);
                     libc::free(probe as *mut libc::c_void);
+                    libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
                     libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
                     libc::malloc_trim(0);
                 }
@@ -143,5 +184,19 @@ fn trim_in_background() {
             unsafe { libc::free(probe as *mut libc::c_void) };
             TRIMMING.store(false, Ordering::Release);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_puts_off_the_release_for_the_delay() {
+        note_memory_busy();
+        assert!(!memory_calm(60_000.0), "within the delay");
+        assert!(memory_calm(0.0), "no delay");
+        LAST_BUSY_MS.store(crate::batch::now_ms() - 61_000, Ordering::Relaxed);
+        assert!(memory_calm(60_000.0), "past the delay");
     }
 }

@@ -39,6 +39,8 @@ export interface Config extends CompatConfig {
   'enable-module-command': string;
   'io-uring': string;
   'cpu-affinity': string;
+  /** ms the workers must be calm before freed memory goes back to the OS (alloc.rs memoryCalm). */
+  'memory-release-delay': number;
   /** hard, soft, soft seconds for each class in OBUF_CLASSES order (Redis's client_obuf_limits). */
   'client-output-buffer-limit': number[];
 }
@@ -113,6 +115,7 @@ export const PARAMS: readonly Param[] = [
   { name: 'enable-module-command', kind: 'enum', mutable: false, values: PROTECTED_ACTION },
   { name: 'io-uring', kind: 'bool', mutable: false },
   { name: 'cpu-affinity', kind: 'enum', mutable: false, values: ['auto', 'yes', 'no'] },
+  { name: 'memory-release-delay', kind: 'int', mutable: true, min: 0, max: 3600000 },
   { name: 'client-output-buffer-limit', kind: 'obuf', mutable: true },
   ...COMPAT_PARAMS,
 ];
@@ -177,6 +180,8 @@ export function defaultConfig(): Config {
     'enable-module-command': 'no',
     'io-uring': 'yes',
     'cpu-affinity': 'auto',
+    // Like the 10 s dirty decay of Redis's jemalloc: freed memory stays while it may be wanted again.
+    'memory-release-delay': 10000,
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
     ...compatDefaults(),

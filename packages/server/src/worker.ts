@@ -43,8 +43,10 @@ const RING_ENTRIES = 4096;
 /** Closed clients after which the C heap's free pages go back to the OS, at most once per TRIM_INTERVAL_MS. */
 const TRIM_AFTER_CLOSES = 256;
 const TRIM_INTERVAL_MS = 1000;
-/** Bytes in and out after which the first quiet moment hands the C heap's free pages back (trimAfterBurst). */
+/** Bytes in and out after which the first quiet moment hands the C heap's free pages back (releaseMemory). */
 const TRIM_AFTER_BYTES = 8 * 1024 * 1024;
+/** Bytes in and out in one 100 ms sample that make it a burst, which puts off handing memory back (alloc.rs memoryCalm). */
+const BUSY_BYTES = 1024 * 1024;
 
 /** One worker's server: its config copy, command table, connections and counters. */
 export class WorkerServer implements UringHost {
@@ -71,10 +73,11 @@ export class WorkerServer implements UringHost {
   private bindsOutside = false;
   private closedSinceTrim = 0;
   private lastTrimMs = 0;
-  /** Bytes in and out at the last burst trim, and commandsProcessed at the last sample. */
+  /** Bytes in and out at the last burst trim and at the last sample, and commandsProcessed at the last sample. */
   private trafficAtTrim = 0;
+  private trafficAtSample = 0;
   private commandsAtSample = 0;
-  /** connectionsReceived at the last sample (trimAfterChurn). */
+  /** connectionsReceived at the last sample (releaseMemory). */
   private acceptsAtSample = 0;
   private netInput = 0;
   private netOutput = 0;
@@ -315,55 +318,47 @@ export class WorkerServer implements UringHost {
     this.inputRate.sample(this.netInput, now);
     this.outputRate.sample(this.outputTotal(), now);
     this.publishStats();
-    this.trimAfterChurn(now);
-    this.trimAfterBurst(now);
+    // Output counts: big replies leave big send buffers behind.
+    const traffic = this.netInput + this.outputTotal();
+    if (traffic - this.trafficAtSample >= BUSY_BYTES) this.addon.noteMemoryBusy();
+    this.trafficAtSample = traffic;
+    this.releaseMemory(now, traffic);
   }
 
   /**
-   * When a burst of traffic (a bulk load, big replies) goes quiet, hand the C heap's free pages back
-   * to the OS. Its request and reply buffers were freed between blocks that live on, and with
-   * the 64 MiB trim threshold (alloc.rs) glibc kept them: loading four 250k-element lists left
-   * about 8 MB resident beyond the lists themselves. The ring's read pool (8 MiB, touched
-   * page by page as reads rotate through it) and its spare send buffers go back too. Only
-   * in a quiet 100 ms, so no client waits on the trim's arena locks, and at most once per
-   * TRIM_INTERVAL_MS.
+   * Hand the C heap's free pages back to the OS (a trim, alloc.rs) once the workers have been
+   * calm for `memory-release-delay`, at most once per TRIM_INTERVAL_MS, after any of:
+   * - a burst of traffic (a bulk load, big replies) that went quiet: its request and reply
+   *   buffers were freed between blocks that live on, where glibc keeps them (loading four
+   *   250k-element lists left about 8 MB resident beyond the lists). The ring's read pool
+   *   (8 MiB, touched page by page as reads rotate through it) and its spare send buffers go
+   *   back too. Only in a quiet 100 ms, so no client waits on the trim's arena locks.
+   * - many closed clients: what a client held is freed between blocks that live on, so RSS
+   *   kept the high-water mark of every burst (rounds of 10,000 clients crept on from 207 to
+   *   230 MB, 2 threads, io_uring; with the trim 155-190 MB). Not while clients keep
+   *   arriving: a steady churn reuses what the last ones freed, and the collection below
+   *   stopped the worker for 5-13 ms (GET with a connection per request: p99 12 ms, Redis 6).
+   * - a large buffer freed in the addon (a big argument dropped, a big send queue closed).
    */
-  private trimAfterBurst(now: number): void {
+  private releaseMemory(now: number, traffic: number): void {
     const quiet = this.commandsProcessed === this.commandsAtSample;
     this.commandsAtSample = this.commandsProcessed;
-    // Output counts too: big replies leave big send buffers behind (the ring frees what its
-    // spares cannot hold without a trim of its own). CONFIG RESETSTAT zeroes both counts.
-    const traffic = this.netInput + this.outputTotal();
-    if (traffic < this.trafficAtTrim) this.trafficAtTrim = traffic;
-    if (!quiet || traffic - this.trafficAtTrim < TRIM_AFTER_BYTES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
-    this.trafficAtTrim = traffic;
-    this.lastTrimMs = now;
-    // The ring drops its spare send buffers first, so that this trim returns them too.
-    if (this.uring !== undefined) this.addon.ringReleasePool();
-    this.addon.releaseFreeMemory();
-  }
-
-  /**
-   * After many clients closed, hand the C heap's free pages back to the OS. What a client held
-   * (socket state, buffers) is freed between blocks that live on, where glibc never returns it
-   * by itself, so RSS kept the high-water mark of every burst: rounds of 10,000 clients crept
-   * on from 207 to 230 MB (2 threads, io_uring) where with the trim they stay at 155-190 MB.
-   * Frees come when V8 collects the dead connections, often a round later; the next trim
-   * takes them back.
-   */
-  private trimAfterChurn(now: number): void {
-    // Not while clients keep arriving: a steady churn reuses what the last ones freed, and
-    // the collection below stopped this worker for 5-13 ms once a second (GET with a new
-    // connection per request: p99 12 ms against Redis's 6).
     const arriving = this.connectionsReceived !== this.acceptsAtSample;
     this.acceptsAtSample = this.connectionsReceived;
-    if (arriving || this.closedSinceTrim < TRIM_AFTER_CLOSES || now - this.lastTrimMs < TRIM_INTERVAL_MS) return;
-    this.closedSinceTrim = 0;
-    this.lastTrimMs = now;
+    // CONFIG RESETSTAT zeroes the traffic counts.
+    if (traffic < this.trafficAtTrim) this.trafficAtTrim = traffic;
+    if (now - this.lastTrimMs < TRIM_INTERVAL_MS || !this.addon.memoryCalm(this.config['memory-release-delay'])) return;
+    const afterBurst = quiet && traffic - this.trafficAtTrim >= TRIM_AFTER_BYTES;
+    const afterChurn = !arriving && this.closedSinceTrim >= TRIM_AFTER_CLOSES;
     // Closed clients' buffers and (on Node sockets) their libuv handles are freed only when
     // V8 collects them; collecting first means the trim returns them now, not some GC later.
-    collectGarbage?.();
-    this.addon.releaseFreeMemory();
+    if (afterChurn) collectGarbage?.();
+    // The ring drops its spare send buffers first, so that this trim returns them too.
+    if (afterBurst && this.uring !== undefined) this.addon.ringReleasePool();
+    if (!this.addon.releaseFreeMemory(afterBurst || afterChurn)) return;
+    this.lastTrimMs = now;
+    this.trafficAtTrim = traffic;
+    this.closedSinceTrim = 0;
   }
 
   /** Copy this worker's counters into its shared row. */

@@ -19,6 +19,14 @@ export function rssMiB(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
+/** A process's minor page faults so far (all its threads), from /proc/<pid>/stat. */
+export function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Fields after the command name, which may hold spaces: state is field 3, minflt field 10.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[10 - 3]);
+}
+
 /** A free TCP port on loopback (bound then released). */
 export async function freePort(): Promise<number> {
   const s = createServer();

@@ -172,7 +172,8 @@ t.test('client-output-buffer-limit reads and fails as in Redis', { skip: !haveRe
 });
 
 t.test("the ring's read pool goes back to the system after a burst, and reading goes on", async (t) => {
-  const s = await startShrike(['--threads', '1', '--io-uring', 'yes']);
+  // No release delay: the trim comes at the first quiet moment (memory-release.test.ts has the delay).
+  const s = await startShrike(['--threads', '1', '--io-uring', 'yes', '--memory-release-delay', '0']);
   t.teardown(() => s.stop());
   const pid = s.proc.pid as number;
   const idle = await RawClient.open(s.port);

@@ -1,0 +1,64 @@
+/**
+ * Memory freed by a burst stays while it may be wanted again and goes back to the system once
+ * the workers are calm (`memory-release-delay`, like the dirty decay of Redis's jemalloc): big
+ * values overwritten by small ones and back are served from the pages the first ones left,
+ * not faulted in afresh, and the resident size still comes down afterwards.
+ */
+import t from 'tap';
+import { cmd, minorFaults, RawClient, rssMiB, startShrike } from './harness';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KEYS = 120;
+const BIG = 512 * 1024;
+const DELAY_MS = 3000;
+
+/** SET every key to `value`, pipelined, and check every reply. */
+async function setAll(c: RawClient, value: Buffer): Promise<boolean> {
+  for (let k = 0; k < KEYS; k += 20) {
+    const batch = Array.from({ length: 20 }, (_, i) => cmd('SET', `mr:${k + i}`, value));
+    if ((await c.call(Buffer.concat(batch), 5 * 20, 20000)) !== '+OK\r\n'.repeat(20)) return false;
+  }
+  return true;
+}
+
+for (const mode of ['yes', 'no']) {
+  t.test(`freed memory is kept while wanted, then given back, io-uring ${mode}`, async (t) => {
+    const s = await startShrike(['--threads', '1', '--io-uring', mode]);
+    t.teardown(() => s.stop());
+    const pid = s.proc.pid as number;
+    const c = await RawClient.open(s.port);
+    t.teardown(() => c.close());
+    t.equal(
+      await c.call(cmd('CONFIG', 'GET', 'memory-release-delay'), 40),
+      '*2\r\n$20\r\nmemory-release-delay\r\n$5\r\n10000\r\n',
+      '10 s by default',
+    );
+    t.equal(await c.call(cmd('CONFIG', 'SET', 'memory-release-delay', String(DELAY_MS)), 5), '+OK\r\n');
+    await sleep(500);
+    const before = rssMiB(pid);
+    const big = Buffer.alloc(BIG, 0x61);
+    const small = Buffer.from('s');
+    t.ok(await setAll(c, big), `${KEYS} values of 512 KiB`);
+    t.ok(await setAll(c, small), 'overwritten by small ones');
+    // A quiet second and a half: the old trim came within 200 ms of quiet after such a burst.
+    await sleep(1500);
+    const kept = rssMiB(pid) - before;
+    t.ok(
+      kept > 40,
+      `the freed ${(KEYS * BIG) / 2 ** 20} MiB stay while the workers may want them: ${kept.toFixed(0)} MiB over where it was`,
+    );
+    const faults = minorFaults(pid);
+    t.ok(await setAll(c, big), 'big values again');
+    const fresh = minorFaults(pid) - faults;
+    // Every page afresh would be KEYS * 128 faults.
+    t.ok(fresh < (KEYS * BIG) / 4096 / 4, `they take the pages the first ones left: ${fresh} page faults for ${(KEYS * BIG) / 4096} pages`);
+    t.ok(await setAll(c, small), 'and small again');
+    let after = rssMiB(pid);
+    for (let i = 0; i < 100 && after - before >= 30; i++) {
+      await sleep(100);
+      after = rssMiB(pid);
+    }
+    t.ok(after - before < 30, `given back once calm for ${DELAY_MS} ms: ${before.toFixed(0)} -> ${after.toFixed(0)} MiB`);
+    t.equal(await c.call(cmd('GET', 'mr:0'), 7), '$1\r\ns\r\n', 'the data is intact');
+  });
+}
