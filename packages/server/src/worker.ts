@@ -350,13 +350,19 @@ export class WorkerServer implements UringHost {
     if (now - this.lastTrimMs < TRIM_INTERVAL_MS || !this.addon.memoryCalm(this.config['memory-release-delay'])) return;
     const afterBurst = quiet && traffic - this.trafficAtTrim >= TRIM_AFTER_BYTES;
     const afterChurn = !arriving && this.closedSinceTrim >= TRIM_AFTER_CLOSES;
+    if (!afterBurst && !afterChurn) {
+      // Only what the addon freed, if anything.
+      this.addon.releaseFreeMemory(false);
+      return;
+    }
+    this.lastTrimMs = now;
     // Closed clients' buffers and (on Node sockets) their libuv handles are freed only when
     // V8 collects them; collecting first means the trim returns them now, not some GC later.
     if (afterChurn) collectGarbage?.();
     // The ring drops its spare send buffers first, so that this trim returns them too.
     if (afterBurst && this.uring !== undefined) this.addon.ringReleasePool();
-    if (!this.addon.releaseFreeMemory(afterBurst || afterChurn)) return;
-    this.lastTrimMs = now;
+    // Refused when another worker trimmed within the second: the counts stay, to try again.
+    if (!this.addon.releaseFreeMemory(true)) return;
     this.trafficAtTrim = traffic;
     this.closedSinceTrim = 0;
   }
