@@ -9,7 +9,7 @@ export const USAGE = `Usage: npm run bench -- [options]    (node benchmarks/run.
 
 Runs the same loads against redis-server and Shrike, alternating A/B, and reports ratios.
 
-  --rounds N           A/B rounds per load (default 3; 1 with --quick)
+  --rounds N           A/B rounds per load (default 4: each order twice; 1 with --quick)
   --quick              short smoke run: ~0.3 s per run, 1 round, 2 s open-loop runs
   --threads N          Shrike worker threads for throughput/openloop/memory (default: Shrike's own)
   --only LIST          sections to run, comma-separated: ${SECTIONS.join(',')}
@@ -68,7 +68,7 @@ export function parseOptions(argv) {
   return {
     help: values.help,
     quick,
-    rounds: values.rounds ? positiveNumber('rounds', values.rounds, { integer: true }) : quick ? 1 : 3,
+    rounds: values.rounds ? positiveNumber('rounds', values.rounds, { integer: true }) : quick ? 1 : 4,
     threads: values.threads ? positiveNumber('threads', values.threads, { integer: true }) : undefined,
     sections: SECTIONS.filter((s) => only.includes(s)),
     clientCpu,
