@@ -76,6 +76,8 @@ export class WorkerServer implements UringHost {
   /** Bytes in and out at the last burst trim and at the last sample, and commandsProcessed at the last sample. */
   private trafficAtTrim = 0;
   private trafficAtSample = 0;
+  /** Bytes in and out when the ring's read pool last rested. */
+  private trafficAtRest = 0;
   private commandsAtSample = 0;
   /** connectionsReceived at the last sample (releaseMemory). */
   private acceptsAtSample = 0;
@@ -347,6 +349,14 @@ export class WorkerServer implements UringHost {
     this.acceptsAtSample = this.connectionsReceived;
     // CONFIG RESETSTAT zeroes the traffic counts.
     if (traffic < this.trafficAtTrim) this.trafficAtTrim = traffic;
+    if (traffic < this.trafficAtRest) this.trafficAtRest = traffic;
+    // The ring's read pool is its own mapping, dropped without a trim, and a burst touches it
+    // all (8 MiB); its spare send buffers go to the heap for the trim. Not put off like the
+    // heap: 1 M keys loaded left 20 MB more resident for the delay, the pool most of it.
+    if (quiet && traffic - this.trafficAtRest >= TRIM_AFTER_BYTES && this.uring !== undefined) {
+      this.trafficAtRest = traffic;
+      this.addon.ringReleasePool();
+    }
     if (now - this.lastTrimMs < TRIM_INTERVAL_MS || !this.addon.memoryCalm(this.config['memory-release-delay'])) return;
     const afterBurst = quiet && traffic - this.trafficAtTrim >= TRIM_AFTER_BYTES;
     const afterChurn = !arriving && this.closedSinceTrim >= TRIM_AFTER_CLOSES;
@@ -359,8 +369,6 @@ export class WorkerServer implements UringHost {
     // Closed clients' buffers and (on Node sockets) their libuv handles are freed only when
     // V8 collects them; collecting first means the trim returns them now, not some GC later.
     if (afterChurn) collectGarbage?.();
-    // The ring drops its spare send buffers first, so that this trim returns them too.
-    if (afterBurst && this.uring !== undefined) this.addon.ringReleasePool();
     // Refused when another worker trimmed within the second: the counts stay, to try again.
     if (!this.addon.releaseFreeMemory(true)) return;
     this.trafficAtTrim = traffic;
