@@ -45,8 +45,15 @@ const TRIM_AFTER_CLOSES = 256;
 const TRIM_INTERVAL_MS = 1000;
 /** Bytes in and out after which the first quiet moment hands the C heap's free pages back (releaseMemory). */
 const TRIM_AFTER_BYTES = 8 * 1024 * 1024;
-/** Bytes in and out in one 100 ms sample that make it a burst, which puts off handing memory back (alloc.rs memoryCalm). */
+/**
+ * A 100 ms sample that moves this many bytes, at least BUSY_BYTES_PER_COMMAND a command, is a
+ * burst of big values, which puts off handing memory back (alloc.rs memoryCalm): the big
+ * buffers it freed are wanted again by the next. Loads of small values (1 M keys, lists by
+ * RPUSH of 500) leave small holes between live blocks, taken back at once: put off, they
+ * kept 8-20 MB over what the data needs for the delay.
+ */
 const BUSY_BYTES = 1024 * 1024;
+const BUSY_BYTES_PER_COMMAND = 16 * 1024;
 
 /** One worker's server: its config copy, command table, connections and counters. */
 export class WorkerServer implements UringHost {
@@ -322,7 +329,10 @@ export class WorkerServer implements UringHost {
     this.publishStats();
     // Output counts: big replies leave big send buffers behind.
     const traffic = this.netInput + this.outputTotal();
-    if (traffic - this.trafficAtSample >= BUSY_BYTES) this.addon.noteMemoryBusy();
+    const moved = traffic - this.trafficAtSample;
+    if (moved >= BUSY_BYTES && moved >= BUSY_BYTES_PER_COMMAND * (this.commandsProcessed - this.commandsAtSample)) {
+      this.addon.noteMemoryBusy();
+    }
     this.trafficAtSample = traffic;
     this.releaseMemory(now, traffic);
   }
