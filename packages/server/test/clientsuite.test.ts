@@ -233,7 +233,7 @@ if (!haveRedis()) {
     t.teardown(() => closeAll([a as Client], [b as Client]));
     const all = [asMap((await a?.call('CONFIG', 'GET', '*')) as Value), asMap((await b?.call('CONFIG', 'GET', '*')) as Value)] as const;
     const [refAll, ours] = all;
-    const shrikeOnly = ['threads', 'segments', 'io-uring', 'cpu-affinity'];
+    const shrikeOnly = ['threads', 'segments', 'io-uring', 'cpu-affinity', 'memory-release-delay'];
     t.same(
       [...ours.keys()].filter((k) => !refAll.has(k) && !shrikeOnly.includes(k)),
       [],
