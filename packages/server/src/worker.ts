@@ -338,13 +338,14 @@ export class WorkerServer implements UringHost {
   }
 
   /**
-   * Hand the C heap's free pages back to the OS (a trim, alloc.rs) once the workers have been
-   * calm for `memory-release-delay`, at most once per TRIM_INTERVAL_MS, after any of:
+   * Hand the C heap's free pages back to the OS (a trim, alloc.rs) once no burst of big values
+   * has come for `memory-release-delay` (alloc.rs memoryCalm), at most once per
+   * TRIM_INTERVAL_MS, after any of:
    * - a burst of traffic (a bulk load, big replies) that went quiet: its request and reply
    *   buffers were freed between blocks that live on, where glibc keeps them (loading four
-   *   250k-element lists left about 8 MB resident beyond the lists). The ring's read pool
-   *   (8 MiB, touched page by page as reads rotate through it) and its spare send buffers go
-   *   back too. Only in a quiet 100 ms, so no client waits on the trim's arena locks.
+   *   250k-element lists left about 8 MB resident beyond the lists). Only in a quiet 100 ms,
+   *   so no client waits on the trim's arena locks. The ring's read pool rests at that
+   *   moment whatever the delay (below).
    * - many closed clients: what a client held is freed between blocks that live on, so RSS
    *   kept the high-water mark of every burst (rounds of 10,000 clients crept on from 207 to
    *   230 MB, 2 threads, io_uring; with the trim 155-190 MB). Not while clients keep
