@@ -155,7 +155,8 @@ export declare function listenReuseport(host: string, port: number, backlog: num
 export declare function localPort(fd: number): number
 
 /**
- * Whether no worker has moved a burst of bytes for `delay_ms` (config `memory-release-delay`).
+ * Whether the workers have had no burst of big values for `delay_ms` (config
+ * `memory-release-delay`).
  * Like jemalloc's decay in Redis: memory freed by a burst and wanted again by the next one
  * (big values overwritten by small ones and back, a bulk load after a flush) stays until the
  * workers calm down; handed back at once, each page cost a fresh fault when it was wanted
@@ -176,12 +177,6 @@ export declare function monitorRemove(client: number): void
 
 /** Count an error reply that TypeScript wrote; `text` is the reply without its `-`. */
 export declare function noteErrorReply(text: string): void
-
-/**
- * A worker just moved a burst of bytes: what it freed is likely wanted again soon, so no
- * trim hands it back until the workers have been calm for a while (`memory_calm`).
- */
-export declare function noteMemoryBusy(): void
 
 /** What `adjustOpenFilesLimit` got. */
 export interface OpenFilesLimit {
@@ -332,6 +327,15 @@ export declare function ringSetOutputLimits(limits: Array<number>): void
 
 /** `Ring::stop_accepting`: close the listeners. */
 export declare function ringStopAccepting(): void
+
+/**
+ * A worker's sample (every 100 ms): a burst of big values is `big_traffic` (the worker moved
+ * big requests or replies) or many big blocks freed since the last sample, by any thread
+ * (big values overwritten by small ones: the traffic is small, the memory freed is not).
+ * What a burst freed is likely wanted again soon, so no trim hands it back until the
+ * workers have been calm for a while (`memory_calm`).
+ */
+export declare function sampleMemoryUse(bigTraffic: boolean): void
 
 /** `keepalive` for a socket Node accepted (the Node-socket transport), by its fd. */
 export declare function socketKeepalive(fd: number, interval: number): void

@@ -30,6 +30,9 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout);
         LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        if (BIG_BLOCK..MMAP_THRESHOLD).contains(&layout.size()) {
+            BIG_FREES.fetch_add(1, Ordering::Relaxed);
+        }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = System.realloc(ptr, layout, new_size);
@@ -75,13 +78,16 @@ pub fn tune() {
     ONCE.call_once(|| {
         // SAFETY: mallopt with documented parameters; it only changes allocator policy.
         unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as i32);
             libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
             libc::mallopt(libc::M_MXFAST, 0);
             libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
         }
     });
 }
+
+/// Blocks from this size up get their own mapping, unmapped when freed (see `tune`).
+const MMAP_THRESHOLD: usize = 32 << 20;
 
 /// glibc's trim threshold while serving (see `tune`).
 const TRIM_THRESHOLD: i32 = 1 << 30;
@@ -96,8 +102,20 @@ const TOP_PROBE: usize = 128 * 1024;
 /// When the last trim ran, in ms since the Unix epoch.
 static LAST_TRIM_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
-/// When a worker last moved a burst of bytes (`note_memory_busy`), in ms since the Unix epoch.
+/// When the workers last had a burst of big values (`sample_memory_use`), in ms since the Unix epoch.
 static LAST_BUSY_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Heap blocks at least this big are big values, their requests or their replies; smaller
+/// ones (keys, small values, collection nodes) leave holes a next burst would not reuse
+/// wholesale. Below the mmap threshold: bigger ones go back to the system as they are freed.
+const BIG_BLOCK: usize = 64 * 1024;
+
+/// Heap blocks of BIG_BLOCK or more freed since the last `sample_memory_use`.
+static BIG_FREES: AtomicUsize = AtomicUsize::new(0);
+
+/// Big blocks freed between two samples that make a burst: big values overwritten or deleted
+/// by the dozen, not one hash table outgrown.
+const BURST_BIG_FREES: usize = 16;
 
 /// A large buffer was freed since the last trim (`note_big_free`).
 static BIG_FREED: AtomicBool = AtomicBool::new(false);
@@ -108,17 +126,23 @@ pub fn note_big_free() {
     BIG_FREED.store(true, Ordering::Relaxed);
 }
 
-/// A worker just moved a burst of bytes: what it freed is likely wanted again soon, so no
-/// trim hands it back until the workers have been calm for a while (`memory_calm`).
+/// A worker's sample (every 100 ms): a burst of big values is `big_traffic` (the worker moved
+/// big requests or replies) or many big blocks freed since the last sample, by any thread
+/// (big values overwritten by small ones: the traffic is small, the memory freed is not).
+/// What a burst freed is likely wanted again soon, so no trim hands it back until the
+/// workers have been calm for a while (`memory_calm`).
 #[napi(catch_unwind)]
-pub fn note_memory_busy() {
-    LAST_BUSY_MS.store(crate::batch::now_ms(), Ordering::Relaxed);
+pub fn sample_memory_use(big_traffic: bool) {
+    if BIG_FREES.swap(0, Ordering::Relaxed) >= BURST_BIG_FREES || big_traffic {
+        LAST_BUSY_MS.store(crate::batch::now_ms(), Ordering::Relaxed);
+    }
 }
 
 /// A trim is running; a request meanwhile has nothing left to add.
 static TRIMMING: AtomicBool = AtomicBool::new(false);
 
-/// Whether no worker has moved a burst of bytes for `delay_ms` (config `memory-release-delay`).
+/// Whether the workers have had no burst of big values for `delay_ms` (config
+/// `memory-release-delay`).
 /// Like jemalloc's decay in Redis: memory freed by a burst and wanted again by the next one
 /// (big values overwritten by small ones and back, a bulk load after a flush) stays until the
 /// workers calm down; handed back at once, each page cost a fresh fault when it was wanted
@@ -191,12 +215,22 @@ fn trim_in_background() {
 mod tests {
     use super::*;
 
+    // One test: the statics are process-wide and tests run in parallel.
     #[test]
     fn a_burst_puts_off_the_release_for_the_delay() {
-        note_memory_busy();
+        sample_memory_use(true);
         assert!(!memory_calm(60_000.0), "within the delay");
         assert!(memory_calm(0.0), "no delay");
         LAST_BUSY_MS.store(crate::batch::now_ms() - 61_000, Ordering::Relaxed);
         assert!(memory_calm(60_000.0), "past the delay");
+        sample_memory_use(false);
+        assert!(memory_calm(60_000.0), "no traffic, nothing freed");
+        let blocks: Vec<Vec<u8>> = (0..BURST_BIG_FREES).map(|_| vec![1u8; BIG_BLOCK]).collect();
+        drop(blocks);
+        sample_memory_use(false);
+        assert!(
+            !memory_calm(60_000.0),
+            "big blocks freed by the dozen are a burst"
+        );
     }
 }

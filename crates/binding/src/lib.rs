@@ -32,7 +32,7 @@ mod tracking;
 mod transaction;
 mod uring;
 
-pub use alloc::{memory_calm, note_memory_busy, release_free_memory};
+pub use alloc::{memory_calm, release_free_memory, sample_memory_use};
 pub use batch::*;
 pub use command::*;
 pub use config::*;

@@ -47,10 +47,10 @@ const TRIM_INTERVAL_MS = 1000;
 const TRIM_AFTER_BYTES = 8 * 1024 * 1024;
 /**
  * A 100 ms sample that moves this many bytes, at least BUSY_BYTES_PER_COMMAND a command, is a
- * burst of big values, which puts off handing memory back (alloc.rs memoryCalm): the big
- * buffers it freed are wanted again by the next. Loads of small values (1 M keys, lists by
- * RPUSH of 500) leave small holes between live blocks, taken back at once: put off, they
- * kept 8-20 MB over what the data needs for the delay.
+ * burst of big values, which puts off handing memory back (alloc.rs sampleMemoryUse, which
+ * also counts big blocks freed): the big buffers it freed are wanted again by the next. Loads
+ * of small values (1 M keys, lists by RPUSH of 500) leave small holes between live blocks,
+ * taken back at once: put off, they kept 8-20 MB over what the data needs for the delay.
  */
 const BUSY_BYTES = 1024 * 1024;
 const BUSY_BYTES_PER_COMMAND = 16 * 1024;
@@ -330,9 +330,7 @@ export class WorkerServer implements UringHost {
     // Output counts: big replies leave big send buffers behind.
     const traffic = this.netInput + this.outputTotal();
     const moved = traffic - this.trafficAtSample;
-    if (moved >= BUSY_BYTES && moved >= BUSY_BYTES_PER_COMMAND * (this.commandsProcessed - this.commandsAtSample)) {
-      this.addon.noteMemoryBusy();
-    }
+    this.addon.sampleMemoryUse(moved >= BUSY_BYTES && moved >= BUSY_BYTES_PER_COMMAND * (this.commandsProcessed - this.commandsAtSample));
     this.trafficAtSample = traffic;
     this.releaseMemory(now, traffic);
   }

@@ -63,6 +63,38 @@ for (const mode of ['yes', 'no']) {
   });
 }
 
+t.test('big values overwritten by small ones after a calm spell are kept for the delay too', async (t) => {
+  // The small values that replace them move little traffic; what marks the burst is the big
+  // blocks freed (a bench's small-value loader over keys that held 512 KiB values, then SETs
+  // of 512 KiB again: the trim in between cost 1.5-3x Redis's CPU per SET in faults).
+  const s = await startShrike(['--threads', '1', '--memory-release-delay', String(DELAY_MS)]);
+  t.teardown(() => s.stop());
+  const pid = s.proc.pid as number;
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  await sleep(500);
+  const before = rssMiB(pid);
+  const big = Buffer.alloc(BIG, 0x61);
+  t.ok(await setAll(c, big), `${KEYS} values of 512 KiB`);
+  // Past the delay: the burst that stored them is over.
+  await sleep(DELAY_MS + 1000);
+  t.ok(await setAll(c, Buffer.from('s')), 'overwritten by small ones');
+  // Then enough traffic of small values to trim after (8 MB), as the bench's small SETs,
+  // over a few keys so that they take little of the freed memory.
+  const value = Buffer.alloc(500, 0x76);
+  for (let k = 0; k < 20_000; k += 1000) {
+    const batch = Array.from({ length: 1000 }, (_, i) => cmd('SET', `other:${i % 100}`, value));
+    if ((await c.call(Buffer.concat(batch), 5 * 1000, 20000)) !== '+OK\r\n'.repeat(1000)) t.fail(`batch at ${k}`);
+  }
+  await sleep(1500);
+  const kept = rssMiB(pid) - before;
+  t.ok(kept > 40, `the freed ${(KEYS * BIG) / 2 ** 20} MiB stay: ${kept.toFixed(0)} MiB over where it was`);
+  const faults = minorFaults(pid);
+  t.ok(await setAll(c, big), 'big values again');
+  const fresh = minorFaults(pid) - faults;
+  t.ok(fresh < (KEYS * BIG) / 4096 / 4, `they take the pages the first ones left: ${fresh} page faults for ${(KEYS * BIG) / 4096} pages`);
+});
+
 t.test('after a load of small values, freed memory goes back at the first quiet moment', async (t) => {
   // Small values leave small holes between live blocks: nothing a next burst would reuse
   // wholesale, so the release delay (10 s by default) does not hold them.
