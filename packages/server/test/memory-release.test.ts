@@ -4,7 +4,7 @@
  * values overwritten by small ones and back are served from the pages the first ones left,
  * not faulted in afresh, and the resident size still comes down afterwards.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cmd, minorFaults, RawClient, rssMiB, startShrike } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,13 +21,18 @@ async function setAll(c: RawClient, value: Buffer): Promise<boolean> {
   return true;
 }
 
+/** A Shrike of one worker with `args`, a client of it, and its pid; both go at the test's end. */
+async function serve(t: Test, args: string[]): Promise<{ pid: number; c: RawClient }> {
+  const s = await startShrike(['--threads', '1', ...args]);
+  t.teardown(() => s.stop());
+  const c = await RawClient.open(s.port);
+  t.teardown(() => c.close());
+  return { pid: s.proc.pid as number, c };
+}
+
 for (const mode of ['yes', 'no']) {
   t.test(`freed memory is kept while wanted, then given back, io-uring ${mode}`, async (t) => {
-    const s = await startShrike(['--threads', '1', '--io-uring', mode]);
-    t.teardown(() => s.stop());
-    const pid = s.proc.pid as number;
-    const c = await RawClient.open(s.port);
-    t.teardown(() => c.close());
+    const { pid, c } = await serve(t, ['--io-uring', mode]);
     t.equal(
       await c.call(cmd('CONFIG', 'GET', 'memory-release-delay'), 40),
       '*2\r\n$20\r\nmemory-release-delay\r\n$5\r\n10000\r\n',
@@ -65,13 +70,9 @@ for (const mode of ['yes', 'no']) {
 
 t.test('big values overwritten by small ones after a calm spell are kept for the delay too', async (t) => {
   // The small values that replace them move little traffic; what marks the burst is the big
-  // blocks freed (a bench's small-value loader over keys that held 512 KiB values, then SETs
-  // of 512 KiB again: the trim in between cost 1.5-3x Redis's CPU per SET in faults).
-  const s = await startShrike(['--threads', '1', '--memory-release-delay', String(DELAY_MS)]);
-  t.teardown(() => s.stop());
-  const pid = s.proc.pid as number;
-  const c = await RawClient.open(s.port);
-  t.teardown(() => c.close());
+  // blocks freed (the bench's SET of 3-byte values over keys that held 512 KiB values, then
+  // SET of 512 KiB again: the trim in between made it fault every page in again).
+  const { pid, c } = await serve(t, ['--memory-release-delay', String(DELAY_MS)]);
   await sleep(500);
   const before = rssMiB(pid);
   const big = Buffer.alloc(BIG, 0x61);
@@ -98,11 +99,7 @@ t.test('big values overwritten by small ones after a calm spell are kept for the
 t.test('after a load of small values, freed memory goes back at the first quiet moment', async (t) => {
   // Small values leave small holes between live blocks: nothing a next burst would reuse
   // wholesale, so the release delay (10 s by default) does not hold them.
-  const s = await startShrike(['--threads', '1']);
-  t.teardown(() => s.stop());
-  const pid = s.proc.pid as number;
-  const c = await RawClient.open(s.port);
-  t.teardown(() => c.close());
+  const { pid, c } = await serve(t, []);
   await sleep(500);
   const before = rssMiB(pid);
   const value = Buffer.alloc(200, 0x76);
