@@ -31,7 +31,7 @@ unsafe impl GlobalAlloc for Counting {
         System.dealloc(ptr, layout);
         LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
         if (BIG_BLOCK..MMAP_THRESHOLD).contains(&layout.size()) {
-            BIG_FREES.fetch_add(1, Ordering::Relaxed);
+            BIG_BLOCKS_FREED.fetch_add(1, Ordering::Relaxed);
         }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -111,17 +111,19 @@ static LAST_BUSY_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64
 const BIG_BLOCK: usize = 64 * 1024;
 
 /// Heap blocks of BIG_BLOCK or more freed since the last `sample_memory_use`.
-static BIG_FREES: AtomicUsize = AtomicUsize::new(0);
+static BIG_BLOCKS_FREED: AtomicUsize = AtomicUsize::new(0);
 
 /// Big blocks freed between two samples that make a burst: big values overwritten or deleted
 /// by the dozen, not one hash table outgrown.
-const BURST_BIG_FREES: usize = 16;
+const BURST_BIG_BLOCKS: usize = 16;
 
 /// A large buffer was freed since the last trim (`note_big_free`).
 static BIG_FREED: AtomicBool = AtomicBool::new(false);
 
-/// A large buffer was just freed: its pages go back to the system at the next trim (a
-/// worker asks every 100 ms, see `release_free_memory`).
+/// A large buffer of the addon's own (a big argument, a send queue) was just freed: its pages
+/// go back to the system at the next trim, once the workers are calm (`memory_calm`; a worker
+/// asks every 100 ms, see `release_free_memory`). Unlike big blocks freed by the dozen, one
+/// such free is no burst.
 pub fn note_big_free() {
     BIG_FREED.store(true, Ordering::Relaxed);
 }
@@ -133,7 +135,7 @@ pub fn note_big_free() {
 /// workers have been calm for a while (`memory_calm`).
 #[napi(catch_unwind)]
 pub fn sample_memory_use(big_traffic: bool) {
-    if BIG_FREES.swap(0, Ordering::Relaxed) >= BURST_BIG_FREES || big_traffic {
+    if BIG_BLOCKS_FREED.swap(0, Ordering::Relaxed) >= BURST_BIG_BLOCKS || big_traffic {
         LAST_BUSY_MS.store(crate::batch::now_ms(), Ordering::Relaxed);
     }
 }
@@ -225,7 +227,9 @@ mod tests {
         assert!(memory_calm(60_000.0), "past the delay");
         sample_memory_use(false);
         assert!(memory_calm(60_000.0), "no traffic, nothing freed");
-        let blocks: Vec<Vec<u8>> = (0..BURST_BIG_FREES).map(|_| vec![1u8; BIG_BLOCK]).collect();
+        let blocks: Vec<Vec<u8>> = (0..BURST_BIG_BLOCKS)
+            .map(|_| vec![1u8; BIG_BLOCK])
+            .collect();
         drop(blocks);
         sample_memory_use(false);
         assert!(
