@@ -10,9 +10,6 @@ use napi::{Error, Result, Status};
 
 use super::{on_socket, user_data, Pending, Ring, RECV_LEN, TAG_BIGRECV, TAG_CANCEL, TAG_RECV};
 
-/// The most one recv into a big argument waits to gather (`arm_big_recv`).
-const BIG_RECV_STEP: usize = 1024 * 1024;
-
 /// A big last argument being received for one connection (see the module doc). It is kept
 /// apart from `Conn` because it outlives it: a client that sends a whole SET and closes still
 /// has it run, as Redis runs what it read before it saw the close.
@@ -198,21 +195,14 @@ impl Ring {
         else {
             return Ok(false);
         };
-        // The kernel gathers each step whole (MSG_WAITALL) instead of completing once per
-        // arrival, ~3 a 512 KiB value on loopback, each a re-arm and a submit: a SET of 512
-        // KiB at -P 1 took 3.1 completions and 2.6 io_uring_enter instead of 4.8 and 3.9
-        // (its CPU per SET moved within the noise). Steps of BIG_RECV_STEP, so that CLIENT
-        // LIST's qbuf still shows a big value arriving.
-        let step = (b.len + 2 - b.buf.len()).min(BIG_RECV_STEP);
+        let left = b.len + 2 - b.buf.len();
         b.in_flight = true;
         let ptr = b.buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
         c.recv_armed = true;
-        // SAFETY (for the SQE): `ptr` points at `step` bytes of the buffer's spare capacity;
+        // SAFETY (for the SQE): `ptr` points at `left` bytes of the buffer's spare capacity;
         // the buffer is never grown, moved or freed while `in_flight` (big_arg_drop defers).
-        let sqe = on_socket!(c, slot, |t| opcode::Recv::new(t, ptr, step as u32)
-            .flags(libc::MSG_WAITALL)
-            .build())
-        .user_data(user_data(TAG_BIGRECV, slot, gen));
+        let sqe = on_socket!(c, slot, |t| opcode::Recv::new(t, ptr, left as u32).build())
+            .user_data(user_data(TAG_BIGRECV, slot, gen));
         self.push(sqe)?;
         Ok(true)
     }
