@@ -5,7 +5,10 @@
  * matters on a VM whose host takes back the pages its guest frees: the first server to grow
  * after the other one freed memory gets the pages still backed, the second pays the host's
  * faults (SET of 512 KiB values after 16 KiB ones, µs per request: Shrike 156 vs Redis 252
- * with Shrike first, 216 vs 152 with Redis first).
+ * with Shrike first, 216 vs 152 with Redis first). The very first growth is the dearest
+ * (SET 512 KiB `-P 1`, round 1, Redis first: Shrike 390 µs against 164, later rounds 107-140
+ * against 105-112), so with `warmup` every load first runs once, shorter and unrecorded, on
+ * both servers: the rounds then measure requests, not the process's first growth.
  */
 
 import { loadKeys } from './loader.mjs';
@@ -43,22 +46,39 @@ export class RequestSizer {
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
+/** A warm-up run's requests: a quarter of a round's, at least the sizer's minimum. */
+function warmupRequests(sizer, load) {
+  return Math.max(sizer.min, Math.round(sizer.requests(load) / 4000) * 1000);
+}
+
+/** Fill the keys a GET load reads (every GET must hit, with the value size under test). */
+async function prepare(server, load) {
+  if (load.test !== 'get') return;
+  await loadKeys(server.port, { count: load.keyspace ?? KEYSPACE, valueSize: load.dataSize ?? DEFAULT_VALUE_SIZE });
+}
+
 /**
  * sides: [{ key, server }] in odd rounds' run order. loads: [{ id, test, pipeline, dataSize?, keyspace?, guessRps }]
- * (keyspace: keys for that load, fewer for big values so both servers' memory stays small).
+ * (keyspace: keys for that load, fewer for big values so both servers' memory stays small);
+ * warmup: run each load once on every side before the rounds, unrecorded.
  * Returns one record per load with every round's raw result and the medians per side.
  */
-export async function runAlternating({ section, sides, loads, rounds, sizer, clientCpu, log }) {
+export async function runAlternating({ section, sides, loads, rounds, sizer, clientCpu, log, warmup = false }) {
   const records = loads.map((load) => ({ ...load, rounds: [] }));
+  for (const rec of warmup ? records : []) {
+    const requests = warmupRequests(sizer, rec);
+    for (const { key, server } of sides) {
+      await prepare(server, rec);
+      await runRedisBenchmark(server, rec, { requests, keyspace: rec.keyspace ?? KEYSPACE, clientCpu });
+      log(`[${section}] warm-up  ${rec.id.padEnd(12)} ${key.padEnd(9)} n=${requests}`);
+    }
+  }
   for (let r = 1; r <= rounds; r++) {
     for (const rec of records) {
       const requests = sizer.requests(rec);
       const entry = { round: r, requests };
       for (const { key, server } of r % 2 === 1 ? sides : [...sides].reverse()) {
-        if (rec.test === 'get') {
-          // Every GET must hit, with the value size under test, whatever ran before.
-          await loadKeys(server.port, { count: rec.keyspace ?? KEYSPACE, valueSize: rec.dataSize ?? DEFAULT_VALUE_SIZE });
-        }
+        await prepare(server, rec);
         const res = await runRedisBenchmark(server, rec, { requests, keyspace: rec.keyspace ?? KEYSPACE, clientCpu });
         sizer.observe(rec, res.rps);
         entry[key] = res;
