@@ -180,8 +180,9 @@ export function defaultConfig(): Config {
     'enable-module-command': 'no',
     'io-uring': 'yes',
     'cpu-affinity': 'auto',
-    // Like the 10 s dirty decay of Redis's jemalloc: freed memory stays while it may be wanted again.
-    'memory-release-delay': 10000,
+    // Freed memory stays while it may be wanted again: a minute, as Redis's jemalloc keeps the
+    // pages of big values overwritten by small ones (alloc.rs memory_calm).
+    'memory-release-delay': 60000,
     // Redis's defaults: normal clients unlimited, replicas 256mb/64mb/60s, pub/sub 32mb/8mb/60s.
     'client-output-buffer-limit': [0, 0, 0, 256 * 1024 * 1024, 64 * 1024 * 1024, 60, 32 * 1024 * 1024, 8 * 1024 * 1024, 60],
     ...compatDefaults(),
