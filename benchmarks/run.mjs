@@ -62,8 +62,8 @@ const safeName = (s) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 function writeResults(opts, results) {
   const outDir = path.resolve(opts.out ?? path.join(repoRoot, 'benchmarks/results'));
   mkdirSync(outDir, { recursive: true });
-  const partial = opts.sections.length < SECTIONS.length;
-  const suffix = `${opts.quick ? '-quick' : ''}${partial ? `-${opts.sections.join('+')}` : ''}`;
+  const partial = opts.sections.length < SECTIONS.length || opts.loads !== undefined;
+  const suffix = `${opts.quick ? '-quick' : ''}${partial ? `-${opts.sections.join('+')}` : ''}${opts.loads ? '-some-loads' : ''}`;
   const base = path.join(outDir, `${results.date}-${safeName(results.machine.name)}${suffix}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.svg`, resultsChart(results));
@@ -73,7 +73,7 @@ function writeResults(opts, results) {
     copyFileSync(`${base}.svg`, path.join(outDir, 'latest.svg'));
     log(`wrote ${shown}.json/.svg and latest.json/.svg`);
   } else {
-    const why = results.errors.length ? 'a section failed' : opts.quick ? 'this is a --quick run' : 'not every section ran';
+    const why = results.errors.length ? 'a section failed' : opts.quick ? 'this is a --quick run' : 'not every section or load ran';
     log(`wrote ${shown}.json/.svg; latest.* left alone because ${why}`);
   }
 }

@@ -13,7 +13,7 @@
 
 import { loadKeys } from './loader.mjs';
 import { runRedisBenchmark } from './redisbench.mjs';
-import { median, ratio, round } from './stats.mjs';
+import { median, ratio, ratioInterval, round } from './stats.mjs';
 
 /** The 12-digit keys redis-benchmark's -r draws from. */
 export const KEYSPACE = 100000;
@@ -101,13 +101,22 @@ export async function runAlternating({ section, sides, loads, rounds, sizer, cli
   return records;
 }
 
-/** Ratios B/A of the medians (throughput and CPU per op) plus the per-round throughput ratios. */
+/**
+ * Ratios B/A of the medians (throughput and CPU per op), the per-round ratios, and their
+ * 95% intervals (stats.mjs ratioInterval): a ratio of medians a little off parity whose
+ * interval spans 1.0 is the machine's noise, not a difference between the servers.
+ */
 export function addRatios(records, a, b) {
   for (const rec of records) {
+    const rpsPerRound = rec.rounds.map((e) => round(ratio(e[b].rps, e[a].rps), 4));
+    const cpuPerOpPerRound = rec.rounds.map((e) => round(ratio(e[b].cpuUsPerOp, e[a].cpuUsPerOp), 4));
     rec.ratio = {
       rps: round(ratio(rec.median[b].rps, rec.median[a].rps), 4),
       cpuPerOp: round(ratio(rec.median[b].cpuUsPerOp, rec.median[a].cpuUsPerOp), 4),
-      rpsPerRound: rec.rounds.map((e) => round(ratio(e[b].rps, e[a].rps), 4)),
+      rpsPerRound,
+      cpuPerOpPerRound,
+      rpsInterval: ratioInterval(rpsPerRound),
+      cpuPerOpInterval: ratioInterval(cpuPerOpPerRound),
     };
   }
   return records;

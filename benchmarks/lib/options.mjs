@@ -1,6 +1,7 @@
 /** Command-line options of benchmarks/run.mjs. */
 
 import { parseArgs } from 'node:util';
+import { THROUGHPUT_LOADS } from '../sections/throughput.mjs';
 import { referenceRedisServer } from './redis-ref.mjs';
 
 export const SECTIONS = ['throughput', 'openloop', 'memory', 'collections', 'lazyfree', 'scaling', 'blocking', 'transactions', 'pubsub'];
@@ -13,6 +14,8 @@ Runs the same loads against redis-server and Shrike, alternating A/B, and report
   --quick              short smoke run: ~0.3 s per run, 1 round, 2 s open-loop runs
   --threads N          Shrike worker threads for throughput/openloop/memory (default: Shrike's own)
   --only LIST          sections to run, comma-separated: ${SECTIONS.join(',')}
+  --loads LIST         throughput loads to run, comma-separated ids as the report names
+                       them (e.g. "get P1,set-512k P16"); more --rounds narrow their intervals
   --client-cpu N       pin redis-benchmark and loadgen to CPU N with taskset
   --out DIR            where results go (default benchmarks/results)
   --machine NAME       name in the result file name (default: hostname)
@@ -41,6 +44,7 @@ export function parseOptions(argv) {
       quick: { type: 'boolean', default: false },
       threads: { type: 'string' },
       only: { type: 'string' },
+      loads: { type: 'string' },
       'client-cpu': { type: 'string' },
       out: { type: 'string' },
       machine: { type: 'string' },
@@ -60,6 +64,16 @@ export function parseOptions(argv) {
         .filter(Boolean)
     : SECTIONS;
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+  let loads;
+  if (values.loads !== undefined) {
+    loads = values.loads
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const known = THROUGHPUT_LOADS.map((l) => l.id);
+    for (const id of loads) if (!known.includes(id)) throw new Error(`--loads: unknown load "${id}" (known: ${known.join(', ')})`);
+    if (!only.includes('throughput')) throw new Error('--loads picks throughput loads: the throughput section must run');
+  }
   let clientCpu;
   if (values['client-cpu'] !== undefined) {
     clientCpu = Number(values['client-cpu']);
@@ -71,6 +85,7 @@ export function parseOptions(argv) {
     rounds: values.rounds ? positiveNumber('rounds', values.rounds, { integer: true }) : quick ? 1 : 4,
     threads: values.threads ? positiveNumber('threads', values.threads, { integer: true }) : undefined,
     sections: SECTIONS.filter((s) => only.includes(s)),
+    loads,
     clientCpu,
     out: values.out,
     machine: values.machine,

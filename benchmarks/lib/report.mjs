@@ -3,6 +3,8 @@
 const k = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : '-');
 const fx = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
 const mib = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '-');
+/** A ratio interval (stats.mjs) as `0.91-1.04`. */
+const ci = (c) => (c ? `${fx(c.low)}-${fx(c.high)}` : '-');
 
 /** Columns right-aligned except the first. */
 function table(header, rows) {
@@ -26,18 +28,23 @@ export function summaryText(results) {
 
   const tp = results.throughput;
   if (tp) {
-    out.push('', `Throughput: redis-benchmark -c 50 -r 100000, median of ${tp.rounds} round(s); shrike --threads ${tp.shrikeThreads}`);
+    out.push(
+      '',
+      `Throughput: redis-benchmark -c 50 -r 100000, median of ${tp.rounds} round(s) (95% CI: of the paired rounds' ratios); shrike --threads ${tp.shrikeThreads}`,
+    );
     out.push(
       table(
-        ['load', 'redis rps', 'shrike rps', 'ratio', 'redis µs/op', 'shrike µs/op', 'cpu ratio'],
+        ['load', 'redis rps', 'shrike rps', 'ratio', '95% CI', 'redis µs/op', 'shrike µs/op', 'cpu ratio', '95% CI'],
         tp.loads.map((l) => [
           l.id,
           k(l.median.redis.rps),
           k(l.median.shrike.rps),
           `${fx(l.ratio.rps)}x`,
+          ci(l.ratio.rpsInterval),
           fx(l.median.redis.cpuUsPerOp, 3),
           fx(l.median.shrike.cpuUsPerOp, 3),
           `${fx(l.ratio.cpuPerOp)}x`,
+          ci(l.ratio.cpuPerOpInterval),
         ]),
       ),
     );

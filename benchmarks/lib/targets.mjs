@@ -7,6 +7,11 @@ const fx = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
 const ms = (us) => (typeof us === 'number' ? (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${Math.round(us)} µs`) : 'n/a');
 const k = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
+/** `; paired rounds 0.97x, 95% CI 0.91-1.04` from a ratio interval (stats.mjs), or nothing. */
+function interval(ci) {
+  return ci ? `; paired rounds ${fx(ci.mean)}x, 95% CI ${fx(ci.low)}-${fx(ci.high)}` : '';
+}
+
 function check(id, description, value, threshold, cmp, detail) {
   const measured = typeof value === 'number' && Number.isFinite(value);
   const pass = measured ? (cmp === '>=' ? value >= threshold : value <= threshold) : null;
@@ -41,7 +46,9 @@ export function evaluateTargets(results) {
         l?.ratio.rps,
         min,
         '>=',
-        l ? `shrike ${k(l.median.shrike.rps)} / redis ${k(l.median.redis.rps)} rps = ${fx(l.ratio.rps)}x` : 'throughput section not run',
+        l
+          ? `shrike ${k(l.median.shrike.rps)} / redis ${k(l.median.redis.rps)} rps = ${fx(l.ratio.rps)}x${interval(l.ratio.rpsInterval)}`
+          : 'throughput section not run',
       ),
     );
   }
@@ -75,7 +82,7 @@ export function evaluateTargets(results) {
         l.ratio.cpuPerOp,
         bound,
         '<=',
-        `shrike ${fx(l.median.shrike.cpuUsPerOp, 3)} / redis ${fx(l.median.redis.cpuUsPerOp, 3)} µs/op = ${fx(l.ratio.cpuPerOp)}x`,
+        `shrike ${fx(l.median.shrike.cpuUsPerOp, 3)} / redis ${fx(l.median.redis.cpuUsPerOp, 3)} µs/op = ${fx(l.ratio.cpuPerOp)}x${interval(l.ratio.cpuPerOpInterval)}`,
       ),
     );
   }

@@ -61,7 +61,7 @@ export async function throughputSection(ctx) {
         { key: 'redis', server: redis },
         { key: 'shrike', server: shrike },
       ],
-      loads: THROUGHPUT_LOADS,
+      loads: opts.loads ? THROUGHPUT_LOADS.filter((l) => opts.loads.includes(l.id)) : THROUGHPUT_LOADS,
       rounds: opts.rounds,
       warmup: !opts.quick,
       sizer: new RequestSizer(opts.seconds),
