@@ -504,6 +504,9 @@ ${body}
 /** Key-spec flag names by bit, as the core reports them (key_flag in crates/keyspace/src/cmd/spec.rs). */
 export const KEY_SPEC_FLAG_NAMES: readonly string[] = ${inline(KEY_FLAGS.map(([, printed]) => printed))};
 
+/** ACL category names without '@', in Redis's order (ACLCommandCategories in src/acl.c). */
+export const ACL_CATEGORIES: readonly string[] = ${inline(ACL_CATEGORIES)};
+
 /** Every command and subcommand, keyed by its lower-case name ('get', 'client|kill'). */
 export const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(
   COMMAND_SPEC_LIST.map((spec): [string, CommandSpec] => [spec.name, spec]),

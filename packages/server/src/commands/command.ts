@@ -14,7 +14,7 @@
 
 import type { ReplyWriter } from '@shrike/resp3';
 import { type Addon, loadAddon } from '../core';
-import { type ArgSpec, COMMAND_SPECS, type CommandSpec, KEY_SPEC_FLAG_NAMES, type KeySpec } from './spec.generated';
+import { ACL_CATEGORIES, type ArgSpec, COMMAND_SPECS, type CommandSpec, KEY_SPEC_FLAG_NAMES, type KeySpec } from './spec.generated';
 
 /** Resolves a full lower-case command name ('get', 'client|kill') to its spec. */
 export type SpecLookup = (name: string) => CommandSpec | undefined;
@@ -431,30 +431,6 @@ function aclCategoryName(arg: Buffer): string | undefined {
   for (const cat of ACL_CATEGORIES) if (cstrEquals(arg, cat)) return `@${cat}`;
   return undefined;
 }
-
-const ACL_CATEGORIES = [
-  'keyspace',
-  'read',
-  'write',
-  'set',
-  'sortedset',
-  'list',
-  'hash',
-  'string',
-  'bitmap',
-  'hyperloglog',
-  'geo',
-  'stream',
-  'pubsub',
-  'admin',
-  'fast',
-  'slow',
-  'blocking',
-  'dangerous',
-  'connection',
-  'transaction',
-  'scripting',
-];
 
 /** stringmatchlen (src/util.c, 7.2): Redis's glob, with its nesting limit and early exit. */
 export function stringMatch(pattern: Buffer, str: Buffer, nocase: boolean): boolean {

@@ -10450,6 +10450,9 @@ export const COMMAND_SPEC_LIST: readonly CommandSpec[] = [
 /** Key-spec flag names by bit, as the core reports them (key_flag in crates/keyspace/src/cmd/spec.rs). */
 export const KEY_SPEC_FLAG_NAMES: readonly string[] = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
 
+/** ACL category names without '@', in Redis's order (ACLCommandCategories in src/acl.c). */
+export const ACL_CATEGORIES: readonly string[] = ['keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting'];
+
 /** Every command and subcommand, keyed by its lower-case name ('get', 'client|kill'). */
 export const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(
   COMMAND_SPEC_LIST.map((spec): [string, CommandSpec] => [spec.name, spec]),
