@@ -5,6 +5,7 @@
  */
 import { ProtocolError, ReplyWriter, Request, RequestParser } from '@shrike/resp3';
 import type pino from 'pino';
+import { commandWords, writeCommand } from './batch';
 import { argvBytes, unixSec } from './clients';
 import { monitorLine } from './commands/monitor';
 import { subscribedModeError, unsubscribeAllQuietly } from './commands/pubsub';
@@ -151,7 +152,7 @@ export class Connection implements TransportEvents {
   private rbuf: Buffer = Buffer.alloc(0);
   private rlen = 0;
   /**
-   * The pending core batch: per command op, argc, then (start, end) pairs into batchSrc.
+   * The pending core batch, in batch.ts's layout over batchSrc.
    * Starts small and grows with the pipeline: every client holds one, most send one command at a time.
    */
   private batch: Uint32Array = new Uint32Array(64);
@@ -737,26 +738,14 @@ export class Connection implements TransportEvents {
     if ((this.trackingOpt & TRACK_CACHING) !== 0) this.afterCaching(cmd);
   }
 
+  /** Add a core command to the pending batch (a batch runs over one source buffer). */
   private queue(cmd: Command, req: Request): void {
     if (this.batchSrc !== req.src && this.batchLen > 0) this.flushBatch();
     this.batchSrc = req.src;
-    const need = this.batchLen + 2 + 2 * req.argc;
-    if (need > this.batch.length) {
-      const next = new Uint32Array(Math.max(need, this.batch.length * 2));
-      next.set(this.batch.subarray(0, this.batchLen));
-      this.batch = next;
-    }
     this.batchStarts[this.batchCount++] = this.frameStart;
     this.server.commandsProcessed++;
-    const b = this.batch;
-    let i = this.batchLen;
-    b[i++] = cmd.op;
-    b[i++] = req.argc;
-    for (let a = 0; a < req.argc; a++) {
-      b[i++] = req.starts[a] as number;
-      b[i++] = req.ends[a] as number;
-    }
-    this.batchLen = i;
+    this.batch = writeCommand(this.batch, this.batchLen, cmd.op, req);
+    this.batchLen += commandWords(req.argc);
   }
 
   /** The batch flags this client's state sets (protocol, CLIENT NO-TOUCH, REPLY, TRACKING). */

@@ -19,6 +19,7 @@
  * kept per key on the server side, so a watching client costs other clients nothing.
  */
 import { ReplyWriter, Request } from '@shrike/resp3';
+import { commandWords, ensureWords, readCommand, writeCommand } from '../batch';
 import { type Connection, FLAG_EXEC_END, FLAG_UNIT } from '../connection';
 import {
   DISCARD_WITHOUT_MULTI,
@@ -59,14 +60,6 @@ export const RUN_BEFORE_EXEC: Set<string> = new Set([
   'client|tracking',
 ]);
 
-/** Growable Uint32Array append. */
-function ensure(a: Uint32Array, need: number): Uint32Array {
-  if (need <= a.length) return a;
-  const next = new Uint32Array(Math.max(need, a.length * 2));
-  next.set(a);
-  return next;
-}
-
 /** Growable Buffer append. */
 function ensureBytes(b: Buffer, need: number): Buffer {
   if (need <= b.length) return b;
@@ -77,7 +70,7 @@ function ensureBytes(b: Buffer, need: number): Buffer {
 
 /**
  * The commands queued since MULTI: their request bytes, and per command the batch layout
- * the core reads (op, argc, then (start, end) pairs into `bytes`), with TS_OP for
+ * the core reads (batch.ts: op, argc, then (start, end) pairs into `bytes`), with TS_OP for
  * TypeScript commands. A transaction sent in one write (MULTI … EXEC) runs from the read
  * buffer it arrived in: the bytes are copied into `src` only when the transaction outlives
  * that read (`settle`, which the connection calls when a read is done).
@@ -124,16 +117,8 @@ export class MultiQueue {
       this.lazyStart = req.starts[0] as number;
     }
     this.lazyEnd = req.ends[argc - 1] as number;
-    this.layout = ensure(this.layout, this.layoutLen + 2 + 2 * argc);
-    const l = this.layout;
-    let i = this.layoutLen;
-    l[i++] = cmd.op >= 0 ? cmd.op : TS_OP;
-    l[i++] = argc;
-    for (let a = 0; a < argc; a++) {
-      l[i++] = req.starts[a] as number;
-      l[i++] = req.ends[a] as number;
-    }
-    this.layoutLen = i;
+    this.layout = writeCommand(this.layout, this.layoutLen, cmd.op >= 0 ? cmd.op : TS_OP, req);
+    this.layoutLen += commandWords(argc);
     this.cmds[this.count++] = cmd;
     if (cmd.op < 0) this.tsCount++;
   }
@@ -152,7 +137,7 @@ export class MultiQueue {
     const delta = this.srcLen - this.lazyStart;
     const l = this.layout;
     for (let i = this.lazyFrom; i < this.layoutLen; ) {
-      const end = i + 2 + 2 * (l[i + 1] as number);
+      const end = i + commandWords(l[i + 1] as number);
       for (i += 2; i < end; i++) l[i] = (l[i] as number) + delta;
     }
     this.srcLen += n;
@@ -171,7 +156,7 @@ export class MultiQueue {
     const out = new Uint32Array(this.layoutLen);
     let n = 0;
     for (let i = 0; i < this.layoutLen; ) {
-      const len = 2 + 2 * (this.layout[i + 1] as number);
+      const len = commandWords(this.layout[i + 1] as number);
       if (this.layout[i] !== TS_OP) {
         out.set(this.layout.subarray(i, i + len), n);
         n += len;
@@ -310,17 +295,17 @@ function watch(c: Connection, argv: Buffer[]): void {
     if (ws.has(db, key) || isListed(ws, n, key)) continue;
     ws.buf = ensureBytes(ws.buf, ws.bufLen + key.length);
     key.copy(ws.buf, ws.bufLen);
-    watchRanges = ensure(watchRanges, 2 * n + 2);
+    watchRanges = ensureWords(watchRanges, 2 * n + 2);
     watchRanges[2 * n] = ws.bufLen;
     watchRanges[2 * n + 1] = ws.bufLen + key.length;
     n++;
     ws.bufLen += key.length;
   }
   if (n > 0) {
-    watchMarks = ensure(watchMarks, 3 * n);
+    watchMarks = ensureWords(watchMarks, 3 * n);
     const marks = watchMarks;
     c.server.addon.watchKeys(db, ws.buf, watchRanges, n, marks);
-    ws.words = ensure(ws.words, (ws.count + n) * WATCH_WORDS);
+    ws.words = ensureWords(ws.words, (ws.count + n) * WATCH_WORDS);
     const w = ws.words;
     for (let k = 0; k < n; k++) {
       const at = (ws.count + k) * WATCH_WORDS;
@@ -462,7 +447,7 @@ function runEarly(c: Connection, q: MultiQueue, early: readonly number[], done: 
 /** Where command `i` of the queue starts in its layout. */
 function layoutAt(q: MultiQueue, i: number): number {
   let at = 0;
-  for (let n = 0; n < i; n++) at += 2 + 2 * (q.layout[at + 1] as number);
+  for (let n = 0; n < i; n++) at += commandWords(q.layout[at + 1] as number);
   return at;
 }
 
@@ -472,15 +457,7 @@ function requestAt(q: MultiQueue, i: number, req: Request): void {
 }
 
 function fillRequest(q: MultiQueue, at: number, req: Request): number {
-  const argc = q.layout[at + 1] as number;
-  req.src = q.bytes;
-  req.argc = argc;
-  let j = at + 2;
-  for (let a = 0; a < argc; a++) {
-    req.starts[a] = q.layout[j++] as number;
-    req.ends[a] = q.layout[j++] as number;
-  }
-  return j;
+  return readCommand(q.layout, at, q.bytes, req);
 }
 
 /** Show every queued command to the monitors, before a queue that runs as one batch. */
@@ -552,7 +529,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
       const reply = early?.get(i);
       if (reply !== undefined) {
         c.writeInExec(reply);
-        at += 2 + 2 * (q.layout[at + 1] as number);
+        at += commandWords(q.layout[at + 1] as number);
         continue;
       }
       at = fillRequest(q, at, execReq);
