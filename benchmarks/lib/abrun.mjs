@@ -83,7 +83,7 @@ export async function runAlternating({ section, sides, loads, rounds, sizer, cli
         sizer.observe(rec, res.rps);
         entry[key] = res;
         log(
-          `[${section}] round ${r}/${rounds}  ${rec.id.padEnd(12)} ${key.padEnd(9)} ${fmt(res.rps).padStart(10)} rps  ${res.cpuUsPerOp.toFixed(2).padStart(6)} µs cpu/op  (${res.wallSeconds.toFixed(1)} s, n=${requests})`,
+          `[${section}] round ${r}/${rounds}  ${rec.id.padEnd(12)} ${key.padEnd(9)} ${fmt(res.rps).padStart(10)} rps  ${res.cpuUsPerOp.toFixed(2).padStart(6)} µs cpu/op  ${res.faultsPerOp.toFixed(2).padStart(6)} faults/op  (${res.wallSeconds.toFixed(1)} s, n=${requests})`,
         );
       }
       rec.rounds.push(entry);
@@ -95,6 +95,7 @@ export async function runAlternating({ section, sides, loads, rounds, sizer, cli
       rec.median[key] = {
         rps: round(median(rec.rounds.map((e) => e[key].rps)), 1),
         cpuUsPerOp: round(median(rec.rounds.map((e) => e[key].cpuUsPerOp)), 4),
+        faultsPerOp: round(median(rec.rounds.map((e) => e[key].faultsPerOp)), 3),
       };
     }
   }

@@ -39,7 +39,7 @@ export async function runRedisBenchmark(server, load, { requests, clients = 50, 
   if (load.dataSize) args.push('-d', String(load.dataSize));
   if (load.keepalive === false) args.push('-k', '0');
   const [cmd, argv] = pinned(clientCpu, referenceRedisBenchmark(), args);
-  const { result, cpuSeconds, wallSeconds } = await measureCpu(server.pid, () => runCommand(cmd, argv, { timeoutMs: 600000 }));
+  const { result, cpuSeconds, wallSeconds, minorFaults } = await measureCpu(server.pid, () => runCommand(cmd, argv, { timeoutMs: 600000 }));
   // LRANGE_* runs print two rows: redis-benchmark's own LPUSH prefill, then the load. The
   // rate is the load's; the CPU covers both (the same prefill on both servers).
   const rows = parseCsv(result.stdout);
@@ -53,6 +53,9 @@ export async function runRedisBenchmark(server, load, { requests, clients = 50, 
     cpuSeconds,
     wallSeconds,
     cpuUsPerOp: (cpuSeconds * 1e6) / requests,
+    // Memory the allocator handed back and took again costs a fault a page: on a VM that
+    // discards a guest's free pages, the likeliest cause of a CPU/op that moves between runs.
+    faultsPerOp: minorFaults / requests,
     latencyMs: { avg: row.avg_latency_ms, p50: row.p50_latency_ms, p99: row.p99_latency_ms, max: row.max_latency_ms },
     command: [cmd, ...argv].join(' '),
   };
