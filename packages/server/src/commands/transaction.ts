@@ -453,18 +453,14 @@ function layoutAt(q: MultiQueue, i: number): number {
 
 /** Point `req` at queued command `i`. */
 function requestAt(q: MultiQueue, i: number, req: Request): void {
-  fillRequest(q, layoutAt(q, i), req);
-}
-
-function fillRequest(q: MultiQueue, at: number, req: Request): number {
-  return readCommand(q.layout, at, q.bytes, req);
+  readCommand(q.layout, layoutAt(q, i), q.bytes, req);
 }
 
 /** Show every queued command to the monitors, before a queue that runs as one batch. */
 function feedAll(c: Connection, q: MultiQueue): void {
   let at = 0;
   for (let i = 0; i < q.count; i++) {
-    at = fillRequest(q, at, execReq);
+    at = readCommand(q.layout, at, q.bytes, execReq);
     c.feedInExec(q.cmds[i] as Command, execReq);
   }
 }
@@ -532,7 +528,7 @@ function runQueue(c: Connection, q: MultiQueue, early: Map<number, Buffer> | und
         at += commandWords(q.layout[at + 1] as number);
         continue;
       }
-      at = fillRequest(q, at, execReq);
+      at = readCommand(q.layout, at, q.bytes, execReq);
       c.runInExec(cmd, execReq);
     }
     c.flushExec();
